@@ -1,0 +1,1 @@
+namespace Meshwork.Rpc; internal static class Placeholder {}
