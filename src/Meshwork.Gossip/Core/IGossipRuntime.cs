@@ -1,0 +1,16 @@
+using System.Net;
+
+namespace Meshwork.Gossip;
+
+/// <summary>What the member list state machine needs from its surroundings (real sockets or the simulator).</summary>
+public interface IGossipRuntime : IGossipClock
+{
+    /// <summary>Source of randomness (seeded in simulation).</summary>
+    Random Random { get; }
+
+    /// <summary>Sends one finished datagram (already compressed/encrypted). Must not block.</summary>
+    void SendPacket(IPEndPoint to, byte[] datagram);
+
+    /// <summary>Starts a push/pull state exchange with <paramref name="to"/> in the background.</summary>
+    void BeginPushPull(IPEndPoint to, bool join);
+}

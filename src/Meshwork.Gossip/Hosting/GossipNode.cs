@@ -1,0 +1,266 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Meshwork.Gossip.Transport;
+using Meshwork.Gossip.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Meshwork.Gossip;
+
+/// <summary>
+/// A running member list node: the protocol state machine plus a transport (UDP+TCP by default).
+/// Set the delegate properties before <see cref="Start"/>.
+/// </summary>
+public sealed class GossipNode : IAsyncDisposable
+{
+    private readonly ITransport _transport;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _cts = new();
+    private readonly List<Task> _loops = [];
+    private bool _started;
+
+    /// <summary>Creates a node on the given transport (or binds UDP+TCP from the options).</summary>
+    public GossipNode(MemberlistOptions options, ITransport? transport = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _log = loggerFactory?.CreateLogger("Meshwork.Gossip") ?? NullLogger.Instance;
+        _transport = transport ?? UdpTcpTransport.Bind(options.BindAddress, options.BindPort);
+        var runtime = new RealtimeRuntime((to, d) => _transport.SendPacket(to, d), (to, join) => _ = BackgroundPushPull(to, join));
+        Core = new MemberlistCore(options, runtime, _log);
+        runtime.Gate = Core.Gate;
+    }
+
+    internal MemberlistCore Core { get; }
+
+    internal Lock Gate => Core.Gate;
+
+    /// <summary>The options this node runs with.</summary>
+    public MemberlistOptions Options => Core.Options;
+
+    /// <summary>Bound gossip endpoint.</summary>
+    public IPEndPoint LocalEndPoint => _transport.LocalEndPoint;
+
+    /// <summary>Upper-layer hooks (serf); set before <see cref="Start"/>.</summary>
+    public IGossipDelegate? Delegate { get => Core.Delegate; set => Core.Delegate = value; }
+
+    /// <summary>Membership change callbacks (in addition to <see cref="Events"/>).</summary>
+    public IMemberEventDelegate? EventDelegate { get => Core.EventDelegate; set => Core.EventDelegate = value; }
+
+    /// <summary>Veto hook for push/pull merges.</summary>
+    public IMergeDelegate? MergeDelegate { get => Core.MergeDelegate; set => Core.MergeDelegate = value; }
+
+    /// <summary>Ack payload / RTT hook.</summary>
+    public IPingDelegate? PingDelegate { get => Core.PingDelegate; set => Core.PingDelegate = value; }
+
+    /// <summary>Membership changes as a channel.</summary>
+    public ChannelReader<MemberEvent> Events => Core.Events;
+
+    /// <summary>Membership changes as an async stream.</summary>
+    public async IAsyncEnumerable<MemberEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var e in Core.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false)) { yield return e; }
+    }
+
+    /// <summary>Lifeguard health score (0 = healthy).</summary>
+    public int HealthScore { get { lock (Gate) { return Core.Awareness.Score; } } }
+
+    /// <summary>Snapshot of all known nodes including suspect, dead and left ones not yet reaped.</summary>
+    public IReadOnlyList<Node> Members { get { lock (Gate) { return Core.Members(); } } }
+
+    /// <summary>Our own node record.</summary>
+    public Node LocalNode { get { lock (Gate) { return Core.LocalState!.ToNode(); } } }
+
+    /// <summary>Starts timers and receive loops.</summary>
+    public void Start()
+    {
+        if (_started) { throw new InvalidOperationException("already started"); }
+        _started = true;
+        var advertise = new IPEndPoint(
+            Options.AdvertiseAddress ?? (LocalEndPoint.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : LocalEndPoint.Address),
+            Options.AdvertisePort != 0 ? Options.AdvertisePort : LocalEndPoint.Port);
+        lock (Gate) { Core.Start(advertise); }
+        _loops.Add(Task.Run(PacketLoopAsync));
+        _loops.Add(Task.Run(StreamLoopAsync));
+    }
+
+    /// <summary>Joins a cluster by push/pull with each seed; returns how many succeeded (throws if none did).</summary>
+    public async Task<int> JoinAsync(IEnumerable<IPEndPoint> seeds, CancellationToken cancellationToken = default)
+    {
+        var ok = 0;
+        var errors = new List<Exception>();
+        foreach (var seed in seeds)
+        {
+            try
+            {
+                await PushPullAsync(seed, join: true, cancellationToken).ConfigureAwait(false);
+                ok++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                GossipLog.JoinFailed(_log, seed, e);
+                errors.Add(e);
+            }
+        }
+        if (ok == 0 && errors.Count > 0) { throw new AggregateException("join failed", errors); }
+        return ok;
+    }
+
+    /// <summary>Sends a user message to an address over UDP (unreliable).</summary>
+    public void SendUserPacket(IPEndPoint to, ReadOnlySpan<byte> payload)
+    {
+        lock (Gate) { Core.SendUserPacket(to, payload); }
+    }
+
+    /// <summary>Re-announces this node's meta (from the delegate) with a new incarnation; waits for dissemination.</summary>
+    public async Task UpdateMetaAsync(TimeSpan timeout)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (Gate) { Core.UpdateMeta(() => tcs.TrySetResult()); }
+        await Task.WhenAny(tcs.Task, Task.Delay(timeout)).ConfigureAwait(false);
+    }
+
+    /// <summary>Gracefully leaves: broadcasts dead(self, From=self) and waits until it was sent (or the timeout).</summary>
+    public async Task LeaveAsync(TimeSpan timeout)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (Gate) { Core.Leave(() => tcs.TrySetResult()); }
+        await Task.WhenAny(tcs.Task, Task.Delay(timeout)).ConfigureAwait(false);
+    }
+
+    private async Task BackgroundPushPull(IPEndPoint to, bool join)
+    {
+        try { await PushPullAsync(to, join, _cts.Token).ConfigureAwait(false); }
+        catch (Exception e) when (!_cts.IsCancellationRequested) { GossipLog.PushPullFailed(_log, to, e); }
+        catch (Exception) { }
+    }
+
+    private async Task PushPullAsync(IPEndPoint to, bool join, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct, _cts.Token);
+        cts.CancelAfter(Options.TcpTimeout);
+        await using var stream = await _transport.DialAsync(to, Options.TcpTimeout, cts.Token).ConfigureAwait(false);
+        byte[] request;
+        lock (Gate) { request = Core.BuildPushPull(join).Encode(); }
+        await StreamCodec.WriteAsync(stream, request, Options, cts.Token).ConfigureAwait(false);
+        var (type, body) = await StreamCodec.ReadAsync(stream, Options.Keyring, cts.Token).ConfigureAwait(false);
+        if (type == MessageType.Err)
+        {
+            var err = StreamCodec.Decode(await body.ReadObjectAsync(cts.Token).ConfigureAwait(false), ErrorMessage.Read);
+            throw new StreamProtocolException("remote error: " + err.Error);
+        }
+        if (type != MessageType.PushPull) { throw new StreamProtocolException($"unexpected reply type {type}"); }
+        var remote = await StreamCodec.ReadPushPullAsync(body, cts.Token).ConfigureAwait(false);
+        string? error;
+        lock (Gate) { error = Core.MergeRemote(remote); }
+        if (error is not null) { throw new StreamProtocolException(error); }
+    }
+
+    private async Task PacketLoopAsync()
+    {
+        try
+        {
+            await foreach (var p in _transport.Packets.ReadAllAsync(_cts.Token).ConfigureAwait(false))
+            {
+                try { lock (Gate) { Core.HandlePacket(p.From, p.Data); } }
+                catch (Exception e) { GossipLog.Unexpected(_log, "packet handling", e); }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private async Task StreamLoopAsync()
+    {
+        try
+        {
+            await foreach (var s in _transport.Streams.ReadAllAsync(_cts.Token).ConfigureAwait(false))
+            {
+                _ = HandleStreamAsync(s);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private async Task HandleStreamAsync(IncomingStream incoming)
+    {
+        await using var stream = incoming.Stream;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
+        cts.CancelAfter(Options.TcpTimeout);
+        var ct = cts.Token;
+        try
+        {
+            MessageType type;
+            ByteSource body;
+            try
+            {
+                (type, body) = await StreamCodec.ReadAsync(stream, Options.Keyring, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StreamProtocolException or WireFormatException)
+            {
+                var err = PacketCodec.Encode(new ErrorMessage(e.Message));
+                await StreamCodec.WriteAsync(stream, err, Options, ct).ConfigureAwait(false);
+                throw;
+            }
+            switch (type)
+            {
+                case MessageType.PushPull:
+                {
+                    var remote = await StreamCodec.ReadPushPullAsync(body, ct).ConfigureAwait(false);
+                    byte[] reply;
+                    lock (Gate) { reply = Core.BuildPushPull(remote.Join).Encode(); }
+                    await StreamCodec.WriteAsync(stream, reply, Options, ct).ConfigureAwait(false);
+                    lock (Gate) { Core.MergeRemote(remote); }
+                    break;
+                }
+                case MessageType.Ping:
+                {
+                    var ping = StreamCodec.Decode(await body.ReadObjectAsync(ct).ConfigureAwait(false), PingMessage.Read);
+                    if (ping.Node.Length > 0 && ping.Node != Options.Name) { return; }
+                    var ack = PacketCodec.Encode(new AckMessage(ping.SeqNo, null));
+                    await StreamCodec.WriteAsync(stream, ack, Options, ct).ConfigureAwait(false);
+                    break;
+                }
+                case MessageType.User:
+                {
+                    var header = await body.ReadObjectAsync(ct).ConfigureAwait(false);
+                    var len = ReadUserMsgLen(header);
+                    var payload = await body.ReadExactAsync(len, ct).ConfigureAwait(false);
+                    lock (Gate) { Core.Delegate?.NotifyMessage(payload); }
+                    break;
+                }
+                default:
+                    GossipLog.UnknownType(_log, (int)type, incoming.Remote ?? new IPEndPoint(IPAddress.None, 0));
+                    break;
+            }
+        }
+        catch (Exception e) when (!_cts.IsCancellationRequested && e is not EndOfStreamException)
+        {
+            GossipLog.StreamFailed(_log, incoming.Remote, e);
+        }
+        catch (Exception)
+        {
+            // shutting down or peer closed early
+        }
+    }
+
+    private static int ReadUserMsgLen(byte[] header)
+    {
+        var r = new MsgPackReader(header);
+        var len = 0;
+        for (var i = r.ReadMapHeader(); i > 0; i--)
+        {
+            if (r.ReadString() == "UserMsgLen") { len = checked((int)r.ReadInt()); } else { r.Skip(); }
+        }
+        return len;
+    }
+
+    /// <summary>Stops timers and closes the transport (without leaving; call <see cref="LeaveAsync"/> first for a graceful exit).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (Gate) { Core.Shutdown(); }
+        await _cts.CancelAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        try { await Task.WhenAll(_loops).ConfigureAwait(false); } catch (Exception) { }
+        _cts.Dispose();
+    }
+}
