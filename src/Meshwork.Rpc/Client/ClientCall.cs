@@ -1,0 +1,77 @@
+using System.Buffers;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+
+namespace Meshwork.Rpc.Client;
+
+/// <summary>
+/// A call in flight on a <see cref="ClientConnection"/>. Ownership rule: whoever removes the call from the
+/// connection's table (response, deadline sweep, cancellation, connection loss) completes it, exactly once.
+/// </summary>
+internal abstract class ClientCall
+{
+    internal ulong Id;
+    internal ClientConnection? Connection;
+    internal string FullName = "";
+    /// <summary>Absolute deadline on <see cref="Clock"/>; 0 = none.</summary>
+    internal long DeadlineMicros;
+    internal long StartMicros;
+    internal long SentMicros;
+    private CancellationTokenRegistration _cancellation;
+
+    /// <summary>The final frame of the call arrived; the call was already removed from the table.</summary>
+    public abstract void OnResponse(ref FrameHeader header, in ReadOnlySequence<byte> body);
+
+    /// <summary>Completes the call with an error; the call was already removed from the table.</summary>
+    public abstract void OnFailed(RpcException error);
+
+    public virtual void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body) =>
+        Abandon(new RpcException(StatusCode.Internal, $"server sent stream data for non-streaming call {FullName}"));
+
+    public virtual void OnWindowUpdate(uint credits)
+    {
+    }
+
+    /// <summary>Ends the call from the client side: removes it, tells the server to stop, fails it locally.</summary>
+    public void Abandon(RpcException error)
+    {
+        var connection = Connection;
+        if (connection is not null && connection.TryRemove(this))
+        {
+            connection.SendCancel(Id);
+            OnFailed(error);
+        }
+    }
+
+    protected void RegisterCancellation(CancellationToken token)
+    {
+        if (token.CanBeCanceled)
+        {
+            _cancellation = token.UnsafeRegister(static s =>
+            {
+                var call = (ClientCall)s!;
+                call.Abandon(new RpcException(StatusCode.Cancelled, $"call {call.FullName} to {call.Connection?.Peer} was cancelled by the caller"));
+            }, this);
+        }
+    }
+
+    protected void DisposeCancellation()
+    {
+        _cancellation.Dispose();
+        _cancellation = default;
+    }
+
+    /// <summary>Explains a missed deadline: how the budget was spent and on which hop.</summary>
+    internal RpcException DeadlineError(long nowMicros)
+    {
+        double budget = (DeadlineMicros - StartMicros) / 1000.0;
+        double queued = ((SentMicros == 0 ? nowMicros : SentMicros) - StartMicros) / 1000.0;
+        double waited = SentMicros == 0 ? 0 : (nowMicros - SentMicros) / 1000.0;
+        return new RpcException(StatusCode.DeadlineExceeded,
+            $"deadline of {budget:0.#} ms exceeded for {FullName}: {queued:0.#} ms spent in the client before sending, " +
+            $"{waited:0.#} ms waiting for {Connection?.Peer} (network and server) with no response");
+    }
+
+    internal static RpcException StatusError(ref FrameHeader header, string fullName, string peer) =>
+        new(header.Status, header.StatusMessage ?? $"{fullName} failed on {peer} with {header.Status}", header.Metadata);
+}

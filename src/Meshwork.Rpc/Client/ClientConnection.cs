@@ -1,0 +1,260 @@
+using System.Buffers;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
+
+namespace Meshwork.Rpc.Client;
+
+/// <summary>Client end of one multiplexed connection: the table of calls in flight, stream slots, heartbeats and go-away.</summary>
+internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweepable
+{
+    private readonly Dictionary<ulong, ClientCall> _calls = new();
+    private readonly SemaphoreSlim _slots;
+    private ulong _nextId;
+    private int _deadlineCalls;
+    private volatile bool _goAway;
+    private long _lastCallMicros;
+    private long _heartbeatSentMicros;
+    private string? _peerError;
+
+    public ClientConnection(Stream stream, string peer, ClientShared shared)
+        : base(stream, peer, shared.Limits, shared.Names, shared.Logger)
+    {
+        Shared = shared;
+        _slots = new SemaphoreSlim(shared.Options.MaxConcurrentStreamsPerConnection);
+        _lastCallMicros = Clock.NowMicros;
+        DeadlineSweeper.Register(this);
+    }
+
+    public ClientShared Shared { get; }
+
+    /// <summary>True while new calls may start here (not draining after go-away, not closed).</summary>
+    public bool IsUsable => !_goAway && !IsClosed;
+
+    public int ActiveCalls
+    {
+        get { lock (_calls) return _calls.Count; }
+    }
+
+    // ---- call table -------------------------------------------------------------------------------------------
+
+    /// <summary>Takes a stream slot now if one is free.</summary>
+    public bool TryTakeSlot() => _slots.Wait(0);
+
+    /// <summary>Waits for a stream slot within the call's remaining budget (back-pressure).</summary>
+    public async ValueTask TakeSlotAsync(string fullName, long startMicros, long deadlineMicros, CancellationToken ct)
+    {
+        var wait = deadlineMicros == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMicroseconds(Math.Max(0, deadlineMicros - Clock.NowMicros));
+        bool ok;
+        try
+        {
+            ok = await _slots.WaitAsync(wait, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new RpcException(StatusCode.Cancelled, $"call {fullName} was cancelled while waiting for a free stream on {Peer}");
+        }
+        if (!ok)
+        {
+            throw new RpcException(StatusCode.DeadlineExceeded,
+                $"deadline of {(deadlineMicros - startMicros) / 1000.0:0.#} ms exceeded for {fullName} while waiting for one of the " +
+                $"{Shared.Options.MaxConcurrentStreamsPerConnection} streams of the connection to {Peer} (MaxConcurrentStreamsPerConnection)");
+        }
+    }
+
+    public void ReleaseSlot() => _slots.Release();
+
+    /// <summary>Assigns an id and adds the call; fails if the connection stopped accepting calls. The caller holds a slot.</summary>
+    public bool TryRegister(ClientCall call)
+    {
+        lock (_calls)
+        {
+            if (_goAway || IsClosed) return false;
+            call.Id = ++_nextId;
+            _calls.Add(call.Id, call);
+            if (call.DeadlineMicros != 0) _deadlineCalls++;
+        }
+        return true;
+    }
+
+    /// <summary>Removes <paramref name="call"/> if it is still in the table; the winner of this race completes the call.</summary>
+    public bool TryRemove(ClientCall call)
+    {
+        lock (_calls)
+        {
+            if (!_calls.TryGetValue(call.Id, out var found) || !ReferenceEquals(found, call)) return false;
+            RemoveLocked(call);
+        }
+        AfterRemove();
+        return true;
+    }
+
+    private void RemoveLocked(ClientCall call)
+    {
+        _calls.Remove(call.Id);
+        if (call.DeadlineMicros != 0) _deadlineCalls--;
+        _lastCallMicros = Clock.NowMicros;
+    }
+
+    private void AfterRemove()
+    {
+        _slots.Release();
+        if (_goAway && ActiveCalls == 0) _ = CloseAsync();
+    }
+
+    private ClientCall? Find(ulong id)
+    {
+        lock (_calls) return _calls.GetValueOrDefault(id);
+    }
+
+    // ---- sending ----------------------------------------------------------------------------------------------
+
+    /// <summary>Encodes and sends the opening frame of a call; on failure the call is failed (and its slot released).</summary>
+    public bool SendRequest<T>(ClientCall call, ref FrameHeader header, T message, MessageType<T> type, string? compression)
+    {
+        header.RequestId = call.Id;
+        RpcException? error = null;
+        try
+        {
+            using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializer, Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
+            call.SentMicros = Clock.NowMicros;
+            if (TryWriteFrame(header, body.WrittenSpan)) return true;
+            error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent");
+        }
+        catch (RpcException ex)
+        {
+            error = ex;
+        }
+        if (TryRemove(call)) call.OnFailed(error);
+        return false;
+    }
+
+    public void SendStreamMessage<T>(ulong id, T message, MessageType<T> type, string? compression)
+    {
+        var header = new FrameHeader { Type = FrameType.StreamData, RequestId = id };
+        using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializer, Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
+        if (!TryWriteFrame(header, body.WrittenSpan))
+        {
+            throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming");
+        }
+    }
+
+    public void SendStreamEnd(ulong id) => TryWriteFrame(new FrameHeader { Type = FrameType.StreamEnd, RequestId = id }, default);
+
+    public void SendWindowUpdate(ulong id, uint credits) => TryWriteFrame(new FrameHeader { Type = FrameType.WindowUpdate, RequestId = id, Window = credits }, default);
+
+    public void SendCancel(ulong id) => TryWriteFrame(new FrameHeader { Type = FrameType.Cancel, RequestId = id }, default);
+
+    // ---- receiving --------------------------------------------------------------------------------------------
+
+    protected override void OnFrame(ref FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        switch (header.Type)
+        {
+            case FrameType.Response:
+                ClientCall? call;
+                lock (_calls)
+                {
+                    if (_calls.TryGetValue(header.RequestId, out call)) RemoveLocked(call);
+                }
+                if (call is not null)
+                {
+                    AfterRemove();
+                    call.OnResponse(ref header, body);
+                }
+                break;
+            case FrameType.StreamData:
+                Find(header.RequestId)?.OnStreamData(ref header, body);
+                break;
+            case FrameType.WindowUpdate:
+                Find(header.RequestId)?.OnWindowUpdate(header.Window);
+                break;
+            case FrameType.Heartbeat:
+                if ((header.Flags & FrameFlags.Ack) != 0) Volatile.Write(ref _heartbeatSentMicros, 0);
+                else TryWriteFrame(new FrameHeader { Type = FrameType.Heartbeat, Flags = FrameFlags.Ack }, default);
+                break;
+            case FrameType.GoAway:
+                _goAway = true;
+                RpcLog.GoAwayReceived(Logger, Peer);
+                if (ActiveCalls == 0) _ = CloseAsync();
+                break;
+            case FrameType.Error:
+                _peerError = $"{header.Status}: {header.StatusMessage}";
+                RpcLog.PeerReportedError(Logger, Peer, header.Status, header.StatusMessage);
+                break;
+            default:
+                throw new ProtocolException($"unexpected {header.Type} frame from server {Peer}", StatusCode.InvalidArgument);
+        }
+    }
+
+    protected override void OnClosed(Exception? reason)
+    {
+        List<ClientCall> orphans;
+        lock (_calls)
+        {
+            orphans = new List<ClientCall>(_calls.Values);
+            _calls.Clear();
+            _deadlineCalls = 0;
+        }
+        if (orphans.Count == 0) return;
+        string why = _peerError ?? reason?.Message ?? "closed";
+        foreach (var call in orphans)
+        {
+            _slots.Release();
+            call.OnFailed(new RpcException(StatusCode.Unavailable, $"connection to {Peer} was lost before {call.FullName} completed: {why}"));
+        }
+    }
+
+    // ---- timers -----------------------------------------------------------------------------------------------
+
+    public bool Sweep(long now)
+    {
+        if (IsClosed && ActiveCalls == 0) return false;
+        if (Volatile.Read(ref _deadlineCalls) > 0) ExpireDeadlines(now);
+
+        long keepAlive = Shared.KeepAliveMicros;
+        if (keepAlive > 0 && !IsClosed)
+        {
+            long sent = Volatile.Read(ref _heartbeatSentMicros);
+            if (sent != 0 && now - sent > Shared.KeepAliveTimeoutMicros)
+            {
+                RpcLog.HeartbeatTimeout(Logger, Peer, Shared.KeepAliveTimeoutMicros / 1000.0);
+                _ = AbortAsync(new RpcException(StatusCode.Unavailable, $"no heartbeat answer from {Peer} within {Shared.KeepAliveTimeoutMicros / 1000} ms"));
+            }
+            else if (sent == 0 && now - LastActivityMicros > keepAlive)
+            {
+                Volatile.Write(ref _heartbeatSentMicros, now);
+                TryWriteFrame(new FrameHeader { Type = FrameType.Heartbeat }, default);
+            }
+        }
+        if (Shared.IdleMicros > 0 && !IsClosed && ActiveCalls == 0 && now - Volatile.Read(ref _lastCallMicros) > Shared.IdleMicros)
+        {
+            RpcLog.IdleClose(Logger, Peer);
+            _ = CloseAsync();
+        }
+        return true;
+    }
+
+    private void ExpireDeadlines(long now)
+    {
+        List<ClientCall>? expired = null;
+        lock (_calls)
+        {
+            foreach (var call in _calls.Values)
+            {
+                if (call.DeadlineMicros != 0 && call.DeadlineMicros <= now) (expired ??= new()).Add(call);
+            }
+            if (expired is not null)
+            {
+                foreach (var call in expired) RemoveLocked(call);
+            }
+        }
+        if (expired is null) return;
+        foreach (var call in expired)
+        {
+            AfterRemove();
+            SendCancel(call.Id);
+            call.OnFailed(call.DeadlineError(now));
+        }
+    }
+}

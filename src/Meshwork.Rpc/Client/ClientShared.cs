@@ -1,0 +1,42 @@
+using Meshwork.Rpc.Compression;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Meshwork.Rpc.Client;
+
+/// <summary>Immutable per-channel state shared by its connections, resolved once from the options.</summary>
+internal sealed class ClientShared
+{
+    public ClientShared(RpcClientOptions options)
+    {
+        Options = options;
+        Serializers = options.Serializers;
+        Serializer = options.Serializers.Default;
+        Compression = options.Compression;
+        Logger = (ILogger?)options.LoggerFactory?.CreateLogger("Meshwork.Rpc.Client") ?? NullLogger.Instance;
+        Limits = new ConnectionLimits(options.MaxFrameSize, options.MaxMessageSize, options.MaxQueuedWriteBytes);
+        KeepAliveMicros = (long)options.KeepAliveInterval.TotalMicroseconds;
+        KeepAliveTimeoutMicros = (long)options.KeepAliveTimeout.TotalMicroseconds;
+        IdleMicros = (long)options.IdleTimeout.TotalMicroseconds;
+    }
+
+    public RpcClientOptions Options { get; }
+    public SerializerRegistry Serializers { get; }
+    public ISerializer Serializer { get; }
+    public CompressionOptions Compression { get; }
+    public ILogger Logger { get; }
+    public ConnectionLimits Limits { get; }
+    public Utf8StringCache Names { get; } = new(256);
+    public long KeepAliveMicros { get; }
+    public long KeepAliveTimeoutMicros { get; }
+    public long IdleMicros { get; }
+
+    public byte CompressionId(string? name)
+    {
+        if (name is null) return CompressionIds.None;
+        return (Compression.FindByName(name) ?? throw new RpcException(StatusCode.InvalidArgument, $"unknown compression '{name}' (known: gzip, br)")).Id;
+    }
+}

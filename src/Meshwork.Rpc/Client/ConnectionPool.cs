@@ -1,0 +1,136 @@
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Transport;
+
+namespace Meshwork.Rpc.Client;
+
+/// <summary>
+/// The connections a channel keeps to one endpoint. Calls pick a slot round-robin; a dead or draining slot is
+/// reconnected on demand, one attempt at a time, with exponential backoff and jitter between failed attempts.
+/// While backing off, calls fail fast with <see cref="StatusCode.Unavailable"/> saying when the next attempt is.
+/// </summary>
+internal sealed class ConnectionPool : IAsyncDisposable
+{
+    private readonly RpcEndpoint _endpoint;
+    private readonly ClientShared _shared;
+    private readonly Slot[] _slots;
+    private readonly CancellationTokenSource _disposed = new();
+    private uint _next;
+
+    private sealed class Slot
+    {
+        public ClientConnection? Connection;
+        public Task<ClientConnection>? Connecting;
+        public int Failures;
+        public long RetryAtMicros;
+        public RpcException? LastError;
+        public readonly List<ClientConnection> Draining = new();
+    }
+
+    public ConnectionPool(RpcEndpoint endpoint, ClientShared shared)
+    {
+        _endpoint = endpoint;
+        _shared = shared;
+        _slots = new Slot[shared.Options.ConnectionsPerEndpoint];
+        for (int i = 0; i < _slots.Length; i++) _slots[i] = new Slot();
+    }
+
+    public RpcEndpoint Endpoint => _endpoint;
+
+    /// <summary>A usable connection; completes synchronously on the hot path.</summary>
+    public ValueTask<ClientConnection> GetAsync(CancellationToken ct)
+    {
+        var slot = _slots[_slots.Length == 1 ? 0 : (int)(Interlocked.Increment(ref _next) % (uint)_slots.Length)];
+        var connection = slot.Connection;
+        if (connection is not null && connection.IsUsable) return new ValueTask<ClientConnection>(connection);
+        return ConnectSlotAsync(slot, ct);
+    }
+
+    private async ValueTask<ClientConnection> ConnectSlotAsync(Slot slot, CancellationToken ct)
+    {
+        Task<ClientConnection> task;
+        lock (slot)
+        {
+            if (slot.Connection is { IsUsable: true } ready) return ready;
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            if (slot.Connection is { } old)
+            {
+                slot.Draining.Add(old);
+                slot.Connection = null;
+            }
+            if (slot.Connecting is null)
+            {
+                long now = Clock.NowMicros;
+                if (now < slot.RetryAtMicros && slot.LastError is { } last)
+                {
+                    throw new RpcException(StatusCode.Unavailable,
+                        $"{last.Message}; next attempt in {(slot.RetryAtMicros - now) / 1000.0:0} ms", last);
+                }
+                slot.Connecting = ConnectAsync(slot);
+            }
+            task = slot.Connecting;
+        }
+        return await task.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task<ClientConnection> ConnectAsync(Slot slot)
+    {
+        await Task.Yield();
+        try
+        {
+            var (stream, peer) = await SocketTransport.ConnectAsync(_endpoint, _shared.Options.Tls, _shared.Options.ConnectTimeout, _disposed.Token).ConfigureAwait(false);
+            var connection = new ClientConnection(stream, peer, _shared);
+            connection.Start();
+            RpcLog.Connected(_shared.Logger, peer);
+            lock (slot)
+            {
+                slot.Connection = connection;
+                slot.Connecting = null;
+                slot.Failures = 0;
+                slot.LastError = null;
+                slot.Draining.RemoveAll(c => c.IsClosed);
+            }
+            return connection;
+        }
+        catch (Exception ex)
+        {
+            var error = ex as RpcException ?? new RpcException(StatusCode.Unavailable, $"connect to {_endpoint} failed: {ex.Message}", ex);
+            lock (slot)
+            {
+                slot.Failures++;
+                var delay = Backoff(slot.Failures);
+                slot.RetryAtMicros = Clock.NowMicros + (long)delay.TotalMicroseconds;
+                slot.LastError = error;
+                slot.Connecting = null;
+                RpcLog.ConnectFailed(_shared.Logger, _endpoint.Display, slot.Failures, delay.TotalMilliseconds, error.Message);
+            }
+            throw error;
+        }
+    }
+
+    /// <summary>Exponential backoff with ±20 % jitter so that many clients do not reconnect in lockstep.</summary>
+    internal TimeSpan Backoff(int failures)
+    {
+        var options = _shared.Options;
+        double ms = options.ReconnectBackoffInitial.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20));
+        ms = Math.Min(ms, options.ReconnectBackoffMax.TotalMilliseconds);
+        ms *= 0.8 + Random.Shared.NextDouble() * 0.4;
+        return TimeSpan.FromMilliseconds(ms);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed.Cancel();
+        var closing = new List<Task>();
+        foreach (var slot in _slots)
+        {
+            lock (slot)
+            {
+                if (slot.Connection is { } c) closing.Add(c.CloseAsync());
+                closing.AddRange(slot.Draining.Select(d => d.CloseAsync()));
+                slot.Connection = null;
+            }
+        }
+        await Task.WhenAll(closing).ConfigureAwait(false);
+        _disposed.Dispose();
+    }
+}

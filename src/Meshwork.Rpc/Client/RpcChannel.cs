@@ -1,0 +1,253 @@
+using System.Runtime.CompilerServices;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Transport;
+
+namespace Meshwork.Rpc.Client;
+
+/// <summary>
+/// A client for one server endpoint: pooled multiplexed connections, deadlines, cancellation, middleware.
+/// Create one per endpoint and share it; it is thread-safe and cheap per call.
+/// </summary>
+public sealed class RpcChannel : CallInvoker, IAsyncDisposable
+{
+    private readonly ConnectionPool _pool;
+    private readonly ClientShared _shared;
+    private readonly IClientMiddleware[] _middleware;
+    private readonly long _defaultTimeoutMicros;
+
+    private RpcChannel(RpcEndpoint endpoint, RpcClientOptions options)
+    {
+        options.Validate();
+        _shared = new ClientShared(options);
+        _pool = new ConnectionPool(endpoint, _shared);
+        _middleware = options.Middleware.ToArray();
+        _defaultTimeoutMicros = options.DefaultTimeout is { } t ? (long)t.TotalMicroseconds : 0;
+    }
+
+    /// <summary>Creates a channel to <paramref name="address"/> (<c>host:port</c>, <c>tcp://host:port</c>, <c>unix:///path</c>). Connects lazily.</summary>
+    public static RpcChannel ForAddress(string address, RpcClientOptions? options = null) =>
+        new(RpcEndpoint.Parse(address), options ?? new RpcClientOptions());
+
+    public static RpcChannel ForEndpoint(RpcEndpoint endpoint, RpcClientOptions? options = null) =>
+        new(endpoint, options ?? new RpcClientOptions());
+
+    public RpcEndpoint Endpoint => _pool.Endpoint;
+
+    /// <summary>Opens the first connection now instead of on the first call.</summary>
+    public async Task ConnectAsync(CancellationToken ct = default) => await _pool.GetAsync(ct).ConfigureAwait(false);
+
+    private long Deadline(in CallOptions options, long start)
+    {
+        if (options.Timeout is { } t)
+        {
+            if (t <= TimeSpan.Zero) throw new RpcException(StatusCode.DeadlineExceeded, "call timeout is zero or negative");
+            return start + (long)t.TotalMicroseconds;
+        }
+        return _defaultTimeoutMicros == 0 ? 0 : start + _defaultTimeoutMicros;
+    }
+
+    // ---- unary ----------------------------------------------------------------------------------------------
+
+    public override ValueTask<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
+    {
+        if (_middleware.Length != 0) return UnaryWithMiddlewareAsync(method, request, options);
+        return UnaryCore(method, request, options, options.Headers);
+    }
+
+    private ValueTask<TResponse> UnaryCore<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, in CallOptions options, Metadata? headers)
+    {
+        if (options.CancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromException<TResponse>(new RpcException(StatusCode.Cancelled, $"call {method.FullName} was cancelled before it started"));
+        }
+        long start = Clock.NowMicros;
+        long deadline;
+        try
+        {
+            deadline = Deadline(options, start);
+        }
+        catch (RpcException ex)
+        {
+            return ValueTask.FromException<TResponse>(ex);
+        }
+        var pending = _pool.GetAsync(options.CancellationToken);
+        if (!pending.IsCompletedSuccessfully) return UnarySlowAsync(pending, method, request, options, headers, start, deadline);
+        var connection = pending.Result;
+        if (!connection.TryTakeSlot()) return UnarySlowAsync(pending, method, request, options, headers, start, deadline);
+        return StartUnary(connection, method, request, options, headers, start, deadline);
+    }
+
+    private async ValueTask<TResponse> UnarySlowAsync<TRequest, TResponse>(ValueTask<ClientConnection> pending, Method<TRequest, TResponse> method,
+        TRequest request, CallOptions options, Metadata? headers, long start, long deadline)
+    {
+        ClientConnection connection;
+        try
+        {
+            connection = await pending.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new RpcException(StatusCode.Cancelled, $"call {method.FullName} was cancelled while connecting to {Endpoint}");
+        }
+        if (!connection.TryTakeSlot())
+        {
+            await connection.TakeSlotAsync(method.FullName, start, deadline, options.CancellationToken).ConfigureAwait(false);
+        }
+        return await StartUnary(connection, method, request, options, headers, start, deadline).ConfigureAwait(false);
+    }
+
+    private static ValueTask<TResponse> StartUnary<TRequest, TResponse>(ClientConnection connection, Method<TRequest, TResponse> method,
+        TRequest request, in CallOptions options, Metadata? headers, long start, long deadline)
+    {
+        var call = UnaryCall<TResponse>.Rent(connection, method.FullName, method.ResponseType, start, deadline, options.CancellationToken);
+        if (!connection.TryRegister(call))
+        {
+            connection.ReleaseSlot();
+            return call.FailUnsent(new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started"));
+        }
+        var header = new FrameHeader
+        {
+            Type = FrameType.Request,
+            Service = method.Service,
+            Method = method.Name,
+            Metadata = headers,
+            TimeoutMicros = deadline == 0 ? 0 : Math.Max(1, deadline - Clock.NowMicros),
+        };
+        connection.SendRequest(call, ref header, request, method.RequestType, options.Compression);
+        return call.Task;
+    }
+
+    private async ValueTask<TResponse> UnaryWithMiddlewareAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
+    {
+        var context = new ClientCallContext(method.Service, method.Name, method.Kind, options, request);
+        await RunPipelineAsync(context, async ctx =>
+        {
+            ctx.Response = await UnaryCore(method, (TRequest)ctx.Request!, ctx.Options, ctx.HeadersIfAny).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return (TResponse)context.Response!;
+    }
+
+    private ValueTask RunPipelineAsync(ClientCallContext context, ClientCallHandler terminal)
+    {
+        ClientCallHandler next = terminal;
+        for (int i = _middleware.Length - 1; i >= 0; i--)
+        {
+            var middleware = _middleware[i];
+            var inner = next;
+            next = ctx => middleware.InvokeAsync(ctx, inner);
+        }
+        return next(context);
+    }
+
+    // ---- one-way ----------------------------------------------------------------------------------------------
+
+    public override async ValueTask OneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options = default)
+    {
+        if (_middleware.Length != 0)
+        {
+            var context = new ClientCallContext(method.Service, method.Name, CallKind.OneWay, options, request);
+            await RunPipelineAsync(context, ctx => SendOneWayAsync(method, (TRequest)ctx.Request!, ctx.Options, ctx.HeadersIfAny)).ConfigureAwait(false);
+            return;
+        }
+        await SendOneWayAsync(method, request, options, options.Headers).ConfigureAwait(false);
+    }
+
+    private async ValueTask SendOneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options, Metadata? headers)
+    {
+        var connection = await _pool.GetAsync(options.CancellationToken).ConfigureAwait(false);
+        var header = new FrameHeader { Type = FrameType.OneWay, Service = method.Service, Method = method.Name, Metadata = headers, Kind = CallKind.OneWay };
+        using var body = MessageCodec.Encode(ref header, request, method.RequestType, _shared.Serializer, _shared.CompressionId(options.Compression), _shared.Compression, _shared.Limits.MaxFrameSize);
+        if (!connection.TryWriteFrame(header, body.WrittenSpan))
+        {
+            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} closed before one-way {method.FullName} was sent");
+        }
+    }
+
+    // ---- streaming --------------------------------------------------------------------------------------------
+
+    private async ValueTask<StreamingCall<TRequest, TResponse>> StartStreamingAsync<TRequest, TResponse>(Method<TRequest, TResponse> method,
+        TRequest request, bool sendsBody, CallOptions options, Metadata? headers)
+    {
+        long start = Clock.NowMicros;
+        long deadline = Deadline(options, start);
+        ClientConnection connection;
+        try
+        {
+            connection = await _pool.GetAsync(options.CancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new RpcException(StatusCode.Cancelled, $"call {method.FullName} was cancelled while connecting to {Endpoint}");
+        }
+        if (!connection.TryTakeSlot())
+        {
+            await connection.TakeSlotAsync(method.FullName, start, deadline, options.CancellationToken).ConfigureAwait(false);
+        }
+        var call = new StreamingCall<TRequest, TResponse>(connection, method, _shared.Options.StreamWindow, start, deadline);
+        if (!connection.TryRegister(call))
+        {
+            connection.ReleaseSlot();
+            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started");
+        }
+        call.WatchCancellation(options.CancellationToken);
+        var header = new FrameHeader
+        {
+            Type = FrameType.Request,
+            Service = method.Service,
+            Method = method.Name,
+            Metadata = headers,
+            Kind = method.Kind,
+            Window = (uint)_shared.Options.StreamWindow,
+            TimeoutMicros = deadline == 0 ? 0 : Math.Max(1, deadline - Clock.NowMicros),
+        };
+        if (sendsBody) connection.SendRequest(call, ref header, request, method.RequestType, options.Compression);
+        else connection.SendRequest(call, ref header, Empty.Value, EmptyType, null);
+        return call;
+    }
+
+    private static readonly Serialization.MessageType<Empty> EmptyType = new();
+
+    private async ValueTask<StreamingCall<TRequest, TResponse>> StartWithMiddlewareAsync<TRequest, TResponse>(Method<TRequest, TResponse> method,
+        TRequest request, bool sendsBody, CallOptions options)
+    {
+        if (_middleware.Length == 0) return await StartStreamingAsync(method, request, sendsBody, options, options.Headers).ConfigureAwait(false);
+        var context = new ClientCallContext(method.Service, method.Name, method.Kind, options, sendsBody ? request : null);
+        await RunPipelineAsync(context, async ctx =>
+        {
+            ctx.Response = await StartStreamingAsync(method, sendsBody ? (TRequest)ctx.Request! : request, sendsBody, ctx.Options, ctx.HeadersIfAny).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return (StreamingCall<TRequest, TResponse>)context.Response!;
+    }
+
+    public override async IAsyncEnumerable<TResponse> ServerStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
+    {
+        var call = await StartWithMiddlewareAsync(method, request, sendsBody: true, options).ConfigureAwait(false);
+        await foreach (var item in call.ReadAllAsync(options.CancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+    }
+
+    public override async ValueTask<TResponse> ClientStreamingAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var call = await StartWithMiddlewareAsync(method, default!, sendsBody: false, options).ConfigureAwait(false);
+        _ = call.SendAllAsync(requests, options);
+        return await call.Reply.ConfigureAwait(false);
+    }
+
+    public override async IAsyncEnumerable<TResponse> DuplexStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests,
+        CallOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var call = await StartWithMiddlewareAsync(method, default!, sendsBody: false, options).ConfigureAwait(false);
+        _ = call.SendAllAsync(requests, options);
+        await foreach (var item in call.ReadAllAsync(options.CancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+    }
+
+    public ValueTask DisposeAsync() => _pool.DisposeAsync();
+}

@@ -1,0 +1,88 @@
+using System.ComponentModel.DataAnnotations;
+using Meshwork.Rpc.Compression;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
+using Meshwork.Rpc.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Rpc.Client;
+
+/// <summary>
+/// Client knobs. Every default is chosen for a LAN service mesh and documented with the reason;
+/// <see cref="Validate"/> runs when a channel is created so a bad value fails at start, not on the first call.
+/// </summary>
+public sealed class RpcClientOptions
+{
+    /// <summary>Connections opened to each endpoint; calls are spread round-robin. Default 1: one multiplexed connection saturates most services.</summary>
+    [Range(1, 64)]
+    public int ConnectionsPerEndpoint { get; set; } = 1;
+
+    /// <summary>Concurrent calls per connection; further calls wait (back-pressure) until one finishes or their deadline passes. Default 1024.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxConcurrentStreamsPerConnection { get; set; } = 1024;
+
+    /// <summary>Largest frame sent or accepted. Default 4 MiB; must match the server.</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxFrameSize { get; set; } = FrameLayout.DefaultMaxFrameSize;
+
+    /// <summary>Largest decompressed message accepted. Default 64 MiB, which stops decompression bombs.</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Bytes queued for a connection that the peer is not reading before the connection is dropped. Default 64 MiB.</summary>
+    [Range(64 * 1024, long.MaxValue)]
+    public long MaxQueuedWriteBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Time budget for calls that set no timeout. Default null (none), as in gRPC; set it for production meshes.</summary>
+    public TimeSpan? DefaultTimeout { get; set; }
+
+    /// <summary>TCP connect plus TLS handshake budget. Default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>First reconnect delay after a failed connect; doubles per failure with ±20 % jitter. Default 100 ms.</summary>
+    public TimeSpan ReconnectBackoffInitial { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Ceiling of the reconnect delay. Default 5 s, so a restarted server is found again quickly.</summary>
+    public TimeSpan ReconnectBackoffMax { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Idle time after which a heartbeat is sent. Default 30 s. Zero turns heartbeats off.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait for a heartbeat answer before declaring the connection dead. Default 10 s.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Close a connection with no calls for this long. Default 5 min; zero keeps connections forever.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Messages the client lets a server stream send ahead of the consumer. Default 64.</summary>
+    [Range(1, 1_000_000)]
+    public int StreamWindow { get; set; } = 64;
+
+    /// <summary>Serializers; the default one encodes requests. Default MessagePack (+ Protobuf).</summary>
+    public SerializerRegistry Serializers { get; set; } = SerializerRegistry.CreateDefault();
+
+    public CompressionOptions Compression { get; set; } = new();
+
+    /// <summary>TLS settings; null for plaintext.</summary>
+    public TlsClientOptions? Tls { get; set; }
+
+    /// <summary>Client middleware, outermost first.</summary>
+    public IList<IClientMiddleware> Middleware { get; } = new List<IClientMiddleware>();
+
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        OptionsValidation.Validate(this, "RpcClientOptions");
+        OptionsValidation.Positive(ConnectTimeout, "RpcClientOptions.ConnectTimeout");
+        OptionsValidation.Positive(ReconnectBackoffInitial, "RpcClientOptions.ReconnectBackoffInitial");
+        if (ReconnectBackoffMax < ReconnectBackoffInitial) throw new ArgumentException("RpcClientOptions.ReconnectBackoffMax must be at least ReconnectBackoffInitial");
+        if (DefaultTimeout is { } t) OptionsValidation.Positive(t, "RpcClientOptions.DefaultTimeout");
+        if (KeepAliveInterval < TimeSpan.Zero) throw new ArgumentException("RpcClientOptions.KeepAliveInterval cannot be negative");
+        if (KeepAliveInterval > TimeSpan.Zero) OptionsValidation.Positive(KeepAliveTimeout, "RpcClientOptions.KeepAliveTimeout");
+        if (IdleTimeout < TimeSpan.Zero) throw new ArgumentException("RpcClientOptions.IdleTimeout cannot be negative");
+        if (MaxMessageSize < MaxFrameSize) throw new ArgumentException("RpcClientOptions.MaxMessageSize must be at least MaxFrameSize");
+    }
+}

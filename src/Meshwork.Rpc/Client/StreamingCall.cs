@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
+
+namespace Meshwork.Rpc.Client;
+
+/// <summary>
+/// Client side of server-streaming, client-streaming and duplex calls. Inbound messages are buffered up to the
+/// window the client advertised and credits go back to the server as the consumer drains them; outbound messages
+/// spend credits the server granted.
+/// </summary>
+internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
+{
+    private readonly Channel<TResponse> _inbound = Channel.CreateUnbounded<TResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly TaskCompletionSource<TResponse> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CreditGate _sendCredits = new(0);
+    private readonly Method<TRequest, TResponse> _method;
+    private readonly int _window;
+    private long _outstanding; // messages the server may still send before it needs new credits
+
+    public StreamingCall(ClientConnection connection, Method<TRequest, TResponse> method, int window, long startMicros, long deadlineMicros)
+    {
+        Connection = connection;
+        _method = method;
+        FullName = method.FullName;
+        _window = window;
+        _outstanding = window;
+        StartMicros = startMicros;
+        DeadlineMicros = deadlineMicros;
+    }
+
+    public Task<TResponse> Reply => _reply.Task;
+
+    public void WatchCancellation(CancellationToken token) => RegisterCancellation(token);
+
+    private bool ExpectsStream => _method.Kind is CallKind.ServerStreaming or CallKind.DuplexStreaming;
+
+    public override void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        if (!ExpectsStream)
+        {
+            base.OnStreamData(ref header, body);
+            return;
+        }
+        if (Interlocked.Decrement(ref _outstanding) < 0)
+        {
+            Abandon(new RpcException(StatusCode.Internal, $"server overran the stream window of {_window} messages on {FullName}"));
+            return;
+        }
+        var connection = Connection!;
+        try
+        {
+            var item = MessageCodec.Decode(header, body, _method.ResponseType, connection.Shared.Serializers, connection.Shared.Compression, connection.Limits.MaxMessageSize);
+            _inbound.Writer.TryWrite(item);
+        }
+        catch (RpcException ex)
+        {
+            Abandon(ex);
+        }
+    }
+
+    public override void OnWindowUpdate(uint credits) => _sendCredits.Grant(credits);
+
+    public override void OnResponse(ref FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        var connection = Connection!;
+        if (header.Status != StatusCode.OK)
+        {
+            OnFailed(StatusError(ref header, FullName, connection.Peer));
+            return;
+        }
+        if (ExpectsStream)
+        {
+            _inbound.Writer.TryComplete();
+            _reply.TrySetResult(default!);
+        }
+        else
+        {
+            try
+            {
+                _reply.TrySetResult(MessageCodec.Decode(header, body, _method.ResponseType, connection.Shared.Serializers, connection.Shared.Compression, connection.Limits.MaxMessageSize));
+            }
+            catch (RpcException ex)
+            {
+                _reply.TrySetException(ex);
+            }
+        }
+        _sendCredits.Close(new RpcException(StatusCode.OK, "the server completed the call"));
+        DisposeCancellation();
+    }
+
+    public override void OnFailed(RpcException error)
+    {
+        _inbound.Writer.TryComplete(error);
+        _reply.TrySetException(error);
+        _sendCredits.Close(error);
+        DisposeCancellation();
+    }
+
+    /// <summary>Pumps the caller's request stream to the server, spending credits, then half-closes.</summary>
+    public async Task SendAllAsync(IAsyncEnumerable<TRequest> requests, CallOptions options)
+    {
+        var connection = Connection!;
+        try
+        {
+            await foreach (var item in requests.WithCancellation(options.CancellationToken).ConfigureAwait(false))
+            {
+                await _sendCredits.TakeAsync(options.CancellationToken).ConfigureAwait(false);
+                connection.SendStreamMessage(Id, item, _method.RequestType, options.Compression);
+            }
+            connection.SendStreamEnd(Id);
+        }
+        catch (RpcException ex) when (ex.Status == StatusCode.OK)
+        {
+            // The server finished before reading everything; that is its right.
+        }
+        catch (RpcException ex)
+        {
+            Abandon(ex);
+        }
+        catch (OperationCanceledException)
+        {
+            Abandon(new RpcException(StatusCode.Cancelled, $"call {FullName} was cancelled by the caller while sending"));
+        }
+        catch (Exception ex)
+        {
+            Abandon(new RpcException(StatusCode.Cancelled, $"the request stream of {FullName} failed: {ex.Message}", ex));
+        }
+    }
+
+    /// <summary>Yields server messages, granting credits back as they are consumed. Leaving early cancels the call.</summary>
+    public async IAsyncEnumerable<TResponse> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        int consumed = 0;
+        bool finished = false;
+        try
+        {
+            while (await _inbound.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                while (_inbound.Reader.TryRead(out var item))
+                {
+                    if (++consumed >= Math.Max(1, _window / 2))
+                    {
+                        Interlocked.Add(ref _outstanding, consumed);
+                        Connection!.SendWindowUpdate(Id, (uint)consumed);
+                        consumed = 0;
+                    }
+                    yield return item;
+                }
+            }
+            finished = true;
+        }
+        finally
+        {
+            if (!finished)
+            {
+                Abandon(new RpcException(StatusCode.Cancelled, $"the caller stopped reading {FullName}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+namespace Meshwork.Rpc.Internal;
+
+/// <summary>
+/// One process-wide timer that ticks every <see cref="Resolution"/> and lets each live connection expire deadlines,
+/// send heartbeats and close when idle. A timer per call would cost an allocation and a timer-queue entry per call;
+/// this costs one scan per tick of connections that actually have deadline-bearing calls.
+/// </summary>
+internal static class DeadlineSweeper
+{
+    public static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(5);
+
+    private static readonly object s_lock = new();
+    private static readonly List<ISweepable> s_items = new();
+    private static ISweepable[] s_snapshot = [];
+    private static Timer? s_timer;
+    private static int s_running;
+
+    public interface ISweepable
+    {
+        /// <summary>Returns false when the item is finished and should be dropped.</summary>
+        bool Sweep(long nowMicros);
+    }
+
+    public static void Register(ISweepable item)
+    {
+        lock (s_lock)
+        {
+            s_items.Add(item);
+            s_snapshot = s_items.ToArray();
+            s_timer ??= new Timer(static _ => Tick(), null, Resolution, Resolution);
+        }
+    }
+
+    private static void Tick()
+    {
+        // Skip a tick rather than overlap if the previous one is still running.
+        if (Interlocked.Exchange(ref s_running, 1) == 1) return;
+        try
+        {
+            long now = Clock.NowMicros;
+            List<ISweepable>? dead = null;
+            foreach (var item in s_snapshot)
+            {
+                if (!item.Sweep(now)) (dead ??= new()).Add(item);
+            }
+            if (dead is not null)
+            {
+                lock (s_lock)
+                {
+                    foreach (var d in dead) s_items.Remove(d);
+                    s_snapshot = s_items.ToArray();
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref s_running, 0);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
+
+namespace Meshwork.Rpc.Internal;
+
+internal static class OptionsValidation
+{
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Options types are public and referenced; their properties are kept.")]
+    public static void Validate<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T options, string name) where T : notnull
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
+        {
+            var first = results[0];
+            throw new ArgumentException($"{name}.{string.Join(",", first.MemberNames)}: {first.ErrorMessage}");
+        }
+    }
+
+    public static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero) throw new ArgumentException($"{name} must be positive (was {value})");
+    }
+}

@@ -1,1 +1,0 @@
-namespace Meshwork.Rpc; internal static class Placeholder {}

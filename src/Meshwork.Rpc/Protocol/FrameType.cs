@@ -1,0 +1,45 @@
+namespace Meshwork.Rpc.Protocol;
+
+/// <summary>What a frame carries. Stored in the low nibble of prefix byte 3; values are wire constants.</summary>
+public enum FrameType : byte
+{
+    /// <summary>Opens a call: unary request, or the start of a streaming call.</summary>
+    Request = 1,
+    /// <summary>Ends a call from the server side: status, trailers and (for unary and client-streaming) the reply body.</summary>
+    Response = 2,
+    /// <summary>A request that expects no response at all.</summary>
+    OneWay = 3,
+    /// <summary>Liveness probe; the peer echoes it with <see cref="FrameFlags.Ack"/> set, bypassing middleware.</summary>
+    Heartbeat = 4,
+    /// <summary>The client abandons a call; the server cancels the handler's token.</summary>
+    Cancel = 5,
+    /// <summary>One message of a stream (either direction).</summary>
+    StreamData = 6,
+    /// <summary>The client finished sending its stream (half-close).</summary>
+    StreamEnd = 7,
+    /// <summary>The sender will accept no new calls on this connection; header request id = last id it will process.</summary>
+    GoAway = 8,
+    /// <summary>Connection-level protocol error; the sender closes the connection after it.</summary>
+    Error = 9,
+    /// <summary>Grants the peer more stream credits (header key 10) for one stream.</summary>
+    WindowUpdate = 10,
+}
+
+/// <summary>Per-frame flags, stored in the high nibble of prefix byte 3.</summary>
+[Flags]
+public enum FrameFlags : byte
+{
+    None = 0,
+    /// <summary>This frame answers an earlier frame of the same type (heartbeat replies).</summary>
+    Ack = 0x1,
+}
+
+/// <summary>Shape of a call, sent in the request header (key 9) so the server can check it against the method.</summary>
+public enum CallKind : byte
+{
+    Unary = 0,
+    ServerStreaming = 1,
+    ClientStreaming = 2,
+    DuplexStreaming = 3,
+    OneWay = 4,
+}

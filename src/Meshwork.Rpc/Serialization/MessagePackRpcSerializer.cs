@@ -1,0 +1,63 @@
+using System.Buffers;
+using Nerdbank.MessagePack;
+using PolyType;
+
+namespace Meshwork.Rpc.Serialization;
+
+/// <summary>
+/// The default serializer: MessagePack through Nerdbank.MessagePack with source-generated shapes (NativeAOT-clean).
+/// Strings, integers, booleans, doubles and byte arrays are written directly, so simple contracts need no shapes;
+/// other types need [GenerateShape] on the type or an <see cref="ITypeShapeProvider"/> passed here.
+/// </summary>
+public sealed class MessagePackRpcSerializer : ISerializer
+{
+    private readonly MessagePackSerializer _serializer;
+    private readonly ITypeShapeProvider? _provider;
+
+    public MessagePackRpcSerializer(ITypeShapeProvider? shapeProvider = null, MessagePackSerializer? serializer = null)
+    {
+        _provider = shapeProvider;
+        _serializer = serializer ?? new MessagePackSerializer();
+    }
+
+    public static MessagePackRpcSerializer Default { get; } = new();
+
+    public byte Id => SerializerIds.MessagePack;
+
+    public string Name => "msgpack";
+
+    public void Serialize<T>(IBufferWriter<byte> writer, T value, MessageType<T> type)
+    {
+        if (typeof(T) == typeof(Empty)) return;
+        if (PrimitiveCodec.TrySerialize(writer, value)) return;
+        _serializer.Serialize(writer, value, ResolveShape(type));
+    }
+
+    public T Deserialize<T>(in ReadOnlySequence<byte> data, MessageType<T> type)
+    {
+        if (typeof(T) == typeof(Empty)) return default!;
+        try
+        {
+            if (PrimitiveCodec.TryDeserialize(data, out T? primitive)) return primitive!;
+            return _serializer.Deserialize(data, ResolveShape(type))!;
+        }
+        catch (MessagePackSerializationException ex)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, $"cannot decode {MessageType<T>.Name} from MessagePack: {ex.Message}", ex);
+        }
+    }
+
+    private ITypeShape<T> ResolveShape<T>(MessageType<T> type)
+    {
+        if (type.Shape is { } shape) return shape;
+        if (ReferenceEquals(type.CachedShapeOwner, this) && type.CachedShape is { } cached) return cached;
+        if (_provider?.GetTypeShape(typeof(T)) is ITypeShape<T> provided)
+        {
+            type.CachedShape = provided;
+            type.CachedShapeOwner = this;
+            return provided;
+        }
+        throw new RpcException(StatusCode.Internal,
+            $"no MessagePack shape for {typeof(T).FullName}: add [GenerateShape] to the type or pass an ITypeShapeProvider to MessagePackRpcSerializer");
+    }
+}

@@ -1,0 +1,283 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Meshwork.Rpc.Server;
+
+/// <summary>
+/// Hosts services on one or more endpoints. <see cref="StartAsync"/> binds and accepts; <see cref="StopAsync"/> is the
+/// shutdown protocol: stop accepting, send go-away on every connection, let in-flight calls finish within
+/// <see cref="RpcServerOptions.DrainTimeout"/>, cancel what is left, close.
+/// </summary>
+public sealed class RpcServer : IAsyncDisposable
+{
+    private readonly Dictionary<string, ServiceDefinition> _services = new(StringComparer.Ordinal);
+    private readonly List<IServerMiddleware> _middleware = new();
+    private readonly List<Socket> _listeners = new();
+    private readonly List<RpcEndpoint> _bound = new();
+    private readonly ConcurrentDictionary<ServerConnection, byte> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _acceptLoops = new();
+    private int _activeCalls;
+    private int _state; // 0 new, 1 started, 2 stopping, 3 stopped
+
+    public RpcServer(RpcServerOptions options, ILoggerFactory? loggerFactory = null, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        Logger = (ILogger?)loggerFactory?.CreateLogger("Meshwork.Rpc.Server") ?? NullLogger.Instance;
+        Name = name ?? Environment.MachineName;
+    }
+
+    public RpcServerOptions Options { get; }
+
+    /// <summary>Name used in error messages (which server spent the budget).</summary>
+    public string Name { get; }
+
+    internal ILogger Logger { get; }
+    internal ConnectionLimits Limits { get; private set; } = null!;
+    internal Utf8StringCache Names { get; } = new(1024);
+    internal long IdleMicros { get; private set; }
+    internal bool IsStopping => Volatile.Read(ref _state) >= 2;
+
+    /// <summary>Endpoints actually bound (port 0 resolved to the real port). Valid after <see cref="StartAsync"/>.</summary>
+    public IReadOnlyList<RpcEndpoint> BoundEndpoints => _bound;
+
+    public int ConnectionCount => _connections.Count;
+
+    public int ActiveCalls => Volatile.Read(ref _activeCalls);
+
+    public IEnumerable<ServiceDefinition> Services => _services.Values;
+
+    public RpcServer AddService(ServiceDefinition service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        if (_state != 0) throw new InvalidOperationException("services must be added before the server starts");
+        if (!_services.TryAdd(service.Name, service)) throw new ArgumentException($"service '{service.Name}' is already registered");
+        return this;
+    }
+
+    /// <summary>Adds server middleware; the first added runs outermost.</summary>
+    public RpcServer Use(IServerMiddleware middleware)
+    {
+        ArgumentNullException.ThrowIfNull(middleware);
+        if (_state != 0) throw new InvalidOperationException("middleware must be added before the server starts");
+        _middleware.Add(middleware);
+        return this;
+    }
+
+    internal ServerMethod? FindMethod(string service, string method, out string? error)
+    {
+        if (!_services.TryGetValue(service, out var def))
+        {
+            error = $"service '{service}' is not registered on server {Name}";
+            return null;
+        }
+        if (!def.Methods.TryGetValue(method, out var m))
+        {
+            error = $"service '{service}' has no method '{method}' (it has: {string.Join(", ", def.MethodNames)})";
+            return null;
+        }
+        error = null;
+        return m;
+    }
+
+    public Task StartAsync(CancellationToken ct = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("the server was already started");
+        Options.Validate();
+        Limits = new ConnectionLimits(Options.MaxFrameSize, Options.MaxMessageSize, Options.MaxQueuedWriteBytes);
+        IdleMicros = (long)Options.IdleTimeout.TotalMicroseconds;
+        foreach (var service in _services.Values)
+        {
+            foreach (var method in service.Methods.Values) method.Bind(_middleware);
+        }
+        try
+        {
+            foreach (var address in Options.Endpoints)
+            {
+                var endpoint = RpcEndpoint.Parse(address);
+                var socket = Bind(endpoint, out var bound);
+                _listeners.Add(socket);
+                _bound.Add(bound);
+                RpcLog.Listening(Logger, bound.Display);
+                _acceptLoops.Add(AcceptLoopAsync(socket));
+            }
+        }
+        catch
+        {
+            foreach (var l in _listeners) l.Dispose();
+            throw;
+        }
+        return Task.CompletedTask;
+    }
+
+    private static Socket Bind(RpcEndpoint endpoint, out RpcEndpoint bound)
+    {
+        Socket socket;
+        if (endpoint.IsUnixSocket)
+        {
+            string path = ((UnixDomainSocketEndPoint)endpoint.EndPoint).ToString();
+            if (File.Exists(path)) File.Delete(path);
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        }
+        else
+        {
+            if (endpoint.EndPoint is not IPEndPoint) throw new ArgumentException($"cannot listen on {endpoint}: use an IP address, not a host name");
+            socket = new Socket(endpoint.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        }
+        try
+        {
+            socket.Bind(endpoint.EndPoint);
+            socket.Listen(512);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new IOException($"cannot listen on {endpoint}: {ex.SocketErrorCode} ({ex.Message})", ex);
+        }
+        bound = socket.LocalEndPoint is IPEndPoint ip ? RpcEndpoint.Tcp(ip) : endpoint;
+        return socket;
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stopping.IsCancellationRequested) return;
+                continue;
+            }
+            _ = AcceptAsync(socket);
+        }
+    }
+
+    private async Task AcceptAsync(Socket socket)
+    {
+        string peer = socket.RemoteEndPoint?.ToString() is { Length: > 0 } r ? r : "unix-peer";
+        if (socket.AddressFamily != AddressFamily.Unix) socket.NoDelay = true;
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            if (Options.Tls is { } tls)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                using var timeout = new CancellationTokenSource(tls.HandshakeTimeout);
+                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = tls.Certificate,
+                    ClientCertificateRequired = tls.ClientCertificateRequired,
+                    RemoteCertificateValidationCallback = tls.ClientCertificateValidation,
+                    ApplicationProtocols = [Alpn.Meshwork1],
+                }, timeout.Token).ConfigureAwait(false);
+                if (tls.ClientCertificateRequired && ssl.RemoteCertificate is null)
+                {
+                    throw new System.Security.Authentication.AuthenticationException("client presented no certificate");
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            RpcLog.Rejected(Logger, peer, "TLS handshake failed: " + ex.Message);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        var connection = new ServerConnection(stream, peer, this);
+        if (IsStopping || _connections.Count >= Options.MaxConnections)
+        {
+            string why = IsStopping ? "server is shutting down" : $"server is at its limit of {Options.MaxConnections} connections (MaxConnections)";
+            RpcLog.Rejected(Logger, peer, why);
+            connection.TryWriteFrame(new FrameHeader { Type = FrameType.Error, Status = IsStopping ? StatusCode.Unavailable : StatusCode.ResourceExhausted, StatusMessage = why }, default);
+            connection.Start();
+            await connection.CloseAsync().ConfigureAwait(false);
+            return;
+        }
+        _connections.TryAdd(connection, 0);
+        RpcLog.Accepted(Logger, peer);
+        connection.Start();
+    }
+
+    internal void OnConnectionClosed(ServerConnection connection) => _connections.TryRemove(connection, out _);
+
+    internal bool TryTakeCallSlot()
+    {
+        if (Interlocked.Increment(ref _activeCalls) <= Options.MaxConcurrentCalls) return true;
+        Interlocked.Decrement(ref _activeCalls);
+        return false;
+    }
+
+    internal void ReleaseCallSlot() => Interlocked.Decrement(ref _activeCalls);
+
+    /// <summary>Graceful shutdown. Cancelling <paramref name="ct"/> skips the rest of the drain.</summary>
+    public async Task StopAsync(CancellationToken ct = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
+        {
+            if (Interlocked.CompareExchange(ref _state, 3, 0) == 0) return;
+            return;
+        }
+        _stopping.Cancel();
+        foreach (var l in _listeners) l.Dispose();
+        foreach (var endpoint in _bound)
+        {
+            if (endpoint.EndPoint is UnixDomainSocketEndPoint uds) TryDelete(uds.ToString());
+        }
+        var connections = _connections.Keys.ToArray();
+        foreach (var c in connections) c.SendGoAway();
+        RpcLog.Draining(Logger, connections.Length, ActiveCalls, Options.DrainTimeout.TotalMilliseconds);
+
+        using var drain = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        drain.CancelAfter(Options.DrainTimeout);
+        while (ActiveCalls > 0 && !drain.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(10, drain.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        if (ActiveCalls > 0)
+        {
+            RpcLog.DrainTimedOut(Logger, ActiveCalls);
+            foreach (var c in _connections.Keys) c.CancelAll(StatusCode.Unavailable);
+            // Give cancelled handlers a moment to send their final status.
+            for (int i = 0; i < 50 && ActiveCalls > 0; i++) await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+        }
+        await Task.WhenAll(_connections.Keys.Select(c => c.CloseAsync())).ConfigureAwait(false);
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        Volatile.Write(ref _state, 3);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

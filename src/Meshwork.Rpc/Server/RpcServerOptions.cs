@@ -1,0 +1,87 @@
+using System.ComponentModel.DataAnnotations;
+using Meshwork.Rpc.Compression;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
+using Meshwork.Rpc.Transport;
+
+namespace Meshwork.Rpc.Server;
+
+/// <summary>Server knobs; each default is documented with its reason. <see cref="Validate"/> runs at start.</summary>
+public sealed class RpcServerOptions
+{
+    /// <summary>Addresses to listen on (<c>127.0.0.1:7000</c>, <c>tcp://0.0.0.0:7000</c>, <c>unix:///run/x.sock</c>). Port 0 picks a free port.</summary>
+    public IList<string> Endpoints { get; set; } = new List<string>();
+
+    /// <summary>Largest frame accepted or sent. Default 4 MiB (the brief's default); must match clients.</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxFrameSize { get; set; } = FrameLayout.DefaultMaxFrameSize;
+
+    /// <summary>Largest decompressed message. Default 64 MiB: bounds decompression bombs.</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Open connections; further connections get an error frame and are closed. Default 10 000.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Calls in flight per connection; beyond it calls are answered ResourceExhausted at once. Default 1024.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxConcurrentStreamsPerConnection { get; set; } = 1024;
+
+    /// <summary>Calls in flight across the server; beyond it calls are answered ResourceExhausted at once instead of queueing. Default 100 000.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxConcurrentCalls { get; set; } = 100_000;
+
+    /// <summary>How long a graceful stop lets in-flight calls finish after go-away before cancelling them. Default 10 s.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections with no calls and no frames for this long get go-away and are closed. Default 10 min; zero disables.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Bytes queued for a client that does not read before its connection is dropped. Default 64 MiB.</summary>
+    [Range(64 * 1024, long.MaxValue)]
+    public long MaxQueuedWriteBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Messages a client stream may send ahead of the handler. Default 64.</summary>
+    [Range(1, 1_000_000)]
+    public int StreamWindow { get; set; } = 64;
+
+    /// <summary>Send exception details (type, message, stack) to clients. Default false: never leak internals in production.</summary>
+    public bool DetailedErrors { get; set; }
+
+    /// <summary>
+    /// Run handlers on the connection's read loop instead of the thread pool. Faster for handlers that complete
+    /// synchronously and never block; a blocking handler would stall every call on its connection. Default false.
+    /// </summary>
+    public bool InlineHandlers { get; set; }
+
+    public SerializerRegistry Serializers { get; set; } = SerializerRegistry.CreateDefault();
+
+    public CompressionOptions Compression { get; set; } = new();
+
+    /// <summary>TLS; null for plaintext.</summary>
+    public TlsServerOptions? Tls { get; set; }
+
+    public void Validate()
+    {
+        OptionsValidation.Validate(this, "RpcServerOptions");
+        if (Endpoints.Count == 0) throw new ArgumentException("RpcServerOptions.Endpoints: at least one endpoint is required (for example 127.0.0.1:7000)");
+        foreach (var e in Endpoints)
+        {
+            try
+            {
+                RpcEndpoint.Parse(e);
+            }
+            catch (FormatException ex)
+            {
+                throw new ArgumentException($"RpcServerOptions.Endpoints: {ex.Message}", ex);
+            }
+        }
+        OptionsValidation.Positive(DrainTimeout, "RpcServerOptions.DrainTimeout");
+        if (IdleTimeout < TimeSpan.Zero) throw new ArgumentException("RpcServerOptions.IdleTimeout cannot be negative");
+        if (MaxMessageSize < MaxFrameSize) throw new ArgumentException("RpcServerOptions.MaxMessageSize must be at least MaxFrameSize");
+        if (Tls is not null && Tls.Certificate is null) throw new ArgumentException("RpcServerOptions.Tls.Certificate is required when TLS is enabled");
+        if (Tls?.Certificate is { HasPrivateKey: false }) throw new ArgumentException("RpcServerOptions.Tls.Certificate has no private key");
+    }
+}

@@ -1,0 +1,99 @@
+using Meshwork.Rpc.Protocol;
+
+namespace Meshwork.Rpc.Server;
+
+/// <summary>
+/// Per-call state handed to handlers and middleware: names, headers, trailers, deadline and cancellation.
+/// The cancellation token fires when the client cancels, the deadline passes, the connection drops, or a drain times out.
+/// </summary>
+public sealed class ServerCallContext
+{
+    private CancellationTokenSource? _cts;
+    private volatile int _cancelled; // 0 no, else (int)StatusCode of the reason
+    private Metadata? _trailers;
+    private Dictionary<string, object?>? _items;
+
+    internal ServerCallContext(string service, string method, CallKind kind, string peer, Metadata? headers, long deadlineMicros)
+    {
+        Service = service;
+        Method = method;
+        Kind = kind;
+        Peer = peer;
+        RequestHeaders = headers;
+        DeadlineMicros = deadlineMicros;
+    }
+
+    public string Service { get; }
+    public string Method { get; }
+    public CallKind Kind { get; }
+
+    /// <summary>Remote address of the caller.</summary>
+    public string Peer { get; }
+
+    /// <summary>Headers sent by the client (null when none).</summary>
+    public Metadata? RequestHeaders { get; }
+
+    /// <summary>Metadata returned to the client with the response.</summary>
+    public Metadata ResponseTrailers => _trailers ??= new Metadata();
+
+    internal Metadata? TrailersIfAny => _trailers;
+
+    internal long DeadlineMicros { get; }
+
+    /// <summary>Time left before the client's deadline, or null when the client set none.</summary>
+    public TimeSpan? RemainingTime => DeadlineMicros == 0 ? null : TimeSpan.FromMicroseconds(Math.Max(0, DeadlineMicros - Internal.Clock.NowMicros));
+
+    /// <summary>The decoded request, for middleware (null for client-streaming and duplex calls).</summary>
+    public object? Request { get; set; }
+
+    /// <summary>The reply, for middleware; setting it without calling next short-circuits the handler.</summary>
+    public object? Response { get; set; }
+
+    /// <summary>Free-form state shared by middleware and the handler of one call.</summary>
+    public IDictionary<string, object?> Items => _items ??= new Dictionary<string, object?>();
+
+    /// <summary>Why the call was cancelled (Cancelled, DeadlineExceeded, Unavailable), or OK while it is live.</summary>
+    public StatusCode CancellationReason => (StatusCode)_cancelled;
+
+    /// <summary>Created on first use, so calls whose handlers never look at it do not pay for a token source.</summary>
+    public CancellationToken CancellationToken
+    {
+        get
+        {
+            var cts = Volatile.Read(ref _cts);
+            if (cts is null)
+            {
+                cts = new CancellationTokenSource();
+                var raced = Interlocked.CompareExchange(ref _cts, cts, null);
+                if (raced is not null)
+                {
+                    cts.Dispose();
+                    cts = raced;
+                }
+                else if (_cancelled != 0)
+                {
+                    cts.Cancel();
+                }
+            }
+            return cts.Token;
+        }
+    }
+
+    internal void Cancel(StatusCode reason)
+    {
+        if (Interlocked.CompareExchange(ref _cancelled, (int)reason, 0) != 0) return;
+        var cts = Volatile.Read(ref _cts);
+        try
+        {
+            cts?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>The call this context belongs to, for streaming terminals.</summary>
+    internal object? Call { get; set; }
+
+    internal void Release() => _cts?.Dispose();
+}

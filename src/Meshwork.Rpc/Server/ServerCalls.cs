@@ -1,0 +1,249 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+
+namespace Meshwork.Rpc.Server;
+
+/// <summary>One call being served. Runs on the thread pool (or inline, see <see cref="RpcServerOptions.InlineHandlers"/>).</summary>
+internal abstract class ServerCall : IThreadPoolWorkItem
+{
+    protected ServerCall(ServerConnection connection, ServerMethod method, ref FrameHeader header)
+    {
+        Connection = connection;
+        Method = method;
+        Id = header.RequestId;
+        SerializerId = header.Serializer;
+        long now = Clock.NowMicros;
+        StartMicros = now;
+        DeadlineMicros = header.TimeoutMicros > 0 ? now + header.TimeoutMicros : 0;
+        Context = new ServerCallContext(method.Service, method.Name, method.Kind, connection.Peer, header.Metadata, DeadlineMicros) { Call = this };
+    }
+
+    public ServerConnection Connection { get; }
+    public ServerMethod Method { get; }
+    public ulong Id { get; }
+    public byte SerializerId { get; }
+    public long StartMicros { get; }
+    public long DeadlineMicros { get; }
+    public ServerCallContext Context { get; }
+    public virtual bool IsOneWay => false;
+
+    public abstract void Execute();
+
+    public virtual void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body) =>
+        Connection.FailCall(this, new RpcException(StatusCode.InvalidArgument, $"stream data sent to {Method.FullName}, which takes no request stream"));
+
+    public virtual void OnStreamEnd()
+    {
+    }
+
+    public virtual void OnWindowUpdate(uint credits)
+    {
+    }
+
+    public virtual void OnCancel(StatusCode reason) => Context.Cancel(reason);
+
+    /// <summary>Runs the handler, through the middleware chain when there is one.</summary>
+    protected ValueTask RunHandler(object? request)
+    {
+        Context.Request = request;
+        return Method.Pipeline is null ? Method.Terminal(Context) : Method.Pipeline(Context);
+    }
+}
+
+internal sealed class UnaryServerCall<TRequest, TResponse> : ServerCall
+{
+    private readonly UnaryServerMethod<TRequest, TResponse> _method;
+    private readonly TRequest _request;
+
+    public UnaryServerCall(ServerConnection connection, UnaryServerMethod<TRequest, TResponse> method, ref FrameHeader header, TRequest request)
+        : base(connection, method, ref header)
+    {
+        _method = method;
+        _request = request;
+    }
+
+    public override void Execute()
+    {
+        ValueTask<TResponse> pending;
+        try
+        {
+            pending = _method.Pipeline is null ? _method.Handler(_request, Context) : WithMiddlewareAsync();
+        }
+        catch (Exception ex)
+        {
+            Connection.FailCall(this, ex);
+            return;
+        }
+        if (pending.IsCompletedSuccessfully)
+        {
+            Connection.Reply(this, pending.Result, _method.Method.ResponseType);
+            return;
+        }
+        _ = AwaitAsync(pending);
+    }
+
+    private async ValueTask<TResponse> WithMiddlewareAsync()
+    {
+        Context.Request = _request;
+        await _method.Pipeline!(Context).ConfigureAwait(false);
+        return (TResponse)Context.Response!;
+    }
+
+    private async Task AwaitAsync(ValueTask<TResponse> pending)
+    {
+        TResponse response;
+        try
+        {
+            response = await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Connection.FailCall(this, ex);
+            return;
+        }
+        Connection.Reply(this, response, _method.Method.ResponseType);
+    }
+}
+
+internal sealed class OneWayServerCall<TRequest> : ServerCall
+{
+    private readonly OneWayServerMethod<TRequest> _method;
+    private readonly TRequest _request;
+
+    public OneWayServerCall(ServerConnection connection, OneWayServerMethod<TRequest> method, ref FrameHeader header, TRequest request)
+        : base(connection, method, ref header)
+    {
+        _method = method;
+        _request = request;
+    }
+
+    public override bool IsOneWay => true;
+
+    public override void Execute() => _ = RunAsync();
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await RunHandler(_request).ConfigureAwait(false);
+            Connection.CompleteOneWay(this, null);
+        }
+        catch (Exception ex)
+        {
+            Connection.CompleteOneWay(this, ex);
+        }
+    }
+}
+
+/// <summary>Server-streaming, client-streaming and duplex calls: an optional inbound stream with credits we grant, an optional outbound stream spending credits the client grants.</summary>
+internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, IStreamGrant
+{
+    private readonly Method<TRequest, TResponse> _descriptor;
+    private readonly TRequest _request;
+    private readonly Channel<TRequest>? _inbound;
+    private readonly CreditGate _sendCredits;
+    private readonly int _window;
+    private long _outstanding;
+
+    public StreamingServerCall(ServerConnection connection, ServerMethod method, Method<TRequest, TResponse> descriptor, ref FrameHeader header, TRequest request)
+        : base(connection, method, ref header)
+    {
+        _descriptor = descriptor;
+        _request = request;
+        _sendCredits = new CreditGate(header.Window == 0 ? 64 : header.Window);
+        _window = connection.Server.Options.StreamWindow;
+        if (method.Kind is CallKind.ClientStreaming or CallKind.DuplexStreaming)
+        {
+            _inbound = Channel.CreateUnbounded<TRequest>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            _outstanding = _window;
+        }
+    }
+
+    /// <summary>Sent right after registration so the client may start streaming.</summary>
+    public uint InitialGrant => _inbound is null ? 0u : (uint)_window;
+
+    public override void Execute() => _ = RunAsync();
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            bool sendsReply = Method.Kind == CallKind.ClientStreaming;
+            await RunHandler(Method.Kind == CallKind.ServerStreaming ? _request : null).ConfigureAwait(false);
+            if (sendsReply) Connection.Reply(this, (TResponse)Context.Response!, _descriptor.ResponseType);
+            else Connection.SendStatus(this, StatusCode.OK, null);
+        }
+        catch (Exception ex)
+        {
+            Connection.FailCall(this, ex);
+        }
+    }
+
+    public async ValueTask SendAllAsync(IAsyncEnumerable<TResponse> items)
+    {
+        var ct = Context.CancellationToken;
+        await foreach (var item in items.WithCancellation(ct).ConfigureAwait(false))
+        {
+            await _sendCredits.TakeAsync(ct).ConfigureAwait(false);
+            Connection.SendStreamItem(this, item, _descriptor.ResponseType);
+        }
+    }
+
+    public async IAsyncEnumerable<TRequest> ReadAllAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        var reader = _inbound!.Reader;
+        int consumed = 0;
+        while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var item))
+            {
+                if (++consumed >= Math.Max(1, _window / 2))
+                {
+                    Interlocked.Add(ref _outstanding, consumed);
+                    Connection.SendWindowUpdate(Id, (uint)consumed);
+                    consumed = 0;
+                }
+                yield return item;
+            }
+        }
+    }
+
+    public override void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        if (_inbound is null)
+        {
+            base.OnStreamData(ref header, body);
+            return;
+        }
+        if (Interlocked.Decrement(ref _outstanding) < 0)
+        {
+            Connection.FailCall(this, new RpcException(StatusCode.ResourceExhausted, $"client overran the stream window of {_window} messages on {Method.FullName}"));
+            return;
+        }
+        try
+        {
+            var item = MessageCodec.Decode(header, body, _descriptor.RequestType, Connection.Server.Options.Serializers, Connection.Server.Options.Compression, Connection.Limits.MaxMessageSize);
+            _inbound.Writer.TryWrite(item);
+        }
+        catch (RpcException ex)
+        {
+            _inbound.Writer.TryComplete(ex);
+            Connection.FailCall(this, ex);
+        }
+    }
+
+    public override void OnStreamEnd() => _inbound?.Writer.TryComplete();
+
+    public override void OnWindowUpdate(uint credits) => _sendCredits.Grant(credits);
+
+    public override void OnCancel(StatusCode reason)
+    {
+        base.OnCancel(reason);
+        var error = new RpcException(reason, $"{Method.FullName} was cancelled ({reason})");
+        _inbound?.Writer.TryComplete(error);
+        _sendCredits.Close(error);
+    }
+}

@@ -1,0 +1,291 @@
+using System.Buffers;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
+
+namespace Meshwork.Rpc.Server;
+
+/// <summary>Server end of one connection: admission (limits, draining), dispatch, replies, cancellation and deadlines.</summary>
+internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweepable
+{
+    private readonly Dictionary<ulong, ServerCall> _calls = new();
+    private int _deadlineCalls;
+    private volatile bool _goAwaySent;
+    private ulong _lastRequestId;
+    private long _lastCallMicros;
+
+    public ServerConnection(Stream stream, string peer, RpcServer server)
+        : base(stream, peer, server.Limits, server.Names, server.Logger)
+    {
+        Server = server;
+        _lastCallMicros = Clock.NowMicros;
+        DeadlineSweeper.Register(this);
+    }
+
+    public RpcServer Server { get; }
+
+    public int ActiveCalls
+    {
+        get { lock (_calls) return _calls.Count; }
+    }
+
+    protected override void OnFrame(ref FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        switch (header.Type)
+        {
+            case FrameType.Request:
+            case FrameType.OneWay:
+                Dispatch(ref header, body);
+                break;
+            case FrameType.Cancel:
+                Find(header.RequestId)?.OnCancel(StatusCode.Cancelled);
+                break;
+            case FrameType.StreamData:
+                Find(header.RequestId)?.OnStreamData(ref header, body);
+                break;
+            case FrameType.StreamEnd:
+                Find(header.RequestId)?.OnStreamEnd();
+                break;
+            case FrameType.WindowUpdate:
+                Find(header.RequestId)?.OnWindowUpdate(header.Window);
+                break;
+            case FrameType.Heartbeat:
+                // Answered here, before any middleware, so liveness never depends on application code.
+                if ((header.Flags & FrameFlags.Ack) == 0) TryWriteFrame(new FrameHeader { Type = FrameType.Heartbeat, Flags = FrameFlags.Ack }, default);
+                break;
+            case FrameType.GoAway:
+                break;
+            case FrameType.Error:
+                RpcLog.PeerReportedError(Logger, Peer, header.Status, header.StatusMessage);
+                break;
+            default:
+                throw new ProtocolException($"unexpected {header.Type} frame from client {Peer}", StatusCode.InvalidArgument);
+        }
+    }
+
+    private ServerCall? Find(ulong id)
+    {
+        lock (_calls) return _calls.GetValueOrDefault(id);
+    }
+
+    private void Dispatch(ref FrameHeader header, in ReadOnlySequence<byte> body)
+    {
+        bool oneWay = header.Type == FrameType.OneWay;
+        if (!oneWay && header.RequestId == 0) throw new ProtocolException("request frame without a request id", StatusCode.InvalidArgument);
+        if (header.Service is null || header.Method is null) throw new ProtocolException("request frame without service or method name", StatusCode.InvalidArgument);
+        if (!oneWay) _lastRequestId = header.RequestId;
+
+        if (_goAwaySent || Server.IsStopping)
+        {
+            Reject(ref header, StatusCode.Unavailable, $"server {Server.Name} is shutting down (go-away sent); retry on another connection or endpoint");
+            return;
+        }
+        var method = Server.FindMethod(header.Service, header.Method, out string? notFound);
+        if (method is null)
+        {
+            Reject(ref header, StatusCode.NotFound, notFound!);
+            return;
+        }
+        var kind = oneWay ? CallKind.OneWay : header.Kind;
+        if (kind != method.Kind)
+        {
+            Reject(ref header, StatusCode.InvalidArgument, $"{method.FullName} is a {method.Kind} method but was called as {kind}");
+            return;
+        }
+        if (!oneWay && ActiveCalls >= Server.Options.MaxConcurrentStreamsPerConnection)
+        {
+            Reject(ref header, StatusCode.ResourceExhausted,
+                $"connection has {Server.Options.MaxConcurrentStreamsPerConnection} calls in flight (MaxConcurrentStreamsPerConnection); {method.FullName} rejected");
+            return;
+        }
+        if (!Server.TryTakeCallSlot())
+        {
+            Reject(ref header, StatusCode.ResourceExhausted,
+                $"server {Server.Name} is at its limit of {Server.Options.MaxConcurrentCalls} concurrent calls (MaxConcurrentCalls); {method.FullName} rejected");
+            return;
+        }
+        method.Start(this, ref header, body);
+    }
+
+    private void Reject(ref FrameHeader header, StatusCode status, string message)
+    {
+        RpcLog.CallRejected(Logger, header.Service ?? "?", header.Method ?? "?", Peer, status, message);
+        if (header.Type != FrameType.OneWay) SendStatus(header.RequestId, status, message, null);
+    }
+
+    /// <summary>Registers the call and runs it. The caller already holds a server call slot.</summary>
+    public void Launch(ServerCall call)
+    {
+        if (!call.IsOneWay)
+        {
+            lock (_calls)
+            {
+                if (!_calls.TryAdd(call.Id, call))
+                {
+                    Server.ReleaseCallSlot();
+                    throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument);
+                }
+                if (call.DeadlineMicros != 0) _deadlineCalls++;
+            }
+            if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
+        }
+        if (Server.Options.InlineHandlers) call.Execute();
+        else ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
+    }
+
+    private void Complete(ServerCall call)
+    {
+        if (!call.IsOneWay)
+        {
+            lock (_calls)
+            {
+                if (!_calls.Remove(call.Id)) return;
+                if (call.DeadlineMicros != 0) _deadlineCalls--;
+                _lastCallMicros = Clock.NowMicros;
+            }
+        }
+        call.Context.Release();
+        Server.ReleaseCallSlot();
+    }
+
+    // ---- replies ----------------------------------------------------------------------------------------------
+
+    public void Reply<T>(ServerCall call, T value, MessageType<T> type)
+    {
+        var header = new FrameHeader { Type = FrameType.Response, RequestId = call.Id, Metadata = call.Context.TrailersIfAny };
+        PooledBufferWriter body;
+        try
+        {
+            body = MessageCodec.Encode(ref header, value, type, Server.Options.Serializers.Get(call.SerializerId), 0, Server.Options.Compression, Limits.MaxFrameSize);
+        }
+        catch (Exception ex)
+        {
+            FailCall(call, ex);
+            return;
+        }
+        using (body)
+        {
+            TryWriteFrame(header, body.WrittenSpan);
+        }
+        Complete(call);
+    }
+
+    public void SendStreamItem<T>(ServerCall call, T value, MessageType<T> type)
+    {
+        var header = new FrameHeader { Type = FrameType.StreamData, RequestId = call.Id };
+        using var body = MessageCodec.Encode(ref header, value, type, Server.Options.Serializers.Get(call.SerializerId), 0, Server.Options.Compression, Limits.MaxFrameSize);
+        if (!TryWriteFrame(header, body.WrittenSpan))
+        {
+            throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming {call.Method.FullName}");
+        }
+    }
+
+    public void SendStatus(ServerCall call, StatusCode status, string? message)
+    {
+        SendStatus(call.Id, status, message, call.Context.TrailersIfAny);
+        Complete(call);
+    }
+
+    public void SendStatus(ulong id, StatusCode status, string? message, Metadata? trailers) =>
+        TryWriteFrame(new FrameHeader { Type = FrameType.Response, RequestId = id, Status = status, StatusMessage = message, Metadata = trailers }, default);
+
+    public void SendWindowUpdate(ulong id, uint credits) =>
+        TryWriteFrame(new FrameHeader { Type = FrameType.WindowUpdate, RequestId = id, Window = credits }, default);
+
+    /// <summary>Maps a handler failure to a status and answers it.</summary>
+    public void FailCall(ServerCall call, Exception error)
+    {
+        var (status, message) = Describe(call, error);
+        if (status == StatusCode.Internal) RpcLog.HandlerFailed(Logger, call.Method.Service, call.Method.Name, error);
+        SendStatus(call, status, message);
+    }
+
+    public void CompleteOneWay(ServerCall call, Exception? error)
+    {
+        if (error is not null)
+        {
+            var (status, _) = Describe(call, error);
+            if (status == StatusCode.Internal) RpcLog.HandlerFailed(Logger, call.Method.Service, call.Method.Name, error);
+        }
+        Complete(call);
+    }
+
+    private (StatusCode, string) Describe(ServerCall call, Exception error)
+    {
+        var reason = call.Context.CancellationReason;
+        switch (error)
+        {
+            case RpcException rpc:
+                return (rpc.Status, rpc.Message);
+            case OperationCanceledException when reason == StatusCode.DeadlineExceeded:
+                return (StatusCode.DeadlineExceeded,
+                    $"deadline of {(call.DeadlineMicros - call.StartMicros) / 1000.0:0.#} ms exceeded inside server {Server.Name} while {call.Method.FullName} ran " +
+                    $"(the handler used {(Clock.NowMicros - call.StartMicros) / 1000.0:0.#} ms of the budget that reached the server)");
+            case OperationCanceledException when reason != StatusCode.OK:
+                return (reason, $"{call.Method.FullName} was cancelled ({reason})");
+            default:
+                return (StatusCode.Internal, Server.Options.DetailedErrors
+                    ? $"{call.Method.FullName} threw {error.GetType().FullName}: {error}"
+                    : $"{call.Method.FullName} failed on the server with an unhandled exception");
+        }
+    }
+
+    // ---- lifecycle --------------------------------------------------------------------------------------------
+
+    /// <summary>Tells the client no new calls will be accepted; in-flight calls continue.</summary>
+    public void SendGoAway()
+    {
+        if (_goAwaySent) return;
+        _goAwaySent = true;
+        TryWriteFrame(new FrameHeader { Type = FrameType.GoAway, RequestId = _lastRequestId, StatusMessage = "server shutting down" }, default);
+    }
+
+    /// <summary>Cancels every running call (drain timeout, connection loss).</summary>
+    public void CancelAll(StatusCode reason)
+    {
+        ServerCall[] calls;
+        lock (_calls) calls = _calls.Values.ToArray();
+        foreach (var call in calls) call.OnCancel(reason);
+    }
+
+    protected override void OnClosed(Exception? reason)
+    {
+        CancelAll(StatusCode.Unavailable);
+        Server.OnConnectionClosed(this);
+    }
+
+    public bool Sweep(long now)
+    {
+        if (IsClosed) return false;
+        if (Volatile.Read(ref _deadlineCalls) > 0)
+        {
+            List<ServerCall>? expired = null;
+            lock (_calls)
+            {
+                foreach (var call in _calls.Values)
+                {
+                    if (call.DeadlineMicros != 0 && call.DeadlineMicros <= now && call.Context.CancellationReason == StatusCode.OK) (expired ??= new()).Add(call);
+                }
+            }
+            if (expired is not null)
+            {
+                foreach (var call in expired) call.OnCancel(StatusCode.DeadlineExceeded);
+            }
+        }
+        long idle = Server.IdleMicros;
+        if (idle > 0 && ActiveCalls == 0 && now - Math.Max(Volatile.Read(ref _lastCallMicros), LastActivityMicros) > idle)
+        {
+            RpcLog.IdleClose(Logger, Peer);
+            SendGoAway();
+            _ = CloseAsync();
+            return false;
+        }
+        return true;
+    }
+}
+
+/// <summary>Calls that grant the client stream credits when they start.</summary>
+internal interface IStreamGrant
+{
+    uint InitialGrant { get; }
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Meshwork.Rpc.Transport;
+
+/// <summary>
+/// Where a server listens or a client connects: <c>tcp://host:port</c>, <c>host:port</c>, or <c>unix:///path/to.sock</c>.
+/// </summary>
+public sealed record RpcEndpoint
+{
+    private RpcEndpoint(EndPoint endPoint, string display)
+    {
+        EndPoint = endPoint;
+        Display = display;
+    }
+
+    public EndPoint EndPoint { get; }
+
+    public string Display { get; }
+
+    public bool IsUnixSocket => EndPoint is UnixDomainSocketEndPoint;
+
+    public static RpcEndpoint Tcp(IPEndPoint endPoint) => new(endPoint, endPoint.ToString());
+
+    public static RpcEndpoint Tcp(string host, int port)
+    {
+        if (!IPAddress.TryParse(host, out var ip))
+        {
+            if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) ip = IPAddress.Loopback;
+            else return new RpcEndpoint(new DnsEndPoint(host, port), $"{host}:{port}");
+        }
+        return Tcp(new IPEndPoint(ip, port));
+    }
+
+    public static RpcEndpoint Unix(string path) => new(new UnixDomainSocketEndPoint(path), "unix://" + path);
+
+    /// <summary>Parses an address; throws <see cref="FormatException"/> naming what is wrong.</summary>
+    public static RpcEndpoint Parse(string address)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        if (address.StartsWith("unix://", StringComparison.OrdinalIgnoreCase))
+        {
+            string path = address["unix://".Length..];
+            if (path.Length == 0) throw new FormatException($"'{address}': unix socket address needs a path, e.g. unix:///tmp/meshwork.sock");
+            return Unix(path);
+        }
+        string rest = address.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase) ? address["tcp://".Length..] : address;
+        rest = rest.TrimEnd('/');
+        int colon = rest.LastIndexOf(':');
+        if (colon <= 0 || colon == rest.Length - 1)
+        {
+            throw new FormatException($"'{address}': expected host:port, tcp://host:port or unix:///path");
+        }
+        string host = rest[..colon].Trim('[', ']');
+        if (!int.TryParse(rest[(colon + 1)..], out int port) || port is < 0 or > 65535)
+        {
+            throw new FormatException($"'{address}': port must be a number between 0 and 65535");
+        }
+        return Tcp(host, port);
+    }
+
+    public override string ToString() => Display;
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace Meshwork.Rpc.Transport;
+
+/// <summary>Opens client connections over TCP or Unix domain sockets, optionally wrapped in TLS.</summary>
+internal static class SocketTransport
+{
+    public static async Task<(Stream Stream, string Peer)> ConnectAsync(RpcEndpoint endpoint, TlsClientOptions? tls, TimeSpan timeout, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        Socket socket = endpoint.IsUnixSocket
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (!endpoint.IsUnixSocket) socket.NoDelay = true;
+            try
+            {
+                await socket.ConnectAsync(endpoint.EndPoint, cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new RpcException(StatusCode.Unavailable, $"connect to {endpoint} timed out after {timeout.TotalMilliseconds:0} ms");
+            }
+            catch (SocketException ex)
+            {
+                throw new RpcException(StatusCode.Unavailable, $"connect to {endpoint} failed: {ex.SocketErrorCode} ({ex.Message})", ex);
+            }
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (tls is not null)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                try
+                {
+                    await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                    {
+                        TargetHost = tls.TargetHost ?? HostOf(endpoint),
+                        ClientCertificates = tls.ClientCertificate is null ? null : new() { tls.ClientCertificate },
+                        RemoteCertificateValidationCallback = tls.ServerCertificateValidation,
+                        ApplicationProtocols = [Alpn.Meshwork1],
+                    }, cts.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException or OperationCanceledException)
+                {
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    throw new RpcException(StatusCode.Unavailable, $"TLS handshake with {endpoint} failed: {ex.Message}", ex);
+                }
+                stream = ssl;
+            }
+            return (stream, endpoint.Display);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static string HostOf(RpcEndpoint endpoint) => endpoint.EndPoint switch
+    {
+        DnsEndPoint d => d.Host,
+        IPEndPoint ip => ip.Address.ToString(),
+        _ => "localhost",
+    };
+}
