@@ -62,6 +62,8 @@ internal sealed partial class MemberlistCore
 
     public bool IsShutdown => _shutdown;
 
+    public IGossipRuntime Runtime => _rt;
+
     public bool IsLeaving => _leaving;
 
     /// <summary>Bytes handed to the runtime, for bandwidth figures.</summary>

@@ -1,0 +1,180 @@
+using System.Threading.Channels;
+using Meshwork.Gossip;
+using Meshwork.Serf.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Serf;
+
+/// <summary>
+/// Serf state machine on top of the member list: it is the member list's delegate and runs under the same lock.
+/// </summary>
+internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
+{
+    private readonly MemberlistCore _ml;
+    private readonly ILogger _log;
+    private readonly Channel<SerfEvent> _events = Channel.CreateUnbounded<SerfEvent>();
+    private readonly Dictionary<string, MemberInfo> _members = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Intent> _recentIntents = new(StringComparer.Ordinal);
+    private readonly BroadcastQueue _intentQueue;
+    private readonly BroadcastQueue _eventQueue;
+    private readonly BroadcastQueue _queryQueue;
+
+    public SerfCore(SerfOptions options, MemberlistCore memberlist, ILogger log)
+    {
+        Options = options;
+        _ml = memberlist;
+        _log = log;
+        Tags = new Dictionary<string, string>(options.Tags, StringComparer.Ordinal);
+        var mult = options.Memberlist.RetransmitMult;
+        _intentQueue = new BroadcastQueue(mult, () => _ml.NumNodes);
+        _eventQueue = new BroadcastQueue(mult, () => _ml.NumNodes);
+        _queryQueue = new BroadcastQueue(mult, () => _ml.NumNodes);
+        _eventBuffer = new EventSlot?[options.EventBuffer];
+        _queryBuffer = new QuerySlot?[options.QueryBuffer];
+        Clock.Increment();
+        EventClock.Increment();
+        QueryClock.Increment();
+    }
+
+    public SerfOptions Options { get; }
+
+    public LamportClock Clock { get; } = new();
+
+    public LamportClock EventClock { get; } = new();
+
+    public LamportClock QueryClock { get; } = new();
+
+    public Dictionary<string, string> Tags { get; set; }
+
+    public bool Leaving { get; set; }
+
+    public ChannelReader<SerfEvent> Events => _events.Reader;
+
+    public string Name => _ml.Name;
+
+    private TimeSpan Now => _ml.Runtime.Now;
+
+    private void Emit(SerfEvent e) => _events.Writer.TryWrite(e);
+
+    public void Complete() => _events.Writer.TryComplete();
+
+    // ------------------------------------------------------------ IGossipDelegate
+
+    public byte[] NodeMeta(int limit)
+    {
+        var meta = SerfCodec.EncodeTags(Tags);
+        if (meta.Length > limit)
+        {
+            throw new TagsTooLargeException(meta.Length, limit);
+        }
+        return meta;
+    }
+
+    public void NotifyMessage(ReadOnlySpan<byte> message)
+    {
+        if (message.Length == 0) { return; }
+        var body = message[1..];
+        var rebroadcast = false;
+        BroadcastQueue? queue = null;
+        try
+        {
+            switch ((SerfMessageType)message[0])
+            {
+                case SerfMessageType.Leave:
+                    rebroadcast = HandleLeaveIntent(SerfCodec.Decode(body, LeaveMessage.Read));
+                    queue = _intentQueue;
+                    break;
+                case SerfMessageType.Join:
+                    rebroadcast = HandleJoinIntent(SerfCodec.Decode(body, JoinMessage.Read));
+                    queue = _intentQueue;
+                    break;
+                case SerfMessageType.UserEvent:
+                    rebroadcast = HandleUserEvent(SerfCodec.Decode(body, UserEventMessage.Read));
+                    queue = _eventQueue;
+                    break;
+                case SerfMessageType.Query:
+                    rebroadcast = HandleQuery(SerfCodec.Decode(body, QueryMessage.Read));
+                    queue = _queryQueue;
+                    break;
+                case SerfMessageType.QueryResponse:
+                    HandleQueryResponse(SerfCodec.Decode(body, QueryResponseMessage.Read));
+                    break;
+                case SerfMessageType.Relay:
+                    HandleRelay(body);
+                    break;
+                default:
+                    SerfLog.UnknownMessage(_log, message[0]);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is Gossip.Wire.WireFormatException or OverflowException)
+        {
+            SerfLog.DecodeFailed(_log, e);
+            return;
+        }
+        if (rebroadcast && queue is not null) { queue.Enqueue(message.ToArray()); }
+    }
+
+    public IReadOnlyList<byte[]> GetBroadcasts(int overhead, int limit)
+    {
+        var result = _intentQueue.GetBroadcasts(overhead, limit);
+        var used = result.Sum(m => m.Length + overhead);
+        var q = _queryQueue.GetBroadcasts(overhead, limit - used);
+        used += q.Sum(m => m.Length + overhead);
+        result.AddRange(q);
+        result.AddRange(_eventQueue.GetBroadcasts(overhead, limit - used));
+        return result;
+    }
+
+    public byte[] LocalState(bool join)
+    {
+        var status = _members.Values.ToDictionary(m => m.Name, m => m.StatusLTime, StringComparer.Ordinal);
+        var left = _members.Values.Where(m => m.Status == MemberStatus.Left).Select(m => m.Name).ToList();
+        var events = _eventBuffer.Where(s => s is not null)
+            .Select(s => new UserEventsSlot(s!.LTime, s.Events.Select(e => (e.Name, e.Payload)).ToList())).ToList();
+        var pp = new PushPullMessage(Clock.Time, status, left, EventClock.Time, events, QueryClock.Time);
+        return SerfCodec.Encode(SerfMessageType.PushPull, pp.Write);
+    }
+
+    public void MergeRemoteState(ReadOnlySpan<byte> state, bool join)
+    {
+        if (state.Length == 0 || state[0] != (byte)SerfMessageType.PushPull) { return; }
+        PushPullMessage pp;
+        try { pp = SerfCodec.Decode(state[1..], PushPullMessage.Read); }
+        catch (Gossip.Wire.WireFormatException e) { SerfLog.DecodeFailed(_log, e); return; }
+        if (pp.LTime > 0) { Clock.Witness(pp.LTime - 1); }
+        if (pp.EventLTime > 0) { EventClock.Witness(pp.EventLTime - 1); }
+        if (pp.QueryLTime > 0) { QueryClock.Witness(pp.QueryLTime - 1); }
+        var leftSet = new HashSet<string>(pp.LeftMembers, StringComparer.Ordinal);
+        foreach (var name in pp.LeftMembers)
+        {
+            HandleLeaveIntent(new LeaveMessage(pp.StatusLTimes.GetValueOrDefault(name) + 1, name, false));
+        }
+        foreach (var (name, lt) in pp.StatusLTimes)
+        {
+            if (!leftSet.Contains(name)) { HandleJoinIntent(new JoinMessage(lt, name)); }
+        }
+        if (join && Options.IgnoreOldEventsOnJoin && _eventJoinIgnore && pp.EventLTime > _eventMinTime)
+        {
+            _eventMinTime = pp.EventLTime;
+        }
+        foreach (var slot in pp.Events)
+        {
+            foreach (var (name, payload) in slot.Events)
+            {
+                HandleUserEvent(new UserEventMessage(slot.LTime, name, payload, false));
+            }
+        }
+    }
+
+    private bool _eventJoinIgnore;
+
+    /// <summary>Called right before a user-initiated join; old events of the cluster are then ignored.</summary>
+    public void BeginJoin(bool ignoreOld) => _eventJoinIgnore = ignoreOld;
+
+    public void EndJoin() => _eventJoinIgnore = false;
+}
+
+/// <summary>Thrown when the encoded tags exceed the 512-byte node meta limit.</summary>
+public sealed class TagsTooLargeException(int size, int limit)
+    : ArgumentException($"Encoded length of tags exceeds limit of {limit} bytes (got {size} bytes)");

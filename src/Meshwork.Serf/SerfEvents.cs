@@ -1,0 +1,29 @@
+namespace Meshwork.Serf;
+
+/// <summary>Base of everything delivered on <see cref="SerfNode.Events"/>.</summary>
+public abstract record SerfEvent;
+
+/// <summary>Kinds of member events (names as printed by serf).</summary>
+public enum MemberEventType
+{
+    Join,
+    Leave,
+    Failed,
+    Update,
+    Reap,
+}
+
+/// <summary>A member changed.</summary>
+public sealed record MemberEventRecord(MemberEventType Type, Member Member) : SerfEvent;
+
+/// <summary>A user event (delivered once per distinct LTime/name/payload).</summary>
+public sealed record UserEventRecord(ulong LTime, string Name, byte[] Payload, bool Coalesce) : SerfEvent;
+
+/// <summary>A query to answer with <see cref="RespondAsync"/> before <see cref="Deadline"/>.</summary>
+public sealed record QueryEventRecord(ulong LTime, uint Id, string Name, byte[] Payload, string SourceNode, DateTimeOffset Deadline) : SerfEvent
+{
+    internal Func<byte[], Task>? Responder { get; init; }
+
+    /// <summary>Sends the response to the querier (once).</summary>
+    public Task RespondAsync(byte[] payload) => Responder?.Invoke(payload) ?? Task.CompletedTask;
+}

@@ -1,0 +1,63 @@
+using Meshwork.Gossip;
+
+namespace Meshwork.Serf;
+
+/// <summary>
+/// Serf layer settings. Defaults follow serf 0.9.4's DefaultConfig (and the agent where it differs, noted below).
+/// </summary>
+public sealed class SerfOptions
+{
+    /// <summary>The member list underneath; its Name is the node name. Default: the LAN profile.</summary>
+    public MemberlistOptions Memberlist { get; set; } = new();
+
+    /// <summary>Node name (shortcut for <see cref="MemberlistOptions.Name"/>).</summary>
+    public string NodeName { get => Memberlist.Name; set => Memberlist.Name = value; }
+
+    /// <summary>Tags announced in node meta. Encoded size must stay ≤ 512 bytes. Default: none.</summary>
+    public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Serf protocol spoken (DCur). Default 5 like the agent (the library default is 4); ≥ 4 is needed for queries.</summary>
+    public byte ProtocolVersion { get; set; } = 5;
+
+    /// <summary>Slots of the user-event de-duplication ring; events older than this many LTimes are dropped. Default 512.</summary>
+    public int EventBuffer { get; set; } = 512;
+
+    /// <summary>Slots of the query de-duplication ring. Default 512.</summary>
+    public int QueryBuffer { get; set; } = 512;
+
+    /// <summary>Default query timeout = GossipInterval × QueryTimeoutMult × ceil(log10(n+1)). Default 16.</summary>
+    public int QueryTimeoutMult { get; set; } = 16;
+
+    /// <summary>Maximum encoded query response (incl. type byte). Default 1024: must fit in one UDP packet.</summary>
+    public int QueryResponseSizeLimit { get; set; } = 1024;
+
+    /// <summary>Maximum encoded query (incl. type byte). Default 1024.</summary>
+    public int QuerySizeLimit { get; set; } = 1024;
+
+    /// <summary>Maximum user event size (name + payload, and the encoded message). Default 512 like the agent.</summary>
+    public int UserEventSizeLimit { get; set; } = 512;
+
+    /// <summary>How long to wait for leave and tag broadcasts to go out. Default 5 s.</summary>
+    public TimeSpan BroadcastTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Pause after the memberlist leave so the dead(self) message can spread. Default 1 s.</summary>
+    public TimeSpan LeavePropagateDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often failed/left members and stale intents are pruned. Default 15 s.</summary>
+    public TimeSpan ReapInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often a reconnect to a random failed member is attempted. Default 30 s.</summary>
+    public TimeSpan ReconnectInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Failed members are reaped after this. Default 24 h (long, so partitions can heal).</summary>
+    public TimeSpan ReconnectTimeout { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Left members are kept (as tombstones) this long. Default 24 h.</summary>
+    public TimeSpan TombstoneTimeout { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Join/leave intents for not-yet-known members are remembered this long. Default 5 min.</summary>
+    public TimeSpan RecentIntentTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Ignore user events older than the cluster's event clock when joining (the agent default unless -replay). Default true.</summary>
+    public bool IgnoreOldEventsOnJoin { get; set; } = true;
+}
