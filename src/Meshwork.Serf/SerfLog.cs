@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Serf;
+
+/// <summary>Log messages of the serf layer, with stable event ids (1100-1199).</summary>
+internal static partial class SerfLog
+{
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Received message of unknown serf type {Type}")]
+    public static partial void UnknownMessage(ILogger logger, int type);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Failed to decode serf message")]
+    public static partial void DecodeFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Unhandled internal query {Name}")]
+    public static partial void UnknownInternalQuery(ILogger logger, string name);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Keyring changed by {Query}")]
+    public static partial void KeyringChanged(ILogger logger, string query);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Attempting reconnect to {Address}")]
+    public static partial void Reconnecting(ILogger logger, System.Net.IPEndPoint address);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Snapshot error")]
+    public static partial void SnapshotFailed(ILogger logger, Exception error);
+}

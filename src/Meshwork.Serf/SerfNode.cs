@@ -1,0 +1,180 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Meshwork.Gossip;
+using Meshwork.Gossip.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Meshwork.Serf;
+
+/// <summary>
+/// A Serf-compatible cluster member: tags, user events, queries and key management over a <see cref="GossipNode"/>.
+/// Interoperates with HashiCorp serf 0.9.4 agents.
+/// </summary>
+public sealed class SerfNode : IAsyncDisposable
+{
+    private readonly GossipNode _gossip;
+    private readonly SerfCore _core;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _cts = new();
+    private readonly List<Task> _loops = [];
+
+    /// <summary>Creates a node; call <see cref="Start"/> then <see cref="JoinAsync"/>.</summary>
+    public SerfNode(SerfOptions options, ITransport? transport = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        _log = loggerFactory?.CreateLogger("Meshwork.Serf") ?? NullLogger.Instance;
+        var vsn = options.Memberlist.Vsn.ToArray();
+        vsn[5] = options.ProtocolVersion;
+        options.Memberlist.Vsn = vsn;
+        // Validate tags up front so a too-large set fails at construction with a clear message.
+        var size = Wire.SerfCodec.EncodeTags(options.Tags).Length;
+        if (size > MemberlistOptions.MetaMaxSize) { throw new TagsTooLargeException(size, MemberlistOptions.MetaMaxSize); }
+        _gossip = new GossipNode(options.Memberlist, transport, loggerFactory);
+        _core = new SerfCore(options, _gossip.Core, _log);
+        _core.Internal = new InternalQueryHandler(_core, options.Memberlist.Keyring, _log);
+        _gossip.Delegate = _core;
+        _gossip.EventDelegate = _core;
+    }
+
+    /// <summary>The options this node runs with.</summary>
+    public SerfOptions Options { get; }
+
+    /// <summary>Node name.</summary>
+    public string Name => Options.NodeName;
+
+    /// <summary>The member list underneath.</summary>
+    public GossipNode Gossip => _gossip;
+
+    /// <summary>Gossip endpoint (UDP + TCP).</summary>
+    public IPEndPoint LocalEndPoint => _gossip.LocalEndPoint;
+
+    /// <summary>Member, user and query events.</summary>
+    public ChannelReader<SerfEvent> Events => _core.Events;
+
+    /// <summary>Events as an async stream.</summary>
+    public async IAsyncEnumerable<SerfEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var e in _core.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false)) { yield return e; }
+    }
+
+    /// <summary>All members known (alive, leaving, left and failed until reaped).</summary>
+    public IReadOnlyList<Member> Members() { lock (_gossip.Gate) { return _core.Members(); } }
+
+    /// <summary>One member by name.</summary>
+    public Member? Member(string name) { lock (_gossip.Gate) { return _core.Find(name); } }
+
+    /// <summary>Current Lamport times (member, event, query).</summary>
+    public (ulong Member, ulong Event, ulong Query) Clocks
+    {
+        get { lock (_gossip.Gate) { return (_core.Clock.Time, _core.EventClock.Time, _core.QueryClock.Time); } }
+    }
+
+    /// <summary>Starts gossip and the reap/reconnect loops.</summary>
+    public void Start()
+    {
+        _gossip.Start();
+        _loops.Add(Task.Run(ReapLoopAsync));
+        _loops.Add(Task.Run(ReconnectLoopAsync));
+    }
+
+    /// <summary>Joins through the given addresses; then gossips a join intent. Returns the number of seeds that answered.</summary>
+    public async Task<int> JoinAsync(IEnumerable<IPEndPoint> seeds, bool ignoreOldEvents = true, CancellationToken cancellationToken = default)
+    {
+        lock (_gossip.Gate) { _core.BeginJoin(ignoreOldEvents); }
+        try
+        {
+            var n = await _gossip.JoinAsync(seeds, cancellationToken).ConfigureAwait(false);
+            lock (_gossip.Gate) { _core.BroadcastJoinIntent(_core.Clock.Time); }
+            return n;
+        }
+        finally
+        {
+            lock (_gossip.Gate) { _core.EndJoin(); }
+        }
+    }
+
+    /// <summary>Sends a user event to the cluster.</summary>
+    public void UserEvent(string name, byte[] payload, bool coalesce = true)
+    {
+        lock (_gossip.Gate) { _core.UserEvent(name, payload, coalesce); }
+    }
+
+    /// <summary>Starts a query; read acks/responses from the result until it closes.</summary>
+    public QueryResponse Query(string name, byte[] payload, QueryParams? parameters = null)
+    {
+        lock (_gossip.Gate) { return _core.Query(name, payload, parameters ?? new QueryParams()); }
+    }
+
+    /// <summary>Replaces the tags and re-announces them (peers see a member-update).</summary>
+    public async Task SetTagsAsync(IReadOnlyDictionary<string, string> tags)
+    {
+        var copy = new Dictionary<string, string>(tags, StringComparer.Ordinal);
+        var size = Wire.SerfCodec.EncodeTags(copy).Length;
+        if (size > MemberlistOptions.MetaMaxSize) { throw new TagsTooLargeException(size, MemberlistOptions.MetaMaxSize); }
+        lock (_gossip.Gate) { _core.Tags = copy; }
+        await _gossip.UpdateMetaAsync(Options.BroadcastTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a failed member (marks it left; with prune erases it).</summary>
+    public void ForceLeave(string node, bool prune = false)
+    {
+        lock (_gossip.Gate) { _core.ForceLeave(node, prune); }
+    }
+
+    /// <summary>
+    /// Graceful leave in serf's order: leave intent (wait until sent), then memberlist dead(self), then a short
+    /// propagation delay. Peers show this node as "left", not "failed".
+    /// </summary>
+    public async Task LeaveAsync()
+    {
+        var intentSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gossip.Gate) { _core.BroadcastLeaveIntent(() => intentSent.TrySetResult()); }
+        await Task.WhenAny(intentSent.Task, Task.Delay(Options.BroadcastTimeout)).ConfigureAwait(false);
+        await _gossip.LeaveAsync(Options.BroadcastTimeout).ConfigureAwait(false);
+        await Task.Delay(Options.LeavePropagateDelay).ConfigureAwait(false);
+    }
+
+    private async Task ReapLoopAsync()
+    {
+        try
+        {
+            while (!_cts.IsCancellationRequested)
+            {
+                await Task.Delay(Options.ReapInterval, _cts.Token).ConfigureAwait(false);
+                lock (_gossip.Gate) { _core.Reap(); }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private async Task ReconnectLoopAsync()
+    {
+        try
+        {
+            while (!_cts.IsCancellationRequested)
+            {
+                await Task.Delay(Options.ReconnectInterval, _cts.Token).ConfigureAwait(false);
+                IPEndPoint? target;
+                lock (_gossip.Gate) { target = _core.PickReconnectTarget(Random.Shared); }
+                if (target is null) { continue; }
+                SerfLog.Reconnecting(_log, target);
+                try { await _gossip.JoinAsync([target], _cts.Token).ConfigureAwait(false); }
+                catch (Exception e) when (e is not OperationCanceledException) { }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Stops without leaving (peers will detect a failure); call <see cref="LeaveAsync"/> first to leave.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _cts.CancelAsync().ConfigureAwait(false);
+        await _gossip.DisposeAsync().ConfigureAwait(false);
+        try { await Task.WhenAll(_loops).ConfigureAwait(false); } catch (Exception) { }
+        lock (_gossip.Gate) { _core.Complete(); }
+        _cts.Dispose();
+    }
+}
