@@ -117,7 +117,7 @@ internal ref struct SpanReader
             case >= 0xA0 and <= 0xBF: Take(b & 0x1F); return;
             case 0xC4 or 0xD9: Take(Take(1)[0]); return;
             case 0xC5 or 0xDA: Take(BinaryPrimitives.ReadUInt16BigEndian(Take(2))); return;
-            case 0xC6 or 0xDB: Take(checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4)))); return;
+            case 0xC6 or 0xDB: Take(Len32()); return;
             case 0xCC or 0xD0: Take(1); return;
             case 0xCD or 0xD1: Take(2); return;
             case 0xCE or 0xD2 or 0xCA: Take(4); return;
@@ -129,13 +129,21 @@ internal ref struct SpanReader
             case 0xD8: Take(17); return;
             case 0xC7: Take(Take(1)[0] + 1); return;
             case 0xC8: Take(BinaryPrimitives.ReadUInt16BigEndian(Take(2)) + 1); return;
-            case 0xC9: Take(checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4)) + 1)); return;
+            case 0xC9: Take(Len32()); Take(1); return;
             case 0xDC: SkipN(BinaryPrimitives.ReadUInt16BigEndian(Take(2)), depth); return;
-            case 0xDD: SkipN(checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4))), depth); return;
+            case 0xDD: SkipN(Len32(), depth); return;
             case 0xDE: SkipN(BinaryPrimitives.ReadUInt16BigEndian(Take(2)) * 2, depth); return;
-            case 0xDF: SkipN(checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4)) * 2), depth); return;
+            case 0xDF: SkipN(Len32() * 2, depth); return;
             default: throw new ProtocolException($"header: invalid type byte 0x{b:X2}");
         }
+    }
+
+    /// <summary>A 32-bit length that must fit in what is left of the header.</summary>
+    private int Len32()
+    {
+        uint n = BinaryPrimitives.ReadUInt32BigEndian(Take(4));
+        if (n > (uint)Remaining) throw Truncated();
+        return (int)n;
     }
 
     private void SkipN(int n, int depth)

@@ -1,0 +1,50 @@
+namespace Meshwork.Serf.Tests;
+
+/// <summary>Membership against real serf 0.9.4 agents: join both ways, tags, leave and failure detection.</summary>
+public class MembershipInteropTests
+{
+    [Fact]
+    public async Task Meshwork_node_joins_an_agent_and_both_see_each_other_with_tags()
+    {
+        await using var agent = await SerfAgent.StartAsync(Cluster.UniqueName("agent"), "-tag", "role=gw");
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"), new() { ["role"] = "csharp", ["dc"] = "lab" });
+
+        Assert.Equal(1, await node.JoinAsync([agent.EndPoint]));
+
+        await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name)) is { Status: "alive" } m
+            && m.Tags.GetValueOrDefault("role") == "csharp" && m.Tags.GetValueOrDefault("dc") == "lab"
+            && m.Port == node.LocalEndPoint.Port, "agent lists the Meshwork node alive with its tags");
+        await Eventually.TrueAsync(() => node.Member(agent.Name) is { Status: MemberStatus.Alive } m && m.Tags.GetValueOrDefault("role") == "gw",
+            "Meshwork lists the agent alive with its tags");
+        var me = node.Member(agent.Name)!;
+        Assert.Equal(5, me.DelegateCur);
+        Assert.Equal(5, me.ProtocolMax);
+    }
+
+    [Fact]
+    public async Task Agent_joins_a_Meshwork_node()
+    {
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"), new() { ["role"] = "seed" });
+        await using var agent = await SerfAgent.StartAsync(Cluster.UniqueName("agent"), $"-join=127.0.0.1:{node.LocalEndPoint.Port}");
+
+        await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name)) is { Status: "alive" } m && m.Tags.GetValueOrDefault("role") == "seed",
+            "agent lists the Meshwork seed alive");
+        await Eventually.TrueAsync(() => node.Member(agent.Name) is { Status: MemberStatus.Alive }, "Meshwork lists the agent alive");
+    }
+
+    [Fact]
+    public async Task Meshwork_stays_alive_while_the_agent_probes_it()
+    {
+        await using var agent = await SerfAgent.StartAsync(Cluster.UniqueName("agent"));
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"));
+        await node.JoinAsync([agent.EndPoint]);
+        await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "alive", "joined");
+
+        // Several probe rounds and a few push/pulls' worth of time: nobody may be suspected.
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.Equal("alive", (await agent.MemberAsync(node.Name))?.Status);
+        Assert.Equal(MemberStatus.Alive, node.Member(agent.Name)?.Status);
+        Assert.DoesNotContain($"Suspect {node.Name}", agent.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("[ERR]", agent.Log, StringComparison.Ordinal);
+    }
+}
