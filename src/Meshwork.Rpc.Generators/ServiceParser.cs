@@ -35,6 +35,9 @@ internal static class ServiceParser
         var fullName = symbol.ToDisplayString(s_bareTypeFormat);
         var hintName = (ns is null ? "" : ns + ".") + MetadataPath(symbol) + ".Rpc.g.cs";
 
+        var methods = new List<MethodModel>();
+        var accessibility = EffectiveAccessibility(symbol);
+
         if (symbol.TypeKind != TypeKind.Interface)
         {
             diagnostics.Add(Diag(RpcDiagnostics.NotAnInterface, location, symbol.Name));
@@ -47,14 +50,12 @@ internal static class ServiceParser
             return Result();
         }
 
-        var accessibility = EffectiveAccessibility(symbol);
         if (accessibility is not (Accessibility.Public or Accessibility.Internal))
         {
             diagnostics.Add(Diag(RpcDiagnostics.UnsupportedInterface, location, symbol.Name, "must be public or internal so that generated code can implement it"));
             return Result();
         }
 
-        var methods = new List<MethodModel>();
         var wireNames = new Dictionary<string, string>(System.StringComparer.Ordinal);
         var fieldNames = new HashSet<string>(System.StringComparer.Ordinal);
 
@@ -208,16 +209,16 @@ internal static class ServiceParser
         var returnType = method.ReturnType;
         ReturnShape? shape = null;
         MessageModel response = MessageModel.Empty;
-        if (returnType is INamedTypeSymbol named)
+        if (returnType is INamedTypeSymbol namedReturn)
         {
-            if (IsType(named, "System.Threading.Tasks", "Task")) shape = ReturnShape.Task;
-            else if (IsType(named, "System.Threading.Tasks", "ValueTask")) shape = ReturnShape.ValueTask;
-            else if (IsType(named, "System.Threading.Tasks", "Task`1")) shape = ReturnShape.TaskOfT;
-            else if (IsType(named, "System.Threading.Tasks", "ValueTask`1")) shape = ReturnShape.ValueTaskOfT;
-            else if (IsType(named, "System.Collections.Generic", "IAsyncEnumerable`1")) shape = ReturnShape.AsyncEnumerable;
+            if (IsType(namedReturn, "System.Threading.Tasks", "Task")) shape = ReturnShape.Task;
+            else if (IsType(namedReturn, "System.Threading.Tasks", "ValueTask")) shape = ReturnShape.ValueTask;
+            else if (IsType(namedReturn, "System.Threading.Tasks", "Task`1")) shape = ReturnShape.TaskOfT;
+            else if (IsType(namedReturn, "System.Threading.Tasks", "ValueTask`1")) shape = ReturnShape.ValueTaskOfT;
+            else if (IsType(namedReturn, "System.Collections.Generic", "IAsyncEnumerable`1")) shape = ReturnShape.AsyncEnumerable;
             if (shape is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT or ReturnShape.AsyncEnumerable)
             {
-                response = Message(named.TypeArguments[0], methodName, serviceName, location, diagnostics);
+                response = Message(namedReturn.TypeArguments[0], methodName, serviceName, location, diagnostics);
             }
         }
         if (shape is null)
@@ -388,7 +389,7 @@ internal static class ServiceParser
     }
 
     private static string Escape(string identifier) =>
-        SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(identifier) is SyntaxKind.ValueKeyword
+        SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None
             ? "@" + identifier
             : identifier;
 

@@ -31,6 +31,9 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>True while new calls may start here (not draining after go-away, not closed).</summary>
     public bool IsUsable => !_goAway && !IsClosed;
 
+    /// <summary>Why the connection stopped taking calls, for error messages (go-away, the peer's error frame, or close).</summary>
+    public string StateReason => _peerError ?? (_goAway ? "the server sent go-away" : IsClosed ? "the connection closed" : "open");
+
     public int ActiveCalls
     {
         get { lock (_calls) return _calls.Count; }

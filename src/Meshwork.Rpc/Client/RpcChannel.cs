@@ -104,7 +104,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable
         if (!connection.TryRegister(call))
         {
             connection.ReleaseSlot();
-            return call.FailUnsent(new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started"));
+            return call.FailUnsent(new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started: {connection.StateReason}"));
         }
         var header = new FrameHeader
         {
@@ -188,7 +188,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable
         if (!connection.TryRegister(call))
         {
             connection.ReleaseSlot();
-            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started");
+            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started: {connection.StateReason}");
         }
         call.WatchCancellation(options.CancellationToken);
         var header = new FrameHeader

@@ -1,0 +1,82 @@
+namespace Meshwork.Serf.Tests;
+
+/// <summary>Leave and failure detection in both directions against a real serf agent.</summary>
+public class LifecycleInteropTests
+{
+    [Fact]
+    public async Task Graceful_leave_of_the_Meshwork_node_is_seen_as_left()
+    {
+        await using var agent = await SerfAgent.StartAsync(Cluster.UniqueName("agent"));
+        var node = Cluster.StartNode(Cluster.UniqueName("csharp"));
+        await using (node)
+        {
+            await node.JoinAsync([agent.EndPoint]);
+            await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "alive", "joined");
+            await node.LeaveAsync();
+        }
+        await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "left", "agent shows the node as left (not failed)");
+    }
+
+    [Fact]
+    public async Task Graceful_leave_of_the_agent_is_seen_as_left()
+    {
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"));
+        await using var agent = await SerfAgent.StartAsync(Cluster.UniqueName("agent"), $"-join=127.0.0.1:{node.LocalEndPoint.Port}");
+        await Eventually.TrueAsync(() => node.Member(agent.Name)?.Status == MemberStatus.Alive, "agent joined");
+
+        var (code, _, err) = await agent.CliAsync("leave");
+        Assert.True(code == 0, err);
+        await Eventually.TrueAsync(() => node.Member(agent.Name)?.Status == MemberStatus.Left, "Meshwork shows the agent as left");
+    }
+
+    [Fact]
+    public async Task Killed_agent_is_detected_as_failed_and_recovers_when_it_rejoins()
+    {
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"));
+        var name = Cluster.UniqueName("agent");
+        var agent = await SerfAgent.StartAsync(name, $"-join=127.0.0.1:{node.LocalEndPoint.Port}");
+        await using (agent)
+        {
+            await Eventually.TrueAsync(() => node.Member(name)?.Status == MemberStatus.Alive, "agent joined");
+            await agent.KillAsync();
+            await Eventually.TrueAsync(() => node.Member(name)?.Status == MemberStatus.Failed, "Meshwork marks the killed agent failed");
+        }
+
+        // Same name comes back with incarnation 1: it must refute the dead record we send it and become alive again.
+        await using var again = await SerfAgent.StartAsync(name, $"-join=127.0.0.1:{node.LocalEndPoint.Port}");
+        await Eventually.TrueAsync(() => node.Member(name)?.Status == MemberStatus.Alive, "restarted agent alive again");
+    }
+
+    [Fact]
+    public async Task Stopped_Meshwork_node_is_detected_as_failed_by_the_agent()
+    {
+        await using var agent = await SerfAgent.StartAsync(Cluster.UniqueName("agent"));
+        var node = Cluster.StartNode(Cluster.UniqueName("csharp"));
+        await using (node)
+        {
+            await node.JoinAsync([agent.EndPoint]);
+            await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "alive", "joined");
+        }
+        await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "failed", "agent marks the vanished node failed");
+    }
+
+    [Fact]
+    public async Task Meshwork_refutes_a_suspicion_and_the_agent_keeps_it_alive()
+    {
+        await using var agent = await SerfAgent.StartAsync(Cluster.UniqueName("agent"));
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"));
+        await node.JoinAsync([agent.EndPoint]);
+        await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "alive", "joined");
+
+        // Inject a suspicion about ourselves, as a peer would gossip it.
+        var before = node.Gossip.LocalNode.Incarnation;
+        lock (node.Gossip.Gate)
+        {
+            node.Gossip.Core.HandleSuspect(new Gossip.Wire.AccusationMessage(before, node.Name, agent.Name));
+        }
+        Assert.True(node.Gossip.LocalNode.Incarnation > before);
+        Assert.Equal(Gossip.NodeStatus.Alive, node.Gossip.LocalNode.Status);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal("alive", (await agent.MemberAsync(node.Name))?.Status);
+    }
+}
