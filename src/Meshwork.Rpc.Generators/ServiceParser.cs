@@ -144,9 +144,10 @@ internal static class ServiceParser
                 }
             }
         }
-        wireName ??= method.Name.Length > "Async".Length && method.Name.EndsWith("Async", System.StringComparison.Ordinal)
+        var shortName = method.Name.Length > "Async".Length && method.Name.EndsWith("Async", System.StringComparison.Ordinal)
             ? method.Name.Substring(0, method.Name.Length - "Async".Length)
             : method.Name;
+        wireName ??= shortName;
 
         // Parameters.
         var parameters = new List<ParameterModel>();
@@ -254,7 +255,7 @@ internal static class ServiceParser
         var identifierName = Escape(method.Name);
         return new MethodModel(
             identifierName,
-            method.Name,
+            Escape(shortName),
             wireName,
             kind,
             shape.Value,

@@ -35,6 +35,7 @@ public class LifecycleInteropTests
         await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"));
         var name = Cluster.UniqueName("agent");
         var agent = await SerfAgent.StartAsync(name, $"-join=127.0.0.1:{node.LocalEndPoint.Port}");
+        var port = agent.BindPort;
         await using (agent)
         {
             await Eventually.TrueAsync(() => node.Member(name)?.Status == MemberStatus.Alive, "agent joined");
@@ -43,7 +44,7 @@ public class LifecycleInteropTests
         }
 
         // Same name comes back with incarnation 1: it must refute the dead record we send it and become alive again.
-        await using var again = await SerfAgent.StartAsync(name, $"-join=127.0.0.1:{node.LocalEndPoint.Port}");
+        await using var again = await SerfAgent.StartOnPortAsync(name, port, $"-join=127.0.0.1:{node.LocalEndPoint.Port}");
         await Eventually.TrueAsync(() => node.Member(name)?.Status == MemberStatus.Alive, "restarted agent alive again");
     }
 

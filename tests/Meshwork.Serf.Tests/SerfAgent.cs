@@ -41,12 +41,15 @@ internal sealed class SerfAgent : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<SerfAgent> StartAsync(string name, params string[] extra)
+    public static Task<SerfAgent> StartAsync(string name, params string[] extra) => StartOnPortAsync(name, 0, extra);
+
+    /// <summary>Starts an agent on a given gossip port (0 = pick a free one), e.g. to restart a node at its old address.</summary>
+    public static async Task<SerfAgent> StartOnPortAsync(string name, int port, params string[] extra)
     {
         Exception? last = null;
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var bind = FreePort();
+            var bind = port != 0 ? port : FreePort();
             var rpc = FreePort();
             var psi = new ProcessStartInfo("serf")
             {

@@ -119,7 +119,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         RpcException? error = null;
         try
         {
-            using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializer, Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
+            using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
             call.SentMicros = Clock.NowMicros;
             if (TryWriteFrame(header, body.WrittenSpan)) return true;
             error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent");
@@ -135,7 +135,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     public void SendStreamMessage<T>(ulong id, T message, MessageType<T> type, string? compression)
     {
         var header = new FrameHeader { Type = FrameType.StreamData, RequestId = id };
-        using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializer, Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
+        using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
         if (!TryWriteFrame(header, body.WrittenSpan))
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming");

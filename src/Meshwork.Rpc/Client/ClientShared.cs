@@ -14,7 +14,6 @@ internal sealed class ClientShared
     {
         Options = options;
         Serializers = options.Serializers;
-        Serializer = options.Serializers.Default;
         Compression = options.Compression;
         Logger = (ILogger?)options.LoggerFactory?.CreateLogger("Meshwork.Rpc.Client") ?? NullLogger.Instance;
         Limits = new ConnectionLimits(options.MaxFrameSize, options.MaxMessageSize, options.MaxQueuedWriteBytes);
@@ -25,7 +24,6 @@ internal sealed class ClientShared
 
     public RpcClientOptions Options { get; }
     public SerializerRegistry Serializers { get; }
-    public ISerializer Serializer { get; }
     public CompressionOptions Compression { get; }
     public ILogger Logger { get; }
     public ConnectionLimits Limits { get; }

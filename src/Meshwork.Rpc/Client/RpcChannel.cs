@@ -157,7 +157,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable
     {
         var connection = await _pool.GetAsync(options.CancellationToken).ConfigureAwait(false);
         var header = new FrameHeader { Type = FrameType.OneWay, Service = method.Service, Method = method.Name, Metadata = headers, Kind = CallKind.OneWay };
-        using var body = MessageCodec.Encode(ref header, request, method.RequestType, _shared.Serializer, _shared.CompressionId(options.Compression), _shared.Compression, _shared.Limits.MaxFrameSize);
+        using var body = MessageCodec.Encode(ref header, request, method.RequestType, _shared.Serializers.For(method.RequestType), _shared.CompressionId(options.Compression), _shared.Compression, _shared.Limits.MaxFrameSize);
         if (!connection.TryWriteFrame(header, body.WrittenSpan))
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} closed before one-way {method.FullName} was sent");

@@ -36,6 +36,13 @@ public sealed class SerializerRegistry
 
     public ISerializer? Find(byte id) => _byId[id];
 
+    /// <summary>
+    /// The serializer for outgoing messages of this type: Protobuf messages go through the Protobuf serializer when it is
+    /// registered (MessagePack cannot describe them), everything else through the default.
+    /// </summary>
+    public ISerializer For<T>(MessageType<T> type) =>
+        type.ProtobufParser is not null && _byId[SerializerIds.Protobuf] is { } protobuf ? protobuf : Default;
+
     internal ISerializer Get(byte id) => id == 0 ? Default : _byId[id] ??
         throw new RpcException(StatusCode.Unimplemented, $"serializer id {id} is not registered on this peer");
 }
