@@ -61,7 +61,7 @@ internal static class RpcDiagnostics
     public static readonly DiagnosticDescriptor UnsupportedMessageType = Create(
         "MW0011",
         "Type cannot be an RPC message",
-        "Method '{0}' of service '{1}' uses '{2}' as a message; messages cannot be pointers, ref structs or type parameters");
+        "Method '{0}' of service '{1}' uses '{2}' as a message; messages cannot be pointers, ref structs, type parameters, tasks or nested streams");
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new()
     {

@@ -120,6 +120,7 @@ internal static class ServiceParser
         if (method.IsGenericMethod)
         {
             diagnostics.Add(Diag(RpcDiagnostics.GenericMethod, location, methodName, serviceName));
+            return null;
         }
 
         string? wireName = null;
@@ -217,7 +218,12 @@ internal static class ServiceParser
             else if (IsType(namedReturn, "System.Threading.Tasks", "Task`1")) shape = ReturnShape.TaskOfT;
             else if (IsType(namedReturn, "System.Threading.Tasks", "ValueTask`1")) shape = ReturnShape.ValueTaskOfT;
             else if (IsType(namedReturn, "System.Collections.Generic", "IAsyncEnumerable`1")) shape = ReturnShape.AsyncEnumerable;
-            if (shape is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT or ReturnShape.AsyncEnumerable)
+            if (shape is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT or ReturnShape.AsyncEnumerable && IsTaskOrStream(namedReturn.TypeArguments[0]))
+            {
+                // Task<IAsyncEnumerable<T>>, IAsyncEnumerable<Task<T>> and friends.
+                shape = null;
+            }
+            else if (shape is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT or ReturnShape.AsyncEnumerable)
             {
                 response = Message(namedReturn.TypeArguments[0], methodName, serviceName, location, diagnostics);
             }
@@ -268,7 +274,8 @@ internal static class ServiceParser
 
     private static MessageModel Message(ITypeSymbol type, string methodName, string serviceName, LocationInfo? location, List<DiagnosticInfo> diagnostics)
     {
-        if (type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer or TypeKind.TypeParameter || type.IsRefLikeType || type.SpecialType == SpecialType.System_Void)
+        if (type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer or TypeKind.TypeParameter || type.IsRefLikeType
+            || type.SpecialType == SpecialType.System_Void || IsTaskOrStream(type))
         {
             diagnostics.Add(Diag(RpcDiagnostics.UnsupportedMessageType, location, methodName, serviceName, type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
             return MessageModel.Empty;
@@ -306,6 +313,11 @@ internal static class ServiceParser
         }
         return MessageFormat.Plain;
     }
+
+    private static bool IsTaskOrStream(ITypeSymbol type) =>
+        IsType(type, "System.Threading.Tasks", "Task") || IsType(type, "System.Threading.Tasks", "Task`1")
+        || IsType(type, "System.Threading.Tasks", "ValueTask") || IsType(type, "System.Threading.Tasks", "ValueTask`1")
+        || IsType(type, "System.Collections.Generic", "IAsyncEnumerable`1");
 
     private static ITypeSymbol? AsyncEnumerableElement(ITypeSymbol type) =>
         type is INamedTypeSymbol named && IsType(named, "System.Collections.Generic", "IAsyncEnumerable`1") ? named.TypeArguments[0] : null;

@@ -207,4 +207,21 @@ internal sealed partial class MemberlistCore
         if (remote.UserState.Length > 0) { Delegate?.MergeRemoteState(remote.UserState, remote.Join); }
         return null;
     }
+
+    /// <summary>Inserts already-known alive members without gossip or events (simulation bootstrap).</summary>
+    internal void SeedMembers(IEnumerable<(string Name, byte[] Addr, ushort Port)> members, byte[] meta)
+    {
+        foreach (var (name, addr, port) in members)
+        {
+            if (_nodeMap.ContainsKey(name)) { continue; }
+            var state = new NodeState
+            {
+                Name = name, Addr = addr, Port = port, Meta = meta, Vsn = Options.Vsn,
+                Incarnation = 1, State = NodeStatus.Alive, StateChange = _rt.Now,
+            };
+            _nodeMap[name] = state;
+            _nodes.Add(state);
+        }
+        Shuffle(_nodes);
+    }
 }

@@ -54,6 +54,9 @@ internal sealed partial class MemberlistCore
 
     public ChannelReader<MemberEvent> Events => _events.Reader;
 
+    /// <summary>Whether events are written to <see cref="Events"/> (the simulator turns this off and uses the delegate).</summary>
+    public bool PublishEvents { get; set; } = true;
+
     public string Name => Options.Name;
 
     public byte[] AdvertiseAddr { get; private set; } = [127, 0, 0, 1];
@@ -187,7 +190,7 @@ internal sealed partial class MemberlistCore
     {
         var node = n.ToNode();
         GossipLog.MemberJoined(_log, n.Name, n.EndPoint);
-        _events.Writer.TryWrite(new MemberEvent(MemberEventKind.Join, node));
+        if (PublishEvents) { _events.Writer.TryWrite(new MemberEvent(MemberEventKind.Join, node)); }
         EventDelegate?.NotifyJoin(node);
     }
 
@@ -195,14 +198,14 @@ internal sealed partial class MemberlistCore
     {
         var node = n.ToNode();
         GossipLog.MemberDown(_log, n.Name, n.State);
-        _events.Writer.TryWrite(new MemberEvent(MemberEventKind.Leave, node));
+        if (PublishEvents) { _events.Writer.TryWrite(new MemberEvent(MemberEventKind.Leave, node)); }
         EventDelegate?.NotifyLeave(node);
     }
 
     private void EmitUpdate(NodeState n)
     {
         var node = n.ToNode();
-        _events.Writer.TryWrite(new MemberEvent(MemberEventKind.Update, node));
+        if (PublishEvents) { _events.Writer.TryWrite(new MemberEvent(MemberEventKind.Update, node)); }
         EventDelegate?.NotifyUpdate(node);
     }
 }

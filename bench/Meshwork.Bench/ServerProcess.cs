@@ -1,0 +1,47 @@
+using System.Diagnostics;
+
+namespace Meshwork.Bench;
+
+/// <summary>A benchmark server in its own process; it prints "READY address" and exits when its stdin closes.</summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, string address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    public string Address { get; }
+
+    public static async Task<ServerProcess> StartAsync(string dll, params string[] args)
+    {
+        if (!File.Exists(dll)) throw new FileNotFoundException($"benchmark server not built: {dll} (run bench/run.sh, which builds everything in Release)");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var process = Process.Start(psi)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException($"{dll} exited before it was ready");
+            if (line.StartsWith("READY ", StringComparison.Ordinal)) return new ServerProcess(process, line["READY ".Length..].Trim());
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,32 @@
+namespace Meshwork.Gossip.Simulation;
+
+/// <summary>Parameters of a simulated cluster. Every random choice derives from <see cref="Seed"/>.</summary>
+public sealed class SimulationOptions
+{
+    /// <summary>Number of nodes.</summary>
+    public int Nodes { get; set; } = 100;
+
+    /// <summary>Seed for the network and every node's random source; the same seed replays the same run.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>One-way base latency. Default 1 ms (a LAN).</summary>
+    public TimeSpan Latency { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Uniform extra latency in [0, Jitter). Default 1 ms.</summary>
+    public TimeSpan Jitter { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Probability of losing a datagram. Default 0.</summary>
+    public double PacketLoss { get; set; }
+
+    /// <summary>Fraction of nodes that are healthy but slow (CPU-starved). Default 0.</summary>
+    public double SlowFraction { get; set; }
+
+    /// <summary>A slow node handles each packet and timer after an extra uniform delay in [0, SlowDelay). Default 2 s.</summary>
+    public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Lifeguard (awareness, dynamic suspicion, nacks) on, as in the reference; off = classic SWIM timers.</summary>
+    public bool Lifeguard { get; set; } = true;
+
+    /// <summary>Member list settings template (default LAN profile, compression off to keep large runs fast).</summary>
+    public Func<string, MemberlistOptions> Profile { get; set; } = name => new MemberlistOptions { Name = name, EnableCompression = false };
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Hosting.Internal;
+
+/// <summary>Hosting log messages. Event ids 3000–3099 belong to Meshwork.Hosting and never change meaning.</summary>
+internal static partial class HostingLog
+{
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Meshwork server starting with {ServiceCount} service(s): {Services}")]
+    public static partial void ServerStarting(ILogger logger, int serviceCount, string services);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Meshwork server listening on {Endpoint}")]
+    public static partial void ServerListening(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Meshwork server stopping: {Connections} connection(s), {ActiveCalls} call(s) in flight, drain timeout {DrainTimeoutMs} ms")]
+    public static partial void ServerStopping(ILogger logger, int connections, int activeCalls, double drainTimeoutMs);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Meshwork server stopped after {ElapsedMs} ms")]
+    public static partial void ServerStopped(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Meshwork server drain cut short by the host's shutdown timeout after {ElapsedMs} ms; remaining calls were cancelled")]
+    public static partial void ServerDrainCutShort(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Meshwork server failed to start")]
+    public static partial void ServerStartFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Meshwork client for service {Service} created for {Address}")]
+    public static partial void ClientCreated(ILogger logger, string service, string address);
+}
