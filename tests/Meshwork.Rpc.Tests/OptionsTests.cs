@@ -1,0 +1,67 @@
+using Meshwork.Rpc.Client;
+using Meshwork.Rpc.Server;
+
+namespace Meshwork.Rpc.Tests;
+
+public class OptionsTests
+{
+    [Fact]
+    public void Server_options_validation_names_the_bad_setting()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions().Validate());
+        Assert.Contains("Endpoints", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions { Endpoints = { "nonsense" } }.Validate());
+        Assert.Contains("host:port", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions { Endpoints = { "127.0.0.1:1" }, MaxFrameSize = 10 }.Validate());
+        Assert.Contains("MaxFrameSize", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions { Endpoints = { "127.0.0.1:1" }, DrainTimeout = TimeSpan.Zero }.Validate());
+        Assert.Contains("DrainTimeout", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions { Endpoints = { "127.0.0.1:1" }, Tls = new() }.Validate());
+        Assert.Contains("Certificate", ex.Message);
+    }
+
+    [Fact]
+    public void Client_options_validation_names_the_bad_setting()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => RpcChannel.ForAddress("127.0.0.1:1", new RpcClientOptions { ConnectionsPerEndpoint = 0 }));
+        Assert.Contains("ConnectionsPerEndpoint", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => new RpcClientOptions { ReconnectBackoffInitial = TimeSpan.FromSeconds(10), ReconnectBackoffMax = TimeSpan.FromSeconds(1) }.Validate());
+        Assert.Contains("ReconnectBackoffMax", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => new RpcClientOptions { DefaultTimeout = TimeSpan.FromSeconds(-1) }.Validate());
+        Assert.Contains("DefaultTimeout", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:7000", "127.0.0.1:7000")]
+    [InlineData("tcp://127.0.0.1:7000", "127.0.0.1:7000")]
+    [InlineData("localhost:80", "127.0.0.1:80")]
+    [InlineData("[::1]:9000", "[::1]:9000")]
+    [InlineData("unix:///tmp/a.sock", "unix:///tmp/a.sock")]
+    public void Endpoints_parse(string input, string display) => Assert.Equal(display, Transport.RpcEndpoint.Parse(input).Display);
+
+    [Theory]
+    [InlineData("7000")]
+    [InlineData("host:")]
+    [InlineData("host:99999")]
+    [InlineData("unix://")]
+    public void Bad_endpoints_explain_themselves(string input)
+    {
+        var ex = Assert.Throws<FormatException>(() => Transport.RpcEndpoint.Parse(input));
+        Assert.Contains(input, ex.Message);
+    }
+
+    [Fact]
+    public async Task Breaking_out_of_a_server_stream_cancels_it_on_the_server()
+    {
+        await using var f = await ServerFixture.StartAsync(client: o => o.StreamWindow = 4);
+        await foreach (var i in f.Channel.ServerStreaming(TestService.Count, 1_000_000))
+        {
+            if (i == 2) break;
+        }
+        await ErrorAndDeadlineTests.WaitUntil(() => f.Server.ActiveCalls == 0);
+        int produced = Volatile.Read(ref f.State.CountProduced);
+        await Task.Delay(100);
+        Assert.Equal(produced, Volatile.Read(ref f.State.CountProduced));
+        Assert.True(produced < 100);
+    }
+}
