@@ -78,6 +78,8 @@ internal sealed partial class MemberlistCore
 
     public IReadOnlyList<Node> Members() => _nodes.Select(n => n.ToNode()).ToList();
 
+    public int CountInState(NodeStatus state) => _nodes.Count(n => n.State == state);
+
     public int NumAlive() => _nodes.Count(n => !n.DeadOrLeft);
 
     public NodeState? Find(string name) => _nodeMap.GetValueOrDefault(name);

@@ -21,7 +21,10 @@ public sealed class SimulationOptions
     /// <summary>Fraction of nodes that are healthy but slow (CPU-starved). Default 0.</summary>
     public double SlowFraction { get; set; }
 
-    /// <summary>A slow node handles each packet and timer after an extra uniform delay in [0, SlowDelay). Default 2 s.</summary>
+    /// <summary>
+    /// A slow node alternates between running and frozen phases, each uniform in [0, SlowDelay); while frozen nothing
+    /// runs, and on thawing its overdue timers fire before it reads the packets that arrived. Default 2 s.
+    /// </summary>
     public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Lifeguard (awareness, dynamic suspicion, nacks) on, as in the reference; off = classic SWIM timers.</summary>

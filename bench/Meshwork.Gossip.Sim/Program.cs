@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Globalization;
+using Meshwork.Gossip.Simulation;
+
+// Meshwork gossip simulator: convergence and false-positive figures on virtual time.
+// Usage: dotnet run -c Release -- [--nodes 1000,5000] [--seeds 1] [--loss 0,0.1] [--fp-nodes 1000] [--fp-seconds 120]
+var args2 = Args.Parse(args);
+var nodes = args2.Ints("--nodes", [1000, 5000]);
+var seeds = args2.Ints("--seeds", [1]);
+var losses = args2.Doubles("--loss", [0.0, 0.10]);
+var fpNodes = args2.Ints("--fp-nodes", [1000]);
+var fpSeconds = args2.Ints("--fp-seconds", [120])[0];
+var slowFraction = args2.Doubles("--slow", [0.05])[0];
+var slowDelay = args2.Doubles("--slow-delay", [2.0])[0];
+
+static string S(TimeSpan? t) => t is { } v ? v.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+
+Console.WriteLine("## Convergence (LAN profile, gossip interval 200 ms, fanout 3)");
+Console.WriteLine();
+Console.WriteLine("| nodes | loss | seed | join → 99.9 % | join → 100 % | failure → 99.9 % | failure → 100 % | bytes/node/s | false dead | wall |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var n in nodes)
+{
+    foreach (var loss in losses)
+    {
+        foreach (var seed in seeds)
+        {
+            var sw = Stopwatch.StartNew();
+            var r = Experiments.Convergence(new SimulationOptions { Nodes = n, Seed = seed, PacketLoss = loss });
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {n} | {loss:P0} | {seed} | {S(r.JoinTo999)} s | {S(r.JoinTo100)} s | {S(r.FailureTo999)} s | {S(r.FailureTo100)} s | {r.BytesPerNodePerSecond:0} | {r.FalseDeadDeclarations} | {sw.Elapsed.TotalSeconds:0} s |"));
+        }
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"## False positives: {slowFraction:P0} healthy-but-slow nodes (extra delay up to {slowDelay} s per packet/timer), {fpSeconds} s virtual"));
+Console.WriteLine();
+Console.WriteLine("| nodes | slow | Lifeguard | false dead declarations | distinct victims | healthy victims | suspect samples (1/s) | mean slow-node health score | wall |");
+Console.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+foreach (var n in fpNodes)
+{
+    foreach (var lifeguard in new[] { true, false })
+    {
+        foreach (var seed in seeds)
+        {
+            var sw = Stopwatch.StartNew();
+            var r = Experiments.FalsePositives(new SimulationOptions
+            {
+                Nodes = n, Seed = seed, SlowFraction = slowFraction, SlowDelay = TimeSpan.FromSeconds(slowDelay), Lifeguard = lifeguard,
+            }, TimeSpan.FromSeconds(fpSeconds));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {n} | {r.SlowNodes} | {(lifeguard ? "on" : "off")} | {r.FalseDeadDeclarations} | {r.DistinctVictims} | {r.HealthyVictims} | {r.FalseSuspicionsSeen} | {r.MeanSlowHealthScore:0.00} | {sw.Elapsed.TotalSeconds:0} s |"));
+        }
+    }
+}
+
+internal sealed class Args(Dictionary<string, string> values)
+{
+    public static Args Parse(string[] argv)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < argv.Length; i += 2) { d[argv[i]] = argv[i + 1]; }
+        return new Args(d);
+    }
+
+    public int[] Ints(string name, int[] fallback) =>
+        values.TryGetValue(name, out var v) ? v.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : fallback;
+
+    public double[] Doubles(string name, double[] fallback) =>
+        values.TryGetValue(name, out var v) ? v.Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray() : fallback;
+}

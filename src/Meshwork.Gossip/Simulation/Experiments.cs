@@ -1,0 +1,116 @@
+namespace Meshwork.Gossip.Simulation;
+
+/// <summary>Figures of one convergence run.</summary>
+public sealed record ConvergenceResult(
+    int Nodes,
+    int Seed,
+    double PacketLoss,
+    TimeSpan? JoinTo999,
+    TimeSpan? JoinTo100,
+    TimeSpan? FailureTo999,
+    TimeSpan? FailureTo100,
+    double BytesPerNodePerSecond,
+    int FalseDeadDeclarations,
+    long EventsExecuted);
+
+/// <summary>Figures of a false-positive run with slow nodes.</summary>
+public sealed record FalsePositiveResult(int Nodes, int SlowNodes, bool Lifeguard, TimeSpan Duration,
+    int FalseDeadDeclarations, int DistinctVictims, int HealthyVictims, int FalseSuspicionsSeen, double MeanSlowHealthScore);
+
+/// <summary>Ready-made experiments over <see cref="SimulatedCluster"/>.</summary>
+public static class Experiments
+{
+    /// <summary>
+    /// Node N-1 joins a settled cluster of N-1 nodes; then a random node crashes. Measures virtual time until 99.9 %
+    /// and 100 % of the live nodes know each fact.
+    /// </summary>
+    public static ConvergenceResult Convergence(SimulationOptions options, TimeSpan? limit = null)
+    {
+        var max = limit ?? TimeSpan.FromSeconds(120);
+        var sim = new SimulatedCluster(options);
+        var n = options.Nodes;
+        sim.Bootstrap(n - 1);
+        sim.RunFor(TimeSpan.FromSeconds(2));
+
+        var joiner = sim.Nodes[n - 1];
+        var learned = new HashSet<int>();
+        var dead = new HashSet<int>();
+        SimNode? victim = null;
+        var falseDead = 0;
+        sim.MemberEventObserved += (observer, e) =>
+        {
+            if (e.Kind == MemberEventKind.Join && e.Node.Name == joiner.Name && observer != joiner) { learned.Add(observer.Index); }
+            if (e.Kind == MemberEventKind.Leave)
+            {
+                if (victim is not null && e.Node.Name == victim.Name) { dead.Add(observer.Index); }
+                else { falseDead++; }
+            }
+        };
+
+        var bytesBefore = sim.BytesSent;
+        var t0 = sim.Now;
+        sim.Join(joiner, sim.Nodes[new Random(options.Seed).Next(n - 1)]);
+        var others = n - 1;
+        TimeSpan? j999 = null, j100 = null;
+        sim.RunFor(max, () =>
+        {
+            if (j999 is null && learned.Count >= Math.Ceiling(others * 0.999)) { j999 = sim.Now - t0; }
+            if (learned.Count >= others) { j100 = sim.Now - t0; return true; }
+            return false;
+        });
+        var joinSpan = sim.Now - t0;
+        var bytesJoin = sim.BytesSent - bytesBefore;
+
+        victim = sim.Nodes[new Random(options.Seed + 1).Next(n - 1)];
+        sim.Crash(victim);
+        var t1 = sim.Now;
+        var observers = n - 1;
+        TimeSpan? f999 = null, f100 = null;
+        sim.RunFor(max, () =>
+        {
+            if (f999 is null && dead.Count >= Math.Ceiling(observers * 0.999)) { f999 = sim.Now - t1; }
+            if (dead.Count >= observers) { f100 = sim.Now - t1; return true; }
+            return false;
+        });
+        var seconds = Math.Max(0.001, joinSpan.TotalSeconds);
+        return new ConvergenceResult(n, options.Seed, options.PacketLoss, j999, j100, f999, f100,
+            bytesJoin / (double)n / seconds, falseDead, sim.Scheduler.Executed);
+    }
+
+    /// <summary>
+    /// A settled cluster with a fraction of healthy-but-slow nodes runs for <paramref name="duration"/>; counts how often
+    /// a live node was declared dead by someone (every such declaration is a false positive: nothing crashed).
+    /// </summary>
+    public static FalsePositiveResult FalsePositives(SimulationOptions options, TimeSpan duration)
+    {
+        var sim = new SimulatedCluster(options);
+        sim.Bootstrap(options.Nodes);
+        var declarations = 0;
+        var suspicions = 0;
+        var victims = new HashSet<string>();
+        var slowNames = sim.Nodes.Where(x => x.Slow).Select(x => x.Name).ToHashSet();
+        var healthyVictims = new HashSet<string>();
+        var healthSamples = 0L;
+        var healthSum = 0L;
+        sim.MemberEventObserved += (_, e) =>
+        {
+            if (e.Kind != MemberEventKind.Leave) { return; }
+            declarations++;
+            victims.Add(e.Node.Name);
+            if (!slowNames.Contains(e.Node.Name)) { healthyVictims.Add(e.Node.Name); }
+        };
+        var end = sim.Now + duration;
+        while (sim.Now < end)
+        {
+            sim.RunFor(TimeSpan.FromSeconds(1));
+            foreach (var node in sim.Nodes)
+            {
+                if (node.Crashed) { continue; }
+                suspicions += node.Core.CountInState(NodeStatus.Suspect);
+                if (node.Slow) { healthSum += node.HealthScore; healthSamples++; }
+            }
+        }
+        return new FalsePositiveResult(options.Nodes, sim.Nodes.Count(x => x.Slow), options.Lifeguard, duration, declarations, victims.Count, healthyVictims.Count, suspicions,
+            healthSamples == 0 ? 0 : healthSum / (double)healthSamples);
+    }
+}
