@@ -328,19 +328,29 @@ internal static class ServiceParser
         var value = parameter.ExplicitDefaultValue;
         if (value is null) return "default";
         var literal = SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false);
-        if (parameter.Type.TypeKind == TypeKind.Enum || parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T })
+        // A nullable parameter's constant has the underlying type (int? x = 7 is written as 7).
+        var type = parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+            ? nullable.TypeArguments[0]
+            : parameter.Type;
+        if (type.TypeKind == TypeKind.Enum)
         {
-            return "(" + parameter.Type.ToDisplayString(s_typeFormat) + ")(" + literal + ")";
+            return "(" + type.ToDisplayString(s_bareTypeFormat) + ")(" + literal + ")";
         }
         return value switch
         {
+            float f when float.IsNaN(f) => "float.NaN",
+            float f when float.IsPositiveInfinity(f) => "float.PositiveInfinity",
+            float f when float.IsNegativeInfinity(f) => "float.NegativeInfinity",
+            double d when double.IsNaN(d) => "double.NaN",
+            double d when double.IsPositiveInfinity(d) => "double.PositiveInfinity",
+            double d when double.IsNegativeInfinity(d) => "double.NegativeInfinity",
             float => literal + "F",
             double => literal + "D",
             decimal => literal + "M",
             long => literal + "L",
             ulong => literal + "UL",
             uint => literal + "U",
-            byte or sbyte or short or ushort => "(" + parameter.Type.ToDisplayString(s_typeFormat) + ")(" + literal + ")",
+            byte or sbyte or short or ushort => "(" + type.ToDisplayString(s_bareTypeFormat) + ")(" + literal + ")",
             _ => literal,
         };
     }

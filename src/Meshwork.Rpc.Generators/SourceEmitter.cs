@@ -106,22 +106,104 @@ internal static class SourceEmitter
             switch (m.Kind)
             {
                 case RpcKind.OneWay:
-                    w.Line("return _invoker.OneWayAsync(" + args + ")" + (m.Return == ReturnShape.Task ? ".AsTask()" : "") + ";");
+                    w.Line("return this._invoker.OneWayAsync(" + args + ")" + (m.Return == ReturnShape.Task ? ".AsTask()" : "") + ";");
                     break;
                 case RpcKind.ServerStreaming:
-                    w.Line("return _invoker.ServerStreaming(" + args + ");");
+                    w.Line("return new GeneratedServerStream<" + m.Request.TypeName + ", " + m.Response.TypeName + ">(this._invoker, " + field + ", " + message + ", " + (options ?? "default") + ");");
                     break;
                 case RpcKind.DuplexStreaming:
-                    w.Line("return _invoker.DuplexStreaming(" + args + ");");
+                    w.Line("return new GeneratedDuplexStream<" + m.Request.TypeName + ", " + m.Response.TypeName + ">(this._invoker, " + field + ", " + message + ", " + (options ?? "default") + ");");
                     break;
                 default:
-                    var call = "_invoker." + (m.Kind == RpcKind.ClientStreaming ? "ClientStreamingAsync" : "UnaryAsync") + "(" + args + ")";
+                    var call = "this._invoker." + (m.Kind == RpcKind.ClientStreaming ? "ClientStreamingAsync" : "UnaryAsync") + "(" + args + ")";
                     if (isAsyncVoid) w.Line("await " + call + ".ConfigureAwait(false);");
                     else w.Line("return " + call + (m.Return == ReturnShape.TaskOfT ? ".AsTask()" : "") + ";");
                     break;
             }
             w.Close();
         }
+
+        if (service.Methods.Any(m => m.Kind == RpcKind.ServerStreaming)) EmitStreamHelper(w, "GeneratedServerStream", "TRequest request", "ServerStreaming(_method, _request, options)");
+        if (service.Methods.Any(m => m.Kind == RpcKind.DuplexStreaming)) EmitStreamHelper(w, "GeneratedDuplexStream", "global::System.Collections.Generic.IAsyncEnumerable<TRequest> request", "DuplexStreaming(_method, _request, options)");
+        if (service.Methods.Any(m => m.Kind is RpcKind.ServerStreaming or RpcKind.DuplexStreaming)) EmitLinkedEnumerator(w);
+        w.Close();
+    }
+
+    /// <summary>
+    /// A response stream that starts its call when enumerated, so that a token given to <c>WithCancellation</c>
+    /// (which reaches GetAsyncEnumerator, not the method) cancels the call too.
+    /// </summary>
+    private static void EmitStreamHelper(Writer w, string name, string requestParameter, string start)
+    {
+        const string Options = CallOptions;
+        const string Token = "global::System.Threading.CancellationToken";
+        w.Line();
+        w.Line("private sealed class " + name + "<TRequest, TResponse> : global::System.Collections.Generic.IAsyncEnumerable<TResponse>");
+        w.Open();
+        w.Line("private readonly global::Meshwork.Rpc.Client.CallInvoker _invoker;");
+        w.Line("private readonly global::Meshwork.Rpc.Method<TRequest, TResponse> _method;");
+        w.Line("private readonly " + requestParameter.Replace(" request", " _request") + ";");
+        w.Line("private readonly " + Options + " _options;");
+        w.Line();
+        w.Line("public " + name + "(global::Meshwork.Rpc.Client.CallInvoker invoker, global::Meshwork.Rpc.Method<TRequest, TResponse> method, " + requestParameter + ", " + Options + " options)");
+        w.Open();
+        w.Line("_invoker = invoker;");
+        w.Line("_method = method;");
+        w.Line("_request = request;");
+        w.Line("_options = options;");
+        w.Close();
+        w.Line();
+        w.Line("public global::System.Collections.Generic.IAsyncEnumerator<TResponse> GetAsyncEnumerator(" + Token + " cancellationToken = default)");
+        w.Open();
+        w.Line("var options = _options;");
+        w.Line("global::System.Threading.CancellationTokenSource? linked = null;");
+        w.Line("if (cancellationToken.CanBeCanceled && cancellationToken != options.CancellationToken)");
+        w.Open();
+        w.Line("if (options.CancellationToken.CanBeCanceled)");
+        w.Open();
+        w.Line("linked = global::System.Threading.CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, cancellationToken);");
+        w.Line("options = options with { CancellationToken = linked.Token };");
+        w.Close();
+        w.Line("else");
+        w.Open();
+        w.Line("options = options with { CancellationToken = cancellationToken };");
+        w.Close();
+        w.Close();
+        w.Line("var inner = _invoker." + start + ".GetAsyncEnumerator(options.CancellationToken);");
+        w.Line("return linked is null ? inner : new GeneratedLinkedEnumerator<TResponse>(inner, linked);");
+        w.Close();
+        w.Close();
+    }
+
+    private static void EmitLinkedEnumerator(Writer w)
+    {
+        w.Line();
+        w.Line("private sealed class GeneratedLinkedEnumerator<T> : global::System.Collections.Generic.IAsyncEnumerator<T>");
+        w.Open();
+        w.Line("private readonly global::System.Collections.Generic.IAsyncEnumerator<T> _inner;");
+        w.Line("private readonly global::System.Threading.CancellationTokenSource _source;");
+        w.Line();
+        w.Line("public GeneratedLinkedEnumerator(global::System.Collections.Generic.IAsyncEnumerator<T> inner, global::System.Threading.CancellationTokenSource source)");
+        w.Open();
+        w.Line("_inner = inner;");
+        w.Line("_source = source;");
+        w.Close();
+        w.Line();
+        w.Line("public T Current => _inner.Current;");
+        w.Line();
+        w.Line("public " + ValueTask + "<bool> MoveNextAsync() => _inner.MoveNextAsync();");
+        w.Line();
+        w.Line("public async " + ValueTask + " DisposeAsync()");
+        w.Open();
+        w.Line("try");
+        w.Open();
+        w.Line("await _inner.DisposeAsync().ConfigureAwait(false);");
+        w.Close();
+        w.Line("finally");
+        w.Open();
+        w.Line("_source.Dispose();");
+        w.Close();
+        w.Close();
         w.Close();
     }
 

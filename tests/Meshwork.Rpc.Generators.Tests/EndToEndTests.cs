@@ -28,6 +28,8 @@ public interface ICalculator
 
     IAsyncEnumerable<string> GreetingsAsync();
 
+    IAsyncEnumerable<int> ForeverAsync(CancellationToken cancellationToken = default);
+
     Task<int> SumAsync(IAsyncEnumerable<int> values, CancellationToken cancellationToken = default);
 
     ValueTask<string> ConcatAsync(IAsyncEnumerable<string> parts);
@@ -83,6 +85,18 @@ internal sealed class Calculator : ICalculator
             cancellationToken.ThrowIfCancellationRequested();
             await Task.Yield();
             yield return i;
+        }
+    }
+
+    public TaskCompletionSource ForeverCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async IAsyncEnumerable<int> ForeverAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var registration = cancellationToken.Register(() => ForeverCancelled.TrySetResult());
+        for (var i = 0; ; i++)
+        {
+            yield return i;
+            await Task.Delay(10, cancellationToken);
         }
     }
 
@@ -193,6 +207,26 @@ public sealed class EndToEndTests : IAsyncLifetime
         Assert.Equal(["hello", "hallo"], greetings);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WithCancellationCancelsAServerStream(bool alsoPassAToken)
+    {
+        using var outer = new CancellationTokenSource(s_timeout);
+        using var cts = new CancellationTokenSource();
+        var stream = alsoPassAToken ? _client.ForeverAsync(outer.Token) : _client.ForeverAsync();
+        var received = 0;
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await foreach (var _ in stream.WithCancellation(cts.Token))
+            {
+                if (++received == 3) cts.Cancel();
+            }
+        });
+        Assert.True(ex is OperationCanceledException || ex is RpcException { Status: StatusCode.Cancelled }, ex.ToString());
+        await _impl.ForeverCancelled.Task.WaitAsync(s_timeout);
+    }
+
     [Fact]
     public async Task ClientStreaming()
     {
@@ -234,7 +268,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         Assert.Equal("e2e.Calculator", definition.Name);
         Assert.Contains("version", definition.MethodNames);
         Assert.Contains("Echo", definition.MethodNames);
-        Assert.Equal(15, definition.MethodNames.Count());
+        Assert.Equal(16, definition.MethodNames.Count());
     }
 
     [Fact]

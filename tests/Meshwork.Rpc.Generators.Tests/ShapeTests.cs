@@ -66,8 +66,8 @@ public sealed class ShapeTests
         Assert.Contains("[global::System.CodeDom.Compiler.GeneratedCode(\"Meshwork.Rpc.Generators\", \"1.0\")]", source);
         Assert.Contains("\"Everything\",", source);
         // ValueTask<T> unary forwards with no state machine; Task<T> adapts with AsTask.
-        Assert.Contains("return _invoker.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Echo, text);", source);
-        Assert.Contains("return _invoker.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Square, value, new global::Meshwork.Rpc.CallOptions(cancellationToken)).AsTask();", source);
+        Assert.Contains("return this._invoker.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Echo, text);", source);
+        Assert.Contains("return this._invoker.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Square, value, new global::Meshwork.Rpc.CallOptions(cancellationToken)).AsTask();", source);
         Assert.Contains("CallKind.OneWay", source);
         Assert.Contains("_invoker.OneWayAsync(", source);
         Assert.Contains("\"get\",", source);
@@ -264,5 +264,72 @@ public sealed class ShapeTests
             Usings + "namespace B; [RpcService] public interface IOne { Task<int> GetAsync(); }",
             Usings + "namespace A; [RpcService] public interface ITwo { }");
         Assert.Equal(3, output.Sources.Count);
+    }
+
+    [Fact]
+    public void DefaultValuesAndAwkwardNamesAreKept()
+    {
+        var output = AssertClean(Usings + """
+            namespace Defaults;
+
+            public enum Mode { Slow = 1, Fast = 2 }
+
+            [RpcService]
+            public interface IDefaults
+            {
+                Task<int> ModeAsync(Mode mode = Mode.Fast);
+                Task<int> LongAsync(long value = -5);
+                Task<int> FloatAsync(float value = 1.5f);
+                Task<int> DoubleAsync(double value = double.NaN);
+                Task<int> DecimalAsync(decimal value = 2.5m);
+                Task<int> ShortAsync(short value = 3);
+                Task<int> CharAsync(char value = 'x');
+                Task<int> NullableAsync(int? value = null);
+                Task<int> NullableWithValueAsync(int? value = 7);
+                Task<int> StringAsync(string? value = null);
+                Task<int> ShadowAsync(string _invoker, CancellationToken options = default);
+                IAsyncEnumerable<int> StreamShadowAsync(int request, CallOptions cancellationToken = default);
+            }
+            """);
+        Assert.Contains("Mode mode = (global::Defaults.Mode)(2)", output.Source);
+        Assert.Contains("double value = double.NaN", output.Source);
+    }
+
+    [Fact]
+    public void ContractInObliviousNullableContextCompilesCleanly()
+    {
+        AssertClean(Usings + """
+            #nullable disable
+            namespace Oblivious;
+
+            public sealed class Item { public string Name { get; set; } }
+
+            [RpcService]
+            public interface IOblivious
+            {
+                Task<string> EchoAsync(string text);
+                Task<Item> GetAsync(Item item);
+                IAsyncEnumerable<string> ListAsync(IAsyncEnumerable<Item> items);
+            }
+            """);
+    }
+
+    [Fact]
+    public void NestedInterfaceUsesItsOwnName()
+    {
+        var output = AssertClean(Usings + """
+            namespace Nesting;
+
+            public static class Outer
+            {
+                [RpcService]
+                internal interface IInner
+                {
+                    Task<int> GetAsync();
+                }
+            }
+            """);
+        Assert.Contains("internal sealed class InnerClient : global::Nesting.Outer.IInner", output.Source);
+        Assert.Contains("Nesting.Outer.IInner.Rpc.g.cs", output.Sources.Keys.Single());
     }
 }
