@@ -46,6 +46,8 @@ public interface ICalculator
 
     [RpcMethod(Name = "version", Idempotent = true)]
     Task<string> GetVersionAsync();
+
+    Task<Google.Protobuf.WellKnownTypes.Int64Value> LengthAsync(Google.Protobuf.WellKnownTypes.StringValue text);
 }
 
 internal sealed class Calculator : ICalculator
@@ -147,6 +149,9 @@ internal sealed class Calculator : ICalculator
     }
 
     public Task<string> GetVersionAsync() => Task.FromResult("1.0");
+
+    public Task<Google.Protobuf.WellKnownTypes.Int64Value> LengthAsync(Google.Protobuf.WellKnownTypes.StringValue text) =>
+        Task.FromResult(new Google.Protobuf.WellKnownTypes.Int64Value { Value = text.Value.Length });
 }
 
 public sealed class EndToEndTests : IAsyncLifetime
@@ -181,6 +186,15 @@ public sealed class EndToEndTests : IAsyncLifetime
         Assert.Equal(49, await _client.SquareAsync(7).WaitAsync(cts.Token));
         Assert.Equal(new Pair(2, 1), await _client.SwapAsync(new Pair(1, 2), cts.Token).WaitAsync(cts.Token));
         Assert.Equal("1.0", await _client.GetVersionAsync().WaitAsync(cts.Token));
+    }
+
+    [Fact]
+    public async Task ProtobufMessages()
+    {
+        var reply = await _client.LengthAsync(new Google.Protobuf.WellKnownTypes.StringValue { Value = "protobuf" }).WaitAsync(s_timeout);
+        Assert.Equal(8, reply.Value);
+        Assert.NotNull(CalculatorDescriptors.Length.RequestType.ProtobufParser);
+        Assert.NotNull(CalculatorDescriptors.Length.ResponseType.ProtobufParser);
     }
 
     [Fact]
@@ -268,7 +282,7 @@ public sealed class EndToEndTests : IAsyncLifetime
         Assert.Equal("e2e.Calculator", definition.Name);
         Assert.Contains("version", definition.MethodNames);
         Assert.Contains("Echo", definition.MethodNames);
-        Assert.Equal(16, definition.MethodNames.Count());
+        Assert.Equal(17, definition.MethodNames.Count());
     }
 
     [Fact]
