@@ -41,6 +41,8 @@ internal sealed class SerfAgent : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public static Task<SerfAgent> StartAsync(string name, params string[] extra) => StartOnPortAsync(name, 0, extra);
 
     /// <summary>Starts an agent on a given gossip port (0 = pick a free one), e.g. to restart a node at its old address.</summary>
