@@ -37,7 +37,33 @@ public sealed class SerfNode : IAsyncDisposable
         _core.Internal = new InternalQueryHandler(_core, options.Memberlist.Keyring, _log);
         _gossip.Delegate = _core;
         _gossip.EventDelegate = _core;
+        if (!options.DisableCoordinates)
+        {
+            _coordinates = new Coordinates.CoordinateClient(options.Vivaldi, new Random());
+            _ping = new Coordinates.SerfPingDelegate(_coordinates);
+            _gossip.PingDelegate = _ping;
+        }
     }
+
+    private readonly Coordinates.CoordinateClient? _coordinates;
+    private readonly Coordinates.SerfPingDelegate? _ping;
+
+    /// <summary>This node's Vivaldi coordinate (null if coordinates are disabled).</summary>
+    public Coordinates.Coordinate? GetCoordinate() { lock (_gossip.Gate) { return _coordinates?.Coordinate; } }
+
+    /// <summary>The last coordinate seen for a member (null if unknown).</summary>
+    public Coordinates.Coordinate? GetCachedCoordinate(string node)
+    {
+        lock (_gossip.Gate)
+        {
+            if (node == Name) { return _coordinates?.Coordinate; }
+            return _ping?.Cache.GetValueOrDefault(node);
+        }
+    }
+
+    /// <summary>Estimated RTT between two members from their coordinates (null if either is unknown).</summary>
+    public TimeSpan? EstimateRtt(string a, string b) =>
+        GetCachedCoordinate(a) is { } ca && GetCachedCoordinate(b) is { } cb ? ca.DistanceTo(cb) : null;
 
     /// <summary>The options this node runs with.</summary>
     public SerfOptions Options { get; }

@@ -58,6 +58,12 @@ public sealed class SerfOptions
     /// <summary>Join/leave intents for not-yet-known members are remembered this long. Default 5 min.</summary>
     public TimeSpan RecentIntentTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Turn off Vivaldi coordinates (acks then carry no payload). Default false: serf computes them.</summary>
+    public bool DisableCoordinates { get; set; }
+
+    /// <summary>Vivaldi settings (serf's defaults).</summary>
+    public Coordinates.VivaldiOptions Vivaldi { get; set; } = new();
+
     /// <summary>Ignore user events older than the cluster's event clock when joining (the agent default unless -replay). Default true.</summary>
     public bool IgnoreOldEventsOnJoin { get; set; } = true;
 }
