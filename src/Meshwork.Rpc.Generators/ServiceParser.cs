@@ -50,6 +50,12 @@ internal static class ServiceParser
             return Result();
         }
 
+        if (IsFileLocal(symbol))
+        {
+            diagnostics.Add(Diag(RpcDiagnostics.UnsupportedInterface, location, symbol.Name, "is file-local; generated code lives in another file and cannot implement it"));
+            return Result();
+        }
+
         if (accessibility is not (Accessibility.Public or Accessibility.Internal))
         {
             diagnostics.Add(Diag(RpcDiagnostics.UnsupportedInterface, location, symbol.Name, "must be public or internal so that generated code can implement it"));
@@ -371,6 +377,15 @@ internal static class ServiceParser
             if (attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is string s && s.Length > 0) return s;
         }
         return null;
+    }
+
+    private static bool IsFileLocal(INamedTypeSymbol symbol)
+    {
+        for (var t = symbol; t is not null; t = t.ContainingType)
+        {
+            if (t.IsFileLocal) return true;
+        }
+        return false;
     }
 
     private static bool IsInsideGenericType(INamedTypeSymbol symbol)

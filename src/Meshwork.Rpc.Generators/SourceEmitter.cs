@@ -169,8 +169,16 @@ internal static class SourceEmitter
         w.Line("options = options with { CancellationToken = cancellationToken };");
         w.Close();
         w.Close();
-        w.Line("var inner = _invoker." + start + ".GetAsyncEnumerator(options.CancellationToken);");
-        w.Line("return linked is null ? inner : new GeneratedLinkedEnumerator<TResponse>(inner, linked);");
+        w.Line("if (linked is null) return _invoker." + start + ".GetAsyncEnumerator(options.CancellationToken);");
+        w.Line("try");
+        w.Open();
+        w.Line("return new GeneratedLinkedEnumerator<TResponse>(_invoker." + start + ".GetAsyncEnumerator(options.CancellationToken), linked);");
+        w.Close();
+        w.Line("catch");
+        w.Open();
+        w.Line("linked.Dispose();");
+        w.Line("throw;");
+        w.Close();
         w.Close();
         w.Close();
     }

@@ -107,6 +107,10 @@ public sealed class DiagnosticTests
     public void PrivateNestedInterface() =>
         Single("public class Outer { [RpcService] private interface IS { Task<int> GetAsync(); } }", "MW0009", "public or internal");
 
+    [Fact]
+    public void FileLocalInterface() =>
+        Single("[RpcService] file interface IS { Task<int> GetAsync(); }", "MW0009", "file-local");
+
     [Theory]
     [InlineData("Task<int> GetAsync(CancellationToken a, CancellationToken b);", "CancellationToken")]
     [InlineData("Task<int> GetAsync(CallOptions a, CallOptions b);", "CallOptions")]
