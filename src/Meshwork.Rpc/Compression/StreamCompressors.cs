@@ -3,50 +3,49 @@ using System.IO.Compression;
 
 namespace Meshwork.Rpc.Compression;
 
-/// <summary>gzip (RFC 1952), as the brief asks for large bodies.</summary>
-public sealed class GzipCompressor(CompressionLevel level = CompressionLevel.Fastest) : ICompressor
+/// <summary>A compressor built on a .NET compression stream; subclasses only say which stream.</summary>
+public abstract class StreamCompressor(CompressionLevel level) : ICompressor
 {
-    public byte Id => CompressionIds.Gzip;
-    public string Name => "gzip";
+    public abstract byte Id { get; }
+    public abstract string Name { get; }
+
+    protected abstract Stream Compressing(Stream sink, CompressionLevel level);
+
+    protected abstract Stream Decompressing(Stream source);
 
     public void Compress(ReadOnlySpan<byte> source, IBufferWriter<byte> destination)
     {
         using var sink = new BufferWriterStream(destination);
-        using (var gz = new GZipStream(sink, level, leaveOpen: true))
+        using (var stream = Compressing(sink, level))
         {
-            gz.Write(source);
+            stream.Write(source);
         }
     }
 
     public void Decompress(in ReadOnlySequence<byte> source, IBufferWriter<byte> destination, int maxSize)
     {
         using var input = new SequenceStream(source);
-        using var gz = new GZipStream(input, CompressionMode.Decompress);
-        CompressionCopy.CopyBounded(gz, destination, maxSize, Name);
+        using var stream = Decompressing(input);
+        CompressionCopy.CopyBounded(stream, destination, maxSize, Name);
     }
 }
 
-/// <summary>Brotli: better ratio than gzip at similar speed for text-like payloads.</summary>
-public sealed class BrotliCompressor(CompressionLevel level = CompressionLevel.Fastest) : ICompressor
+/// <summary>gzip (RFC 1952), as the brief asks for large bodies.</summary>
+public sealed class GzipCompressor(CompressionLevel level = CompressionLevel.Fastest) : StreamCompressor(level)
 {
-    public byte Id => CompressionIds.Brotli;
-    public string Name => "br";
+    public override byte Id => CompressionIds.Gzip;
+    public override string Name => "gzip";
+    protected override Stream Compressing(Stream sink, CompressionLevel level) => new GZipStream(sink, level, leaveOpen: true);
+    protected override Stream Decompressing(Stream source) => new GZipStream(source, CompressionMode.Decompress);
+}
 
-    public void Compress(ReadOnlySpan<byte> source, IBufferWriter<byte> destination)
-    {
-        using var sink = new BufferWriterStream(destination);
-        using (var br = new BrotliStream(sink, level, leaveOpen: true))
-        {
-            br.Write(source);
-        }
-    }
-
-    public void Decompress(in ReadOnlySequence<byte> source, IBufferWriter<byte> destination, int maxSize)
-    {
-        using var input = new SequenceStream(source);
-        using var br = new BrotliStream(input, CompressionMode.Decompress);
-        CompressionCopy.CopyBounded(br, destination, maxSize, Name);
-    }
+/// <summary>Brotli: better ratio than gzip at similar speed for text-like payloads.</summary>
+public sealed class BrotliCompressor(CompressionLevel level = CompressionLevel.Fastest) : StreamCompressor(level)
+{
+    public override byte Id => CompressionIds.Brotli;
+    public override string Name => "br";
+    protected override Stream Compressing(Stream sink, CompressionLevel level) => new BrotliStream(sink, level, leaveOpen: true);
+    protected override Stream Decompressing(Stream source) => new BrotliStream(source, CompressionMode.Decompress);
 }
 
 internal static class CompressionCopy
