@@ -1,3 +1,5 @@
+using Meshwork.Hosting.Internal;
+
 namespace Meshwork.Hosting.Server;
 
 // The shape of the Meshwork:Server section. Every value is nullable: only what the configuration sets overrides the
@@ -31,10 +33,4 @@ internal sealed class ServerTlsSettings
     public bool? ClientCertificateRequired { get; set; }
     public string? ClientCaPath { get; set; }
     public string? HandshakeTimeout { get; set; }
-}
-
-internal sealed class CompressionSettings
-{
-    public int? AutoCompressThreshold { get; set; }
-    public string? DefaultAlgorithm { get; set; }
 }
