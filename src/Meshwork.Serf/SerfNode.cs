@@ -98,12 +98,62 @@ public sealed class SerfNode : IAsyncDisposable
         get { lock (_gossip.Gate) { return (_core.Clock.Time, _core.EventClock.Time, _core.QueryClock.Time); } }
     }
 
-    /// <summary>Starts gossip and the reap/reconnect loops.</summary>
+    private Snapshotter? _snapshot;
+    private SnapshotState? _previous;
+
+    /// <summary>Starts gossip and the reap/reconnect loops; with a snapshot, restores clocks and rejoins the previous members.</summary>
     public void Start()
     {
+        if (Options.SnapshotPath is { } path)
+        {
+            _previous = Snapshotter.Replay(path, Options.RejoinAfterLeave);
+            _snapshot = new Snapshotter(path, _previous);
+            lock (_gossip.Gate)
+            {
+                _core.RestoreClocks(_previous.Clock, _previous.EventClock, _previous.QueryClock);
+                _core.Observer = _snapshot.Record;
+            }
+            _loops.Add(Task.Run(SnapshotLoopAsync));
+        }
         _gossip.Start();
         _loops.Add(Task.Run(ReapLoopAsync));
         _loops.Add(Task.Run(ReconnectLoopAsync));
+        if (_previous is { AliveNodes.Count: > 0 } prev)
+        {
+            _loops.Add(Task.Run(() => RejoinFromSnapshotAsync(prev)));
+        }
+    }
+
+    /// <summary>Members remembered by the snapshot at start-up (empty without a snapshot).</summary>
+    public IReadOnlyDictionary<string, IPEndPoint> SnapshotMembers => _previous?.AliveNodes ?? new Dictionary<string, IPEndPoint>();
+
+    private async Task RejoinFromSnapshotAsync(SnapshotState prev)
+    {
+        foreach (var (name, ep) in prev.AliveNodes)
+        {
+            if (name == Name || _cts.IsCancellationRequested) { continue; }
+            try
+            {
+                await JoinAsync([ep], ignoreOldEvents: false, _cts.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException) { }
+        }
+    }
+
+    private async Task SnapshotLoopAsync()
+    {
+        try
+        {
+            while (!_cts.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _cts.Token).ConfigureAwait(false);
+                lock (_gossip.Gate) { _snapshot!.UpdateClock(_core.Clock.Time); }
+                try { await _snapshot!.FlushAsync().ConfigureAwait(false); }
+                catch (IOException e) { SerfLog.SnapshotFailed(_log, e); }
+            }
+        }
+        catch (OperationCanceledException) { }
     }
 
     /// <summary>Joins through the given addresses; then gossips a join intent. Returns the number of seeds that answered.</summary>
@@ -156,6 +206,7 @@ public sealed class SerfNode : IAsyncDisposable
     /// </summary>
     public async Task LeaveAsync()
     {
+        _snapshot?.RecordLeave();
         var intentSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gossip.Gate) { _core.BroadcastLeaveIntent(() => intentSent.TrySetResult()); }
         await Task.WhenAny(intentSent.Task, Task.Delay(Options.BroadcastTimeout)).ConfigureAwait(false);
@@ -200,7 +251,12 @@ public sealed class SerfNode : IAsyncDisposable
         await _cts.CancelAsync().ConfigureAwait(false);
         await _gossip.DisposeAsync().ConfigureAwait(false);
         try { await Task.WhenAll(_loops).ConfigureAwait(false); } catch (Exception) { }
-        lock (_gossip.Gate) { _core.Complete(); }
+        lock (_gossip.Gate)
+        {
+            _snapshot?.UpdateClock(_core.Clock.Time);
+            _core.Complete();
+        }
+        if (_snapshot is not null) { await _snapshot.DisposeAsync().ConfigureAwait(false); }
         _cts.Dispose();
     }
 }

@@ -58,6 +58,12 @@ public sealed class SerfOptions
     /// <summary>Join/leave intents for not-yet-known members are remembered this long. Default 5 min.</summary>
     public TimeSpan RecentIntentTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Path of the snapshot file (serf's -snapshot). Default null: no snapshot.</summary>
+    public string? SnapshotPath { get; set; }
+
+    /// <summary>Rejoin the snapshot's members even after a graceful leave (serf's -rejoin). Default false.</summary>
+    public bool RejoinAfterLeave { get; set; }
+
     /// <summary>Turn off Vivaldi coordinates (acks then carry no payload). Default false: serf computes them.</summary>
     public bool DisableCoordinates { get; set; }
 

@@ -54,7 +54,14 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
 
     private TimeSpan Now => _ml.Runtime.Now;
 
-    private void Emit(SerfEvent e) => _events.Writer.TryWrite(e);
+    /// <summary>Sees every event before it is published (used by the snapshotter; called under the lock).</summary>
+    public Action<SerfEvent>? Observer { get; set; }
+
+    private void Emit(SerfEvent e)
+    {
+        Observer?.Invoke(e);
+        _events.Writer.TryWrite(e);
+    }
 
     public void Complete() => _events.Writer.TryComplete();
 
