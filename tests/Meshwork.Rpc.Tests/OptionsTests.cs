@@ -64,4 +64,21 @@ public class OptionsTests
         Assert.Equal(produced, Volatile.Read(ref f.State.CountProduced));
         Assert.True(produced < 100);
     }
+
+    [Fact]
+    public async Task WithCancellation_on_a_server_stream_cancels_the_call()
+    {
+        await using var f = await ServerFixture.StartAsync(client: o => o.StreamWindow = 4);
+        using var cts = new CancellationTokenSource();
+        var seen = 0;
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await foreach (var i in f.Channel.ServerStreaming(TestService.Count, 1_000_000).WithCancellation(cts.Token))
+            {
+                if (++seen == 3) cts.Cancel();
+            }
+        });
+        Assert.True(ex is RpcException { Status: StatusCode.Cancelled } or OperationCanceledException, ex.ToString());
+        await ErrorAndDeadlineTests.WaitUntil(() => f.Server.ActiveCalls == 0);
+    }
 }

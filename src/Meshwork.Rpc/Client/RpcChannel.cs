@@ -220,13 +220,32 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable
         return (StreamingCall<TRequest, TResponse>)context.Response!;
     }
 
-    public override async IAsyncEnumerable<TResponse> ServerStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
+    public override IAsyncEnumerable<TResponse> ServerStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default) =>
+        ServerStreamingCore(method, request, options, default);
+
+    private async IAsyncEnumerable<TResponse> ServerStreamingCore<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options,
+        [EnumeratorCancellation] CancellationToken enumeratorToken)
     {
+        using var linked = Link(ref options, enumeratorToken);
         var call = await StartWithMiddlewareAsync(method, request, sendsBody: true, options).ConfigureAwait(false);
         await foreach (var item in call.ReadAllAsync(options.CancellationToken).ConfigureAwait(false))
         {
             yield return item;
         }
+    }
+
+    /// <summary>Folds a token given to <c>WithCancellation</c> into the call's options; returns the source to dispose, if one was needed.</summary>
+    private static CancellationTokenSource? Link(ref CallOptions options, CancellationToken enumeratorToken)
+    {
+        if (!enumeratorToken.CanBeCanceled || enumeratorToken == options.CancellationToken) return null;
+        if (!options.CancellationToken.CanBeCanceled)
+        {
+            options = options with { CancellationToken = enumeratorToken };
+            return null;
+        }
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, enumeratorToken);
+        options = options with { CancellationToken = linked.Token };
+        return linked;
     }
 
     public override async ValueTask<TResponse> ClientStreamingAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default)
@@ -237,10 +256,17 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable
         return await call.Reply.ConfigureAwait(false);
     }
 
-    public override async IAsyncEnumerable<TResponse> DuplexStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests,
+    public override IAsyncEnumerable<TResponse> DuplexStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests,
         CallOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
+        return DuplexStreamingCore(method, requests, options, default);
+    }
+
+    private async IAsyncEnumerable<TResponse> DuplexStreamingCore<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests,
+        CallOptions options, [EnumeratorCancellation] CancellationToken enumeratorToken)
+    {
+        using var linked = Link(ref options, enumeratorToken);
         var call = await StartWithMiddlewareAsync(method, default!, sendsBody: false, options).ConfigureAwait(false);
         _ = call.SendAllAsync(requests, options);
         await foreach (var item in call.ReadAllAsync(options.CancellationToken).ConfigureAwait(false))

@@ -205,7 +205,7 @@ internal abstract class FrameConnection
         await DisposeStreamAsync().ConfigureAwait(false);
         try
         {
-            OnClosed(reason);
+            OnClosed(Volatile.Read(ref _abortReason) ?? reason);
         }
         finally
         {
@@ -216,11 +216,14 @@ internal abstract class FrameConnection
     /// <summary>Closes at once, dropping anything queued.</summary>
     public async Task AbortAsync(Exception reason)
     {
+        // Recorded before the stream goes away, so the read loop's I/O error does not replace the real reason.
+        Interlocked.CompareExchange(ref _abortReason, reason, null);
         await DisposeStreamAsync().ConfigureAwait(false);
         await CloseAsync(reason).ConfigureAwait(false);
     }
 
     private int _streamDisposed;
+    private Exception? _abortReason;
 
     private async Task DisposeStreamAsync()
     {
