@@ -45,6 +45,9 @@ internal static partial class GossipLog
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Join through {Peer} failed")]
     public static partial void JoinFailed(ILogger logger, IPEndPoint peer, Exception error);
 
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Was able to connect to {Node} but other probes failed, network may be misconfigured")]
+    public static partial void TcpOnly(ILogger logger, string node);
+
     [LoggerMessage(EventId = 1013, Level = LogLevel.Error, Message = "Unexpected error in {Operation}")]
     public static partial void Unexpected(ILogger logger, string operation, Exception error);
 }

@@ -76,6 +76,12 @@ public sealed class MemberlistOptions
     /// <summary>Lifeguard: ask indirect probers to send nacks (only to peers speaking protocol ≥ 4). Default true.</summary>
     public bool EnableNacks { get; set; } = true;
 
+    /// <summary>
+    /// Skip the TCP ping the prober sends alongside indirect probes (to peers speaking protocol ≥ 3). Default false:
+    /// the TCP ping keeps a node that is only cut off from UDP from being declared dead.
+    /// </summary>
+    public bool DisableTcpPings { get; set; }
+
     /// <summary>Number of random nodes each gossip round sends to. Default 3 (WAN 4).</summary>
     public int GossipNodes { get; set; } = 3;
 

@@ -13,4 +13,10 @@ public interface IGossipRuntime : IGossipClock
 
     /// <summary>Starts a push/pull state exchange with <paramref name="to"/> in the background.</summary>
     void BeginPushPull(IPEndPoint to, bool join);
+
+    /// <summary>
+    /// Sends <paramref name="ping"/> (an encoded ping message) over a stream and waits for the matching ack until
+    /// <paramref name="timeout"/>; reports the outcome through <paramref name="done"/> with the state lock held.
+    /// </summary>
+    void BeginStreamPing(IPEndPoint to, byte[] ping, uint seqNo, TimeSpan timeout, Action<bool> done);
 }

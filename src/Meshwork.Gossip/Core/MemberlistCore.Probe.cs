@@ -60,6 +60,7 @@ internal sealed partial class MemberlistCore
         var expectedNacks = 0;
         var nacks = 0;
         var done = false;
+        var tcpContact = false;
         var handler = new AckHandler();
         IDisposable? indirectTimer = null;
 
@@ -81,6 +82,12 @@ internal sealed partial class MemberlistCore
             if (done) { return; }
             done = true;
             _ackHandlers.Remove(seq);
+            if (tcpContact)
+            {
+                GossipLog.TcpOnly(_log, node.Name);
+                ScheduleProbe(TimeSpan.Zero);
+                return;
+            }
             var delta = expectedNacks > 0 ? Math.Max(0, expectedNacks - nacks) : 1;
             Awareness.ApplyDelta(delta);
             GossipLog.ProbeFailed(_log, node.Name);
@@ -111,6 +118,14 @@ internal sealed partial class MemberlistCore
                 if (wantNack) { expectedNacks++; }
                 var req = new IndirectPingMessage(seq, node.Addr, node.Port, node.Name, wantNack, AdvertiseAddr, AdvertisePort, Name);
                 SendDirect(peer.EndPoint, PacketCodec.Encode(req));
+            }
+            if (!Options.DisableTcpPings && node.PMax >= 3)
+            {
+                var remaining = sent + interval - _rt.Now;
+                if (remaining > TimeSpan.Zero)
+                {
+                    _rt.BeginStreamPing(node.EndPoint, ping, seq, remaining, ok => tcpContact |= ok);
+                }
             }
         });
     }

@@ -26,7 +26,7 @@ public sealed class GossipNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _log = loggerFactory?.CreateLogger("Meshwork.Gossip") ?? NullLogger.Instance;
         _transport = transport ?? UdpTcpTransport.Bind(options.BindAddress, options.BindPort);
-        var runtime = new RealtimeRuntime((to, d) => _transport.SendPacket(to, d), (to, join) => _ = BackgroundPushPull(to, join));
+        var runtime = new RealtimeRuntime((to, d) => _transport.SendPacket(to, d), (to, join) => _ = BackgroundPushPull(to, join), StreamPingAsync);
         Core = new MemberlistCore(options, runtime, _log);
         runtime.Gate = Core.Gate;
     }
@@ -133,6 +133,18 @@ public sealed class GossipNode : IAsyncDisposable
         try { await PushPullAsync(to, join, _cts.Token).ConfigureAwait(false); }
         catch (Exception e) when (!_cts.IsCancellationRequested) { GossipLog.PushPullFailed(_log, to, e); }
         catch (Exception) { }
+    }
+
+    private async Task<bool> StreamPingAsync(IPEndPoint to, byte[] ping, uint seqNo, TimeSpan timeout)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
+        cts.CancelAfter(timeout);
+        await using var stream = await _transport.DialAsync(to, timeout, cts.Token).ConfigureAwait(false);
+        await StreamCodec.WriteAsync(stream, ping, Options, cts.Token).ConfigureAwait(false);
+        var (type, body) = await StreamCodec.ReadAsync(stream, Options.Keyring, cts.Token).ConfigureAwait(false);
+        if (type != MessageType.Ack) { return false; }
+        var ack = StreamCodec.Decode(await body.ReadObjectAsync(cts.Token).ConfigureAwait(false), AckMessage.Read);
+        return ack.SeqNo == seqNo;
     }
 
     private async Task PushPullAsync(IPEndPoint to, bool join, CancellationToken ct)

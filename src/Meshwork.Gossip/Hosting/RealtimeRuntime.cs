@@ -4,7 +4,10 @@ using System.Net;
 namespace Meshwork.Gossip;
 
 /// <summary>Wall-clock runtime: timers run on the thread pool and take the member list lock before calling back.</summary>
-internal sealed class RealtimeRuntime(Action<IPEndPoint, byte[]> send, Action<IPEndPoint, bool> pushPull) : IGossipRuntime
+internal sealed class RealtimeRuntime(
+    Action<IPEndPoint, byte[]> send,
+    Action<IPEndPoint, bool> pushPull,
+    Func<IPEndPoint, byte[], uint, TimeSpan, Task<bool>> streamPing) : IGossipRuntime
 {
     private readonly long _origin = Stopwatch.GetTimestamp();
 
@@ -32,6 +35,17 @@ internal sealed class RealtimeRuntime(Action<IPEndPoint, byte[]> send, Action<IP
     public void SendPacket(IPEndPoint to, byte[] datagram) => send(to, datagram);
 
     public void BeginPushPull(IPEndPoint to, bool join) => pushPull(to, join);
+
+    public void BeginStreamPing(IPEndPoint to, byte[] ping, uint seqNo, TimeSpan timeout, Action<bool> done)
+    {
+        _ = Task.Run(async () =>
+        {
+            bool ok;
+            try { ok = await streamPing(to, ping, seqNo, timeout).ConfigureAwait(false); }
+            catch (Exception) { ok = false; }
+            lock (Gate) { done(ok); }
+        });
+    }
 
     private sealed class Handle : IDisposable
     {

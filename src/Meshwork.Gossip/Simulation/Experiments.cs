@@ -58,8 +58,6 @@ public static class Experiments
             if (learned.Count >= others) { j100 = sim.Now - t0; return true; }
             return false;
         });
-        var joinSpan = sim.Now - t0;
-        var bytesJoin = sim.BytesSent - bytesBefore;
 
         victim = sim.Nodes[new Random(options.Seed + 1).Next(n - 1)];
         sim.Crash(victim);
@@ -72,9 +70,9 @@ public static class Experiments
             if (dead.Count >= observers) { f100 = sim.Now - t1; return true; }
             return false;
         });
-        var seconds = Math.Max(0.001, joinSpan.TotalSeconds);
+        var seconds = Math.Max(0.001, (sim.Now - t0).TotalSeconds);
         return new ConvergenceResult(n, options.Seed, options.PacketLoss, j999, j100, f999, f100,
-            bytesJoin / (double)n / seconds, falseDead, sim.Scheduler.Executed);
+            (sim.BytesSent - bytesBefore) / (double)n / seconds, falseDead, sim.Scheduler.Executed);
     }
 
     /// <summary>

@@ -96,6 +96,15 @@ public sealed class SimulatedCluster
         Scheduler.At(Delay(), () => target.Run(() => target.Core.HandlePacket(source, datagram), packet: true));
     }
 
+    internal void StreamPing(SimNode from, IPEndPoint to, Action<bool> done)
+    {
+        if (!_byAddress.TryGetValue(Key(to), out var target) || !Reachable(from, target)) { return; }
+        Scheduler.At(Delay(), () => target.Run(() =>
+        {
+            if (Reachable(from, target)) { Scheduler.At(Delay(), () => from.Run(() => done(true), packet: true)); }
+        }, packet: true));
+    }
+
     internal void PushPull(SimNode from, IPEndPoint to, bool join)
     {
         if (!_byAddress.TryGetValue(Key(to), out var target) || !Reachable(from, target)) { return; }
@@ -200,6 +209,9 @@ public sealed class SimNode : IGossipRuntime, IMemberEventDelegate
     public void SendPacket(IPEndPoint to, byte[] datagram) => _cluster.Send(this, to, datagram);
 
     public void BeginPushPull(IPEndPoint to, bool join) => _cluster.PushPull(this, to, join);
+
+    public void BeginStreamPing(IPEndPoint to, byte[] ping, uint seqNo, TimeSpan timeout, Action<bool> done) =>
+        _cluster.StreamPing(this, to, done);
 
     public void NotifyJoin(Node node) => _cluster.Observe(this, new MemberEvent(MemberEventKind.Join, node));
 
