@@ -77,13 +77,15 @@ public sealed class SerfNode : IAsyncDisposable
     /// <summary>Gossip endpoint (UDP + TCP).</summary>
     public IPEndPoint LocalEndPoint => _gossip.LocalEndPoint;
 
-    /// <summary>Member, user and query events.</summary>
-    public ChannelReader<SerfEvent> Events => _core.Events;
+    private Channel<SerfEvent>? _coalesced;
+
+    /// <summary>Member, user and query events (after local coalescing when it is configured).</summary>
+    public ChannelReader<SerfEvent> Events => _coalesced?.Reader ?? _core.Events;
 
     /// <summary>Events as an async stream.</summary>
     public async IAsyncEnumerable<SerfEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var e in _core.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false)) { yield return e; }
+        await foreach (var e in Events.ReadAllAsync(cancellationToken).ConfigureAwait(false)) { yield return e; }
     }
 
     /// <summary>All members known (alive, leaving, left and failed until reaped).</summary>
@@ -114,6 +116,12 @@ public sealed class SerfNode : IAsyncDisposable
                 _core.Observer = _snapshot.Record;
             }
             _loops.Add(Task.Run(SnapshotLoopAsync));
+        }
+        if (Options.CoalescePeriod > TimeSpan.Zero || Options.UserCoalescePeriod > TimeSpan.Zero)
+        {
+            _coalesced = Channel.CreateUnbounded<SerfEvent>();
+            var coalescer = new Coalescer(_core.Events, _coalesced.Writer, Options);
+            _loops.Add(Task.Run(() => coalescer.RunAsync(_cts.Token)));
         }
         _gossip.Start();
         _loops.Add(Task.Run(ReapLoopAsync));

@@ -58,6 +58,21 @@ public sealed class SerfOptions
     /// <summary>Join/leave intents for not-yet-known members are remembered this long. Default 5 min.</summary>
     public TimeSpan RecentIntentTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Member events are coalesced locally for at most this long (0 = off, the library default; the agent uses 3 s).
+    /// Reduces event storms when many members change at once.
+    /// </summary>
+    public TimeSpan CoalescePeriod { get; set; }
+
+    /// <summary>A member-event window also closes after this long without new member events (agent: 1 s).</summary>
+    public TimeSpan QuiescentPeriod { get; set; }
+
+    /// <summary>Coalescable user events (CC flag) keep only the newest LTime per name within this window (0 = off; agent: 3 s).</summary>
+    public TimeSpan UserCoalescePeriod { get; set; }
+
+    /// <summary>A user-event window also closes after this long without new coalescable events (agent: 1 s).</summary>
+    public TimeSpan UserQuiescentPeriod { get; set; }
+
     /// <summary>Path of the snapshot file (serf's -snapshot). Default null: no snapshot.</summary>
     public string? SnapshotPath { get; set; }
 
