@@ -43,6 +43,9 @@ public sealed class SerfOptions
     /// <summary>Pause after the memberlist leave so the dead(self) message can spread. Default 1 s.</summary>
     public TimeSpan LeavePropagateDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Each serf broadcast queue is pruned to this many messages (oldest dropped first). Default 4096.</summary>
+    public int MaxQueueDepth { get; set; } = 4096;
+
     /// <summary>How often failed/left members and stale intents are pruned. Default 15 s.</summary>
     public TimeSpan ReapInterval { get; set; } = TimeSpan.FromSeconds(15);
 

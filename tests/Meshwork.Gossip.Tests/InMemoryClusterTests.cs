@@ -192,4 +192,18 @@ public class InMemoryClusterTests
             foreach (var n in nodes) { await n.DisposeAsync(); }
         }
     }
+
+    [Fact]
+    public async Task Join_is_refused_when_protocol_versions_are_incompatible()
+    {
+        var net = new InMemoryNetwork();
+        await using var a = new GossipNode(Fast("modern"), net.CreateTransport());
+        var future = Fast("future");
+        future.Vsn = [1, 5, 2, 2, 9, 9];
+        await using var b = new GossipNode(future, net.CreateTransport());
+        a.Start();
+        b.Start();
+        var e = await Assert.ThrowsAsync<AggregateException>(() => a.JoinAsync([b.LocalEndPoint]));
+        Assert.Contains("delegate protocol version (9) is incompatible: [2, 5]", e.InnerExceptions[0].Message, StringComparison.Ordinal);
+    }
 }

@@ -180,6 +180,11 @@ internal sealed partial class MemberlistCore
     /// <summary>Merges a remote push/pull; returns an error text if it was refused.</summary>
     public string? MergeRemote(PushPullState remote)
     {
+        if (VerifyProtocol(remote.Nodes) is { } incompatible)
+        {
+            GossipLog.MergeRefused(_log, incompatible);
+            return incompatible;
+        }
         if (MergeDelegate is { } md)
         {
             var peers = remote.Nodes.Select(n => new Node(n.Name,
@@ -223,5 +228,44 @@ internal sealed partial class MemberlistCore
             _nodes.Add(state);
         }
         Shuffle(_nodes);
+    }
+
+    /// <summary>
+    /// memberlist's cluster-wide version check: every node's spoken protocol (memberlist and delegate) must lie within
+    /// [highest minimum, lowest maximum] over all alive nodes of both lists. Remote entries without a version count as 0.
+    /// </summary>
+    internal string? VerifyProtocol(IReadOnlyList<PushNodeState> remote)
+    {
+        int maxPMin = 0, minPMax = int.MaxValue, maxDMin = 0, minDMax = int.MaxValue;
+        void Range(byte[] v)
+        {
+            maxPMin = Math.Max(maxPMin, v[0]); minPMax = Math.Min(minPMax, v[1]);
+            maxDMin = Math.Max(maxDMin, v[3]); minDMax = Math.Min(minDMax, v[4]);
+        }
+        foreach (var r in remote)
+        {
+            if (r.State == NodeStatus.Alive && r.Vsn is { Length: 6 } v) { Range(v); }
+        }
+        foreach (var n in _nodes)
+        {
+            if (n.State == NodeStatus.Alive && n.Vsn.Length == 6) { Range(n.Vsn); }
+        }
+        string? Check(string name, byte[]? v)
+        {
+            var pcur = v is { Length: 6 } ? v[2] : 0;
+            var dcur = v is { Length: 6 } ? v[5] : 0;
+            if (pcur < maxPMin || pcur > minPMax) { return $"Node '{name}' protocol version ({pcur}) is incompatible: [{maxPMin}, {minPMax}]"; }
+            if (dcur < maxDMin || dcur > minDMax) { return $"Node '{name}' delegate protocol version ({dcur}) is incompatible: [{maxDMin}, {minDMax}]"; }
+            return null;
+        }
+        foreach (var r in remote)
+        {
+            if (Check(r.Name, r.Vsn) is { } e) { return e; }
+        }
+        foreach (var n in _nodes)
+        {
+            if (n.Vsn.Length == 6 && Check(n.Name, n.Vsn) is { } e) { return e; }
+        }
+        return null;
     }
 }

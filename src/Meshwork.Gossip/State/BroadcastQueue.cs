@@ -64,6 +64,16 @@ internal sealed class BroadcastQueue(int retransmitMult, Func<int> numNodes)
         return result;
     }
 
+    /// <summary>Drops the oldest broadcasts until at most <paramref name="max"/> remain.</summary>
+    public void PruneOldest(int max)
+    {
+        if (_items.Count <= max) { return; }
+        _items.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+        var drop = _items.Count - max;
+        for (var i = 0; i < drop; i++) { _items[i].Finished?.Invoke(); }
+        _items.RemoveRange(0, drop);
+    }
+
     public void Clear()
     {
         foreach (var item in _items) { item.Finished?.Invoke(); }

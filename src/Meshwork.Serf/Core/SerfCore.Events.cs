@@ -29,7 +29,7 @@ internal sealed partial class SerfCore
         }
         EventClock.Increment();
         HandleUserEvent(msg);
-        _eventQueue.Enqueue(raw);
+        Enqueue(_eventQueue, raw);
     }
 
     /// <summary>De-duplicates by (LTime, name, payload) in the ring; returns true if new (deliver + re-gossip).</summary>

@@ -164,7 +164,7 @@ internal sealed partial class SerfCore
         var msg = new JoinMessage(ltime, Name);
         Clock.Witness(ltime);
         HandleJoinIntent(msg);
-        _intentQueue.Enqueue(SerfCodec.Encode(SerfMessageType.Join, msg.Write));
+        Enqueue(_intentQueue, SerfCodec.Encode(SerfMessageType.Join, msg.Write));
     }
 
     /// <summary>Starts a graceful leave: gossips the leave intent; <paramref name="done"/> runs once it was sent.</summary>
@@ -175,7 +175,7 @@ internal sealed partial class SerfCore
         Clock.Increment();
         HandleLeaveIntent(msg);
         if (_ml.NumAlive() <= 1) { done(); return; }
-        _intentQueue.Enqueue(SerfCodec.Encode(SerfMessageType.Leave, msg.Write), finished: done);
+        Enqueue(_intentQueue, SerfCodec.Encode(SerfMessageType.Leave, msg.Write), done);
     }
 
     /// <summary>Force-leave of a failed member (optionally erasing it).</summary>
@@ -184,7 +184,7 @@ internal sealed partial class SerfCore
         var msg = new LeaveMessage(Clock.Time, node, prune);
         Clock.Increment();
         HandleLeaveIntent(msg);
-        _intentQueue.Enqueue(SerfCodec.Encode(SerfMessageType.Leave, msg.Write));
+        Enqueue(_intentQueue, SerfCodec.Encode(SerfMessageType.Leave, msg.Write));
     }
 
     private void EraseMember(MemberInfo m)

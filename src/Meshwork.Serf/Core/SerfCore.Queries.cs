@@ -61,7 +61,7 @@ internal sealed partial class SerfCore
         });
         QueryClock.Increment();
         HandleQuery(q);
-        _queryQueue.Enqueue(raw);
+        Enqueue(_queryQueue, raw);
         return resp;
     }
 

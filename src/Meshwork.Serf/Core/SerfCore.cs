@@ -119,7 +119,14 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
             SerfLog.DecodeFailed(_log, e);
             return;
         }
-        if (rebroadcast && queue is not null) { queue.Enqueue(message.ToArray()); }
+        if (rebroadcast && queue is not null) { Enqueue(queue, message.ToArray()); }
+    }
+
+    /// <summary>Serf's queue depth guard: beyond MaxQueueDepth the oldest broadcasts are dropped.</summary>
+    private void Enqueue(BroadcastQueue queue, byte[] message, Action? finished = null)
+    {
+        queue.Enqueue(message, finished: finished);
+        if (queue.Count > Options.MaxQueueDepth) { queue.PruneOldest(Options.MaxQueueDepth); }
     }
 
     public IReadOnlyList<byte[]> GetBroadcasts(int overhead, int limit)
