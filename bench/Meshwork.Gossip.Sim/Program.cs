@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Meshwork.Gossip;
 using Meshwork.Gossip.Simulation;
 
 // Meshwork gossip simulator: convergence and false-positive figures on virtual time.
@@ -12,10 +13,13 @@ var fpNodes = args2.Ints("--fp-nodes", [1000]);
 var fpSeconds = args2.Ints("--fp-seconds", [120])[0];
 var slowFraction = args2.Doubles("--slow", [0.05])[0];
 var slowDelay = args2.Doubles("--slow-delay", [2.0])[0];
+var tcpPings = args2.Ints("--tcp-pings", [1])[0] != 0;
+var skipFp = args2.Ints("--fp", [1])[0] == 0;
+Func<string, MemberlistOptions> profile = name => new MemberlistOptions { Name = name, EnableCompression = false, DisableTcpPings = !tcpPings };
 
 static string S(TimeSpan? t) => t is { } v ? v.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
 
-Console.WriteLine("## Convergence (LAN profile, gossip interval 200 ms, fanout 3)");
+Console.WriteLine($"## Convergence (LAN profile, gossip interval 200 ms, fanout 3, TCP fallback pings {(tcpPings ? "on" : "off")})");
 Console.WriteLine();
 Console.WriteLine("| nodes | loss | seed | join → 99.9 % | join → 100 % | failure → 99.9 % | failure → 100 % | bytes/node/s | false dead | wall |");
 Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -26,16 +30,17 @@ foreach (var n in nodes)
         foreach (var seed in seeds)
         {
             var sw = Stopwatch.StartNew();
-            var r = Experiments.Convergence(new SimulationOptions { Nodes = n, Seed = seed, PacketLoss = loss });
+            var r = Experiments.Convergence(new SimulationOptions { Nodes = n, Seed = seed, PacketLoss = loss, Profile = profile });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {n} | {loss:P0} | {seed} | {S(r.JoinTo999)} s | {S(r.JoinTo100)} s | {S(r.FailureTo999)} s | {S(r.FailureTo100)} s | {r.BytesPerNodePerSecond:0} | {r.FalseDeadDeclarations} | {sw.Elapsed.TotalSeconds:0} s |"));
         }
     }
 }
 
+if (skipFp) { return; }
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"## False positives: {slowFraction:P0} healthy-but-slow nodes (extra delay up to {slowDelay} s per packet/timer), {fpSeconds} s virtual"));
+    $"## False positives: {slowFraction:P0} healthy-but-slow nodes (running and frozen phases, each up to {slowDelay} s), {fpSeconds} s virtual"));
 Console.WriteLine();
 Console.WriteLine("| nodes | slow | Lifeguard | false dead declarations | distinct victims | healthy victims | suspect samples (1/s) | mean slow-node health score | wall |");
 Console.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
@@ -48,7 +53,7 @@ foreach (var n in fpNodes)
             var sw = Stopwatch.StartNew();
             var r = Experiments.FalsePositives(new SimulationOptions
             {
-                Nodes = n, Seed = seed, SlowFraction = slowFraction, SlowDelay = TimeSpan.FromSeconds(slowDelay), Lifeguard = lifeguard,
+                Nodes = n, Seed = seed, SlowFraction = slowFraction, SlowDelay = TimeSpan.FromSeconds(slowDelay), Lifeguard = lifeguard, Profile = profile,
             }, TimeSpan.FromSeconds(fpSeconds));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {n} | {r.SlowNodes} | {(lifeguard ? "on" : "off")} | {r.FalseDeadDeclarations} | {r.DistinctVictims} | {r.HealthyVictims} | {r.FalseSuspicionsSeen} | {r.MeanSlowHealthScore:0.00} | {sw.Elapsed.TotalSeconds:0} s |"));

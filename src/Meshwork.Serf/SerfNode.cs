@@ -37,6 +37,7 @@ public sealed class SerfNode : IAsyncDisposable
         _core.Internal = new InternalQueryHandler(_core, options.Memberlist.Keyring, _log);
         _gossip.Delegate = _core;
         _gossip.EventDelegate = _core;
+        _gossip.Core.PublishEvents = false;
         if (!options.DisableCoordinates)
         {
             _coordinates = new Coordinates.CoordinateClient(options.Vivaldi, new Random());

@@ -76,6 +76,12 @@ public sealed class SerfOptions
     /// <summary>A user-event window also closes after this long without new coalescable events (agent: 1 s).</summary>
     public TimeSpan UserQuiescentPeriod { get; set; }
 
+    /// <summary>
+    /// Events waiting to be read from <see cref="SerfNode.Events"/>; beyond this the oldest are dropped so a node whose
+    /// application does not read events keeps bounded memory. Default 16384.
+    /// </summary>
+    public int EventChannelCapacity { get; set; } = 16384;
+
     /// <summary>Path of the snapshot file (serf's -snapshot). Default null: no snapshot.</summary>
     public string? SnapshotPath { get; set; }
 

@@ -20,7 +20,9 @@ internal sealed partial class MemberlistCore
     private readonly Dictionary<string, NodeState> _nodeMap = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Suspicion> _suspicions = new(StringComparer.Ordinal);
     private readonly Dictionary<uint, AckHandler> _ackHandlers = [];
-    private readonly Channel<MemberEvent> _events = Channel.CreateUnbounded<MemberEvent>();
+    // Bounded so an application that never reads events cannot grow memory without limit; oldest events go first.
+    private readonly Channel<MemberEvent> _events = Channel.CreateBounded<MemberEvent>(
+        new BoundedChannelOptions(8192) { FullMode = BoundedChannelFullMode.DropOldest });
     private readonly List<IDisposable> _tickers = [];
     private uint _seq;
     private int _probeIndex;

@@ -53,7 +53,7 @@ public sealed class GossipNode : IAsyncDisposable
     /// <summary>Ack payload / RTT hook.</summary>
     public IPingDelegate? PingDelegate { get => Core.PingDelegate; set => Core.PingDelegate = value; }
 
-    /// <summary>Membership changes as a channel.</summary>
+    /// <summary>Membership changes as a channel (bounded at 8192 unread events; the oldest are dropped beyond that).</summary>
     public ChannelReader<MemberEvent> Events => Core.Events;
 
     /// <summary>Membership changes as an async stream.</summary>

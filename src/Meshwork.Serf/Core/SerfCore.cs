@@ -12,7 +12,7 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
 {
     private readonly MemberlistCore _ml;
     private readonly ILogger _log;
-    private readonly Channel<SerfEvent> _events = Channel.CreateUnbounded<SerfEvent>();
+    private readonly Channel<SerfEvent> _events;
     private readonly Dictionary<string, MemberInfo> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Intent> _recentIntents = new(StringComparer.Ordinal);
     private readonly BroadcastQueue _intentQueue;
@@ -22,6 +22,10 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
     public SerfCore(SerfOptions options, MemberlistCore memberlist, ILogger log)
     {
         Options = options;
+        _events = Channel.CreateBounded<SerfEvent>(new BoundedChannelOptions(Math.Max(1, options.EventChannelCapacity))
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+        });
         _ml = memberlist;
         _log = log;
         Tags = new Dictionary<string, string>(options.Tags, StringComparer.Ordinal);
