@@ -42,8 +42,8 @@ Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"## False positives: {slowFraction:P0} healthy-but-slow nodes (running and frozen phases, each up to {slowDelay} s), {fpSeconds} s virtual"));
 Console.WriteLine();
-Console.WriteLine("| nodes | slow | Lifeguard | false dead declarations | distinct victims | healthy victims | suspect samples (1/s) | mean slow-node health score | wall |");
-Console.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| nodes | slow | Lifeguard | suspicion timeouts (dead declared) | dead events seen | distinct victims | healthy victims | suspect samples (1/s) | mean slow-node health score | wall |");
+Console.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var n in fpNodes)
 {
     foreach (var lifeguard in new[] { true, false })
@@ -56,7 +56,7 @@ foreach (var n in fpNodes)
                 Nodes = n, Seed = seed, SlowFraction = slowFraction, SlowDelay = TimeSpan.FromSeconds(slowDelay), Lifeguard = lifeguard, Profile = profile,
             }, TimeSpan.FromSeconds(fpSeconds));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {n} | {r.SlowNodes} | {(lifeguard ? "on" : "off")} | {r.FalseDeadDeclarations} | {r.DistinctVictims} | {r.HealthyVictims} | {r.FalseSuspicionsSeen} | {r.MeanSlowHealthScore:0.00} | {sw.Elapsed.TotalSeconds:0} s |"));
+                $"| {n} | {r.SlowNodes} | {(lifeguard ? "on" : "off")} | {r.SuspicionTimeouts} | {r.FalseDeadDeclarations} | {r.DistinctVictims} | {r.HealthyVictims} | {r.FalseSuspicionsSeen} | {r.MeanSlowHealthScore:0.00} | {sw.Elapsed.TotalSeconds:0} s |"));
         }
     }
 }

@@ -44,6 +44,13 @@ public interface IPingDelegate
     void NotifyPingComplete(Node other, TimeSpan rtt, ReadOnlySpan<byte> payload);
 }
 
+/// <summary>Told when an alive message claims a known name from a different address (memberlist refuses it).</summary>
+public interface IConflictDelegate
+{
+    /// <summary><paramref name="existing"/> is our record; <paramref name="other"/> the conflicting claim.</summary>
+    void NotifyConflict(Node existing, Node other);
+}
+
 /// <summary>Kind of membership change.</summary>
 public enum MemberEventKind
 {

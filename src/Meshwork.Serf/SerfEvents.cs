@@ -27,3 +27,9 @@ public sealed record QueryEventRecord(ulong LTime, uint Id, string Name, byte[] 
     /// <summary>Sends the response to the querier (once).</summary>
     public Task RespondAsync(byte[] payload) => Responder?.Invoke(payload) ?? Task.CompletedTask;
 }
+
+/// <summary>
+/// Another node claimed our name. Serf resolves it with the <c>_serf_conflict</c> query: if most answers point at the
+/// other address this node lost and shuts down (without leaving), like the agent does.
+/// </summary>
+public sealed record NameConflictRecord(string Name, System.Net.IPEndPoint Other, int Responses, int Matching, bool Lost) : SerfEvent;

@@ -20,6 +20,9 @@ internal static partial class SerfLog
     [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Attempting reconnect to {Address}")]
     public static partial void Reconnecting(ILogger logger, System.Net.IPEndPoint address);
 
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Name conflict resolution failed")]
+    public static partial void ConflictFailed(ILogger logger, Exception error);
+
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Snapshot error")]
     public static partial void SnapshotFailed(ILogger logger, Exception error);
 }

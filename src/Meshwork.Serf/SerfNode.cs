@@ -38,6 +38,7 @@ public sealed class SerfNode : IAsyncDisposable
         _gossip.Delegate = _core;
         _gossip.EventDelegate = _core;
         _gossip.Core.PublishEvents = false;
+        _gossip.ConflictDelegate = new ConflictHook(this);
         if (!options.DisableCoordinates)
         {
             _coordinates = new Coordinates.CoordinateClient(options.Vivaldi, new Random());
@@ -223,6 +224,53 @@ public sealed class SerfNode : IAsyncDisposable
         await Task.Delay(Options.LeavePropagateDelay).ConfigureAwait(false);
     }
 
+    private int _resolving;
+    private int _disposed;
+
+    private sealed class ConflictHook(SerfNode owner) : IConflictDelegate
+    {
+        public void NotifyConflict(Node existing, Node other)
+        {
+            if (existing.Name != owner.Name) { return; }
+            if (Interlocked.Exchange(ref owner._resolving, 1) == 1) { return; }
+            _ = Task.Run(() => owner.ResolveConflictAsync(other.EndPoint));
+        }
+    }
+
+    /// <summary>Asks the cluster who owns our name; shuts down if the majority says it is the other address.</summary>
+    private async Task ResolveConflictAsync(IPEndPoint other)
+    {
+        try
+        {
+            var me = _gossip.LocalNode.EndPoint;
+            var response = Query("_serf_conflict", System.Text.Encoding.UTF8.GetBytes(Name));
+            var answers = await response.CollectAsync().ConfigureAwait(false);
+            var matching = 0;
+            var responses = 0;
+            foreach (var a in answers)
+            {
+                if (a.Payload.Length < 2 || a.Payload[0] != (byte)Wire.SerfMessageType.ConflictResponse) { continue; }
+                responses++;
+                if (Wire.SerfCodec.DecodeMemberEndPoint(a.Payload.AsSpan(1)) is { } ep && ep.Equals(me)) { matching++; }
+            }
+            var lost = responses > 0 && matching <= responses / 2;
+            lock (_gossip.Gate) { _core.EmitConflict(new NameConflictRecord(Name, other, responses, matching, lost)); }
+            if (lost)
+            {
+                // Like the agent: stop gossiping (no leave) so the rightful owner keeps the name.
+                await _gossip.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            SerfLog.ConflictFailed(_log, e);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _resolving, 0);
+        }
+    }
+
     private async Task ReapLoopAsync()
     {
         try
@@ -257,7 +305,8 @@ public sealed class SerfNode : IAsyncDisposable
     /// <summary>Stops without leaving (peers will detect a failure); call <see cref="LeaveAsync"/> first to leave.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _cts.CancelAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) { return; }
+        if (!_cts.IsCancellationRequested) { await _cts.CancelAsync().ConfigureAwait(false); }
         await _gossip.DisposeAsync().ConfigureAwait(false);
         try { await Task.WhenAll(_loops).ConfigureAwait(false); } catch (Exception) { }
         lock (_gossip.Gate)

@@ -32,6 +32,7 @@ internal sealed partial class MemberlistCore
             else
             {
                 GossipLog.NameConflict(_log, a.Node, state.EndPoint, new System.Net.IPEndPoint(new System.Net.IPAddress(a.Addr), a.Port));
+                ConflictDelegate?.NotifyConflict(state.ToNode(), new Node(a.Node, new System.Net.IPAddress(a.Addr), a.Port, a.Meta ?? [], NodeStatus.Alive, a.Incarnation, a.Vsn ?? []));
                 return;
             }
         }
@@ -107,6 +108,7 @@ internal sealed partial class MemberlistCore
             if (state.State == NodeStatus.Suspect && state.StateChange == changeTime)
             {
                 GossipLog.SuspectTimeout(_log, state.Name, suspicion!.Confirmations);
+                SuspicionTimeouts++;
                 HandleDead(new AccusationMessage(state.Incarnation, state.Name, Name));
             }
         });

@@ -54,6 +54,8 @@ internal sealed partial class MemberlistCore
 
     public IPingDelegate? PingDelegate { get; set; }
 
+    public IConflictDelegate? ConflictDelegate { get; set; }
+
     public ChannelReader<MemberEvent> Events => _events.Reader;
 
     /// <summary>Whether events are written to <see cref="Events"/> (the simulator turns this off and uses the delegate).</summary>
@@ -70,6 +72,9 @@ internal sealed partial class MemberlistCore
     public IGossipRuntime Runtime => _rt;
 
     public bool IsLeaving => _leaving;
+
+    /// <summary>How many times a suspicion timer of this node expired and it declared the node dead.</summary>
+    public long SuspicionTimeouts { get; private set; }
 
     /// <summary>Bytes handed to the runtime, for bandwidth figures.</summary>
     public long BytesSent { get; private set; }

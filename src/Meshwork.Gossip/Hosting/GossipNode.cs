@@ -19,6 +19,7 @@ public sealed class GossipNode : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly List<Task> _loops = [];
     private bool _started;
+    private int _disposed;
 
     /// <summary>Creates a node on the given transport (or binds UDP+TCP from the options).</summary>
     public GossipNode(MemberlistOptions options, ITransport? transport = null, ILoggerFactory? loggerFactory = null)
@@ -49,6 +50,9 @@ public sealed class GossipNode : IAsyncDisposable
 
     /// <summary>Veto hook for push/pull merges.</summary>
     public IMergeDelegate? MergeDelegate { get => Core.MergeDelegate; set => Core.MergeDelegate = value; }
+
+    /// <summary>Name-conflict hook.</summary>
+    public IConflictDelegate? ConflictDelegate { get => Core.ConflictDelegate; set => Core.ConflictDelegate = value; }
 
     /// <summary>Ack payload / RTT hook.</summary>
     public IPingDelegate? PingDelegate { get => Core.PingDelegate; set => Core.PingDelegate = value; }
@@ -269,6 +273,7 @@ public sealed class GossipNode : IAsyncDisposable
     /// <summary>Stops timers and closes the transport (without leaving; call <see cref="LeaveAsync"/> first for a graceful exit).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) { return; }
         lock (Gate) { Core.Shutdown(); }
         await _cts.CancelAsync().ConfigureAwait(false);
         await _transport.DisposeAsync().ConfigureAwait(false);

@@ -15,7 +15,7 @@ public sealed record ConvergenceResult(
 
 /// <summary>Figures of a false-positive run with slow nodes.</summary>
 public sealed record FalsePositiveResult(int Nodes, int SlowNodes, bool Lifeguard, TimeSpan Duration,
-    int FalseDeadDeclarations, int DistinctVictims, int HealthyVictims, int FalseSuspicionsSeen, double MeanSlowHealthScore);
+    long SuspicionTimeouts, int FalseDeadDeclarations, int DistinctVictims, int HealthyVictims, int FalseSuspicionsSeen, double MeanSlowHealthScore);
 
 /// <summary>Ready-made experiments over <see cref="SimulatedCluster"/>.</summary>
 public static class Experiments
@@ -108,7 +108,8 @@ public static class Experiments
                 if (node.Slow) { healthSum += node.HealthScore; healthSamples++; }
             }
         }
-        return new FalsePositiveResult(options.Nodes, sim.Nodes.Count(x => x.Slow), options.Lifeguard, duration, declarations, victims.Count, healthyVictims.Count, suspicions,
+        return new FalsePositiveResult(options.Nodes, sim.Nodes.Count(x => x.Slow), options.Lifeguard, duration,
+            sim.Nodes.Sum(x => x.Core.SuspicionTimeouts), declarations, victims.Count, healthyVictims.Count, suspicions,
             healthSamples == 0 ? 0 : healthSum / (double)healthSamples);
     }
 }

@@ -69,6 +69,8 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
 
     public void Complete() => _events.Writer.TryComplete();
 
+    public void EmitConflict(NameConflictRecord record) => Emit(record);
+
     // ------------------------------------------------------------ IGossipDelegate
 
     public byte[] NodeMeta(int limit)

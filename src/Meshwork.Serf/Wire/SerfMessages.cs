@@ -390,6 +390,25 @@ internal static class SerfCodec
         w.Key("Key"); w.WriteBytes(key);
     });
 
+    /// <summary>Reads Addr and Port of a serf Member (conflict response body); null for msgpack nil.</summary>
+    public static System.Net.IPEndPoint? DecodeMemberEndPoint(ReadOnlySpan<byte> body)
+    {
+        var r = new MsgPackReader(body);
+        if (r.TryReadNil()) { return null; }
+        byte[]? addr = null;
+        var port = 0;
+        for (var i = r.ReadMapHeader(); i > 0; i--)
+        {
+            switch (r.ReadString())
+            {
+                case "Addr": addr = r.ReadBytes(); break;
+                case "Port": port = checked((int)r.ReadInt()); break;
+                default: r.Skip(); break;
+            }
+        }
+        return addr is { Length: 4 or 16 } ? new System.Net.IPEndPoint(new System.Net.IPAddress(addr), port) : null;
+    }
+
     /// <summary>Tags as memberlist meta: <c>ff</c> + msgpack map (serf protocol ≥ 3).</summary>
     public static byte[] EncodeTags(IReadOnlyDictionary<string, string> tags)
     {
