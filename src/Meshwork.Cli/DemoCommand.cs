@@ -1,14 +1,17 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Net;
+using Meshwork.Gossip;
 using Meshwork.Rpc;
-using Meshwork.Rpc.Client;
 using Meshwork.Rpc.Server;
+using Meshwork.Serf;
 
 namespace Meshwork.Cli;
 
 /// <summary>
-/// <c>meshwork demo</c>: a local cluster on loopback with the embedded defaults and no external servers. It starts
-/// several nodes, spreads calls over them, streams both ways, then drains one node (go-away) while calls continue.
+/// <c>meshwork demo</c>: a local cluster on loopback with the embedded defaults and no external servers. Each node
+/// serves RPC and announces its address as a gossip tag; the client discovers nodes from gossip membership, spreads
+/// calls over them, streams both ways, then drains one node (leave gossip, go-away, finish in-flight) while calls go on.
 /// </summary>
 internal static class DemoCommand
 {
@@ -16,17 +19,34 @@ internal static class DemoCommand
     {
         var nodes = new Option<int>("--nodes") { Description = "Number of server nodes to start", DefaultValueFactory = _ => 3 };
         var calls = new Option<int>("--calls") { Description = "Unary calls to spread over the nodes", DefaultValueFactory = _ => 3000 };
-        var command = new Command("demo", "Run a local demo cluster on loopback (no external servers needed)") { nodes, calls };
+        var command = new Command("demo", "Run a local demo cluster on loopback (gossip discovery, no external servers)") { nodes, calls };
         command.SetAction((result, ct) => RunAsync(result.GetValue(nodes), result.GetValue(calls), ct));
         return command;
     }
 
+    private sealed record DemoNode(string Name, RpcServer Server, SerfNode Gossip);
+
+    private static SerfNode StartGossip(string name, IReadOnlyDictionary<string, string> tags)
+    {
+        var memberlist = MemberlistOptions.Local(name);
+        memberlist.BindAddress = IPAddress.Loopback;
+        memberlist.BindPort = 0;
+        var node = new SerfNode(new SerfOptions { Memberlist = memberlist, Tags = new Dictionary<string, string>(tags), LeavePropagateDelay = TimeSpan.FromMilliseconds(300) });
+        node.Start();
+        return node;
+    }
+
     private static async Task<int> RunAsync(int nodeCount, int callCount, CancellationToken ct)
     {
-        if (nodeCount < 1) throw new ArgumentException("--nodes must be at least 1");
-        Console.WriteLine($"Starting {nodeCount} Meshwork nodes on 127.0.0.1 ...");
-        var servers = new List<RpcServer>();
-        var channels = new List<RpcChannel>();
+        if (nodeCount < 1)
+        {
+            Console.Error.WriteLine("error: --nodes must be at least 1");
+            return 2;
+        }
+        Console.WriteLine($"Starting {nodeCount} Meshwork nodes on 127.0.0.1 (RPC + Serf-compatible gossip) ...");
+        var nodes = new List<DemoNode>();
+        SerfNode? clientGossip = null;
+        GossipEndpoints? endpoints = null;
         try
         {
             for (int i = 0; i < nodeCount; i++)
@@ -35,22 +55,31 @@ internal static class DemoCommand
                 var server = new RpcServer(new RpcServerOptions { Endpoints = { "127.0.0.1:0" }, DrainTimeout = TimeSpan.FromSeconds(5) }, name: name);
                 server.AddService(DemoContract.Bind(name));
                 await server.StartAsync(ct);
-                servers.Add(server);
-                channels.Add(RpcChannel.ForEndpoint(server.BoundEndpoints[0], new RpcClientOptions { DefaultTimeout = TimeSpan.FromSeconds(5) }));
-                Console.WriteLine($"  {name} listening on {server.BoundEndpoints[0]}");
+                var gossip = StartGossip(name, new Dictionary<string, string> { [GossipEndpoints.RpcTag] = server.BoundEndpoints[0].Display });
+                if (nodes.Count > 0) await gossip.JoinAsync([nodes[0].Gossip.LocalEndPoint], cancellationToken: ct);
+                nodes.Add(new DemoNode(name, server, gossip));
+                Console.WriteLine($"  {name}: rpc {server.BoundEndpoints[0]}, gossip {gossip.LocalEndPoint}");
             }
 
-            Console.WriteLine();
-            for (int i = 0; i < channels.Count; i++)
-            {
-                Console.WriteLine("  " + await channels[i].UnaryAsync(DemoContract.Greet, "demo", ct));
-            }
-
-            Console.WriteLine();
-            Console.WriteLine($"Spreading {callCount} concurrent unary calls round-robin over {nodeCount} nodes ...");
+            clientGossip = StartGossip("demo-client", new Dictionary<string, string>());
+            await clientGossip.JoinAsync([nodes[0].Gossip.LocalEndPoint], cancellationToken: ct);
+            endpoints = new GossipEndpoints(clientGossip);
             var sw = Stopwatch.StartNew();
+            while (endpoints.Count < nodeCount && sw.Elapsed < TimeSpan.FromSeconds(15)) await Task.Delay(20, ct);
+            Console.WriteLine($"Client discovered {endpoints.Count} nodes through gossip in {sw.Elapsed.TotalMilliseconds:N0} ms: {string.Join(", ", endpoints.Nodes.Order())}");
+
+            Console.WriteLine();
+            for (int i = 0; i < endpoints.Count; i++)
+            {
+                var (_, channel) = endpoints.Next();
+                Console.WriteLine("  " + await channel.UnaryAsync(DemoContract.Greet, "demo", ct));
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"Spreading {callCount} concurrent unary calls over the discovered nodes ...");
+            sw.Restart();
             var tasks = new Task<string>[callCount];
-            for (int i = 0; i < callCount; i++) tasks[i] = channels[i % channels.Count].UnaryAsync(DemoContract.Greet, "c" + i, ct).AsTask();
+            for (int i = 0; i < callCount; i++) tasks[i] = endpoints.Next().Channel.UnaryAsync(DemoContract.Greet, "c" + i, ct).AsTask();
             var replies = await Task.WhenAll(tasks);
             foreach (var group in replies.GroupBy(r => r[(r.LastIndexOf(' ') + 1)..]).OrderBy(g => g.Key))
             {
@@ -59,34 +88,27 @@ internal static class DemoCommand
             Console.WriteLine($"  done in {sw.Elapsed.TotalMilliseconds:N0} ms");
 
             Console.WriteLine();
-            Console.WriteLine("Server streaming from node-1:");
-            await foreach (var line in channels[0].ServerStreaming(DemoContract.Countdown, 3, ct)) Console.WriteLine("  " + line);
-            Console.WriteLine($"Client streaming 1..100 to node-{channels.Count}: sum = {await channels[^1].ClientStreamingAsync(DemoContract.Sum, Numbers(100), ct)}");
+            var (streamNode, streamChannel) = endpoints.Next();
+            Console.WriteLine($"Server streaming from {streamNode}:");
+            await foreach (var line in streamChannel.ServerStreaming(DemoContract.Countdown, 3, ct)) Console.WriteLine("  " + line);
+            var (sumNode, sumChannel) = endpoints.Next();
+            Console.WriteLine($"Client streaming 1..100 to {sumNode}: sum = {await sumChannel.ClientStreamingAsync(DemoContract.Sum, Numbers(100), ct)}");
 
-            if (servers.Count > 1)
+            if (nodes.Count > 1)
             {
+                var leaving = nodes[^1];
                 Console.WriteLine();
-                Console.WriteLine("Draining node-1 (go-away, in-flight calls finish) while the client keeps calling the others ...");
-                var inFlight = channels[0].ServerStreaming(DemoContract.Countdown, 5, ct);
-                var streamTask = Collect(inFlight);
-                await Task.Delay(30, ct);
-                var stop = servers[0].StopAsync(ct);
-                int ok = 0, refused = 0;
-                for (int i = 0; i < 200; i++)
-                {
-                    try
-                    {
-                        await channels[i % channels.Count].UnaryAsync(DemoContract.Greet, "during-drain", ct);
-                        ok++;
-                    }
-                    catch (RpcException ex) when (ex.Status == StatusCode.Unavailable)
-                    {
-                        refused++;
-                    }
-                }
-                Console.WriteLine($"  in-flight stream on node-1 finished with {(await streamTask).Count} items");
-                await stop;
-                Console.WriteLine($"  {ok} calls served by the remaining nodes, {refused} refused fast by the draining node (Unavailable, retry elsewhere)");
+                Console.WriteLine($"Draining {leaving.Name}: leave gossip, then go-away and finish in-flight calls, while the client keeps calling ...");
+                var calling = CallContinuouslyAsync(endpoints, ct);
+                await Task.Delay(100, ct);
+                sw.Restart();
+                await leaving.Gossip.LeaveAsync();
+                while (endpoints.Nodes.Contains(leaving.Name) && sw.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10, ct);
+                Console.WriteLine($"  the client saw {leaving.Name} leave after {sw.Elapsed.TotalMilliseconds:N0} ms; it now calls {string.Join(", ", endpoints.Nodes.Order())}");
+                await leaving.Server.StopAsync(ct);
+                await Task.Delay(200, ct);
+                var (ok, failed, firstError) = await calling.Stop();
+                Console.WriteLine($"  {ok} calls succeeded during the drain, {failed} failed{(firstError is null ? "" : " (first: " + firstError + ")")}");
             }
             Console.WriteLine();
             Console.WriteLine("Demo complete.");
@@ -94,9 +116,48 @@ internal static class DemoCommand
         }
         finally
         {
-            foreach (var c in channels) await c.DisposeAsync();
-            foreach (var s in servers) await s.DisposeAsync();
+            if (endpoints is not null) await endpoints.DisposeAsync();
+            if (clientGossip is not null) await clientGossip.DisposeAsync();
+            foreach (var n in nodes)
+            {
+                await n.Server.DisposeAsync();
+                await n.Gossip.DisposeAsync();
+            }
         }
+    }
+
+    private sealed class Caller(Task<(int, int, string?)> task, CancellationTokenSource stop)
+    {
+        public async Task<(int Ok, int Failed, string? FirstError)> Stop()
+        {
+            stop.Cancel();
+            return await task;
+        }
+    }
+
+    private static Caller CallContinuouslyAsync(GossipEndpoints endpoints, CancellationToken ct)
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var task = Task.Run(async () =>
+        {
+            int ok = 0, failed = 0;
+            string? firstError = null;
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await endpoints.Next().Channel.UnaryAsync(DemoContract.Greet, "during-drain");
+                    ok++;
+                }
+                catch (RpcException ex)
+                {
+                    failed++;
+                    firstError ??= $"{ex.Status}: {ex.Message}";
+                }
+            }
+            return (ok, failed, firstError);
+        });
+        return new Caller(task, stop);
     }
 
     private static async IAsyncEnumerable<int> Numbers(int n)
@@ -106,12 +167,5 @@ internal static class DemoCommand
             yield return i;
         }
         await Task.CompletedTask;
-    }
-
-    private static async Task<List<string>> Collect(IAsyncEnumerable<string> items)
-    {
-        var list = new List<string>();
-        await foreach (var i in items) list.Add(i);
-        return list;
     }
 }
