@@ -48,4 +48,25 @@ public class ShutdownTests
         Assert.Equal("slept", await inFlight);
         await stop;
     }
+
+    [Fact]
+    public async Task Concurrent_stops_and_synchronous_dispose_are_safe()
+    {
+        var server = new Server.RpcServer(new Server.RpcServerOptions { Endpoints = { "127.0.0.1:0" } });
+        server.AddService(TestService.Build(new TestService.State()));
+        await server.StartAsync();
+        await using (var channel = Client.RpcChannel.ForEndpoint(server.BoundEndpoints[0]))
+        {
+            Assert.Equal("x", await channel.UnaryAsync(TestService.Echo, "x"));
+        }
+        var a = server.StopAsync();
+        var b = server.StopAsync();
+        await Task.WhenAll(a, b);
+        server.Dispose();
+        server.Dispose();
+
+        var never = new Server.RpcServer(new Server.RpcServerOptions { Endpoints = { "127.0.0.1:0" } });
+        await never.StopAsync();
+        never.Dispose();
+    }
 }

@@ -9,7 +9,7 @@ namespace Meshwork.Rpc.Client;
 /// A client for one server endpoint: pooled multiplexed connections, deadlines, cancellation, middleware.
 /// Create one per endpoint and share it; it is thread-safe and cheap per call.
 /// </summary>
-public sealed class RpcChannel : CallInvoker, IAsyncDisposable
+public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
 {
     private readonly ConnectionPool _pool;
     private readonly ClientShared _shared;
@@ -276,4 +276,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _pool.DisposeAsync();
+
+    /// <summary>For containers that only dispose synchronously; prefer <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -15,7 +15,7 @@ namespace Meshwork.Rpc.Server;
 /// shutdown protocol: stop accepting, send go-away on every connection, let in-flight calls finish within
 /// <see cref="RpcServerOptions.DrainTimeout"/>, cancel what is left, close.
 /// </summary>
-public sealed class RpcServer : IAsyncDisposable
+public sealed class RpcServer : IAsyncDisposable, IDisposable
 {
     private readonly Dictionary<string, ServiceDefinition> _services = new(StringComparer.Ordinal);
     private readonly List<IServerMiddleware> _middleware = new();
@@ -222,14 +222,27 @@ public sealed class RpcServer : IAsyncDisposable
 
     internal void ReleaseCallSlot() => Interlocked.Decrement(ref _activeCalls);
 
-    /// <summary>Graceful shutdown. Cancelling <paramref name="ct"/> skips the rest of the drain.</summary>
-    public async Task StopAsync(CancellationToken ct = default)
+    /// <summary>Graceful shutdown. Cancelling <paramref name="ct"/> skips the rest of the drain. Safe to call more than once; later calls wait for the first.</summary>
+    public Task StopAsync(CancellationToken ct = default)
     {
-        if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
+        lock (_listeners)
         {
-            if (Interlocked.CompareExchange(ref _state, 3, 0) == 0) return;
-            return;
+            if (_stopTask is not null) return _stopTask;
+            if (Interlocked.CompareExchange(ref _state, 3, 0) == 0)
+            {
+                _stopTask = Task.CompletedTask; // never started
+                return _stopTask;
+            }
+            Volatile.Write(ref _state, 2);
+            _stopTask = StopCoreAsync(ct);
+            return _stopTask;
         }
+    }
+
+    private Task? _stopTask;
+
+    private async Task StopCoreAsync(CancellationToken ct)
+    {
         _stopping.Cancel();
         foreach (var l in _listeners) l.Dispose();
         foreach (var endpoint in _bound)
@@ -274,6 +287,9 @@ public sealed class RpcServer : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>For containers that only dispose synchronously: a graceful stop, blocking. Prefer <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
     {
