@@ -15,14 +15,19 @@ var slowFraction = args2.Doubles("--slow", [0.05])[0];
 var slowDelay = args2.Doubles("--slow-delay", [2.0])[0];
 var tcpPings = args2.Ints("--tcp-pings", [1])[0] != 0;
 var skipFp = args2.Ints("--fp", [1])[0] == 0;
+var skipConvergence = args2.Ints("--convergence", [1])[0] == 0;
+if (skipConvergence) { nodes = []; }
 Func<string, MemberlistOptions> profile = name => new MemberlistOptions { Name = name, EnableCompression = false, DisableTcpPings = !tcpPings };
 
 static string S(TimeSpan? t) => t is { } v ? v.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
 
+if (!skipConvergence)
+{
 Console.WriteLine($"## Convergence (LAN profile, gossip interval 200 ms, fanout 3, TCP fallback pings {(tcpPings ? "on" : "off")})");
 Console.WriteLine();
 Console.WriteLine("| nodes | loss | seed | join → 99.9 % | join → 100 % | failure → 99.9 % | failure → 100 % | bytes/node/s | false dead | wall |");
 Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+}
 foreach (var n in nodes)
 {
     foreach (var loss in losses)
