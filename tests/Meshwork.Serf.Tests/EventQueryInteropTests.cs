@@ -100,4 +100,56 @@ public class EventQueryInteropTests
         Assert.Equal($"pong-from-{a1.Name}:q1", Encoding.UTF8.GetString(Assert.Single(responses, r => r.From == a1.Name).Payload));
         Assert.Equal($"pong-from-{a2.Name}:q1", Encoding.UTF8.GetString(Assert.Single(responses, r => r.From == a2.Name).Payload));
     }
+
+    [Fact]
+    public async Task Agent_query_with_relay_factor_gets_one_answer_per_node_and_no_decode_errors()
+    {
+        using var scripts = new HandlerScripts();
+        await using var a1 = await SerfAgent.StartAsync(Cluster.UniqueName("agent"), scripts.AgentArgs);
+        await using var a2 = await SerfAgent.StartAsync(Cluster.UniqueName("agent"), [.. scripts.AgentArgs, $"-join=127.0.0.1:{a1.BindPort}"]);
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"));
+        await using var sink = new EventSink(node);
+        await node.JoinAsync([a1.EndPoint]);
+        await Eventually.TrueAsync(async () => (await a1.MembersAsync()).Count(m => m.Status == "alive") == 3, "three alive at a1");
+
+        var (code, stdout, err) = await a1.CliAsync("query", "-format=json", "-timeout=3s", "-relay-factor=1", "echo", "relayed");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(stdout);
+        var responses = doc.RootElement.GetProperty("Responses");
+        Assert.Equal($"pong-from-{node.Name}:relayed", responses.GetProperty(node.Name).GetString());
+        Assert.Equal(3, responses.EnumerateObject().Count());
+        var acks = doc.RootElement.GetProperty("Acks").EnumerateArray().Select(x => x.GetString()).ToList();
+        Assert.Equal(acks.Distinct().Count(), acks.Count);
+
+        // -no-ack: responses only.
+        (code, stdout, err) = await a2.CliAsync("query", "-format=json", "-timeout=2s", "-no-ack", "echo", "quiet");
+        Assert.True(code == 0, err);
+        using var doc2 = JsonDocument.Parse(stdout);
+        Assert.Equal($"pong-from-{node.Name}:quiet", doc2.RootElement.GetProperty("Responses").GetProperty(node.Name).GetString());
+        foreach (var agent in new[] { a1, a2 })
+        {
+            Assert.DoesNotContain("Failed to decode", agent.Log, StringComparison.Ordinal);
+            Assert.DoesNotContain("[ERR] serf", agent.Log, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Meshwork_query_filters_are_understood_by_agents()
+    {
+        using var scripts = new HandlerScripts();
+        await using var web = await SerfAgent.StartAsync(Cluster.UniqueName("web"), [.. scripts.AgentArgs, "-tag", "role=web"]);
+        await using var db = await SerfAgent.StartAsync(Cluster.UniqueName("db"), [.. scripts.AgentArgs, "-tag", "role=db", $"-join=127.0.0.1:{web.BindPort}"]);
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"));
+        await node.JoinAsync([web.EndPoint]);
+        await Eventually.TrueAsync(() => node.Members().Count(m => m.Status == MemberStatus.Alive) == 3, "three alive");
+
+        var byTag = node.Query("echo", "t"u8.ToArray(), new QueryParams { RequestAck = true, FilterTags = { ["role"] = "^d" }, Timeout = TimeSpan.FromSeconds(2) });
+        var tagAcks = byTag.CollectAcksAsync();
+        var tagResponses = await byTag.CollectAsync();
+        Assert.Equal([db.Name], await tagAcks);
+        Assert.Equal([db.Name], tagResponses.Select(r => r.From));
+
+        var byName = node.Query("echo", "n"u8.ToArray(), new QueryParams { FilterNodes = { web.Name }, Timeout = TimeSpan.FromSeconds(2) });
+        Assert.Equal([web.Name], (await byName.CollectAsync()).Select(r => r.From));
+    }
 }
