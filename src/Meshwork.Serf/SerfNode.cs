@@ -70,6 +70,11 @@ public sealed class SerfNode : IAsyncDisposable
     /// <summary>The options this node runs with.</summary>
     public SerfOptions Options { get; }
 
+    /// <summary>Cluster-wide key rotation through serf's internal queries.</summary>
+    public KeyManager Keys => _keys ??= new KeyManager(this);
+
+    private KeyManager? _keys;
+
     /// <summary>Node name.</summary>
     public string Name => Options.NodeName;
 

@@ -82,4 +82,38 @@ public class EncryptionInteropTests
         await Task.Delay(2500);
         Assert.Equal("alive", (await agent.MemberAsync(node.Name))?.Status);
     }
+
+    [Fact]
+    public async Task Key_rotation_driven_by_Meshwork_reaches_the_agents()
+    {
+        var k1 = NewKey();
+        var k2 = NewKey();
+        await using var a1 = await SerfAgent.StartAsync(Cluster.UniqueName("agent"), $"-encrypt={k1}");
+        await using var a2 = await SerfAgent.StartAsync(Cluster.UniqueName("agent"), $"-encrypt={k1}", $"-join=127.0.0.1:{a1.BindPort}");
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"), keyring: Keyring.FromBase64(k1));
+        await node.JoinAsync([a1.EndPoint]);
+        await Eventually.TrueAsync(() => node.Members().Count(m => m.Status == MemberStatus.Alive) == 3, "three alive");
+
+        var install = await node.Keys.InstallKeyAsync(k2);
+        Assert.True(install.Succeeded, install.ToString());
+        var use = await node.Keys.UseKeyAsync(k2);
+        Assert.True(use.Succeeded, use.ToString());
+        var remove = await node.Keys.RemoveKeyAsync(k1);
+        Assert.True(remove.Succeeded, remove.ToString());
+
+        var list = await node.Keys.ListKeysAsync();
+        Assert.True(list.Succeeded, list.ToString());
+        Assert.Equal(3, list.Keys[k2]);
+        Assert.False(list.Keys.ContainsKey(k1));
+        Assert.Equal(3, list.PrimaryKeys[k2]);
+
+        var agentList = await a2.CliAsync("keys", "-list");
+        Assert.True(agentList.Code == 0, agentList.Stdout + agentList.Stderr);
+        Assert.Contains(k2, agentList.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(k1, agentList.Stdout, StringComparison.Ordinal);
+
+        var removePrimary = await node.Keys.RemoveKeyAsync(k2);
+        Assert.False(removePrimary.Succeeded);
+        Assert.Equal(3, removePrimary.NumErrors);
+    }
 }
