@@ -32,9 +32,16 @@ public sealed class SerfNode : IAsyncDisposable
         // Validate tags up front so a too-large set fails at construction with a clear message.
         var size = Wire.SerfCodec.EncodeTags(options.Tags).Length;
         if (size > MemberlistOptions.MetaMaxSize) { throw new TagsTooLargeException(size, MemberlistOptions.MetaMaxSize); }
+        if (options.KeyringFile is { } keyringFile && options.Memberlist.Keyring is null && File.Exists(keyringFile))
+        {
+            options.Memberlist.Keyring = KeyringFile.Load(keyringFile);
+        }
         _gossip = new GossipNode(options.Memberlist, transport, loggerFactory);
         _core = new SerfCore(options, _gossip.Core, _log);
-        _core.Internal = new InternalQueryHandler(_core, options.Memberlist.Keyring, _log);
+        _core.Internal = new InternalQueryHandler(_core, options.Memberlist.Keyring, _log)
+        {
+            KeyringChanged = options.KeyringFile is { } path && options.Memberlist.Keyring is { } ring ? () => KeyringFile.Save(path, ring) : null,
+        };
         _gossip.Delegate = _core;
         _gossip.EventDelegate = _core;
         _gossip.Core.PublishEvents = false;

@@ -82,6 +82,12 @@ public sealed class SerfOptions
     /// </summary>
     public int EventChannelCapacity { get; set; } = 16384;
 
+    /// <summary>
+    /// JSON array of base64 keys (first = primary), like serf's -keyring-file. Loaded at start when the member list has
+    /// no keyring yet, and rewritten after every key change made through internal queries. Default null.
+    /// </summary>
+    public string? KeyringFile { get; set; }
+
     /// <summary>Path of the snapshot file (serf's -snapshot). Default null: no snapshot.</summary>
     public string? SnapshotPath { get; set; }
 

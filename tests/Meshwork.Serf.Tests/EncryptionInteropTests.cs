@@ -55,8 +55,10 @@ public class EncryptionInteropTests
         var k1 = NewKey();
         var k2 = NewKey();
         var ring = Keyring.FromBase64(k1);
+        using var scripts = new HandlerScripts();
+        var keyringFile = Path.Combine(scripts.Dir, "keyring.json");
         await using var agent = await SerfAgent.StartAsync(Cluster.UniqueName("agent"), $"-encrypt={k1}");
-        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"), keyring: ring);
+        await using var node = Cluster.StartNode(Cluster.UniqueName("csharp"), keyring: ring, configure: o => o.KeyringFile = keyringFile);
         await using var sink = new EventSink(node);
         await node.JoinAsync([agent.EndPoint]);
         await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "alive", "joined");
@@ -68,6 +70,8 @@ public class EncryptionInteropTests
         }
         Assert.Equal(Convert.FromBase64String(k2), ring.PrimaryKey);
         Assert.Single(ring.Keys);
+        Assert.Equal($"[\"{k2}\"]", await File.ReadAllTextAsync(keyringFile));
+        Assert.Equal(Convert.FromBase64String(k2), KeyringFile.Load(keyringFile).PrimaryKey);
 
         var list = await agent.CliAsync("keys", "-list");
         Assert.True(list.Code == 0, list.Stdout + list.Stderr);

@@ -51,4 +51,26 @@ public class TagsTests
         Assert.Equal("web", Wire.SerfCodec.DecodeTags(System.Text.Encoding.UTF8.GetBytes("web"))["role"]);
         Assert.Equal("ff80", Convert.ToHexStringLower(Wire.SerfCodec.EncodeTags(new Dictionary<string, string>())));
     }
+
+    [Fact]
+    public void Keyring_file_round_trips_keys_with_plus_and_slash()
+    {
+        var dir = Directory.CreateTempSubdirectory("meshwork-keyring-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "keyring.json");
+            var key = new byte[32];
+            Array.Fill(key, (byte)0xfb); // base64 "+/v7..." style characters
+            var ring = new Gossip.Security.Keyring([key]);
+            KeyringFile.Save(path, ring);
+            var text = File.ReadAllText(path);
+            Assert.Equal($"[\"{Convert.ToBase64String(key)}\"]", text);
+            Assert.Contains("+", text, StringComparison.Ordinal);
+            Assert.Equal(key, KeyringFile.Load(path).PrimaryKey);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }

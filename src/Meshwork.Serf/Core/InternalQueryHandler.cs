@@ -10,6 +10,9 @@ internal sealed class InternalQueryHandler(SerfCore serf, Keyring? keyring, ILog
 {
     public const string Prefix = "_serf_";
 
+    /// <summary>Called after a successful install/use/remove (persists the keyring file).</summary>
+    public Action? KeyringChanged { get; init; }
+
     public void Handle(QueryEventRecord query, QueryMessage raw)
     {
         switch (query.Name)
@@ -83,6 +86,8 @@ internal sealed class InternalQueryHandler(SerfCore serf, Keyring? keyring, ILog
                         case "_serf_remove-key": keyring.RemoveKey(key); break;
                     }
                     SerfLog.KeyringChanged(log, query.Name);
+                    try { KeyringChanged?.Invoke(); }
+                    catch (IOException e) { SerfLog.SnapshotFailed(log, e); }
                     response = new KeyResponseMessage(true, "", null, "");
                 }
                 else
