@@ -73,4 +73,20 @@ public class ClusterInteropTests
         await Eventually.TrueAsync(async () => (await agent.MemberAsync(name))?.Status == "alive", "alive again after restart");
         Assert.True(second.Gossip.LocalNode.Incarnation > 1);
     }
+
+    [Fact]
+    public async Task Two_Meshwork_nodes_meet_through_an_agent_and_exchange_events()
+    {
+        await using var agent = await SerfAgent.StartAsync(Cluster.UniqueName("agent"));
+        await using var a = Cluster.StartNode(Cluster.UniqueName("csharp-a"));
+        await using var b = Cluster.StartNode(Cluster.UniqueName("csharp-b"));
+        await using var sinkB = new EventSink(b);
+        await a.JoinAsync([agent.EndPoint]);
+        await b.JoinAsync([agent.EndPoint]);
+        await Eventually.TrueAsync(() => a.Member(b.Name)?.Status == MemberStatus.Alive && b.Member(a.Name)?.Status == MemberStatus.Alive,
+            "the two Meshwork nodes learn each other through the agent");
+        a.UserEvent("mesh-to-mesh", "hi"u8.ToArray(), coalesce: false);
+        await Eventually.TrueAsync(() => sinkB.UserEvents.Any(e => e.Name == "mesh-to-mesh"), "event crosses");
+        Assert.Equal(3, (await agent.MembersAsync()).Count(m => m.Status == "alive"));
+    }
 }
