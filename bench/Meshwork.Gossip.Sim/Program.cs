@@ -13,6 +13,8 @@ var fpNodes = args2.Ints("--fp-nodes", [1000]);
 var fpSeconds = args2.Ints("--fp-seconds", [120])[0];
 var slowFraction = args2.Doubles("--slow", [0.05])[0];
 var slowDelay = args2.Doubles("--slow-delay", [2.0])[0];
+var slowRun = args2.Doubles("--slow-run", [-1])[0];
+var lagModel = args2.Ints("--slow-lag", [0])[0] != 0;
 var tcpPings = args2.Ints("--tcp-pings", [1])[0] != 0;
 var skipFp = args2.Ints("--fp", [1])[0] == 0;
 var skipConvergence = args2.Ints("--convergence", [1])[0] == 0;
@@ -44,8 +46,9 @@ foreach (var n in nodes)
 
 if (skipFp) { return; }
 Console.WriteLine();
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"## False positives: {slowFraction:P0} healthy-but-slow nodes (running and frozen phases, each up to {slowDelay} s), {fpSeconds} s virtual"));
+Console.WriteLine(lagModel
+    ? FormattableString.Invariant($"## False positives: {slowFraction:P0} healthy-but-slow nodes (every received packet handled after a lag up to {slowDelay} s; timers on time), {fpSeconds} s virtual")
+    : FormattableString.Invariant($"## False positives: {slowFraction:P0} healthy-but-slow nodes (frozen phases up to {slowDelay} s, running phases up to {(slowRun >= 0 ? slowRun : slowDelay)} s), {fpSeconds} s virtual"));
 Console.WriteLine();
 Console.WriteLine("| nodes | slow | Lifeguard | suspicion timeouts (dead declared) | dead events seen | distinct victims | healthy victims | suspect samples (1/s) | mean slow-node health score | wall |");
 Console.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -59,6 +62,8 @@ foreach (var n in fpNodes)
             var r = Experiments.FalsePositives(new SimulationOptions
             {
                 Nodes = n, Seed = seed, SlowFraction = slowFraction, SlowDelay = TimeSpan.FromSeconds(slowDelay), Lifeguard = lifeguard, Profile = profile,
+                SlowRunPhase = slowRun >= 0 ? TimeSpan.FromSeconds(slowRun) : null,
+                SlowModel = lagModel ? SlowNodeModel.PacketLag : SlowNodeModel.Freeze,
             }, TimeSpan.FromSeconds(fpSeconds));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {n} | {r.SlowNodes} | {(lifeguard ? "on" : "off")} | {r.SuspicionTimeouts} | {r.FalseDeadDeclarations} | {r.DistinctVictims} | {r.HealthyVictims} | {r.FalseSuspicionsSeen} | {r.MeanSlowHealthScore:0.00} | {sw.Elapsed.TotalSeconds:0} s |"));

@@ -65,4 +65,21 @@ public class SimulationTests
         var off = Experiments.FalsePositives(options, TimeSpan.FromSeconds(60));
         Assert.Equal(0, off.MeanSlowHealthScore);
     }
+
+    [Fact]
+    public void Lifeguard_protects_healthy_nodes_from_accusers_with_a_packet_backlog()
+    {
+        var options = new SimulationOptions
+        {
+            Nodes = 100, Seed = 1, SlowFraction = 0.1, SlowDelay = TimeSpan.FromSeconds(15), SlowModel = SlowNodeModel.PacketLag,
+        };
+        var on = Experiments.FalsePositives(options, TimeSpan.FromSeconds(120));
+        options.Lifeguard = false;
+        var off = Experiments.FalsePositives(options, TimeSpan.FromSeconds(120));
+
+        Assert.True(on.MeanSlowHealthScore > 1, $"slow nodes should notice they are the problem: {on}");
+        Assert.True(on.FalseSuspicionsSeen < off.FalseSuspicionsSeen, $"on={on} off={off}");
+        Assert.True(on.HealthyVictims <= off.HealthyVictims, $"on={on} off={off}");
+        Assert.True(on.SuspicionTimeouts <= off.SuspicionTimeouts, $"on={on} off={off}");
+    }
 }

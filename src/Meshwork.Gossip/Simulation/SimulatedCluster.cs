@@ -174,13 +174,14 @@ public sealed class SimNode : IGossipRuntime, IMemberEventDelegate
     /// </summary>
     private TimeSpan? FrozenUntil(TimeSpan now)
     {
-        if (!Slow) { return null; }
+        if (!Slow || _cluster.Options.SlowModel != SlowNodeModel.Freeze) { return null; }
         _stalls ??= new Random(HashCode.Combine(_cluster.Options.Seed, Index, "stalls"));
         var max = _cluster.Options.SlowDelay.Ticks;
         while (now >= _freezeEnd)
         {
             var cycleStart = _freezeEnd == TimeSpan.MinValue ? now : _freezeEnd;
-            _freezeStart = cycleStart + TimeSpan.FromTicks((long)(_stalls.NextDouble() * max));
+            var run = (_cluster.Options.SlowRunPhase ?? _cluster.Options.SlowDelay).Ticks;
+            _freezeStart = cycleStart + TimeSpan.FromTicks((long)(_stalls.NextDouble() * run));
             _freezeEnd = _freezeStart + TimeSpan.FromTicks((long)(_stalls.NextDouble() * max));
         }
         return now >= _freezeStart ? _freezeEnd : null;
@@ -190,10 +191,22 @@ public sealed class SimNode : IGossipRuntime, IMemberEventDelegate
     /// Runs work on this node, deferring it while the node is frozen. Timers that came due during a freeze run before
     /// the packets that queued up meanwhile (like a starved process whose timeouts fire before it reads its socket).
     /// </summary>
-    internal void Run(Action work, bool packet)
+    internal void Run(Action work, bool packet, bool lagged = false)
     {
         if (Crashed) { return; }
         var now = Now;
+        if (Slow && _cluster.Options.SlowModel == SlowNodeModel.PacketLag)
+        {
+            if (packet && !lagged)
+            {
+                _stalls ??= new Random(HashCode.Combine(_cluster.Options.Seed, Index, "stalls"));
+                var lag = TimeSpan.FromTicks((long)(_stalls.NextDouble() * _cluster.Options.SlowDelay.Ticks));
+                _cluster.Scheduler.At(lag, () => Run(work, packet, lagged: true));
+                return;
+            }
+            work();
+            return;
+        }
         if (FrozenUntil(now) is { } end)
         {
             var wait = end - now + (packet ? TimeSpan.FromMilliseconds(1) : TimeSpan.Zero);

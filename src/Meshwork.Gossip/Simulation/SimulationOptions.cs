@@ -27,9 +27,28 @@ public sealed class SimulationOptions
     /// </summary>
     public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Upper bound of a slow node's running phases (uniform in [0, SlowRunPhase)); null = same as <see cref="SlowDelay"/>.
+    /// Short running phases between long freezes model a badly starved process.
+    /// </summary>
+    public TimeSpan? SlowRunPhase { get; set; }
+
+    /// <summary>How slowness shows: <see cref="SlowNodeModel.Freeze"/> (default) or <see cref="SlowNodeModel.PacketLag"/>.</summary>
+    public SlowNodeModel SlowModel { get; set; } = SlowNodeModel.Freeze;
+
     /// <summary>Lifeguard (awareness, dynamic suspicion, nacks) on, as in the reference; off = classic SWIM timers.</summary>
     public bool Lifeguard { get; set; } = true;
 
     /// <summary>Member list settings template (default LAN profile, compression off to keep large runs fast).</summary>
     public Func<string, MemberlistOptions> Profile { get; set; } = name => new MemberlistOptions { Name = name, EnableCompression = false };
+}
+
+/// <summary>How a healthy-but-slow node misbehaves in the simulator.</summary>
+public enum SlowNodeModel
+{
+    /// <summary>Alternates running and frozen phases; nothing runs while frozen, overdue timers first on thawing.</summary>
+    Freeze,
+
+    /// <summary>Timers run on time but every received packet is handled after a uniform lag in [0, SlowDelay) (a backlog).</summary>
+    PacketLag,
 }
