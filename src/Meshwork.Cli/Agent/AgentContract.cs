@@ -22,6 +22,12 @@ public partial record QueryAnswer(string Kind, string From, byte[] Payload);
 [GenerateShape]
 public partial record JoinRequest(List<string> Addresses);
 
+[GenerateShape]
+public partial record KeyRequest(string Operation, string? Key);
+
+[GenerateShape]
+public partial record KeyReply(int Nodes, int Responses, int Errors, Dictionary<string, string> Messages, Dictionary<string, int> Keys, Dictionary<string, int> PrimaryKeys);
+
 /// <summary>
 /// The control API a running <c>meshwork agent</c> serves on its RPC address (default 127.0.0.1:7373); the other
 /// CLI commands (members, event, query, join, leave, keys) are clients of it. It is a Meshwork RPC service like any other.
@@ -38,4 +44,7 @@ public interface IAgentControl
     ValueTask<int> JoinAsync(JoinRequest request, CancellationToken ct = default);
 
     ValueTask LeaveAsync(CancellationToken ct = default);
+
+    /// <summary>Cluster-wide key rotation: install, use, remove or list (serf's internal key queries).</summary>
+    ValueTask<KeyReply> KeysAsync(KeyRequest request, CancellationToken ct = default);
 }

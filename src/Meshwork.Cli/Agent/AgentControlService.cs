@@ -84,4 +84,27 @@ internal sealed class AgentControlService(SerfNode node, Func<Task> leave) : IAg
     }
 
     public async ValueTask LeaveAsync(CancellationToken ct) => await leave();
+
+    public async ValueTask<KeyReply> KeysAsync(KeyRequest request, CancellationToken ct)
+    {
+        bool needsKey = request.Operation is "install" or "use" or "remove";
+        if (needsKey && string.IsNullOrEmpty(request.Key)) throw new RpcException(StatusCode.InvalidArgument, $"keys {request.Operation} needs a base64 key");
+        KeyOperationResult result;
+        try
+        {
+            result = request.Operation switch
+            {
+                "install" => await node.Keys.InstallKeyAsync(request.Key!),
+                "use" => await node.Keys.UseKeyAsync(request.Key!),
+                "remove" => await node.Keys.RemoveKeyAsync(request.Key!),
+                "list" => await node.Keys.ListKeysAsync(),
+                _ => throw new RpcException(StatusCode.InvalidArgument, $"unknown key operation '{request.Operation}' (install, use, remove, list)"),
+            };
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, $"invalid key: {ex.Message}");
+        }
+        return new KeyReply(result.NumNodes, result.NumResponses, result.NumErrors, new(result.Messages), new(result.Keys), new(result.PrimaryKeys));
+    }
 }

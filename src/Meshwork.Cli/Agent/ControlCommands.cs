@@ -34,6 +34,53 @@ internal static class ControlCommands
         yield return Query();
         yield return Join();
         yield return Leave();
+        yield return Keys();
+    }
+
+    private static Command Keys()
+    {
+        var rpc = RpcAddress();
+        var install = new Option<string?>("--install") { Description = "Install this base64 key on every member" };
+        var use = new Option<string?>("--use") { Description = "Make this installed key primary everywhere" };
+        var remove = new Option<string?>("--remove") { Description = "Remove this (non-primary) key everywhere" };
+        var list = new Option<bool>("--list") { Description = "List installed keys and how many members hold each" };
+        var command = new Command("keys", "Manage the cluster's gossip encryption keys") { rpc, install, use, remove, list };
+        command.SetAction((r, ct) =>
+        {
+            var chosen = new (string Op, string? Key, bool Set)[]
+            {
+                ("install", r.GetValue(install), r.GetValue(install) is not null),
+                ("use", r.GetValue(use), r.GetValue(use) is not null),
+                ("remove", r.GetValue(remove), r.GetValue(remove) is not null),
+                ("list", null, r.GetValue(list)),
+            }.Where(c => c.Set).ToList();
+            if (chosen.Count != 1)
+            {
+                Console.Error.WriteLine("error: give exactly one of --install, --use, --remove, --list");
+                return Task.FromResult(2);
+            }
+            var (op, key, _) = chosen[0];
+            return WithAgentAsync(r.GetValue(rpc)!, async agent =>
+            {
+                var reply = await agent.KeysAsync(new KeyRequest(op, key), ct);
+                foreach (var (node, message) in reply.Messages.OrderBy(m => m.Key)) Console.WriteLine($"  {node}: {message}");
+                if (op == "list")
+                {
+                    Console.WriteLine($"Keys installed on the cluster ({reply.Responses}/{reply.Nodes} members answered):");
+                    foreach (var (k, count) in reply.Keys.OrderBy(k => k.Key))
+                    {
+                        string primary = reply.PrimaryKeys.TryGetValue(k, out var p) ? $" (primary on {p})" : "";
+                        Console.WriteLine($"  {k} [{count}/{reply.Nodes}]{primary}");
+                    }
+                }
+                bool ok = reply.Errors == 0 && reply.Responses >= reply.Nodes;
+                Console.WriteLine(ok
+                    ? $"{op}: done on {reply.Responses}/{reply.Nodes} members"
+                    : $"{op}: {reply.Errors} errors, {reply.Responses}/{reply.Nodes} members answered");
+                return ok ? 0 : 1;
+            });
+        });
+        return command;
     }
 
     private static Command Members()
