@@ -81,4 +81,16 @@ public class OptionsTests
         Assert.True(ex is RpcException { Status: StatusCode.Cancelled } or OperationCanceledException, ex.ToString());
         await ErrorAndDeadlineTests.WaitUntil(() => f.Server.ActiveCalls == 0);
     }
+
+    [Fact]
+    public async Task Binding_a_port_in_use_fails_start_with_the_endpoint_named()
+    {
+        await using var first = new RpcServer(new RpcServerOptions { Endpoints = { "127.0.0.1:0" } });
+        await first.StartAsync();
+        string taken = first.BoundEndpoints[0].Display;
+        var second = new RpcServer(new RpcServerOptions { Endpoints = { "127.0.0.1:0", taken } });
+        var ex = await Assert.ThrowsAsync<IOException>(() => second.StartAsync());
+        Assert.Contains(taken, ex.Message);
+        await second.DisposeAsync();
+    }
 }

@@ -112,7 +112,9 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         }
         catch
         {
+            _stopping.Cancel();
             foreach (var l in _listeners) l.Dispose();
+            Volatile.Write(ref _state, 3);
             throw;
         }
         return Task.CompletedTask;
@@ -155,9 +157,16 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
             {
                 socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
             {
                 if (_stopping.IsCancellationRequested) return;
+                // Transient (e.g. out of file descriptors): back off briefly instead of spinning.
+                RpcLog.Rejected(Logger, "accept", ex.Message);
+                await Task.Delay(50).ConfigureAwait(false);
                 continue;
             }
             _ = AcceptAsync(socket);
