@@ -54,23 +54,24 @@ internal sealed class MeshworkCli : IAsyncDisposable
         return psi;
     }
 
+    /// <summary>Starts an agent on fresh ports; retries with new ports if one was taken between choosing and binding.</summary>
     public static async Task<MeshworkCli> StartAgentAsync(string node, params string[] extra)
     {
-        int gossip = Meshwork.Serf.Tests.SerfAgent.FreePort();
-        int rpc = Meshwork.Serf.Tests.SerfAgent.FreePort();
-        var args = new List<string> { "agent", "--node", node, "--bind", $"127.0.0.1:{gossip}", "--rpc-addr", $"127.0.0.1:{rpc}", "--log-level", "Warning" };
-        args.AddRange(extra);
-        var agent = new MeshworkCli(Process.Start(Start(args))!) { GossipPort = gossip, RpcAddr = $"127.0.0.1:{rpc}" };
-        try
+        string lastLog = "";
+        for (int attempt = 0; attempt < 3; attempt++)
         {
-            await agent._ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        }
-        catch (TimeoutException)
-        {
+            int gossip = Meshwork.Serf.Tests.SerfAgent.FreePort();
+            int rpc = Meshwork.Serf.Tests.SerfAgent.FreePort();
+            var args = new List<string> { "agent", "--node", node, "--bind", $"127.0.0.1:{gossip}", "--rpc-addr", $"127.0.0.1:{rpc}", "--log-level", "Warning" };
+            args.AddRange(extra);
+            var agent = new MeshworkCli(Process.Start(Start(args))!) { GossipPort = gossip, RpcAddr = $"127.0.0.1:{rpc}" };
+            var exited = agent._process.WaitForExitAsync();
+            var first = await Task.WhenAny(agent._ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
+            if (first == agent._ready.Task) return agent;
+            lastLog = agent.Log;
             await agent.DisposeAsync();
-            throw new InvalidOperationException("meshwork agent did not start:\n" + agent.Log);
         }
-        return agent;
+        throw new InvalidOperationException("meshwork agent did not start:\n" + lastLog);
     }
 
     public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
