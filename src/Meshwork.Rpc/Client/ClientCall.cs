@@ -43,7 +43,11 @@ internal abstract class ClientCall
         }
     }
 
-    protected void RegisterCancellation(CancellationToken token)
+    /// <summary>
+    /// Watches the caller's token. Called only after the call is registered and its request written, so a token that is
+    /// already cancelled abandons a call the server knows about (cancel after request, never before).
+    /// </summary>
+    public void WatchCancellation(CancellationToken token)
     {
         if (token.CanBeCanceled)
         {

@@ -13,6 +13,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     private ulong _nextId;
     private int _deadlineCalls;
     private volatile bool _goAway;
+    private volatile bool _idleClosed;
     private long _lastCallMicros;
     private long _heartbeatSentMicros;
     private string? _peerError;
@@ -29,10 +30,10 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     public ClientShared Shared { get; }
 
     /// <summary>True while new calls may start here (not draining after go-away, not closed).</summary>
-    public bool IsUsable => !_goAway && !IsClosed;
+    public bool IsUsable => !_goAway && !_idleClosed && !IsClosed;
 
     /// <summary>Why the connection stopped taking calls, for error messages (go-away, the peer's error frame, or close).</summary>
-    public string StateReason => _peerError ?? (_goAway ? "the server sent go-away" : IsClosed ? "the connection closed" : "open");
+    public string StateReason => _peerError ?? (_goAway ? "the server sent go-away" : _idleClosed ? "the connection was idle and is closing" : IsClosed ? "the connection closed" : "open");
 
     public int ActiveCalls
     {
@@ -72,9 +73,10 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     {
         lock (_calls)
         {
-            if (_goAway || IsClosed) return false;
+            if (_goAway || _idleClosed || IsClosed) return false;
             call.Id = ++_nextId;
             _calls.Add(call.Id, call);
+            _lastCallMicros = Clock.NowMicros;
             if (call.DeadlineMicros != 0) _deadlineCalls++;
         }
         return true;
@@ -230,10 +232,20 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
                 TryWriteFrame(new FrameHeader { Type = FrameType.Heartbeat }, default);
             }
         }
-        if (Shared.IdleMicros > 0 && !IsClosed && ActiveCalls == 0 && now - Volatile.Read(ref _lastCallMicros) > Shared.IdleMicros)
+        if (Shared.IdleMicros > 0 && !IsClosed && !_idleClosed)
         {
-            RpcLog.IdleClose(Logger, Peer);
-            _ = CloseAsync();
+            // Decided under the table lock so that a call cannot register between the check and the close.
+            bool close;
+            lock (_calls)
+            {
+                close = _calls.Count == 0 && now - _lastCallMicros > Shared.IdleMicros;
+                if (close) _idleClosed = true;
+            }
+            if (close)
+            {
+                RpcLog.IdleClose(Logger, Peer);
+                _ = CloseAsync();
+            }
         }
         return true;
     }

@@ -83,6 +83,13 @@ internal sealed class ConnectionPool : IAsyncDisposable
             RpcLog.Connected(_shared.Logger, peer);
             lock (slot)
             {
+                if (_disposed.IsCancellationRequested)
+                {
+                    // Disposed while this connect was finishing: nobody would ever close this connection.
+                    slot.Connecting = null;
+                    _ = connection.CloseAsync();
+                    throw new ObjectDisposedException(nameof(ConnectionPool));
+                }
                 slot.Connection = connection;
                 slot.Connecting = null;
                 slot.Failures = 0;
@@ -91,7 +98,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
             }
             return connection;
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not ObjectDisposedException)
         {
             var error = ex as RpcException ?? new RpcException(StatusCode.Unavailable, $"connect to {_endpoint} failed: {ex.Message}", ex);
             lock (slot)

@@ -81,30 +81,57 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
     private async ValueTask<TResponse> UnarySlowAsync<TRequest, TResponse>(ValueTask<ClientConnection> pending, Method<TRequest, TResponse> method,
         TRequest request, CallOptions options, Metadata? headers, long start, long deadline)
     {
-        ClientConnection connection;
-        try
+        // A connection can stop taking calls between being picked and the call registering (go-away, idle close);
+        // nothing was sent then, so the call moves to a fresh connection. Bounded, so a flapping server cannot loop us.
+        for (int attempt = 0; ; attempt++)
         {
-            connection = await pending.ConfigureAwait(false);
+            ClientConnection connection;
+            try
+            {
+                connection = await pending.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new RpcException(StatusCode.Cancelled, $"call {method.FullName} was cancelled while connecting to {Endpoint}");
+            }
+            catch (ObjectDisposedException)
+            {
+                throw new RpcException(StatusCode.Unavailable, $"the channel to {Endpoint} was disposed before {method.FullName} could start");
+            }
+            if (!connection.TryTakeSlot())
+            {
+                await connection.TakeSlotAsync(method.FullName, start, deadline, options.CancellationToken).ConfigureAwait(false);
+            }
+            if (TryStartUnary(connection, method, request, options, headers, start, deadline, out var started))
+            {
+                return await started.ConfigureAwait(false);
+            }
+            if (attempt == 2)
+            {
+                throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started: {connection.StateReason}");
+            }
+            pending = _pool.GetAsync(options.CancellationToken);
         }
-        catch (OperationCanceledException)
-        {
-            throw new RpcException(StatusCode.Cancelled, $"call {method.FullName} was cancelled while connecting to {Endpoint}");
-        }
-        if (!connection.TryTakeSlot())
-        {
-            await connection.TakeSlotAsync(method.FullName, start, deadline, options.CancellationToken).ConfigureAwait(false);
-        }
-        return await StartUnary(connection, method, request, options, headers, start, deadline).ConfigureAwait(false);
     }
 
-    private static ValueTask<TResponse> StartUnary<TRequest, TResponse>(ClientConnection connection, Method<TRequest, TResponse> method,
+    private ValueTask<TResponse> StartUnary<TRequest, TResponse>(ClientConnection connection, Method<TRequest, TResponse> method,
         TRequest request, in CallOptions options, Metadata? headers, long start, long deadline)
     {
-        var call = UnaryCall<TResponse>.Rent(connection, method.FullName, method.ResponseType, start, deadline, options.CancellationToken);
+        if (TryStartUnary(connection, method, request, options, headers, start, deadline, out var started)) return started;
+        return UnarySlowAsync(_pool.GetAsync(options.CancellationToken), method, request, options, headers, start, deadline);
+    }
+
+    /// <summary>Registers, sends and then watches cancellation. False (slot released, nothing sent) if the connection stopped taking calls.</summary>
+    private static bool TryStartUnary<TRequest, TResponse>(ClientConnection connection, Method<TRequest, TResponse> method,
+        TRequest request, in CallOptions options, Metadata? headers, long start, long deadline, out ValueTask<TResponse> started)
+    {
+        var call = UnaryCall<TResponse>.Rent(connection, method.FullName, method.ResponseType, start, deadline);
         if (!connection.TryRegister(call))
         {
             connection.ReleaseSlot();
-            return call.FailUnsent(new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started: {connection.StateReason}"));
+            call.ReturnUnused();
+            started = default;
+            return false;
         }
         var header = new FrameHeader
         {
@@ -114,8 +141,12 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
             Metadata = headers,
             TimeoutMicros = deadline == 0 ? 0 : Math.Max(1, deadline - Clock.NowMicros),
         };
-        connection.SendRequest(call, ref header, request, method.RequestType, options.Compression);
-        return call.Task;
+        if (connection.SendRequest(call, ref header, request, method.RequestType, options.Compression))
+        {
+            call.WatchCancellation(options.CancellationToken);
+        }
+        started = call.Task;
+        return true;
     }
 
     private async ValueTask<TResponse> UnaryWithMiddlewareAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
@@ -190,7 +221,6 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
             connection.ReleaseSlot();
             throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started: {connection.StateReason}");
         }
-        call.WatchCancellation(options.CancellationToken);
         var header = new FrameHeader
         {
             Type = FrameType.Request,
@@ -201,8 +231,10 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
             Window = (uint)_shared.Options.StreamWindow,
             TimeoutMicros = deadline == 0 ? 0 : Math.Max(1, deadline - Clock.NowMicros),
         };
-        if (sendsBody) connection.SendRequest(call, ref header, request, method.RequestType, options.Compression);
-        else connection.SendRequest(call, ref header, Empty.Value, EmptyType, null);
+        bool sent = sendsBody
+            ? connection.SendRequest(call, ref header, request, method.RequestType, options.Compression)
+            : connection.SendRequest(call, ref header, Empty.Value, EmptyType, null);
+        if (sent) call.WatchCancellation(options.CancellationToken);
         return call;
     }
 

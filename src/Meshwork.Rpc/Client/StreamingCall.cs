@@ -34,8 +34,6 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
 
     public Task<TResponse> Reply => _reply.Task;
 
-    public void WatchCancellation(CancellationToken token) => RegisterCancellation(token);
-
     private bool ExpectsStream => _method.Kind is CallKind.ServerStreaming or CallKind.DuplexStreaming;
 
     public override void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body)
@@ -56,9 +54,9 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
             var item = MessageCodec.Decode(header, body, _method.ResponseType, connection.Shared.Serializers, connection.Shared.Compression, connection.Limits.MaxMessageSize);
             _inbound.Writer.TryWrite(item);
         }
-        catch (RpcException ex)
+        catch (Exception ex)
         {
-            Abandon(ex);
+            Abandon(ex as RpcException ?? new RpcException(StatusCode.Internal, $"cannot decode a message of {FullName}: {ex.Message}", ex));
         }
     }
 
@@ -83,9 +81,9 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
             {
                 _reply.TrySetResult(MessageCodec.Decode(header, body, _method.ResponseType, connection.Shared.Serializers, connection.Shared.Compression, connection.Limits.MaxMessageSize));
             }
-            catch (RpcException ex)
+            catch (Exception ex)
             {
-                _reply.TrySetException(ex);
+                _reply.TrySetException(ex as RpcException ?? new RpcException(StatusCode.Internal, $"cannot decode the reply of {FullName}: {ex.Message}", ex));
             }
         }
         _sendCredits.Close(new RpcException(StatusCode.OK, "the server completed the call"));
@@ -138,8 +136,18 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
         bool finished = false;
         try
         {
-            while (await _inbound.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            while (true)
             {
+                bool more;
+                try
+                {
+                    more = await _inbound.Reader.WaitToReadAsync(ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new RpcException(StatusCode.Cancelled, $"reading {FullName} was cancelled by the caller");
+                }
+                if (!more) break;
                 while (_inbound.Reader.TryRead(out var item))
                 {
                     if (++consumed >= Math.Max(1, _window / 2))

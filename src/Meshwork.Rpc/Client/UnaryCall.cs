@@ -15,7 +15,7 @@ internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TRespo
     private MessageType<TResponse>? _type;
 
     public static UnaryCall<TResponse> Rent(ClientConnection connection, string fullName, MessageType<TResponse> type,
-        long startMicros, long deadlineMicros, CancellationToken token)
+        long startMicros, long deadlineMicros)
     {
         var call = s_pool.TryRent() ?? new UnaryCall<TResponse>();
         call.Connection = connection;
@@ -23,7 +23,6 @@ internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TRespo
         call._type = type;
         call.StartMicros = startMicros;
         call.DeadlineMicros = deadlineMicros;
-        call.RegisterCancellation(token);
         return call;
     }
 
@@ -42,9 +41,10 @@ internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TRespo
         {
             value = MessageCodec.Decode(header, body, _type!, connection.Shared.Serializers, connection.Shared.Compression, connection.Limits.MaxMessageSize);
         }
-        catch (RpcException ex)
+        catch (Exception ex)
         {
-            _core.SetException(ex);
+            // Whatever the decoder throws, the caller must hear about it: the call is already out of the table.
+            _core.SetException(ex as RpcException ?? new RpcException(StatusCode.Internal, $"cannot decode the reply of {FullName}: {ex.Message}", ex));
             return;
         }
         _core.SetResult(value);
@@ -52,15 +52,13 @@ internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TRespo
 
     public override void OnFailed(RpcException error) => _core.SetException(error);
 
-    /// <summary>Fails a call that never got onto the wire and hands back a faulted task.</summary>
-    public ValueTask<TResponse> FailUnsent(RpcException error)
-    {
-        _core.SetException(error);
-        return Task;
-    }
-
     public TResponse GetResult(short token)
     {
+        // Blocking on an unfinished pooled call must not recycle it while it is still in flight.
+        if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        {
+            throw new InvalidOperationException("the call has not completed; await it rather than blocking on it");
+        }
         try
         {
             return _core.GetResult(token);
@@ -75,6 +73,9 @@ internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TRespo
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>Returns a call that was never registered or sent.</summary>
+    public void ReturnUnused() => Recycle();
 
     private void Recycle()
     {

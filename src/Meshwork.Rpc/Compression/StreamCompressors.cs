@@ -68,8 +68,9 @@ internal static class CompressionCopy
                 to.Advance(n);
             }
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException)
         {
+            // Corrupt gzip throws InvalidDataException, corrupt brotli InvalidOperationException.
             throw new RpcException(StatusCode.InvalidArgument, $"{name} body is corrupt: {ex.Message}", ex);
         }
     }

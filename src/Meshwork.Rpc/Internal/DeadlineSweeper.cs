@@ -41,7 +41,17 @@ internal static class DeadlineSweeper
             List<ISweepable>? dead = null;
             foreach (var item in s_snapshot)
             {
-                if (!item.Sweep(now)) (dead ??= new()).Add(item);
+                bool alive;
+                try
+                {
+                    alive = item.Sweep(now);
+                }
+                catch (Exception)
+                {
+                    // One faulty item must neither crash the timer thread nor starve the others; keep it and move on.
+                    alive = true;
+                }
+                if (!alive) (dead ??= new()).Add(item);
             }
             if (dead is not null)
             {

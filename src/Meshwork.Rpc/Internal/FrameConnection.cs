@@ -125,7 +125,7 @@ internal abstract class FrameConnection
             var error = new FrameHeader { Type = FrameType.Error, Status = ex.Status, StatusMessage = ex.Message };
             TryWriteFrame(error, default);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
         {
             reason = IsClosed ? null : ex;
         }

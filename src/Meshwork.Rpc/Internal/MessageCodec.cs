@@ -74,7 +74,14 @@ internal static class MessageCodec
         var plain = PooledBufferWriter.Rent();
         try
         {
-            compression.Get(header.Compression).Decompress(body, plain, maxMessageSize);
+            try
+            {
+                compression.Get(header.Compression).Decompress(body, plain, maxMessageSize);
+            }
+            catch (Exception ex) when (ex is not RpcException)
+            {
+                throw new RpcException(StatusCode.InvalidArgument, $"cannot decompress {MessageType<T>.Name}: {ex.Message}", ex);
+            }
             return Deserialize(serializer, new ReadOnlySequence<byte>(plain.WrittenMemory), type);
         }
         finally

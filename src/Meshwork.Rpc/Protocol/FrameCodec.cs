@@ -124,6 +124,12 @@ public static class FrameCodec
         int max = HeaderCodec.GetMaxSize(header);
         Span<byte> span = writer.GetSpan(FrameLayout.PrefixSize + max);
         int headerLength = HeaderCodec.Write(header, span[FrameLayout.PrefixSize..]);
+        if (headerLength > FrameLayout.MaxHeaderSize)
+        {
+            // Checked before anything is committed to the writer, so the connection's stream stays intact.
+            throw new RpcException(StatusCode.ResourceExhausted,
+                $"frame header of {headerLength} bytes exceeds the {FrameLayout.MaxHeaderSize}-byte limit (metadata or status message too large)");
+        }
         span[0] = FrameLayout.Magic0;
         span[1] = FrameLayout.Magic1;
         span[2] = FrameLayout.Version;

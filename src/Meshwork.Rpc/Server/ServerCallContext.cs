@@ -87,8 +87,10 @@ public sealed class ServerCallContext
         {
             cts?.Cancel();
         }
-        catch (ObjectDisposedException)
+        catch (Exception)
         {
+            // A handler's cancellation callback threw (or the source is gone). It runs on a timer or the read loop,
+            // where an escaping exception would take down the connection or the process; the call still ends.
         }
     }
 

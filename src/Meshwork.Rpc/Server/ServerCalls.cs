@@ -30,10 +30,15 @@ internal abstract class ServerCall : IThreadPoolWorkItem
     public ServerCallContext Context { get; }
     public virtual bool IsOneWay => false;
 
+    private int _answered;
+
+    /// <summary>True for the one caller allowed to send this call's final frame; later answers are dropped.</summary>
+    public bool TryAnswer() => Interlocked.Exchange(ref _answered, 1) == 0;
+
     public abstract void Execute();
 
     public virtual void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body) =>
-        Connection.FailCall(this, new RpcException(StatusCode.InvalidArgument, $"stream data sent to {Method.FullName}, which takes no request stream"));
+        Connection.RejectStream(this, new RpcException(StatusCode.InvalidArgument, $"stream data sent to {Method.FullName}, which takes no request stream"));
 
     public virtual void OnStreamEnd()
     {
@@ -220,7 +225,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         }
         if (Interlocked.Decrement(ref _outstanding) < 0)
         {
-            Connection.FailCall(this, new RpcException(StatusCode.ResourceExhausted, $"client overran the stream window of {_window} messages on {Method.FullName}"));
+            Connection.RejectStream(this, new RpcException(StatusCode.ResourceExhausted, $"client overran the stream window of {_window} messages on {Method.FullName}"));
             return;
         }
         try
@@ -228,10 +233,11 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
             var item = MessageCodec.Decode(header, body, _descriptor.RequestType, Connection.Server.Options.Serializers, Connection.Server.Options.Compression, Connection.Limits.MaxMessageSize);
             _inbound.Writer.TryWrite(item);
         }
-        catch (RpcException ex)
+        catch (Exception caught)
         {
+            var ex = caught as RpcException ?? new RpcException(StatusCode.InvalidArgument, $"cannot decode a message of {Method.FullName}: {caught.Message}", caught);
             _inbound.Writer.TryComplete(ex);
-            Connection.FailCall(this, ex);
+            Connection.RejectStream(this, ex);
         }
     }
 

@@ -9,7 +9,11 @@ namespace Meshwork.Rpc.Server;
 internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweepable
 {
     private readonly Dictionary<ulong, ServerCall> _calls = new();
+    // One-way calls have no id on the wire but must still be reachable by drain, deadlines and connection loss.
+    private readonly HashSet<ServerCall> _oneWays = new();
+    private bool _closedForCalls;
     private int _deadlineCalls;
+    private const int MaxStatusMessageChars = 8192;
     private volatile bool _goAwaySent;
     private ulong _lastRequestId;
     private long _lastCallMicros;
@@ -26,7 +30,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
 
     public int ActiveCalls
     {
-        get { lock (_calls) return _calls.Count; }
+        get { lock (_calls) return _calls.Count + _oneWays.Count; }
     }
 
     protected override void OnFrame(ref FrameHeader header, in ReadOnlySequence<byte> body)
@@ -116,56 +120,77 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>Registers the call and runs it. The caller already holds a server call slot.</summary>
     public void Launch(ServerCall call)
     {
-        if (!call.IsOneWay)
+        lock (_calls)
         {
-            lock (_calls)
+            if (_closedForCalls)
             {
-                if (!_calls.TryAdd(call.Id, call))
-                {
-                    Server.ReleaseCallSlot();
-                    throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument);
-                }
-                if (call.DeadlineMicros != 0) _deadlineCalls++;
+                // The connection is gone: nobody could answer or cancel this call.
+                Server.ReleaseCallSlot();
+                return;
             }
-            if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
+            if (call.IsOneWay)
+            {
+                _oneWays.Add(call);
+            }
+            else if (!_calls.TryAdd(call.Id, call))
+            {
+                Server.ReleaseCallSlot();
+                throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument);
+            }
+            if (call.DeadlineMicros != 0) _deadlineCalls++;
         }
+        if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
         if (Server.Options.InlineHandlers) call.Execute();
         else ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
     }
 
+    /// <summary>Removes a finished call and returns its slot, once; later calls for the same call do nothing.</summary>
     private void Complete(ServerCall call)
     {
-        if (!call.IsOneWay)
+        lock (_calls)
         {
-            lock (_calls)
-            {
-                if (!_calls.Remove(call.Id)) return;
-                if (call.DeadlineMicros != 0) _deadlineCalls--;
-                _lastCallMicros = Clock.NowMicros;
-            }
+            bool removed = call.IsOneWay
+                ? _oneWays.Remove(call)
+                : _calls.TryGetValue(call.Id, out var found) && ReferenceEquals(found, call) && _calls.Remove(call.Id);
+            if (!removed) return;
+            if (call.DeadlineMicros != 0) _deadlineCalls--;
+            _lastCallMicros = Clock.NowMicros;
         }
         call.Context.Release();
         Server.ReleaseCallSlot();
+    }
+
+    private List<ServerCall> Snapshot(Func<ServerCall, bool>? filter = null)
+    {
+        lock (_calls)
+        {
+            var all = new List<ServerCall>(_calls.Count + _oneWays.Count);
+            foreach (var c in _calls.Values) if (filter is null || filter(c)) all.Add(c);
+            foreach (var c in _oneWays) if (filter is null || filter(c)) all.Add(c);
+            return all;
+        }
     }
 
     // ---- replies ----------------------------------------------------------------------------------------------
 
     public void Reply<T>(ServerCall call, T value, MessageType<T> type)
     {
+        if (!call.TryAnswer())
+        {
+            Complete(call);
+            return;
+        }
         var header = new FrameHeader { Type = FrameType.Response, RequestId = call.Id, Metadata = call.Context.TrailersIfAny };
-        PooledBufferWriter body;
         try
         {
-            body = MessageCodec.Encode(ref header, value, type, Server.Options.Serializers.Get(call.SerializerId), 0, Server.Options.Compression, Limits.MaxFrameSize);
+            using var body = MessageCodec.Encode(ref header, value, type, Server.Options.Serializers.Get(call.SerializerId), 0, Server.Options.Compression, Limits.MaxFrameSize);
+            TryWriteFrame(header, body.WrittenSpan);
         }
         catch (Exception ex)
         {
-            FailCall(call, ex);
-            return;
-        }
-        using (body)
-        {
-            TryWriteFrame(header, body.WrittenSpan);
+            // Reply too large, trailers too large, or the serializer failed: the caller still gets a status.
+            var (status, message) = Describe(call, ex);
+            SendStatus(call.Id, status, message, null);
         }
         Complete(call);
     }
@@ -182,12 +207,34 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
 
     public void SendStatus(ServerCall call, StatusCode status, string? message)
     {
-        SendStatus(call.Id, status, message, call.Context.TrailersIfAny);
+        if (call.TryAnswer()) SendStatus(call.Id, status, message, call.Context.TrailersIfAny);
         Complete(call);
     }
 
-    public void SendStatus(ulong id, StatusCode status, string? message, Metadata? trailers) =>
-        TryWriteFrame(new FrameHeader { Type = FrameType.Response, RequestId = id, Status = status, StatusMessage = message, Metadata = trailers }, default);
+    /// <summary>Answers a call whose client broke the stream rules and cancels its handler; the call is completed when the handler returns.</summary>
+    public void RejectStream(ServerCall call, RpcException error)
+    {
+        if (call.TryAnswer()) SendStatus(call.Id, error.Status, error.Message, null);
+        call.OnCancel(error.Status);
+    }
+
+    public void SendStatus(ulong id, StatusCode status, string? message, Metadata? trailers)
+    {
+        if (message is { Length: > MaxStatusMessageChars }) message = message[..MaxStatusMessageChars] + " …(truncated)";
+        try
+        {
+            TryWriteFrame(new FrameHeader { Type = FrameType.Response, RequestId = id, Status = status, StatusMessage = message, Metadata = trailers }, default);
+        }
+        catch (RpcException tooLarge)
+        {
+            // Trailers too large for a header: keep the status, drop the trailers, say so.
+            TryWriteFrame(new FrameHeader
+            {
+                Type = FrameType.Response, RequestId = id, Status = status,
+                StatusMessage = (message is { Length: > 1024 } ? message[..1024] : message) + $" (trailers dropped: {tooLarge.Message})",
+            }, default);
+        }
+    }
 
     public void SendWindowUpdate(ulong id, uint credits) =>
         TryWriteFrame(new FrameHeader { Type = FrameType.WindowUpdate, RequestId = id, Window = credits }, default);
@@ -240,16 +287,15 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         TryWriteFrame(new FrameHeader { Type = FrameType.GoAway, RequestId = _lastRequestId, StatusMessage = "server shutting down" }, default);
     }
 
-    /// <summary>Cancels every running call (drain timeout, connection loss).</summary>
+    /// <summary>Cancels every running call, one-way calls included (drain timeout, connection loss).</summary>
     public void CancelAll(StatusCode reason)
     {
-        ServerCall[] calls;
-        lock (_calls) calls = _calls.Values.ToArray();
-        foreach (var call in calls) call.OnCancel(reason);
+        foreach (var call in Snapshot()) call.OnCancel(reason);
     }
 
     protected override void OnClosed(Exception? reason)
     {
+        lock (_calls) _closedForCalls = true;
         CancelAll(StatusCode.Unavailable);
         Server.OnConnectionClosed(this);
     }
@@ -259,17 +305,9 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         if (IsClosed) return false;
         if (Volatile.Read(ref _deadlineCalls) > 0)
         {
-            List<ServerCall>? expired = null;
-            lock (_calls)
+            foreach (var call in Snapshot(c => c.DeadlineMicros != 0 && c.DeadlineMicros <= now && c.Context.CancellationReason == StatusCode.OK))
             {
-                foreach (var call in _calls.Values)
-                {
-                    if (call.DeadlineMicros != 0 && call.DeadlineMicros <= now && call.Context.CancellationReason == StatusCode.OK) (expired ??= new()).Add(call);
-                }
-            }
-            if (expired is not null)
-            {
-                foreach (var call in expired) call.OnCancel(StatusCode.DeadlineExceeded);
+                call.OnCancel(StatusCode.DeadlineExceeded);
             }
         }
         long idle = Server.IdleMicros;

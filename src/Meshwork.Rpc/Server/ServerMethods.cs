@@ -46,12 +46,14 @@ internal abstract class ServerMethod(string service, string name, CallKind kind)
             value = MessageCodec.Decode(header, body, type, connection.Server.Options.Serializers, connection.Server.Options.Compression, connection.Limits.MaxMessageSize);
             return true;
         }
-        catch (RpcException ex)
+        catch (Exception caught)
         {
+            // Any decode failure is the caller's bad input; the slot taken for the call is handed back on every path.
+            var ex = caught as RpcException ?? new RpcException(StatusCode.InvalidArgument, $"cannot decode the request of {FullName}: {caught.Message}", caught);
             value = default!;
+            connection.Server.ReleaseCallSlot();
             if (header.Type != FrameType.OneWay) connection.SendStatus(header.RequestId, ex.Status, ex.Message, null);
             RpcLog.CallRejected(connection.Server.Logger, Service, Name, connection.Peer, ex.Status, ex.Message);
-            connection.Server.ReleaseCallSlot();
             return false;
         }
     }
