@@ -91,5 +91,11 @@ public class AgentInteropTests
         (code, _, stderr) = await MeshworkCli.RunAsync("agent", "--node", "x", "--bind", "not-an-address");
         Assert.Equal(2, code);
         Assert.Contains("not-an-address", stderr);
+
+        // A gossip port that is already taken is reported, not thrown as a crash.
+        await using var first = await MeshworkCli.StartAgentAsync("port-owner");
+        (code, _, stderr) = await MeshworkCli.RunAsync("agent", "--node", "y", "--bind", $"127.0.0.1:{first.GossipPort}", "--rpc-addr", $"127.0.0.1:{SerfAgent.FreePort()}");
+        Assert.Equal(2, code);
+        Assert.Contains("error:", stderr);
     }
 }

@@ -44,4 +44,24 @@ public class KeysInteropTests
         Assert.Equal(2, code);
         Assert.Contains("exactly one of", stderr);
     }
+
+    [Fact]
+    public async Task Rotated_keys_are_written_to_the_keyring_file()
+    {
+        string k1 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        string k2 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        string file = Path.Combine(Path.GetTempPath(), $"mw-keyring-{Guid.NewGuid():N}.json");
+        try
+        {
+            await using var mesh = await MeshworkCli.StartAgentAsync("mesh-file", "--encrypt", k1, "--keyring-file", file);
+            var (code, stdout, stderr) = await MeshworkCli.RunAsync("keys", "--rpc-addr", mesh.RpcAddr, "--install", k2);
+            Assert.True(code == 0, stdout + stderr);
+            await Eventually.TrueAsync(() => File.Exists(file) && File.ReadAllText(file).Contains(k2, StringComparison.Ordinal), "keyring file lists the new key");
+            Assert.Contains(k1, File.ReadAllText(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

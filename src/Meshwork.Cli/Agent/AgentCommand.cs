@@ -25,21 +25,22 @@ internal static class AgentCommand
         var tags = new Option<string[]>("--tag") { Description = "Tag key=value (repeatable)" };
         var encrypt = new Option<string?>("--encrypt") { Description = "Base64 encryption key (16, 24 or 32 bytes), as serf keygen makes" };
         var snapshot = new Option<string?>("--snapshot") { Description = "Snapshot file: lets a restarted agent rejoin its cluster" };
+        var keyringFile = new Option<string?>("--keyring-file") { Description = "Keyring file (JSON list of base64 keys, serf's format); rewritten when keys rotate" };
         var profile = new Option<string>("--profile") { Description = "Timing profile: lan, wan or local", DefaultValueFactory = _ => "lan" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Log level", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("agent", "Run a gossip agent (Serf-compatible) with a control API")
         {
-            node, bind, advertise, rpc, join, tags, encrypt, snapshot, profile, logLevel,
+            node, bind, advertise, rpc, join, tags, encrypt, snapshot, keyringFile, profile, logLevel,
         };
         command.SetAction(async (r, ct) =>
         {
             var settings = new AgentSettings(r.GetValue(node)!, r.GetValue(bind)!, r.GetValue(advertise), r.GetValue(rpc)!, r.GetValue(join) ?? [],
-                r.GetValue(tags) ?? [], r.GetValue(encrypt), r.GetValue(snapshot), r.GetValue(profile)!, r.GetValue(logLevel));
+                r.GetValue(tags) ?? [], r.GetValue(encrypt), r.GetValue(snapshot), r.GetValue(keyringFile), r.GetValue(profile)!, r.GetValue(logLevel));
             try
             {
                 return await RunAsync(settings, ct);
             }
-            catch (Exception ex) when (ex is ArgumentException or FormatException or IOException)
+            catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or System.Text.Json.JsonException or System.Net.Sockets.SocketException)
             {
                 Console.Error.WriteLine($"error: {ex.Message}");
                 return 2;
@@ -49,7 +50,7 @@ internal static class AgentCommand
     }
 
     private sealed record AgentSettings(string Node, string Bind, string? Advertise, string Rpc, string[] Join, string[] Tags, string? Encrypt,
-        string? Snapshot, string Profile, LogLevel LogLevel);
+        string? Snapshot, string? KeyringFile, string Profile, LogLevel LogLevel);
 
     public static IPEndPoint ParseEndPoint(string text, int defaultPort)
     {
@@ -94,7 +95,7 @@ internal static class AgentCommand
             memberlist.AdvertisePort = adv.Port;
         }
         if (s.Encrypt is not null) memberlist.Keyring = Keyring.FromBase64(s.Encrypt);
-        var options = new SerfOptions { Memberlist = memberlist, Tags = ParseTags(s.Tags), SnapshotPath = s.Snapshot };
+        var options = new SerfOptions { Memberlist = memberlist, Tags = ParseTags(s.Tags), SnapshotPath = s.Snapshot, KeyringFile = s.KeyringFile };
 
         await using var serf = new SerfNode(options, loggerFactory: loggerFactory);
         serf.Start();
