@@ -59,6 +59,12 @@ internal static class DeadlineSweeper
                 {
                     foreach (var d in dead) s_items.Remove(d);
                     s_snapshot = s_items.ToArray();
+                    if (s_items.Count == 0)
+                    {
+                        // Nothing to watch: stop waking up 200 times a second until a connection registers again.
+                        s_timer?.Dispose();
+                        s_timer = null;
+                    }
                 }
             }
         }
