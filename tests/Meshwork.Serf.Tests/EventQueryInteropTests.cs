@@ -143,13 +143,13 @@ public class EventQueryInteropTests
         await node.JoinAsync([web.EndPoint]);
         await Eventually.TrueAsync(() => node.Members().Count(m => m.Status == MemberStatus.Alive) == 3, "three alive");
 
-        var byTag = node.Query("echo", "t"u8.ToArray(), new QueryParams { RequestAck = true, FilterTags = { ["role"] = "^d" }, Timeout = TimeSpan.FromSeconds(2) });
+        var byTag = node.Query("echo", "t"u8.ToArray(), new QueryParams { RequestAck = true, FilterTags = { ["role"] = "^d" }, Timeout = TimeSpan.FromSeconds(3) });
         var tagAcks = byTag.CollectAcksAsync();
         var tagResponses = await byTag.CollectAsync();
         Assert.Equal([db.Name], await tagAcks);
         Assert.Equal([db.Name], tagResponses.Select(r => r.From));
 
-        var byName = node.Query("echo", "n"u8.ToArray(), new QueryParams { FilterNodes = { web.Name }, Timeout = TimeSpan.FromSeconds(2) });
+        var byName = node.Query("echo", "n"u8.ToArray(), new QueryParams { FilterNodes = { web.Name }, Timeout = TimeSpan.FromSeconds(3) });
         Assert.Equal([web.Name], (await byName.CollectAsync()).Select(r => r.From));
     }
 }
