@@ -12,7 +12,7 @@ namespace Meshwork.Serf;
 /// A Serf-compatible cluster member: tags, user events, queries and key management over a <see cref="GossipNode"/>.
 /// Interoperates with HashiCorp serf 0.9.4 agents.
 /// </summary>
-public sealed class SerfNode : IAsyncDisposable
+public sealed partial class SerfNode : IAsyncDisposable
 {
     private readonly GossipNode _gossip;
     private readonly SerfCore _core;
@@ -116,6 +116,7 @@ public sealed class SerfNode : IAsyncDisposable
 
     private Snapshotter? _snapshot;
     private SnapshotState? _previous;
+    private int _disposed;
 
     /// <summary>Starts gossip and the reap/reconnect loops; with a snapshot, restores clocks and rejoins the previous members.</summary>
     public void Start()
@@ -148,35 +149,6 @@ public sealed class SerfNode : IAsyncDisposable
 
     /// <summary>Members remembered by the snapshot at start-up (empty without a snapshot).</summary>
     public IReadOnlyDictionary<string, IPEndPoint> SnapshotMembers => _previous?.AliveNodes ?? new Dictionary<string, IPEndPoint>();
-
-    private async Task RejoinFromSnapshotAsync(SnapshotState prev)
-    {
-        foreach (var (name, ep) in prev.AliveNodes)
-        {
-            if (name == Name || _cts.IsCancellationRequested) { continue; }
-            try
-            {
-                await JoinAsync([ep], ignoreOldEvents: false, _cts.Token).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException) { }
-        }
-    }
-
-    private async Task SnapshotLoopAsync()
-    {
-        try
-        {
-            while (!_cts.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), _cts.Token).ConfigureAwait(false);
-                lock (_gossip.Gate) { _snapshot!.UpdateClock(_core.Clock.Time); }
-                try { await _snapshot!.FlushAsync().ConfigureAwait(false); }
-                catch (IOException e) { SerfLog.SnapshotFailed(_log, e); }
-            }
-        }
-        catch (OperationCanceledException) { }
-    }
 
     /// <summary>Joins through the given addresses; then gossips a join intent. Returns the number of seeds that answered.</summary>
     public async Task<int> JoinAsync(IEnumerable<IPEndPoint> seeds, bool ignoreOldEvents = true, CancellationToken cancellationToken = default)
@@ -234,84 +206,6 @@ public sealed class SerfNode : IAsyncDisposable
         await Task.WhenAny(intentSent.Task, Task.Delay(Options.BroadcastTimeout)).ConfigureAwait(false);
         await _gossip.LeaveAsync(Options.BroadcastTimeout).ConfigureAwait(false);
         await Task.Delay(Options.LeavePropagateDelay).ConfigureAwait(false);
-    }
-
-    private int _resolving;
-    private int _disposed;
-
-    private sealed class ConflictHook(SerfNode owner) : IConflictDelegate
-    {
-        public void NotifyConflict(Node existing, Node other)
-        {
-            if (existing.Name != owner.Name) { return; }
-            if (Interlocked.Exchange(ref owner._resolving, 1) == 1) { return; }
-            _ = Task.Run(() => owner.ResolveConflictAsync(other.EndPoint));
-        }
-    }
-
-    /// <summary>Asks the cluster who owns our name; shuts down if the majority says it is the other address.</summary>
-    private async Task ResolveConflictAsync(IPEndPoint other)
-    {
-        try
-        {
-            var me = _gossip.LocalNode.EndPoint;
-            var response = Query("_serf_conflict", System.Text.Encoding.UTF8.GetBytes(Name));
-            var answers = await response.CollectAsync().ConfigureAwait(false);
-            var matching = 0;
-            var responses = 0;
-            foreach (var a in answers)
-            {
-                if (a.Payload.Length < 2 || a.Payload[0] != (byte)Wire.SerfMessageType.ConflictResponse) { continue; }
-                responses++;
-                if (Wire.SerfCodec.DecodeMemberEndPoint(a.Payload.AsSpan(1)) is { } ep && ep.Equals(me)) { matching++; }
-            }
-            var lost = responses > 0 && matching <= responses / 2;
-            lock (_gossip.Gate) { _core.EmitConflict(new NameConflictRecord(Name, other, responses, matching, lost)); }
-            if (lost)
-            {
-                // Like the agent: stop gossiping (no leave) so the rightful owner keeps the name.
-                await _gossip.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            SerfLog.ConflictFailed(_log, e);
-        }
-        finally
-        {
-            Interlocked.Exchange(ref _resolving, 0);
-        }
-    }
-
-    private async Task ReapLoopAsync()
-    {
-        try
-        {
-            while (!_cts.IsCancellationRequested)
-            {
-                await Task.Delay(Options.ReapInterval, _cts.Token).ConfigureAwait(false);
-                lock (_gossip.Gate) { _core.Reap(); }
-            }
-        }
-        catch (OperationCanceledException) { }
-    }
-
-    private async Task ReconnectLoopAsync()
-    {
-        try
-        {
-            while (!_cts.IsCancellationRequested)
-            {
-                await Task.Delay(Options.ReconnectInterval, _cts.Token).ConfigureAwait(false);
-                IPEndPoint? target;
-                lock (_gossip.Gate) { target = _core.PickReconnectTarget(Random.Shared); }
-                if (target is null) { continue; }
-                SerfLog.Reconnecting(_log, target);
-                try { await _gossip.JoinAsync([target], _cts.Token).ConfigureAwait(false); }
-                catch (Exception e) when (e is not OperationCanceledException) { }
-            }
-        }
-        catch (OperationCanceledException) { }
     }
 
     /// <summary>Stops without leaving (peers will detect a failure); call <see cref="LeaveAsync"/> first to leave.</summary>

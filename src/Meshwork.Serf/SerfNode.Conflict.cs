@@ -1,0 +1,54 @@
+using System.Net;
+using Meshwork.Gossip;
+
+namespace Meshwork.Serf;
+
+/// <summary>Name-conflict resolution through the <c>_serf_conflict</c> query.</summary>
+public sealed partial class SerfNode
+{
+    private int _resolving;
+
+    private sealed class ConflictHook(SerfNode owner) : IConflictDelegate
+    {
+        public void NotifyConflict(Node existing, Node other)
+        {
+            if (existing.Name != owner.Name) { return; }
+            if (Interlocked.Exchange(ref owner._resolving, 1) == 1) { return; }
+            _ = Task.Run(() => owner.ResolveConflictAsync(other.EndPoint));
+        }
+    }
+
+    /// <summary>Asks the cluster who owns our name; shuts down if the majority says it is the other address.</summary>
+    private async Task ResolveConflictAsync(IPEndPoint other)
+    {
+        try
+        {
+            var me = _gossip.LocalNode.EndPoint;
+            var response = Query("_serf_conflict", System.Text.Encoding.UTF8.GetBytes(Name));
+            var answers = await response.CollectAsync().ConfigureAwait(false);
+            var matching = 0;
+            var responses = 0;
+            foreach (var a in answers)
+            {
+                if (a.Payload.Length < 2 || a.Payload[0] != (byte)Wire.SerfMessageType.ConflictResponse) { continue; }
+                responses++;
+                if (Wire.SerfCodec.DecodeMemberEndPoint(a.Payload.AsSpan(1)) is { } ep && ep.Equals(me)) { matching++; }
+            }
+            var lost = responses > 0 && matching <= responses / 2;
+            lock (_gossip.Gate) { _core.EmitConflict(new NameConflictRecord(Name, other, responses, matching, lost)); }
+            if (lost)
+            {
+                // Like the agent: stop gossiping (no leave) so the rightful owner keeps the name.
+                await _gossip.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            SerfLog.ConflictFailed(_log, e);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _resolving, 0);
+        }
+    }
+}
