@@ -43,6 +43,9 @@ internal sealed class SerfAgent : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>SIGSTOP / SIGCONT: freeze and resume the agent.</summary>
+    public void Freeze(bool frozen) => Signals.Send(_process.Id, frozen ? Signals.SigStop : Signals.SigCont);
+
     public static Task<SerfAgent> StartAsync(string name, params string[] extra) => StartOnPortAsync(name, 0, extra);
 
     /// <summary>Starts an agent on a given gossip port (0 = pick a free one), e.g. to restart a node at its old address.</summary>
@@ -146,7 +149,7 @@ internal sealed class SerfAgent : IAsyncDisposable
     public async Task InterruptAsync()
     {
         if (_process.HasExited) { return; }
-        using (var k = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) { await k.WaitForExitAsync(); }
+        Signals.Send(_process.Id, Signals.SigInt);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await _process.WaitForExitAsync(cts.Token);
     }
