@@ -44,7 +44,24 @@ internal sealed class SerfAgent : IAsyncDisposable
     public int Pid => _process.Id;
 
     /// <summary>SIGSTOP / SIGCONT: freeze and resume the agent.</summary>
-    public void Freeze(bool frozen) => Signals.Send(_process.Id, frozen ? Signals.SigStop : Signals.SigCont);
+    public void Freeze(bool frozen) => Signal(_process.Id, frozen ? SigStop : SigCont);
+
+    private const int SigInt = 2;
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    // POSIX kill(2) directly, so no external kill binary is needed. (This file is also compiled into other test
+    // projects, so it stays self-contained and avoids source-generated interop.)
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int NativeKill(int pid, int signal);
+
+    private static void Signal(int pid, int signal)
+    {
+        if (NativeKill(pid, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
 
     public static Task<SerfAgent> StartAsync(string name, params string[] extra) => StartOnPortAsync(name, 0, extra);
 
@@ -149,7 +166,7 @@ internal sealed class SerfAgent : IAsyncDisposable
     public async Task InterruptAsync()
     {
         if (_process.HasExited) { return; }
-        Signals.Send(_process.Id, Signals.SigInt);
+        Signal(_process.Id, SigInt);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await _process.WaitForExitAsync(cts.Token);
     }
