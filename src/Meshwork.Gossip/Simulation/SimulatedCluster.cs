@@ -28,7 +28,7 @@ public sealed class SimulatedCluster
                 mo.EnableNacks = false;
             }
             var ep = new IPEndPoint(new IPAddress(new byte[] { 10, (byte)(i >> 16), (byte)(i >> 8), (byte)i }), 7946);
-            var node = new SimNode(this, i, name, ep, mo, new Random(HashCode.Combine(options.Seed, i)));
+            var node = new SimNode(this, i, name, ep, mo, new Random(DeriveSeed(options.Seed, i, 1)));
             _nodes.Add(node);
             _byAddress[Key(ep)] = node;
         }
@@ -49,6 +49,22 @@ public sealed class SimulatedCluster
 
     /// <summary>Total datagram bytes handed to the network.</summary>
     public long BytesSent => _nodes.Sum(n => n.Core.BytesSent);
+
+    /// <summary>
+    /// Stable per-node seeds (System.HashCode is randomized per process, so it must not be used here: runs have to
+    /// replay across processes).
+    /// </summary>
+    internal static int DeriveSeed(int seed, int index, int stream)
+    {
+        unchecked
+        {
+            var x = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ (ulong)(uint)index * 0xBF58476D1CE4E5B9UL ^ (ulong)(uint)stream * 0x94D049BB133111EBUL;
+            x ^= x >> 31;
+            x *= 0xD6E8FEB86659FD93UL;
+            x ^= x >> 32;
+            return (int)(x & 0x7FFFFFFF);
+        }
+    }
 
     private static long Key(IPEndPoint ep) => ((long)BitConverter.ToUInt32(ep.Address.GetAddressBytes()) << 16) | (uint)ep.Port;
 
@@ -175,7 +191,7 @@ public sealed class SimNode : IGossipRuntime, IMemberEventDelegate
     private TimeSpan? FrozenUntil(TimeSpan now)
     {
         if (!Slow || _cluster.Options.SlowModel != SlowNodeModel.Freeze) { return null; }
-        _stalls ??= new Random(HashCode.Combine(_cluster.Options.Seed, Index, "stalls"));
+        _stalls ??= new Random(SimulatedCluster.DeriveSeed(_cluster.Options.Seed, Index, 2));
         var max = _cluster.Options.SlowDelay.Ticks;
         while (now >= _freezeEnd)
         {
@@ -199,7 +215,7 @@ public sealed class SimNode : IGossipRuntime, IMemberEventDelegate
         {
             if (packet && !lagged)
             {
-                _stalls ??= new Random(HashCode.Combine(_cluster.Options.Seed, Index, "stalls"));
+                _stalls ??= new Random(SimulatedCluster.DeriveSeed(_cluster.Options.Seed, Index, 2));
                 var lag = TimeSpan.FromTicks((long)(_stalls.NextDouble() * _cluster.Options.SlowDelay.Ticks));
                 _cluster.Scheduler.At(lag, () => Run(work, packet, lagged: true));
                 return;
