@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
@@ -14,20 +13,17 @@ namespace Meshwork.Rpc.Client;
 /// </summary>
 internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
 {
-    private readonly Channel<TResponse> _inbound = Channel.CreateUnbounded<TResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource<TResponse> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CreditGate _sendCredits = new(0);
     private readonly Method<TRequest, TResponse> _method;
-    private readonly int _window;
-    private long _outstanding; // messages the server may still send before it needs new credits
+    private readonly InboundStream<TResponse> _inbound;
 
     public StreamingCall(ClientConnection connection, Method<TRequest, TResponse> method, int window, long startMicros, long deadlineMicros)
     {
         Connection = connection;
         _method = method;
         FullName = method.FullName;
-        _window = window;
-        _outstanding = window;
+        _inbound = new InboundStream<TResponse>(window, credits => connection.SendWindowUpdate(Id, credits));
         StartMicros = startMicros;
         DeadlineMicros = deadlineMicros;
     }
@@ -43,16 +39,16 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
             base.OnStreamData(ref header, body);
             return;
         }
-        if (Interlocked.Decrement(ref _outstanding) < 0)
+        if (!_inbound.TryAdmit())
         {
-            Abandon(new RpcException(StatusCode.Internal, $"server overran the stream window of {_window} messages on {FullName}"));
+            Abandon(new RpcException(StatusCode.Internal, $"server overran the stream window of {_inbound.Window} messages on {FullName}"));
             return;
         }
         var connection = Connection!;
         try
         {
             var item = MessageCodec.Decode(header, body, _method.ResponseType, connection.Shared.Serializers, connection.Shared.Compression, connection.Limits.MaxMessageSize);
-            _inbound.Writer.TryWrite(item);
+            _inbound.Write(item);
         }
         catch (Exception ex)
         {
@@ -72,7 +68,7 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
         }
         if (ExpectsStream)
         {
-            _inbound.Writer.TryComplete();
+            _inbound.Complete();
             _reply.TrySetResult(default!);
         }
         else
@@ -92,7 +88,7 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
 
     public override void OnFailed(RpcException error)
     {
-        _inbound.Writer.TryComplete(error);
+        _inbound.Complete(error);
         _reply.TrySetException(error);
         _sendCredits.Close(error);
         DisposeCancellation();
@@ -132,32 +128,12 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
     /// <summary>Yields server messages, granting credits back as they are consumed. Leaving early cancels the call.</summary>
     public async IAsyncEnumerable<TResponse> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        int consumed = 0;
         bool finished = false;
         try
         {
-            while (true)
+            await foreach (var item in _inbound.ReadAllAsync(() => new RpcException(StatusCode.Cancelled, $"reading {FullName} was cancelled by the caller"), ct).ConfigureAwait(false))
             {
-                bool more;
-                try
-                {
-                    more = await _inbound.Reader.WaitToReadAsync(ct).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    throw new RpcException(StatusCode.Cancelled, $"reading {FullName} was cancelled by the caller");
-                }
-                if (!more) break;
-                while (_inbound.Reader.TryRead(out var item))
-                {
-                    if (++consumed >= Math.Max(1, _window / 2))
-                    {
-                        Interlocked.Add(ref _outstanding, consumed);
-                        Connection!.SendWindowUpdate(Id, (uint)consumed);
-                        consumed = 0;
-                    }
-                    yield return item;
-                }
+                yield return item;
             }
             finished = true;
         }

@@ -148,10 +148,8 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
 {
     private readonly Method<TRequest, TResponse> _descriptor;
     private readonly TRequest _request;
-    private readonly Channel<TRequest>? _inbound;
+    private readonly InboundStream<TRequest>? _inbound;
     private readonly CreditGate _sendCredits;
-    private readonly int _window;
-    private long _outstanding;
 
     public StreamingServerCall(ServerConnection connection, ServerMethod method, Method<TRequest, TResponse> descriptor, ref FrameHeader header, TRequest request)
         : base(connection, method, ref header)
@@ -159,16 +157,14 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         _descriptor = descriptor;
         _request = request;
         _sendCredits = new CreditGate(header.Window == 0 ? 64 : header.Window);
-        _window = connection.Server.Options.StreamWindow;
         if (method.Kind is CallKind.ClientStreaming or CallKind.DuplexStreaming)
         {
-            _inbound = Channel.CreateUnbounded<TRequest>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            _outstanding = _window;
+            _inbound = new InboundStream<TRequest>(connection.Server.Options.StreamWindow, credits => connection.SendWindowUpdate(Id, credits));
         }
     }
 
     /// <summary>Sent right after registration so the client may start streaming.</summary>
-    public uint InitialGrant => _inbound is null ? 0u : (uint)_window;
+    public uint InitialGrant => _inbound is null ? 0u : (uint)_inbound.Window;
 
     public override void Execute() => _ = RunAsync();
 
@@ -197,24 +193,8 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         }
     }
 
-    public async IAsyncEnumerable<TRequest> ReadAllAsync([EnumeratorCancellation] CancellationToken ct)
-    {
-        var reader = _inbound!.Reader;
-        int consumed = 0;
-        while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
-        {
-            while (reader.TryRead(out var item))
-            {
-                if (++consumed >= Math.Max(1, _window / 2))
-                {
-                    Interlocked.Add(ref _outstanding, consumed);
-                    Connection.SendWindowUpdate(Id, (uint)consumed);
-                    consumed = 0;
-                }
-                yield return item;
-            }
-        }
-    }
+    public IAsyncEnumerable<TRequest> ReadAllAsync(CancellationToken ct) =>
+        _inbound!.ReadAllAsync(() => new OperationCanceledException($"{Method.FullName} was cancelled", ct), ct);
 
     public override void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body)
     {
@@ -223,25 +203,25 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
             base.OnStreamData(ref header, body);
             return;
         }
-        if (Interlocked.Decrement(ref _outstanding) < 0)
+        if (!_inbound.TryAdmit())
         {
-            Connection.RejectStream(this, new RpcException(StatusCode.ResourceExhausted, $"client overran the stream window of {_window} messages on {Method.FullName}"));
+            Connection.RejectStream(this, new RpcException(StatusCode.ResourceExhausted, $"client overran the stream window of {_inbound.Window} messages on {Method.FullName}"));
             return;
         }
         try
         {
             var item = MessageCodec.Decode(header, body, _descriptor.RequestType, Connection.Server.Options.Serializers, Connection.Server.Options.Compression, Connection.Limits.MaxMessageSize);
-            _inbound.Writer.TryWrite(item);
+            _inbound.Write(item);
         }
         catch (Exception caught)
         {
             var ex = caught as RpcException ?? new RpcException(StatusCode.InvalidArgument, $"cannot decode a message of {Method.FullName}: {caught.Message}", caught);
-            _inbound.Writer.TryComplete(ex);
+            _inbound.Complete(ex);
             Connection.RejectStream(this, ex);
         }
     }
 
-    public override void OnStreamEnd() => _inbound?.Writer.TryComplete();
+    public override void OnStreamEnd() => _inbound?.Complete();
 
     public override void OnWindowUpdate(uint credits) => _sendCredits.Grant(credits);
 
@@ -249,7 +229,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
     {
         base.OnCancel(reason);
         var error = new RpcException(reason, $"{Method.FullName} was cancelled ({reason})");
-        _inbound?.Writer.TryComplete(error);
+        _inbound?.Complete(error);
         _sendCredits.Close(error);
     }
 }
