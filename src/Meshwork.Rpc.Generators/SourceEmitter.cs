@@ -226,19 +226,11 @@ internal static class SourceEmitter
         return token + ".CanBeCanceled ? " + options + " with { CancellationToken = " + token + " } : " + options;
     }
 
-    private static void EmitDispatcher(Writer w, ServiceModel service, string access, string descriptors, string client)
+    /// <summary>Writes the <c>new ServiceDefinition(...).Add...(...)</c> chain; <paramref name="receiver"/> is the expression that yields the implementation.</summary>
+    private static void EmitDefinitionChain(Writer w, ServiceModel service, string descriptors, string receiver, ref bool needsTask, ref bool needsValueTask)
     {
-        w.Line("/// <summary>Routes calls of the " + Xml(service.ServiceName) + " service to an implementation of <see cref=\"" + service.InterfaceFullName + "\"/>.</summary>");
-        w.Line(GeneratedCode);
-        w.Line(access + " static class " + service.BaseName + "Dispatcher");
-        w.Open();
-        w.Line("/// <summary>The service definition that sends every method of the service to <paramref name=\"implementation\"/>.</summary>");
-        w.Line("public static global::Meshwork.Rpc.Server.ServiceDefinition Bind(" + service.InterfaceFullName + " implementation)");
-        w.Open();
-        w.Line("if (implementation is null) throw new global::System.ArgumentNullException(nameof(implementation));");
         w.Line("return new global::Meshwork.Rpc.Server.ServiceDefinition(" + Literal(service.ServiceName) + ")" + (service.Methods.Count == 0 ? ";" : ""));
         w.Indent++;
-        bool needsTaskToEmpty = false, needsValueTaskToEmpty = false;
         for (var i = 0; i < service.Methods.Count; i++)
         {
             var m = service.Methods[i];
@@ -251,7 +243,7 @@ internal static class SourceEmitter
                 ParameterRole.CancellationToken => "context.CancellationToken",
                 _ => "new " + CallOptions + "(context.CancellationToken)",
             }));
-            var invoke = "implementation." + m.Identifier + "(" + args + ")";
+            var invoke = receiver + "." + m.Identifier + "(" + args + ")";
             string add, body;
             switch (m.Kind)
             {
@@ -272,11 +264,11 @@ internal static class SourceEmitter
                     switch (m.Return)
                     {
                         case ReturnShape.Task:
-                            needsTaskToEmpty = true;
+                            needsTask = true;
                             body = "ToEmpty(" + invoke + ")";
                             break;
                         case ReturnShape.ValueTask:
-                            needsValueTaskToEmpty = true;
+                            needsValueTask = true;
                             body = "ToEmpty(" + invoke + ")";
                             break;
                         case ReturnShape.TaskOfT:
@@ -291,6 +283,27 @@ internal static class SourceEmitter
             w.Line("." + add + "(" + field + ", (" + requestName + ", context) => " + body + ")" + (i == service.Methods.Count - 1 ? ";" : ""));
         }
         w.Indent--;
+    }
+
+    private static void EmitDispatcher(Writer w, ServiceModel service, string access, string descriptors, string client)
+    {
+        w.Line("/// <summary>Routes calls of the " + Xml(service.ServiceName) + " service to an implementation of <see cref=\"" + service.InterfaceFullName + "\"/>.</summary>");
+        w.Line(GeneratedCode);
+        w.Line(access + " static class " + service.BaseName + "Dispatcher");
+        w.Open();
+        w.Line("/// <summary>The service definition that sends every method of the service to <paramref name=\"implementation\"/>.</summary>");
+        w.Line("public static global::Meshwork.Rpc.Server.ServiceDefinition Bind(" + service.InterfaceFullName + " implementation)");
+        w.Open();
+        w.Line("if (implementation is null) throw new global::System.ArgumentNullException(nameof(implementation));");
+        bool needsTaskToEmpty = false, needsValueTaskToEmpty = false;
+        EmitDefinitionChain(w, service, descriptors, "implementation", ref needsTaskToEmpty, ref needsValueTaskToEmpty);
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>The service definition that asks <paramref name=\"factory\"/> for an implementation on every call (per-call or scoped instances).</summary>");
+        w.Line("public static global::Meshwork.Rpc.Server.ServiceDefinition Bind(global::System.Func<global::Meshwork.Rpc.Server.ServerCallContext, " + service.InterfaceFullName + "> factory)");
+        w.Open();
+        w.Line("if (factory is null) throw new global::System.ArgumentNullException(nameof(factory));");
+        EmitDefinitionChain(w, service, descriptors, "factory(context)", ref needsTaskToEmpty, ref needsValueTaskToEmpty);
         w.Close();
 
         if (needsTaskToEmpty)
@@ -337,7 +350,8 @@ internal static class SourceEmitter
         w.Indent++;
         w.Line(Literal(service.ServiceName) + ",");
         w.Line("static invoker => new " + client + "(invoker),");
-        w.Line("static implementation => Bind(implementation));");
+        w.Line("static implementation => Bind(implementation),");
+        w.Line("static factory => Bind(factory));");
         w.Indent--;
         w.Close();
         w.Close();

@@ -12,13 +12,36 @@ public static class RpcContracts
 {
     private static readonly ConcurrentDictionary<Type, Registration> s_registrations = new();
 
-    private sealed record Registration(string ServiceName, Func<CallInvoker, object> CreateClient, Func<object, ServiceDefinition> Bind);
+    private sealed record Registration(string ServiceName, Func<CallInvoker, object> CreateClient, Func<object, ServiceDefinition> Bind, Delegate? BindPerCall);
 
-    /// <summary>Called by generated code.</summary>
+    /// <summary>Registers a contract (generated code does this; hand-written contracts may too).</summary>
     public static void Register<TService>(string serviceName, Func<CallInvoker, TService> createClient, Func<TService, ServiceDefinition> bind)
         where TService : class
     {
-        s_registrations[typeof(TService)] = new Registration(serviceName, invoker => createClient(invoker), impl => bind((TService)impl));
+        s_registrations[typeof(TService)] = new Registration(serviceName, invoker => createClient(invoker), impl => bind((TService)impl), null);
+    }
+
+    /// <summary>Registers a contract whose dispatcher can also ask a factory for an implementation on every call.</summary>
+    public static void Register<TService>(string serviceName, Func<CallInvoker, TService> createClient, Func<TService, ServiceDefinition> bind,
+        Func<Func<ServerCallContext, TService>, ServiceDefinition> bindPerCall)
+        where TService : class
+    {
+        s_registrations[typeof(TService)] = new Registration(serviceName, invoker => createClient(invoker), impl => bind((TService)impl), bindPerCall);
+    }
+
+    /// <summary>
+    /// The service definition that asks <paramref name="factory"/> for an implementation on every call, for per-call or
+    /// scoped instances (register cleanup with <see cref="ServerCallContext.RegisterForDispose(IAsyncDisposable)"/>).
+    /// </summary>
+    public static ServiceDefinition BindPerCall<TService>(Func<ServerCallContext, TService> factory) where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        var registration = Get(typeof(TService));
+        if (registration.BindPerCall is not Func<Func<ServerCallContext, TService>, ServiceDefinition> bind)
+        {
+            throw new InvalidOperationException($"{typeof(TService).FullName} was registered without a per-call binder; regenerate it with the current Meshwork.Rpc.Generators");
+        }
+        return bind(factory);
     }
 
     /// <summary>A typed client for <typeparamref name="TService"/> over <paramref name="invoker"/>.</summary>

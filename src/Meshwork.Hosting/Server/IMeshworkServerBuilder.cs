@@ -12,10 +12,18 @@ public interface IMeshworkServerBuilder
     /// <summary>
     /// Serves <typeparamref name="TContract"/> (an <c>[RpcService]</c> interface) with <typeparamref name="TImpl"/> resolved
     /// from the container. Unless you registered <typeparamref name="TImpl"/> yourself it is added as a singleton, and
-    /// either way it is resolved once, when the server is built: one instance handles every call, concurrently. For
-    /// per-call dependencies inject <c>IServiceScopeFactory</c> and create a scope inside the method.
+    /// either way it is resolved once, when the server is built: one instance handles every call, concurrently. For an
+    /// instance per call (as gRPC-dotnet does) use <see cref="AddScopedService{TContract, TImpl}"/>.
     /// </summary>
     IMeshworkServerBuilder AddService<TContract, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TImpl>()
+        where TContract : class
+        where TImpl : class, TContract;
+
+    /// <summary>
+    /// Serves <typeparamref name="TContract"/> with a fresh DI scope per call: <typeparamref name="TImpl"/> (registered scoped
+    /// unless you registered it) and its scoped dependencies are resolved for the call and disposed when the call ends.
+    /// </summary>
+    IMeshworkServerBuilder AddScopedService<TContract, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TImpl>()
         where TContract : class
         where TImpl : class, TContract;
 

@@ -19,6 +19,24 @@ internal sealed class MeshworkServerBuilder(IServiceCollection services, Meshwor
         return this;
     }
 
+    public IMeshworkServerBuilder AddScopedService<TContract, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TImpl>()
+        where TContract : class
+        where TImpl : class, TContract
+    {
+        Services.TryAddScoped<TImpl>();
+        registrations.Services.Add(sp =>
+        {
+            var scopes = sp.GetRequiredService<IServiceScopeFactory>();
+            return RpcContracts.BindPerCall<TContract>(context =>
+            {
+                var scope = scopes.CreateAsyncScope();
+                context.RegisterForDispose((IAsyncDisposable)scope);
+                return scope.ServiceProvider.GetRequiredService<TImpl>();
+            });
+        });
+        return this;
+    }
+
     public IMeshworkServerBuilder AddService<TContract>(Func<IServiceProvider, TContract> factory) where TContract : class
     {
         ArgumentNullException.ThrowIfNull(factory);

@@ -97,5 +97,64 @@ public sealed class ServerCallContext
     /// <summary>The call this context belongs to, for streaming terminals.</summary>
     internal object? Call { get; set; }
 
-    internal void Release() => _cts?.Dispose();
+    private List<object>? _disposables;
+
+    /// <summary>Disposes <paramref name="resource"/> when the call has ended (for example a per-call DI scope).</summary>
+    public void RegisterForDispose(IDisposable resource) => AddDisposable(resource);
+
+    /// <summary>Disposes <paramref name="resource"/> asynchronously when the call has ended.</summary>
+    public void RegisterForDispose(IAsyncDisposable resource) => AddDisposable(resource);
+
+    private void AddDisposable(object resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var list = Volatile.Read(ref _disposables);
+        if (list is null)
+        {
+            list = new List<object>();
+            list = Interlocked.CompareExchange(ref _disposables, list, null) ?? list;
+        }
+        lock (list) list.Add(resource);
+    }
+
+    internal void Release()
+    {
+        _cts?.Dispose();
+        var taken = Interlocked.Exchange(ref _disposables, null);
+        if (taken is null) return;
+        object[] disposables;
+        lock (taken) disposables = taken.ToArray();
+        for (int i = disposables.Length - 1; i >= 0; i--)
+        {
+            try
+            {
+                switch (disposables[i])
+                {
+                    case IAsyncDisposable a:
+                        var pending = a.DisposeAsync();
+                        if (!pending.IsCompletedSuccessfully) _ = ObserveAsync(pending);
+                        else pending.GetAwaiter().GetResult();
+                        break;
+                    case IDisposable d:
+                        d.Dispose();
+                        break;
+                }
+            }
+            catch (Exception)
+            {
+                // Cleanup failures must not fail a call that has already been answered.
+            }
+        }
+    }
+
+    private static async Task ObserveAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+        }
+    }
 }
