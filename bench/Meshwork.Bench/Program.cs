@@ -3,13 +3,15 @@ using System.Text.Json;
 using Meshwork.Bench;
 
 // Side-by-side unary echo benchmark: Meshwork vs gRPC-dotnet, each server in its own process, same client process.
-// Usage: dotnet Meshwork.Bench.dll [--duration 3] [--warmup 1] [--concurrency 1,16,64,256] [--connections 1,4] [--only meshwork|grpc] [--json out.json]
+// Usage: dotnet Meshwork.Bench.dll [--duration 3] [--warmup 1] [--concurrency 1,16,64,256] [--connections 1,4] [--only meshwork|grpc] [--inline] [--json out.json]
 var duration = TimeSpan.FromSeconds(double.Parse(Arg("--duration", "3")));
 var warmup = TimeSpan.FromSeconds(double.Parse(Arg("--warmup", "1")));
 var concurrencies = Arg("--concurrency", "1,16,64,256").Split(',').Select(int.Parse).ToArray();
 var connectionCounts = Arg("--connections", "1,4").Split(',').Select(int.Parse).ToArray();
 var only = Arg("--only", "");
 var jsonPath = Arg("--json", "");
+// --inline runs the Meshwork server with RpcServerOptions.InlineHandlers (handlers on the read loop, no thread-pool hop).
+string[] meshworkServerArgs = args.Contains("--inline") ? ["127.0.0.1:0", "--inline"] : [];
 const int PayloadSize = 100;
 
 string root = FindRoot();
@@ -23,7 +25,7 @@ if (only is "" or "grpc") systems.Add(("grpc-dotnet", Dll("Meshwork.Bench.GrpcSe
 Console.WriteLine($"unary echo, {PayloadSize}-byte payload, warmup {warmup.TotalSeconds}s, measure {duration.TotalSeconds}s per cell, {Environment.ProcessorCount} cores");
 foreach (var (name, dll) in systems)
 {
-    await using var server = await ServerProcess.StartAsync(dll);
+    await using var server = await ServerProcess.StartAsync(dll, name == "meshwork" ? meshworkServerArgs : []);
     foreach (int connections in connectionCounts)
     {
         foreach (int concurrency in concurrencies)
