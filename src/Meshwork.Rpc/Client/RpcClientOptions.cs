@@ -57,7 +57,7 @@ public sealed class RpcClientOptions
 
     /// <summary>Messages the client lets a server stream send ahead of the consumer. Default 64.</summary>
     [Range(1, 1_000_000)]
-    public int StreamWindow { get; set; } = 64;
+    public int StreamWindow { get; set; } = FrameLayout.DefaultStreamWindow;
 
     /// <summary>Serializers; the default one encodes requests. Default MessagePack (+ Protobuf).</summary>
     public SerializerRegistry Serializers { get; set; } = SerializerRegistry.CreateDefault();

@@ -37,6 +37,8 @@ public static class FrameLayout
     public const int LengthExcluded = 8;
     /// <summary>Default maximum frame size: 4 MiB.</summary>
     public const int DefaultMaxFrameSize = 4 * 1024 * 1024;
+    /// <summary>Stream window (messages) used when a peer does not announce one; also the options' default.</summary>
+    public const int DefaultStreamWindow = 64;
     /// <summary>Largest header we accept; headers carry names and metadata, never payloads.</summary>
     public const int MaxHeaderSize = 64 * 1024;
 }

@@ -45,7 +45,7 @@ public sealed class RpcServerOptions
 
     /// <summary>Messages a client stream may send ahead of the handler. Default 64.</summary>
     [Range(1, 1_000_000)]
-    public int StreamWindow { get; set; } = 64;
+    public int StreamWindow { get; set; } = FrameLayout.DefaultStreamWindow;
 
     /// <summary>Send exception details (type, message, stack) to clients. Default false: never leak internals in production.</summary>
     public bool DetailedErrors { get; set; }

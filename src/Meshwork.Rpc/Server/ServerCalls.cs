@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 
@@ -156,7 +154,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
     {
         _descriptor = descriptor;
         _request = request;
-        _sendCredits = new CreditGate(header.Window == 0 ? 64 : header.Window);
+        _sendCredits = new CreditGate(header.Window == 0 ? FrameLayout.DefaultStreamWindow : header.Window);
         if (method.Kind is CallKind.ClientStreaming or CallKind.DuplexStreaming)
         {
             _inbound = new InboundStream<TRequest>(connection.Server.Options.StreamWindow, credits => connection.SendWindowUpdate(Id, credits));
