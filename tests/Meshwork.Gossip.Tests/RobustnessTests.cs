@@ -13,7 +13,7 @@ public class RobustnessTests
     {
         var sim = new SimulatedCluster(new SimulationOptions { Nodes = 2, Seed = 1 });
         sim.Bootstrap(2);
-        var core = sim.Nodes[0].Core;
+        var core = sim.Nodes[0].Machine;
         var valid = new List<byte[]>
         {
             PacketCodec.Encode(new PingMessage(1, "node-00000", [127, 0, 0, 1], 7946, "x")),

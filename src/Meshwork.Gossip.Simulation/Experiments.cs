@@ -104,12 +104,12 @@ public static class Experiments
             foreach (var node in sim.Nodes)
             {
                 if (node.Crashed) { continue; }
-                suspicions += node.Core.CountInState(NodeStatus.Suspect);
+                suspicions += node.Machine.CountInState(NodeStatus.Suspect);
                 if (node.Slow) { healthSum += node.HealthScore; healthSamples++; }
             }
         }
         return new FalsePositiveResult(options.Nodes, sim.Nodes.Count(x => x.Slow), options.Lifeguard, duration,
-            sim.Nodes.Sum(x => x.Core.SuspicionTimeouts), declarations, victims.Count, healthyVictims.Count, suspicions,
+            sim.Nodes.Sum(x => x.Machine.SuspicionTimeouts), declarations, victims.Count, healthyVictims.Count, suspicions,
             healthSamples == 0 ? 0 : healthSum / (double)healthSamples);
     }
 }

@@ -48,7 +48,7 @@ public sealed class SimulatedCluster
     public event Action<SimNode, MemberEvent>? MemberEventObserved;
 
     /// <summary>Total datagram bytes handed to the network.</summary>
-    public long BytesSent => _nodes.Sum(n => n.Core.BytesSent);
+    public long BytesSent => _nodes.Sum(n => n.Machine.BytesSent);
 
     /// <summary>
     /// Stable per-node seeds (System.HashCode is randomized per process, so it must not be used here: runs have to
@@ -73,12 +73,11 @@ public sealed class SimulatedCluster
     /// <summary>Starts nodes [0, count) already knowing each other (no join traffic), like a settled cluster.</summary>
     public void Bootstrap(int count)
     {
-        var members = _nodes.Take(count).Select(n => (n.Name, n.EndPoint.Address.GetAddressBytes(), (ushort)n.EndPoint.Port)).ToList();
-        byte[] meta = [];
+        var members = _nodes.Take(count).Select(n => (n.Name, n.EndPoint)).ToList();
         foreach (var n in _nodes.Take(count))
         {
             n.Start();
-            n.Core.SeedMembers(members, meta);
+            n.Machine.SeedMembers(members, []);
         }
     }
 
@@ -109,7 +108,7 @@ public sealed class SimulatedCluster
         if (!_byAddress.TryGetValue(Key(to), out var target) || !Reachable(from, target)) { return; }
         if (Options.PacketLoss > 0 && _net.NextDouble() < Options.PacketLoss) { return; }
         var source = from.EndPoint;
-        Scheduler.At(Delay(), () => target.Run(() => target.Core.HandlePacket(source, datagram), packet: true));
+        Scheduler.At(Delay(), () => target.Run(() => target.Machine.HandlePacket(source, datagram), packet: true));
     }
 
     internal void StreamPing(SimNode from, IPEndPoint to, Action<bool> done)
@@ -124,13 +123,13 @@ public sealed class SimulatedCluster
     internal void PushPull(SimNode from, IPEndPoint to, bool join)
     {
         if (!_byAddress.TryGetValue(Key(to), out var target) || !Reachable(from, target)) { return; }
-        var request = from.Core.BuildPushPull(join);
+        var request = from.Machine.BuildPushPull(join);
         Scheduler.At(Delay(), () => target.Run(() =>
         {
             if (!Reachable(from, target)) { return; }
-            var reply = target.Core.BuildPushPull(join);
-            target.Core.MergeRemote(request);
-            Scheduler.At(Delay(), () => from.Run(() => from.Core.MergeRemote(reply), packet: true));
+            var reply = target.Machine.BuildPushPull(join);
+            target.Machine.MergeRemote(request);
+            Scheduler.At(Delay(), () => from.Run(() => from.Machine.MergeRemote(reply), packet: true));
         }, packet: true));
     }
 }
@@ -147,7 +146,7 @@ public sealed class SimNode : IGossipRuntime, IMemberEventDelegate
         Name = name;
         EndPoint = endPoint;
         Random = random;
-        Core = new MemberlistCore(options, this) { PublishEvents = false, EventDelegate = this };
+        Machine = new MemberlistStateMachine(options, this) { EventDelegate = this };
     }
 
     public int Index { get; }
@@ -162,13 +161,14 @@ public sealed class SimNode : IGossipRuntime, IMemberEventDelegate
 
     public bool Started { get; private set; }
 
-    internal MemberlistCore Core { get; }
+    /// <summary>The member list state machine of this node; drive it only from the simulation thread.</summary>
+    public MemberlistStateMachine Machine { get; }
 
     /// <summary>Known members (snapshot).</summary>
-    public IReadOnlyList<Node> Members => Core.Members();
+    public IReadOnlyList<Node> Members => Machine.Members();
 
     /// <summary>Lifeguard health score.</summary>
-    public int HealthScore => Core.Awareness.Score;
+    public int HealthScore => Machine.HealthScore;
 
     public TimeSpan Now => _cluster.Scheduler.Now;
 
@@ -177,7 +177,7 @@ public sealed class SimNode : IGossipRuntime, IMemberEventDelegate
     internal void Start()
     {
         Started = true;
-        Core.Start(EndPoint);
+        Machine.Start(EndPoint);
     }
 
     private Random? _stalls;
