@@ -35,7 +35,7 @@ public sealed partial class SerfNode
                 if (Wire.SerfCodec.DecodeMemberEndPoint(a.Payload.AsSpan(1)) is { } ep && ep.Equals(me)) { matching++; }
             }
             var lost = responses > 0 && matching <= responses / 2;
-            lock (_gossip.Gate) { _core.EmitConflict(new NameConflictRecord(Name, other, responses, matching, lost)); }
+            lock (_gossip.StateLock) { _core.EmitConflict(new NameConflictRecord(Name, other, responses, matching, lost)); }
             if (lost)
             {
                 // Like the agent: stop gossiping (no leave) so the rightful owner keeps the name.

@@ -27,7 +27,7 @@ public sealed partial class SerfNode
             while (!_cts.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), _cts.Token).ConfigureAwait(false);
-                lock (_gossip.Gate) { _snapshot!.UpdateClock(_core.Clock.Time); }
+                lock (_gossip.StateLock) { _snapshot!.UpdateClock(_core.Clock.Time); }
                 try { await _snapshot!.FlushAsync().ConfigureAwait(false); }
                 catch (IOException e) { SerfLog.SnapshotFailed(_log, e); }
             }
@@ -42,7 +42,7 @@ public sealed partial class SerfNode
             while (!_cts.IsCancellationRequested)
             {
                 await Task.Delay(Options.ReapInterval, _cts.Token).ConfigureAwait(false);
-                lock (_gossip.Gate) { _core.Reap(); }
+                lock (_gossip.StateLock) { _core.Reap(); }
             }
         }
         catch (OperationCanceledException) { }
@@ -56,7 +56,7 @@ public sealed partial class SerfNode
             {
                 await Task.Delay(Options.ReconnectInterval, _cts.Token).ConfigureAwait(false);
                 IPEndPoint? target;
-                lock (_gossip.Gate) { target = _core.PickReconnectTarget(Random.Shared); }
+                lock (_gossip.StateLock) { target = _core.PickReconnectTarget(Random.Shared); }
                 if (target is null) { continue; }
                 SerfLog.Reconnecting(_log, target);
                 try { await _gossip.JoinAsync([target], _cts.Token).ConfigureAwait(false); }

@@ -37,14 +37,14 @@ public sealed partial class SerfNode : IAsyncDisposable
             options.Memberlist.Keyring = KeyringFile.Load(keyringFile);
         }
         _gossip = new GossipNode(options.Memberlist, transport, loggerFactory);
-        _core = new SerfCore(options, _gossip.Core, _log);
+        _core = new SerfCore(options, _gossip, _log);
         _core.Internal = new InternalQueryHandler(_core, options.Memberlist.Keyring, _log)
         {
             KeyringChanged = options.KeyringFile is { } path && options.Memberlist.Keyring is { } ring ? () => KeyringFile.Save(path, ring) : null,
         };
         _gossip.Delegate = _core;
         _gossip.EventDelegate = _core;
-        _gossip.Core.PublishEvents = false;
+        _gossip.PublishEvents = false;
         _gossip.ConflictDelegate = new ConflictHook(this);
         if (!options.DisableCoordinates)
         {
@@ -58,12 +58,12 @@ public sealed partial class SerfNode : IAsyncDisposable
     private readonly Coordinates.SerfPingDelegate? _ping;
 
     /// <summary>This node's Vivaldi coordinate (null if coordinates are disabled).</summary>
-    public Coordinates.Coordinate? GetCoordinate() { lock (_gossip.Gate) { return _coordinates?.Coordinate; } }
+    public Coordinates.Coordinate? GetCoordinate() { lock (_gossip.StateLock) { return _coordinates?.Coordinate; } }
 
     /// <summary>The last coordinate seen for a member (null if unknown).</summary>
     public Coordinates.Coordinate? GetCachedCoordinate(string node)
     {
-        lock (_gossip.Gate)
+        lock (_gossip.StateLock)
         {
             if (node == Name) { return _coordinates?.Coordinate; }
             return _ping?.Cache.GetValueOrDefault(node);
@@ -103,15 +103,15 @@ public sealed partial class SerfNode : IAsyncDisposable
     }
 
     /// <summary>All members known (alive, leaving, left and failed until reaped).</summary>
-    public IReadOnlyList<Member> Members() { lock (_gossip.Gate) { return _core.Members(); } }
+    public IReadOnlyList<Member> Members() { lock (_gossip.StateLock) { return _core.Members(); } }
 
     /// <summary>One member by name.</summary>
-    public Member? Member(string name) { lock (_gossip.Gate) { return _core.Find(name); } }
+    public Member? Member(string name) { lock (_gossip.StateLock) { return _core.Find(name); } }
 
     /// <summary>Current Lamport times (member, event, query).</summary>
     public (ulong Member, ulong Event, ulong Query) Clocks
     {
-        get { lock (_gossip.Gate) { return (_core.Clock.Time, _core.EventClock.Time, _core.QueryClock.Time); } }
+        get { lock (_gossip.StateLock) { return (_core.Clock.Time, _core.EventClock.Time, _core.QueryClock.Time); } }
     }
 
     private Snapshotter? _snapshot;
@@ -125,7 +125,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         {
             _previous = Snapshotter.Replay(path, Options.RejoinAfterLeave);
             _snapshot = new Snapshotter(path, _previous);
-            lock (_gossip.Gate)
+            lock (_gossip.StateLock)
             {
                 _core.RestoreClocks(_previous.Clock, _previous.EventClock, _previous.QueryClock);
                 _core.Observer = _snapshot.Record;
@@ -153,29 +153,29 @@ public sealed partial class SerfNode : IAsyncDisposable
     /// <summary>Joins through the given addresses; then gossips a join intent. Returns the number of seeds that answered.</summary>
     public async Task<int> JoinAsync(IEnumerable<IPEndPoint> seeds, bool ignoreOldEvents = true, CancellationToken cancellationToken = default)
     {
-        lock (_gossip.Gate) { _core.BeginJoin(ignoreOldEvents); }
+        lock (_gossip.StateLock) { _core.BeginJoin(ignoreOldEvents); }
         try
         {
             var n = await _gossip.JoinAsync(seeds, cancellationToken).ConfigureAwait(false);
-            lock (_gossip.Gate) { _core.BroadcastJoinIntent(_core.Clock.Time); }
+            lock (_gossip.StateLock) { _core.BroadcastJoinIntent(_core.Clock.Time); }
             return n;
         }
         finally
         {
-            lock (_gossip.Gate) { _core.EndJoin(); }
+            lock (_gossip.StateLock) { _core.EndJoin(); }
         }
     }
 
     /// <summary>Sends a user event to the cluster.</summary>
     public void UserEvent(string name, byte[] payload, bool coalesce = true)
     {
-        lock (_gossip.Gate) { _core.UserEvent(name, payload, coalesce); }
+        lock (_gossip.StateLock) { _core.UserEvent(name, payload, coalesce); }
     }
 
     /// <summary>Starts a query; read acks/responses from the result until it closes.</summary>
     public QueryResponse Query(string name, byte[] payload, QueryParams? parameters = null)
     {
-        lock (_gossip.Gate) { return _core.Query(name, payload, parameters ?? new QueryParams()); }
+        lock (_gossip.StateLock) { return _core.Query(name, payload, parameters ?? new QueryParams()); }
     }
 
     /// <summary>Replaces the tags and re-announces them (peers see a member-update).</summary>
@@ -184,14 +184,14 @@ public sealed partial class SerfNode : IAsyncDisposable
         var copy = new Dictionary<string, string>(tags, StringComparer.Ordinal);
         var size = Wire.SerfCodec.EncodeTags(copy).Length;
         if (size > MemberlistOptions.MetaMaxSize) { throw new TagsTooLargeException(size, MemberlistOptions.MetaMaxSize); }
-        lock (_gossip.Gate) { _core.Tags = copy; }
+        lock (_gossip.StateLock) { _core.Tags = copy; }
         await _gossip.UpdateMetaAsync(Options.BroadcastTimeout).ConfigureAwait(false);
     }
 
     /// <summary>Removes a failed member (marks it left; with prune erases it).</summary>
     public void ForceLeave(string node, bool prune = false)
     {
-        lock (_gossip.Gate) { _core.ForceLeave(node, prune); }
+        lock (_gossip.StateLock) { _core.ForceLeave(node, prune); }
     }
 
     /// <summary>
@@ -202,7 +202,7 @@ public sealed partial class SerfNode : IAsyncDisposable
     {
         _snapshot?.RecordLeave();
         var intentSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gossip.Gate) { _core.BroadcastLeaveIntent(() => intentSent.TrySetResult()); }
+        lock (_gossip.StateLock) { _core.BroadcastLeaveIntent(() => intentSent.TrySetResult()); }
         await Task.WhenAny(intentSent.Task, Task.Delay(Options.BroadcastTimeout)).ConfigureAwait(false);
         await _gossip.LeaveAsync(Options.BroadcastTimeout).ConfigureAwait(false);
         await Task.Delay(Options.LeavePropagateDelay).ConfigureAwait(false);
@@ -215,7 +215,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         if (!_cts.IsCancellationRequested) { await _cts.CancelAsync().ConfigureAwait(false); }
         await _gossip.DisposeAsync().ConfigureAwait(false);
         try { await Task.WhenAll(_loops).ConfigureAwait(false); } catch (Exception) { }
-        lock (_gossip.Gate)
+        lock (_gossip.StateLock)
         {
             _snapshot?.UpdateClock(_core.Clock.Time);
             _core.Complete();

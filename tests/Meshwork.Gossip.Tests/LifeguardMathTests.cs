@@ -39,8 +39,8 @@ public class LifeguardMathTests
     [Fact]
     public void Broadcast_queue_limits_transmits_and_replaces_by_key()
     {
-        var q = new BroadcastQueue(4, () => 10);
-        Assert.Equal(8, BroadcastQueue.RetransmitLimit(4, 10));
+        var q = new TransmitLimitedQueue(4, () => 10);
+        Assert.Equal(8, TransmitLimitedQueue.RetransmitLimit(4, 10));
         var finished = 0;
         q.Enqueue([1, 2, 3], "a", () => finished++);
         q.Enqueue([4, 5, 6], "a");
@@ -53,7 +53,7 @@ public class LifeguardMathTests
     [Fact]
     public void Broadcast_queue_respects_the_byte_budget_and_prefers_fresh_messages()
     {
-        var q = new BroadcastQueue(4, () => 10);
+        var q = new TransmitLimitedQueue(4, () => 10);
         q.Enqueue(new byte[50], "a");
         q.Enqueue(new byte[50], "b");
         Assert.Single(q.GetBroadcasts(2, 60));

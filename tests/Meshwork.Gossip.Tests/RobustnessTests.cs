@@ -47,7 +47,8 @@ public class RobustnessTests
     {
         Assert.Throws<ArgumentException>(() => PacketCodec.Compound([[1, 2], []]));
         Assert.Throws<ArgumentOutOfRangeException>(() => PacketCodec.Compound(Enumerable.Range(0, 128).Select(_ => new byte[] { 8, 1 }).ToList()));
-        var q = new BroadcastQueue(4, () => 10);
+        var q = new TransmitLimitedQueue(4, () => 10);
+        Assert.Throws<ArgumentException>(() => q.Enqueue([]));
         for (var i = 0; i < 500; i++) { q.Enqueue([8, (byte)i]); }
         Assert.True(q.GetBroadcasts(2, 100000).Count <= PacketCodec.MaxCompoundParts);
     }

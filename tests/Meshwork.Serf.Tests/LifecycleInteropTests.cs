@@ -69,13 +69,19 @@ public class LifecycleInteropTests
         await node.JoinAsync([agent.EndPoint]);
         await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "alive", "joined");
 
-        // Inject a suspicion about ourselves, as a peer would gossip it.
+        // Send a suspicion about the node to its gossip port, as a peer would gossip it: suspect{From, Incarnation, Node}.
         var before = node.Gossip.LocalNode.Incarnation;
-        lock (node.Gossip.Gate)
+        var suspect = new Gossip.Wire.MsgPackWriter();
+        suspect.WriteByte(3);
+        suspect.WriteMapHeader(3);
+        suspect.Key("From"); suspect.WriteString(agent.Name);
+        suspect.Key("Incarnation"); suspect.WriteUInt(before);
+        suspect.Key("Node"); suspect.WriteString(node.Name);
+        using (var udp = new System.Net.Sockets.UdpClient(System.Net.Sockets.AddressFamily.InterNetwork))
         {
-            node.Gossip.Core.HandleSuspect(new Gossip.Wire.AccusationMessage(before, node.Name, agent.Name));
+            await udp.SendAsync(suspect.ToArray(), node.LocalEndPoint);
         }
-        Assert.True(node.Gossip.LocalNode.Incarnation > before);
+        await Eventually.TrueAsync(() => node.Gossip.LocalNode.Incarnation > before, "the node refutes with a higher incarnation");
         Assert.Equal(Gossip.NodeStatus.Alive, node.Gossip.LocalNode.Status);
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal("alive", (await agent.MemberAsync(node.Name))?.Status);

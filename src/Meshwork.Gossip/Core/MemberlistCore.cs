@@ -35,7 +35,7 @@ internal sealed partial class MemberlistCore
         _rt = runtime;
         _log = logger ?? NullLogger.Instance;
         Awareness = new Awareness(options.AwarenessMaxMultiplier);
-        Broadcasts = new BroadcastQueue(options.RetransmitMult, () => _nodes.Count);
+        Broadcasts = new TransmitLimitedQueue(options.RetransmitMult, () => _nodes.Count);
     }
 
     public Lock Gate { get; } = new();
@@ -44,7 +44,7 @@ internal sealed partial class MemberlistCore
 
     public Awareness Awareness { get; }
 
-    public BroadcastQueue Broadcasts { get; }
+    public TransmitLimitedQueue Broadcasts { get; }
 
     public IGossipDelegate? Delegate { get; set; }
 

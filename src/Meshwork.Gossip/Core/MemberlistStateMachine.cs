@@ -13,7 +13,7 @@ namespace Meshwork.Gossip;
 /// <remarks>
 /// Not thread-safe, by design: the host serialises every call on this object with every timer callback it runs for
 /// the runtime (a single simulation thread does that trivially; <see cref="GossipNode"/> does it with its
-/// state lock). Delegate callbacks run synchronously inside those calls. Membership changes
+/// <see cref="GossipNode.StateLock"/>). Delegate callbacks run synchronously inside those calls. Membership changes
 /// are reported only through <see cref="EventDelegate"/> (there is no event channel here).
 /// </remarks>
 public sealed class MemberlistStateMachine

@@ -36,6 +36,50 @@ public sealed partial class GossipNode : IAsyncDisposable
 
     internal Lock Gate => Core.Gate;
 
+    /// <summary>
+    /// The lock that serialises this node's member list state. The node holds it whenever the state changes and
+    /// whenever it calls a delegate (<see cref="Delegate"/>, <see cref="EventDelegate"/>, <see cref="MergeDelegate"/>,
+    /// <see cref="ConflictDelegate"/>, <see cref="PingDelegate"/>) or a <see cref="Clock"/> timer callback; the
+    /// node's own public members take it too.
+    /// </summary>
+    /// <remarks>
+    /// A layer that keeps state of its own and is driven both by these callbacks and by its own callers (Serf is one)
+    /// takes this lock around its own entry points instead of adding a second lock. With two locks the member list
+    /// would take its lock and then the layer's (in callbacks) while the layer takes its lock and then the member
+    /// list's (to send, count members or schedule), which is a lock-order deadlock; with one lock both directions are
+    /// safe because <see cref="Lock"/> is re-entrant, so the layer may call any member of this node while holding it.
+    /// Hold it briefly and never across an <c>await</c>.
+    /// </remarks>
+    public Lock StateLock => Core.Gate;
+
+    /// <summary>
+    /// The node's monotonic clock and timers. <see cref="IGossipClock.Schedule"/> callbacks run on the thread pool
+    /// with <see cref="StateLock"/> held, so a layer on top can use them for its own deadlines.
+    /// </summary>
+    public IGossipClock Clock => Core.Runtime;
+
+    /// <summary>
+    /// Whether membership changes are written to <see cref="Events"/>. Default true. A layer that consumes them
+    /// through <see cref="EventDelegate"/> (Serf) sets it to false so the unread channel does not fill.
+    /// </summary>
+    public bool PublishEvents
+    {
+        get { lock (Gate) { return Core.PublishEvents; } }
+        set { lock (Gate) { Core.PublishEvents = value; } }
+    }
+
+    /// <summary>Number of nodes known, including suspect, dead and left ones not yet reaped (sizes retransmit limits).</summary>
+    public int KnownNodeCount { get { lock (Gate) { return Core.NumNodes; } } }
+
+    /// <summary>Number of nodes known that are alive or suspect (neither dead nor left).</summary>
+    public int AliveNodeCount { get { lock (Gate) { return Core.NumAlive(); } } }
+
+    /// <summary>The address and port announced to peers; known once <see cref="Start"/> has run (127.0.0.1:0 before).</summary>
+    public IPEndPoint AdvertiseEndPoint
+    {
+        get { lock (Gate) { return new IPEndPoint(new IPAddress(Core.AdvertiseAddr), Core.AdvertisePort); } }
+    }
+
     /// <summary>The options this node runs with.</summary>
     public MemberlistOptions Options => Core.Options;
 

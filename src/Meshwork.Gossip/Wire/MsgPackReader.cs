@@ -6,22 +6,30 @@ namespace Meshwork.Gossip.Wire;
 /// <summary>
 /// Reads MessagePack produced by go-msgpack (and tolerates the newer str8/bin forms),
 /// in the decoding style of the Go peer: struct maps with exact, case-sensitive keys, unknown keys skipped.
+/// Public for layers that put their own messages inside memberlist user messages and push/pull state (Serf).
+/// Every read throws <see cref="WireFormatException"/> on malformed or truncated input (lengths beyond
+/// <see cref="int.MaxValue"/> and integers out of range of the requested type throw <see cref="OverflowException"/>
+/// or <see cref="WireFormatException"/>); it never reads past the span it was given.
 /// </summary>
-internal ref struct MsgPackReader
+public ref struct MsgPackReader
 {
     private readonly ReadOnlySpan<byte> _data;
     private int _pos;
 
+    /// <summary>Starts reading at the beginning of <paramref name="data"/>.</summary>
     public MsgPackReader(ReadOnlySpan<byte> data)
     {
         _data = data;
         _pos = 0;
     }
 
+    /// <summary>Bytes consumed so far.</summary>
     public readonly int Position => _pos;
 
+    /// <summary>Bytes not yet consumed.</summary>
     public readonly int Remaining => _data.Length - _pos;
 
+    /// <summary>The unconsumed bytes (for raw data that follows a msgpack header, as in push/pull and relays).</summary>
     public readonly ReadOnlySpan<byte> Rest => _data[_pos..];
 
     private byte Next()
@@ -38,18 +46,21 @@ internal ref struct MsgPackReader
         return s;
     }
 
+    /// <summary>The next byte, without consuming it.</summary>
     public readonly byte PeekByte()
     {
         if (_pos >= _data.Length) { throw new WireFormatException("unexpected end of msgpack data"); }
         return _data[_pos];
     }
 
+    /// <summary>Consumes a msgpack nil and returns true, or consumes nothing and returns false.</summary>
     public bool TryReadNil()
     {
         if (PeekByte() == 0xc0) { _pos++; return true; }
         return false;
     }
 
+    /// <summary>Reads a map header and returns its number of key/value pairs (nil reads as an empty map).</summary>
     public int ReadMapHeader()
     {
         var b = Next();
@@ -63,6 +74,7 @@ internal ref struct MsgPackReader
         };
     }
 
+    /// <summary>Reads an array header and returns its length, or -1 for nil (a Go nil slice).</summary>
     public int ReadArrayHeader()
     {
         var b = Next();
@@ -76,6 +88,7 @@ internal ref struct MsgPackReader
         };
     }
 
+    /// <summary>Reads a boolean (also 0 and 1, which old encoders wrote for bools).</summary>
     public bool ReadBool()
     {
         var b = Next();
@@ -87,6 +100,7 @@ internal ref struct MsgPackReader
         };
     }
 
+    /// <summary>Reads any msgpack integer as a signed 64-bit value (nil reads as 0).</summary>
     public long ReadInt()
     {
         var b = Next();
@@ -107,6 +121,7 @@ internal ref struct MsgPackReader
         };
     }
 
+    /// <summary>Reads a non-negative integer up to <see cref="ulong.MaxValue"/>.</summary>
     public ulong ReadUInt64()
     {
         var b = PeekByte();
@@ -116,10 +131,13 @@ internal ref struct MsgPackReader
         return (ulong)v;
     }
 
+    /// <summary>Reads a non-negative integer that must fit in 32 bits.</summary>
     public uint ReadUInt32() => checked((uint)ReadUInt64Checked(uint.MaxValue));
 
+    /// <summary>Reads a non-negative integer that must fit in 16 bits.</summary>
     public ushort ReadUInt16() => checked((ushort)ReadUInt64Checked(ushort.MaxValue));
 
+    /// <summary>Reads a non-negative integer that must fit in 8 bits.</summary>
     public byte ReadUInt8() => checked((byte)ReadUInt64Checked(byte.MaxValue));
 
     private ulong ReadUInt64Checked(ulong max)
@@ -129,6 +147,7 @@ internal ref struct MsgPackReader
         return v;
     }
 
+    /// <summary>Reads a float64 or float32 value.</summary>
     public double ReadDouble()
     {
         var b = Next();
@@ -160,6 +179,7 @@ internal ref struct MsgPackReader
         return Take(len).ToArray();
     }
 
+    /// <summary>Reads a raw/str/bin value as UTF-8 text (nil reads as the empty string, as a Go string would).</summary>
     public string ReadString()
     {
         var bytes = ReadBytes();

@@ -6,19 +6,29 @@ namespace Meshwork.Gossip.Wire;
 /// <summary>
 /// Writes MessagePack in the dialect of go-msgpack 0.5.5 with a zero-value handle:
 /// strings and byte arrays both use the old "raw" family (fixraw, raw16, raw32 — never str8 or bin),
-/// integers use the smallest unsigned form when non-negative.
+/// integers use the smallest unsigned form when non-negative. This is the form memberlist 0.2.2 and serf 0.9.4
+/// peers decode; public for layers that put their own messages inside memberlist user messages (Serf).
+/// Write map keys in byte order of their names, as go-msgpack does for structs.
 /// </summary>
-internal sealed class MsgPackWriter
+public sealed class MsgPackWriter
 {
     private byte[] _buffer;
     private int _length;
 
-    public MsgPackWriter(int capacity = 256) => _buffer = new byte[capacity];
+    /// <summary>Creates a writer with an initial buffer of <paramref name="capacity"/> bytes (it grows as needed).</summary>
+    public MsgPackWriter(int capacity = 256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        _buffer = new byte[capacity];
+    }
 
+    /// <summary>Bytes written so far.</summary>
     public int Length => _length;
 
+    /// <summary>The bytes written so far (valid until the next write).</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
+    /// <summary>A copy of the bytes written so far.</summary>
     public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
     private Span<byte> Grab(int count)
@@ -32,14 +42,19 @@ internal sealed class MsgPackWriter
         return span;
     }
 
+    /// <summary>Writes one byte as-is (a message type byte, not a msgpack value).</summary>
     public void WriteByte(byte value) => Grab(1)[0] = value;
 
+    /// <summary>Writes bytes as-is, without a msgpack header (data that follows a header, as in push/pull).</summary>
     public void WriteRawBytes(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Grab(bytes.Length));
 
+    /// <summary>Writes msgpack nil.</summary>
     public void WriteNil() => WriteByte(0xc0);
 
+    /// <summary>Writes a boolean.</summary>
     public void WriteBool(bool value) => WriteByte(value ? (byte)0xc3 : (byte)0xc2);
 
+    /// <summary>Writes a map header for <paramref name="count"/> key/value pairs.</summary>
     public void WriteMapHeader(int count)
     {
         if (count < 16) { WriteByte((byte)(0x80 | count)); }
@@ -47,6 +62,7 @@ internal sealed class MsgPackWriter
         else { var s = Grab(5); s[0] = 0xdf; BinaryPrimitives.WriteUInt32BigEndian(s[1..], (uint)count); }
     }
 
+    /// <summary>Writes an array header for <paramref name="count"/> elements.</summary>
     public void WriteArrayHeader(int count)
     {
         if (count < 16) { WriteByte((byte)(0x90 | count)); }
@@ -54,6 +70,7 @@ internal sealed class MsgPackWriter
         else { var s = Grab(5); s[0] = 0xdd; BinaryPrimitives.WriteUInt32BigEndian(s[1..], (uint)count); }
     }
 
+    /// <summary>Writes an unsigned integer in its smallest form.</summary>
     public void WriteUInt(ulong value)
     {
         if (value < 128) { WriteByte((byte)value); }
@@ -63,6 +80,7 @@ internal sealed class MsgPackWriter
         else { var s = Grab(9); s[0] = 0xcf; BinaryPrimitives.WriteUInt64BigEndian(s[1..], value); }
     }
 
+    /// <summary>Writes a signed integer: the smallest unsigned form when non-negative, else the smallest signed form.</summary>
     public void WriteInt(long value)
     {
         if (value >= 0) { WriteUInt((ulong)value); return; }
@@ -73,6 +91,7 @@ internal sealed class MsgPackWriter
         else { var s = Grab(9); s[0] = 0xd3; BinaryPrimitives.WriteInt64BigEndian(s[1..], value); }
     }
 
+    /// <summary>Writes a float64.</summary>
     public void WriteDouble(double value)
     {
         var s = Grab(9);
@@ -93,6 +112,7 @@ internal sealed class MsgPackWriter
         if (bytes is null) { WriteNil(); } else { WriteRaw(bytes); }
     }
 
+    /// <summary>Writes only the header of a raw value of <paramref name="length"/> bytes (fixraw, raw16 or raw32).</summary>
     public void WriteRawHeader(int length)
     {
         if (length < 32) { WriteByte((byte)(0xa0 | length)); }
@@ -100,6 +120,7 @@ internal sealed class MsgPackWriter
         else { var s = Grab(5); s[0] = 0xdb; BinaryPrimitives.WriteUInt32BigEndian(s[1..], (uint)length); }
     }
 
+    /// <summary>Writes a Go string: UTF-8 bytes in the raw family.</summary>
     public void WriteString(string value)
     {
         var count = Encoding.UTF8.GetByteCount(value);

@@ -174,7 +174,7 @@ internal sealed partial class SerfCore
         var msg = new LeaveMessage(Clock.Time, Name, false);
         Clock.Increment();
         HandleLeaveIntent(msg);
-        if (_ml.NumAlive() <= 1) { done(); return; }
+        if (_ml.AliveNodeCount <= 1) { done(); return; }
         Enqueue(_intentQueue, SerfCodec.Encode(SerfMessageType.Leave, msg.Write), done);
     }
 

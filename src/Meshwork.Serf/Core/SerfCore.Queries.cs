@@ -47,14 +47,15 @@ internal sealed partial class SerfCore
         }
         var timeout = p.Timeout ?? DefaultQueryTimeout();
         var flags = p.RequestAck ? QueryMessage.FlagAck : 0;
-        var q = new QueryMessage(QueryClock.Time, (uint)_ml.Runtime.Random.Next(int.MaxValue), _ml.AdvertiseAddr, _ml.AdvertisePort,
+        var advertise = _ml.AdvertiseEndPoint;
+        var q = new QueryMessage(QueryClock.Time, (uint)_random.Next(int.MaxValue), advertise.Address.GetAddressBytes(), (ushort)advertise.Port,
             Name, filters.Count == 0 ? null : filters, flags, p.RelayFactor, (long)(timeout.TotalMilliseconds * 1_000_000), name, payload);
         var raw = SerfCodec.Encode(SerfMessageType.Query, q.Write);
         if (raw.Length > Options.QuerySizeLimit) { throw new ArgumentException($"query exceeds limit of {Options.QuerySizeLimit} bytes"); }
 
         var resp = new QueryResponse(q.LTime, q.ID, DateTimeOffset.UtcNow + timeout);
         _responses[q.LTime] = resp;
-        _ml.Runtime.Schedule(timeout, () =>
+        _ml.Clock.Schedule(timeout, () =>
         {
             resp.Close();
             if (_responses.TryGetValue(q.LTime, out var current) && current == resp) { _responses.Remove(q.LTime); }
@@ -96,7 +97,7 @@ internal sealed partial class SerfCore
         var responded = false;
         Task Respond(byte[] payload)
         {
-            lock (_ml.Gate)
+            lock (_ml.StateLock)
             {
                 if (responded) { throw new InvalidOperationException("response already sent"); }
                 var resp = new QueryResponseMessage(q.LTime, q.ID, Name, 0, payload);
@@ -131,7 +132,7 @@ internal sealed partial class SerfCore
         var dest = new IPEndPoint(new IPAddress(q.Addr), q.Port);
         _ml.SendUserPacket(dest, raw);
         if (q.RelayFactor == 0) { return; }
-        var candidates = _ml.Members().Where(n => n.Status == NodeStatus.Alive && n.Name != Name && n.ProtocolMax >= 5).ToList();
+        var candidates = _ml.Members.Where(n => n.Status == NodeStatus.Alive && n.Name != Name && n.ProtocolMax >= 5).ToList();
         if (candidates.Count < q.RelayFactor) { return; }
         var w = new MsgPackWriter();
         w.WriteByte((byte)SerfMessageType.Relay);
@@ -140,7 +141,7 @@ internal sealed partial class SerfCore
         var relayed = w.ToArray();
         for (var i = 0; i < q.RelayFactor && candidates.Count > 0; i++)
         {
-            var j = _ml.Runtime.Random.Next(candidates.Count);
+            var j = _random.Next(candidates.Count);
             _ml.SendUserPacket(candidates[j].EndPoint, relayed);
             candidates.RemoveAt(j);
         }

@@ -8,18 +8,27 @@ namespace Meshwork.Serf;
 /// <summary>
 /// Serf state machine on top of the member list: it is the member list's delegate and runs under the same lock.
 /// </summary>
+/// <remarks>
+/// Uses only the public surface of <see cref="GossipNode"/>. Every entry point runs with
+/// <see cref="GossipNode.StateLock"/> held: the delegate callbacks because the node calls them under it, timer
+/// callbacks because <see cref="GossipNode.Clock"/> runs them under it, and <see cref="SerfNode"/> takes it around
+/// every other call. Serf deliberately has no lock of its own: it calls into the node (send, member counts, timers)
+/// while the node calls into it, and two locks taken in opposite orders would deadlock (see docs/gossip.md).
+/// </remarks>
 internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
 {
-    private readonly MemberlistCore _ml;
+    private readonly GossipNode _ml;
+    // Query ids and relay choices; used under the state lock only (Random is not thread-safe).
+    private readonly Random _random = new();
     private readonly ILogger _log;
     private readonly Channel<SerfEvent> _events;
     private readonly Dictionary<string, MemberInfo> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Intent> _recentIntents = new(StringComparer.Ordinal);
-    private readonly BroadcastQueue _intentQueue;
-    private readonly BroadcastQueue _eventQueue;
-    private readonly BroadcastQueue _queryQueue;
+    private readonly TransmitLimitedQueue _intentQueue;
+    private readonly TransmitLimitedQueue _eventQueue;
+    private readonly TransmitLimitedQueue _queryQueue;
 
-    public SerfCore(SerfOptions options, MemberlistCore memberlist, ILogger log)
+    public SerfCore(SerfOptions options, GossipNode memberlist, ILogger log)
     {
         Options = options;
         _events = Channel.CreateBounded<SerfEvent>(new BoundedChannelOptions(Math.Max(1, options.EventChannelCapacity))
@@ -30,9 +39,9 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
         _log = log;
         Tags = new Dictionary<string, string>(options.Tags, StringComparer.Ordinal);
         var mult = options.Memberlist.RetransmitMult;
-        _intentQueue = new BroadcastQueue(mult, () => _ml.NumNodes);
-        _eventQueue = new BroadcastQueue(mult, () => _ml.NumNodes);
-        _queryQueue = new BroadcastQueue(mult, () => _ml.NumNodes);
+        _intentQueue = new TransmitLimitedQueue(mult, () => _ml.KnownNodeCount);
+        _eventQueue = new TransmitLimitedQueue(mult, () => _ml.KnownNodeCount);
+        _queryQueue = new TransmitLimitedQueue(mult, () => _ml.KnownNodeCount);
         _eventBuffer = new EventSlot?[options.EventBuffer];
         _queryBuffer = new QuerySlot?[options.QueryBuffer];
         Clock.Increment();
@@ -54,9 +63,9 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
 
     public ChannelReader<SerfEvent> Events => _events.Reader;
 
-    public string Name => _ml.Name;
+    public string Name => _ml.Options.Name;
 
-    private TimeSpan Now => _ml.Runtime.Now;
+    private TimeSpan Now => _ml.Clock.Now;
 
     /// <summary>Sees every event before it is published (used by the snapshotter; called under the lock).</summary>
     public Action<SerfEvent>? Observer { get; set; }
@@ -88,7 +97,7 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
         if (message.Length == 0) { return; }
         var body = message[1..];
         var rebroadcast = false;
-        BroadcastQueue? queue = null;
+        TransmitLimitedQueue? queue = null;
         try
         {
             switch ((SerfMessageType)message[0])
@@ -129,7 +138,7 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
     }
 
     /// <summary>Serf's queue depth guard: beyond MaxQueueDepth the oldest broadcasts are dropped.</summary>
-    private void Enqueue(BroadcastQueue queue, byte[] message, Action? finished = null)
+    private void Enqueue(TransmitLimitedQueue queue, byte[] message, Action? finished = null)
     {
         queue.Enqueue(message, finished: finished);
         if (queue.Count > Options.MaxQueueDepth) { queue.PruneOldest(Options.MaxQueueDepth); }
