@@ -12,8 +12,11 @@ public sealed class SimulatedCluster
     private readonly Dictionary<long, SimNode> _byAddress = [];
     private readonly List<SimNode> _nodes = [];
 
+    /// <summary>Creates <see cref="SimulationOptions.Nodes"/> stopped nodes named <c>node-00000</c>… on 10.x.y.z:7946.</summary>
     public SimulatedCluster(SimulationOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Nodes);
         Options = options;
         _net = new Random(options.Seed);
         var slowCount = (int)Math.Round(options.Nodes * options.SlowFraction);
@@ -36,12 +39,16 @@ public sealed class SimulatedCluster
         foreach (var i in Enumerable.Range(0, options.Nodes).OrderBy(_ => _net.Next()).Take(slowCount)) { _nodes[i].Slow = true; }
     }
 
+    /// <summary>The parameters of this run.</summary>
     public SimulationOptions Options { get; }
 
+    /// <summary>The event queue and virtual clock every node runs on.</summary>
     public VirtualScheduler Scheduler { get; } = new();
 
+    /// <summary>All nodes, by index (started or not, crashed or not).</summary>
     public IReadOnlyList<SimNode> Nodes => _nodes;
 
+    /// <summary>Current virtual time.</summary>
     public TimeSpan Now => Scheduler.Now;
 
     /// <summary>Called for every membership change any node observes: (observer, event).</summary>
@@ -88,6 +95,7 @@ public sealed class SimulatedCluster
         PushPull(node, seed.EndPoint, join: true);
     }
 
+    /// <summary>Runs events for <paramref name="duration"/> of virtual time, or until <paramref name="stop"/> (checked after each event) returns true.</summary>
     public void RunFor(TimeSpan duration, Func<bool>? stop = null) => Scheduler.RunUntil(Now + duration, stop);
 
     /// <summary>Crashes a node: it stops sending, receiving and running timers.</summary>
@@ -132,119 +140,4 @@ public sealed class SimulatedCluster
             Scheduler.At(Delay(), () => from.Run(() => from.Machine.MergeRemote(reply), packet: true));
         }, packet: true));
     }
-}
-
-/// <summary>One simulated node: a member list state machine on virtual time.</summary>
-public sealed class SimNode : IGossipRuntime, IMemberEventDelegate
-{
-    private readonly SimulatedCluster _cluster;
-
-    internal SimNode(SimulatedCluster cluster, int index, string name, IPEndPoint endPoint, MemberlistOptions options, Random random)
-    {
-        _cluster = cluster;
-        Index = index;
-        Name = name;
-        EndPoint = endPoint;
-        Random = random;
-        Machine = new MemberlistStateMachine(options, this) { EventDelegate = this };
-    }
-
-    public int Index { get; }
-
-    public string Name { get; }
-
-    public IPEndPoint EndPoint { get; }
-
-    public bool Slow { get; internal set; }
-
-    public bool Crashed { get; internal set; }
-
-    public bool Started { get; private set; }
-
-    /// <summary>The member list state machine of this node; drive it only from the simulation thread.</summary>
-    public MemberlistStateMachine Machine { get; }
-
-    /// <summary>Known members (snapshot).</summary>
-    public IReadOnlyList<Node> Members => Machine.Members();
-
-    /// <summary>Lifeguard health score.</summary>
-    public int HealthScore => Machine.HealthScore;
-
-    public TimeSpan Now => _cluster.Scheduler.Now;
-
-    public Random Random { get; }
-
-    internal void Start()
-    {
-        Started = true;
-        Machine.Start(EndPoint);
-    }
-
-    private Random? _stalls;
-    private TimeSpan _freezeStart = TimeSpan.MinValue;
-    private TimeSpan _freezeEnd = TimeSpan.MinValue;
-
-    /// <summary>
-    /// A slow node alternates between running and being frozen (CPU-starved), each phase lasting a uniform random time
-    /// in [0, SlowDelay). Returns the end of the current freeze, or null if the node is running now.
-    /// </summary>
-    private TimeSpan? FrozenUntil(TimeSpan now)
-    {
-        if (!Slow || _cluster.Options.SlowModel != SlowNodeModel.Freeze) { return null; }
-        _stalls ??= new Random(SimulatedCluster.DeriveSeed(_cluster.Options.Seed, Index, 2));
-        var max = _cluster.Options.SlowDelay.Ticks;
-        while (now >= _freezeEnd)
-        {
-            var cycleStart = _freezeEnd == TimeSpan.MinValue ? now : _freezeEnd;
-            var run = (_cluster.Options.SlowRunPhase ?? _cluster.Options.SlowDelay).Ticks;
-            _freezeStart = cycleStart + TimeSpan.FromTicks((long)(_stalls.NextDouble() * run));
-            _freezeEnd = _freezeStart + TimeSpan.FromTicks((long)(_stalls.NextDouble() * max));
-        }
-        return now >= _freezeStart ? _freezeEnd : null;
-    }
-
-    /// <summary>
-    /// Runs work on this node, deferring it while the node is frozen. Timers that came due during a freeze run before
-    /// the packets that queued up meanwhile (like a starved process whose timeouts fire before it reads its socket).
-    /// </summary>
-    internal void Run(Action work, bool packet, bool lagged = false)
-    {
-        if (Crashed) { return; }
-        var now = Now;
-        if (Slow && _cluster.Options.SlowModel == SlowNodeModel.PacketLag)
-        {
-            if (packet && !lagged)
-            {
-                _stalls ??= new Random(SimulatedCluster.DeriveSeed(_cluster.Options.Seed, Index, 2));
-                var lag = TimeSpan.FromTicks((long)(_stalls.NextDouble() * _cluster.Options.SlowDelay.Ticks));
-                _cluster.Scheduler.At(lag, () => Run(work, packet, lagged: true));
-                return;
-            }
-            work();
-            return;
-        }
-        if (FrozenUntil(now) is { } end)
-        {
-            var wait = end - now + (packet ? TimeSpan.FromMilliseconds(1) : TimeSpan.Zero);
-            _cluster.Scheduler.At(wait, () => Run(work, packet));
-            return;
-        }
-        work();
-    }
-
-    public IDisposable Schedule(TimeSpan delay, Action callback) =>
-        _cluster.Scheduler.At(delay, () => Run(callback, packet: false));
-
-    public void SendPacket(IPEndPoint to, byte[] datagram) => _cluster.Send(this, to, datagram);
-
-    public void BeginPushPull(IPEndPoint to, bool join) => _cluster.PushPull(this, to, join);
-
-    public void BeginStreamPing(IPEndPoint to, byte[] ping, uint seqNo, TimeSpan timeout, Action<bool> done) =>
-        _cluster.StreamPing(this, to, done);
-
-    public void NotifyJoin(Node node) => _cluster.Observe(this, new MemberEvent(MemberEventKind.Join, node));
-
-    public void NotifyLeave(Node node) => _cluster.Observe(this, new MemberEvent(MemberEventKind.Leave, node));
-
-    public void NotifyUpdate(Node node) => _cluster.Observe(this, new MemberEvent(MemberEventKind.Update, node));
 }

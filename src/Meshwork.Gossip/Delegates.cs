@@ -19,11 +19,19 @@ public interface IGossipDelegate
     void MergeRemoteState(ReadOnlySpan<byte> state, bool join);
 }
 
-/// <summary>Membership change notifications, called with the member list lock held (do not block).</summary>
+/// <summary>
+/// Membership change notifications, called synchronously in the order the changes happen, with the member list's
+/// state lock held (<see cref="GossipNode.StateLock"/>): do not block, and do not wait for other threads that need it.
+/// </summary>
 public interface IMemberEventDelegate
 {
+    /// <summary>A node became alive: new, or back after being dead or left. <paramref name="node"/> is its state now.</summary>
     void NotifyJoin(Node node);
+
+    /// <summary>A node was declared dead (failed) or left gracefully; <see cref="Node.Status"/> tells which.</summary>
     void NotifyLeave(Node node);
+
+    /// <summary>An alive node announced new meta (for Serf: new tags).</summary>
     void NotifyUpdate(Node node);
 }
 
@@ -54,8 +62,13 @@ public interface IConflictDelegate
 /// <summary>Kind of membership change.</summary>
 public enum MemberEventKind
 {
+    /// <summary>A node became alive (new, or back after being dead or left).</summary>
     Join,
+
+    /// <summary>A node was declared dead or left gracefully.</summary>
     Leave,
+
+    /// <summary>An alive node announced new meta.</summary>
     Update,
 }
 

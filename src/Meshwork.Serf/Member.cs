@@ -5,10 +5,19 @@ namespace Meshwork.Serf;
 /// <summary>Serf member status; wire values as in serf's MemberStatus.</summary>
 public enum MemberStatus
 {
+    /// <summary>Not known (never sent for a real member).</summary>
     None = 0,
+
+    /// <summary>Member of the cluster.</summary>
     Alive = 1,
+
+    /// <summary>Announced a graceful leave that has not completed yet.</summary>
     Leaving = 2,
+
+    /// <summary>Left gracefully; kept as a tombstone until reaped.</summary>
     Left = 3,
+
+    /// <summary>Declared dead by the member list without a leave; reconnects are tried until reaped.</summary>
     Failed = 4,
 }
 

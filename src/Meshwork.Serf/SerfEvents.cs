@@ -6,10 +6,19 @@ public abstract record SerfEvent;
 /// <summary>Kinds of member events (names as printed by serf).</summary>
 public enum MemberEventType
 {
+    /// <summary>A member joined (or came back).</summary>
     Join,
+
+    /// <summary>A member left gracefully.</summary>
     Leave,
+
+    /// <summary>A member failed (declared dead without leaving).</summary>
     Failed,
+
+    /// <summary>A member changed its tags.</summary>
     Update,
+
+    /// <summary>A failed or left member was erased after its reconnect or tombstone timeout.</summary>
     Reap,
 }
 

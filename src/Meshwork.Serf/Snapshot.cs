@@ -4,7 +4,7 @@ using System.Net;
 namespace Meshwork.Serf;
 
 /// <summary>What a snapshot file says about the previous run.</summary>
-public sealed record SnapshotState(IReadOnlyDictionary<string, IPEndPoint> AliveNodes, ulong Clock, ulong EventClock, ulong QueryClock, bool Left);
+internal sealed record SnapshotState(IReadOnlyDictionary<string, IPEndPoint> AliveNodes, ulong Clock, ulong EventClock, ulong QueryClock, bool Left);
 
 /// <summary>
 /// Serf-compatible snapshot file: one record per line (<c>alive: name ip:port</c>, <c>not-alive: name</c>,

@@ -56,12 +56,16 @@ public sealed class UdpTcpTransport : ITransport
         }
     }
 
+    /// <inheritdoc />
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <inheritdoc />
     public ChannelReader<Packet> Packets => _packets.Reader;
 
+    /// <inheritdoc />
     public ChannelReader<IncomingStream> Streams => _streams.Reader;
 
+    /// <inheritdoc />
     public void SendPacket(IPEndPoint to, byte[] datagram)
     {
         try { _udp.SendTo(datagram, SocketFlags.None, to); }
@@ -69,6 +73,7 @@ public sealed class UdpTcpTransport : ITransport
         catch (ObjectDisposedException) { }
     }
 
+    /// <inheritdoc />
     public async Task<Stream> DialAsync(IPEndPoint to, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var client = new Socket(to.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -126,6 +131,7 @@ public sealed class UdpTcpTransport : ITransport
         _streams.Writer.TryComplete();
     }
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await _cts.CancelAsync().ConfigureAwait(false);

@@ -1,7 +1,7 @@
 namespace Meshwork.Gossip.Wire;
 
 /// <summary>memberlist 0.2.2 message type numbers (first byte of every message).</summary>
-public enum MessageType : byte
+internal enum MessageType : byte
 {
     Ping = 0,
     IndirectPing = 1,

@@ -7,6 +7,7 @@ public sealed class Coordinate
 {
     internal const double ZeroThreshold = 1.0e-6;
 
+    /// <summary>Creates a coordinate from its four parts (see the properties).</summary>
     public Coordinate(double[] vec, double error, double adjustment, double height)
     {
         Vec = vec;
@@ -15,17 +16,22 @@ public sealed class Coordinate
         Height = height;
     }
 
+    /// <summary>Position in the Euclidean part of the space (serf: 8 dimensions), in seconds.</summary>
     public double[] Vec { get; }
 
+    /// <summary>Confidence in the position: an error estimate in seconds (large for a fresh coordinate).</summary>
     public double Error { get; }
 
+    /// <summary>Offset in seconds added to every distance from this node, learned from the error of recent estimates.</summary>
     public double Adjustment { get; }
 
+    /// <summary>Non-Euclidean height in seconds: the latency of this node's own access link.</summary>
     public double Height { get; }
 
     /// <summary>A fresh coordinate at the origin with maximal error.</summary>
     public static Coordinate Origin(VivaldiOptions o) => new(new double[o.Dimensionality], o.VivaldiErrorMax, 0, o.HeightMin);
 
+    /// <summary>True when every component is a finite number (a peer may send NaN or infinities).</summary>
     public bool IsValid => Vec.All(double.IsFinite) && double.IsFinite(Error) && double.IsFinite(Adjustment) && double.IsFinite(Height);
 
     /// <summary>Estimated round-trip time to <paramref name="other"/>.</summary>

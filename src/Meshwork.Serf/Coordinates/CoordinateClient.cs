@@ -1,7 +1,7 @@
 namespace Meshwork.Serf.Coordinates;
 
 /// <summary>Maintains this node's Vivaldi coordinate from RTT observations (serf's coordinate.Client).</summary>
-public sealed class CoordinateClient(VivaldiOptions options, Random random)
+internal sealed class CoordinateClient(VivaldiOptions options, Random random)
 {
     private readonly Dictionary<string, List<double>> _latency = new(StringComparer.Ordinal);
     private readonly double[] _adjustmentSamples = new double[Math.Max(0, options.AdjustmentWindowSize)];
