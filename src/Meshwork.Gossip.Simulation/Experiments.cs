@@ -1,6 +1,16 @@
 namespace Meshwork.Gossip.Simulation;
 
-/// <summary>Figures of one convergence run.</summary>
+/// <summary>Figures of one convergence run (times are virtual; null = not reached within the limit).</summary>
+/// <param name="Nodes">Cluster size including the joiner.</param>
+/// <param name="Seed">Seed of the run.</param>
+/// <param name="PacketLoss">Datagram loss probability.</param>
+/// <param name="JoinTo999">Time from the join until 99.9 % of the other nodes saw it.</param>
+/// <param name="JoinTo100">Time from the join until every other node saw it.</param>
+/// <param name="FailureTo999">Time from the crash until 99.9 % of the live nodes declared it dead.</param>
+/// <param name="FailureTo100">Time from the crash until every live node declared it dead.</param>
+/// <param name="BytesPerNodePerSecond">Datagram bytes sent per node per virtual second over both phases.</param>
+/// <param name="FalseDeadDeclarations">Dead declarations of nodes other than the crashed one (false positives).</param>
+/// <param name="EventsExecuted">Scheduler events executed (a measure of simulation work).</param>
 public sealed record ConvergenceResult(
     int Nodes,
     int Seed,
@@ -13,7 +23,17 @@ public sealed record ConvergenceResult(
     int FalseDeadDeclarations,
     long EventsExecuted);
 
-/// <summary>Figures of a false-positive run with slow nodes.</summary>
+/// <summary>Figures of a false-positive run with slow nodes (nothing crashes, so every dead declaration is false).</summary>
+/// <param name="Nodes">Cluster size.</param>
+/// <param name="SlowNodes">Number of healthy-but-slow nodes.</param>
+/// <param name="Lifeguard">Whether Lifeguard was on.</param>
+/// <param name="Duration">Virtual time simulated.</param>
+/// <param name="SuspicionTimeouts">Suspicion timers that expired (each declared a node dead).</param>
+/// <param name="FalseDeadDeclarations">Dead events observed over all nodes.</param>
+/// <param name="DistinctVictims">Distinct nodes declared dead by someone.</param>
+/// <param name="HealthyVictims">Distinct non-slow nodes declared dead by someone.</param>
+/// <param name="FalseSuspicionsSeen">Suspect entries counted once per virtual second over all live nodes.</param>
+/// <param name="MeanSlowHealthScore">Mean Lifeguard health score of the slow nodes, sampled once per second.</param>
 public sealed record FalsePositiveResult(int Nodes, int SlowNodes, bool Lifeguard, TimeSpan Duration,
     long SuspicionTimeouts, int FalseDeadDeclarations, int DistinctVictims, int HealthyVictims, int FalseSuspicionsSeen, double MeanSlowHealthScore);
 

@@ -73,4 +73,6 @@ public enum MemberEventKind
 }
 
 /// <summary>A membership change; <see cref="Node"/> is the state right after it.</summary>
+/// <param name="Kind">What changed.</param>
+/// <param name="Node">The node's record right after the change.</param>
 public sealed record MemberEvent(MemberEventKind Kind, Node Node);

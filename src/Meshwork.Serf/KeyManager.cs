@@ -3,6 +3,12 @@ using Meshwork.Serf.Wire;
 namespace Meshwork.Serf;
 
 /// <summary>Outcome of a cluster-wide key operation.</summary>
+/// <param name="NumNodes">Alive members when the query started.</param>
+/// <param name="NumResponses">Members that answered.</param>
+/// <param name="NumErrors">Answers that reported a failure or could not be read.</param>
+/// <param name="Messages">Error or information text by member name.</param>
+/// <param name="Keys">For list: base64 key → number of members holding it.</param>
+/// <param name="PrimaryKeys">For list: base64 primary key → number of members using it.</param>
 public sealed record KeyOperationResult(
     int NumNodes,
     int NumResponses,

@@ -22,6 +22,17 @@ public enum MemberStatus
 }
 
 /// <summary>A cluster member as seen by the serf layer.</summary>
+/// <param name="Name">Unique node name.</param>
+/// <param name="Address">Gossip address.</param>
+/// <param name="Port">Gossip port.</param>
+/// <param name="Tags">Tags announced by the member.</param>
+/// <param name="Status">Serf status.</param>
+/// <param name="ProtocolMin">Lowest memberlist protocol it understands.</param>
+/// <param name="ProtocolMax">Highest memberlist protocol it understands.</param>
+/// <param name="ProtocolCur">Memberlist protocol it speaks.</param>
+/// <param name="DelegateMin">Lowest serf protocol it understands.</param>
+/// <param name="DelegateMax">Highest serf protocol it understands.</param>
+/// <param name="DelegateCur">Serf protocol it speaks.</param>
 public sealed record Member(
     string Name,
     IPAddress Address,

@@ -22,6 +22,8 @@ public sealed class QueryParams
 }
 
 /// <summary>A response from one node.</summary>
+/// <param name="From">Name of the responding node.</param>
+/// <param name="Payload">Its response payload.</param>
 public sealed record NodeResponse(string From, byte[] Payload);
 
 /// <summary>Collects acks and responses of an outstanding query until its deadline.</summary>

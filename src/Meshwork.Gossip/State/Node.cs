@@ -3,6 +3,13 @@ using System.Net;
 namespace Meshwork.Gossip;
 
 /// <summary>An immutable snapshot of one member as known locally.</summary>
+/// <param name="Name">Unique node name.</param>
+/// <param name="Address">Gossip address (<see cref="IPAddress.None"/> if a peer sent an invalid one).</param>
+/// <param name="Port">Gossip port (UDP and TCP).</param>
+/// <param name="Meta">Node metadata, at most 512 bytes (Serf: encoded tags).</param>
+/// <param name="Status">Alive, suspect, dead or left.</param>
+/// <param name="Incarnation">Incarnation number; only the node itself raises it (to refute).</param>
+/// <param name="Vsn">Protocol versions [PMin, PMax, PCur, DMin, DMax, DCur] as announced (empty if unknown).</param>
 public sealed record Node(
     string Name,
     IPAddress Address,

@@ -4,9 +4,13 @@ using System.Threading.Channels;
 namespace Meshwork.Gossip.Transport;
 
 /// <summary>A received datagram.</summary>
+/// <param name="From">Sender address.</param>
+/// <param name="Data">The datagram as received.</param>
 public readonly record struct Packet(IPEndPoint From, byte[] Data);
 
 /// <summary>An accepted stream connection and the remote address.</summary>
+/// <param name="Remote">Peer address, if the transport knows it.</param>
+/// <param name="Stream">The connection; the receiver disposes it.</param>
 public readonly record struct IncomingStream(IPEndPoint? Remote, Stream Stream);
 
 /// <summary>
