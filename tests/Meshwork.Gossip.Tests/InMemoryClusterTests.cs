@@ -3,7 +3,11 @@ using Meshwork.Gossip.Transport;
 
 namespace Meshwork.Gossip.Tests;
 
-/// <summary>Real GossipNodes (wall-clock timers) over the in-memory transport.</summary>
+/// <summary>
+/// Real GossipNodes (wall-clock timers, TCP-style streams, the event channel) over the in-memory transport. Protocol
+/// behaviour that needs no real node (convergence, failure detection, loss, ping payloads) is tested on the
+/// deterministic simulator in <see cref="SmallClusterSimulationTests"/>.
+/// </summary>
 public class InMemoryClusterTests
 {
     private static MemberlistOptions Fast(string name) => new()
@@ -44,48 +48,7 @@ public class InMemoryClusterTests
     private static int Alive(GossipNode n) => n.Members.Count(m => m.Status == NodeStatus.Alive);
 
     [Fact]
-    public async Task Nodes_join_through_a_seed_and_converge()
-    {
-        var net = new InMemoryNetwork();
-        var nodes = await StartCluster(net, 5);
-        try
-        {
-            await Until(() => nodes.All(n => Alive(n) == 5), "all see 5 alive");
-        }
-        finally
-        {
-            foreach (var n in nodes) { await n.DisposeAsync(); }
-        }
-    }
-
-    [Fact]
-    public async Task Crash_is_detected_and_reported_on_the_event_stream()
-    {
-        var net = new InMemoryNetwork();
-        var nodes = await StartCluster(net, 4);
-        try
-        {
-            await Until(() => nodes.All(n => Alive(n) == 4), "converged");
-            net.Disconnect(nodes[3].LocalEndPoint);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            await foreach (var e in nodes[0].ReadEventsAsync(cts.Token))
-            {
-                if (e.Kind == MemberEventKind.Leave && e.Node.Name == "n3")
-                {
-                    Assert.Equal(NodeStatus.Dead, e.Node.Status);
-                    break;
-                }
-            }
-            await Until(() => nodes.Take(3).All(n => n.Members.Single(m => m.Name == "n3").Status == NodeStatus.Dead), "all mark n3 dead");
-        }
-        finally
-        {
-            foreach (var n in nodes) { await n.DisposeAsync(); }
-        }
-    }
-
-    [Fact]
-    public async Task Graceful_leave_is_seen_as_left()
+    public async Task Graceful_leave_is_seen_as_left_and_reported_on_the_event_stream()
     {
         var net = new InMemoryNetwork();
         var nodes = await StartCluster(net, 3);
@@ -94,6 +57,19 @@ public class InMemoryClusterTests
             await Until(() => nodes.All(n => Alive(n) == 3), "converged");
             await nodes[2].LeaveAsync(TimeSpan.FromSeconds(5));
             await Until(() => nodes.Take(2).All(n => n.Members.Single(m => m.Name == "n2").Status == NodeStatus.Left), "left");
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var joined = new HashSet<string>();
+            await foreach (var e in nodes[0].ReadEventsAsync(cts.Token))
+            {
+                if (e.Kind == MemberEventKind.Join) { joined.Add(e.Node.Name); }
+                if (e.Kind == MemberEventKind.Leave && e.Node.Name == "n2")
+                {
+                    Assert.Equal(NodeStatus.Left, e.Node.Status);
+                    break;
+                }
+            }
+            Assert.Contains("n1", joined);
+            Assert.Contains("n2", joined);
         }
         finally
         {
@@ -101,48 +77,24 @@ public class InMemoryClusterTests
         }
     }
 
-    private sealed class Veto : IMergeDelegate
+    private sealed class Veto(string refusedPrefix, string reason) : IMergeDelegate
     {
-        public string? NotifyMerge(IReadOnlyList<Node> peers) => peers.Any(p => p.Name.StartsWith("intruder", StringComparison.Ordinal)) ? "intruders not welcome" : null;
+        public string? NotifyMerge(IReadOnlyList<Node> peers) => peers.Any(p => p.Name.StartsWith(refusedPrefix, StringComparison.Ordinal)) ? reason : null;
     }
 
     [Fact]
     public async Task Merge_delegate_can_veto_a_join()
     {
         var net = new InMemoryNetwork();
-        await using var a = new GossipNode(Fast("guard"), net.CreateTransport()) { MergeDelegate = new Veto() };
-        await using var b = new GossipNode(Fast("intruder-1"), net.CreateTransport());
+        await using var a = new GossipNode(Fast("guard"), net.CreateTransport()) { MergeDelegate = new Veto("intruder", "intruders not welcome") };
+        // The other side refuses the guard too. Otherwise it would learn the guard from the push/pull and gossip its own
+        // alive message to it, which no merge delegate sees (as in memberlist, the veto covers push/pull state only).
+        await using var b = new GossipNode(Fast("intruder-1"), net.CreateTransport()) { MergeDelegate = new Veto("guard", "guards not welcome") };
         a.Start();
         b.Start();
         var e = await Assert.ThrowsAsync<AggregateException>(() => a.JoinAsync([b.LocalEndPoint]));
         Assert.Contains("intruders not welcome", e.InnerExceptions[0].Message, StringComparison.Ordinal);
         Assert.DoesNotContain(a.Members, m => m.Name == "intruder-1");
-    }
-
-    private sealed class PingHook : IPingDelegate
-    {
-        public int Completed;
-        public byte[]? AckPayload() => [1, 2, 3];
-        public void NotifyPingComplete(Node other, TimeSpan rtt, ReadOnlySpan<byte> payload)
-        {
-            if (payload.SequenceEqual(new byte[] { 1, 2, 3 })) { Interlocked.Increment(ref Completed); }
-        }
-    }
-
-    [Fact]
-    public async Task Ping_delegate_payload_travels_in_acks()
-    {
-        var net = new InMemoryNetwork();
-        var hooks = new List<PingHook>();
-        var nodes = await StartCluster(net, 2, n => { var h = new PingHook(); hooks.Add(h); n.PingDelegate = h; });
-        try
-        {
-            await Until(() => hooks.All(h => Volatile.Read(ref h.Completed) > 2), "probes completed with payload");
-        }
-        finally
-        {
-            foreach (var n in nodes) { await n.DisposeAsync(); }
-        }
     }
 
     [Fact]
@@ -169,24 +121,6 @@ public class InMemoryClusterTests
             await using var stranger = new GossipNode(Fast("stranger"), net.CreateTransport());
             stranger.Start();
             await Assert.ThrowsAsync<AggregateException>(() => stranger.JoinAsync([nodes[0].LocalEndPoint]));
-        }
-        finally
-        {
-            foreach (var n in nodes) { await n.DisposeAsync(); }
-        }
-    }
-
-    [Fact]
-    public async Task Cluster_survives_packet_loss()
-    {
-        var net = new InMemoryNetwork { PacketLoss = 0.15 };
-        var nodes = await StartCluster(net, 5);
-        try
-        {
-            await Until(() => nodes.All(n => Alive(n) == 5), "converged under loss");
-            await Task.Delay(2000);
-            // Loss may cause a transient suspicion, but nobody stays out: every view heals to five alive members.
-            await Until(() => nodes.All(n => Alive(n) == 5), "still converged under loss");
         }
         finally
         {
