@@ -1,6 +1,12 @@
 namespace Meshwork.Gossip;
 
 /// <summary>Hooks for the layer above the member list (serf): meta, user messages, broadcasts and push/pull state.</summary>
+/// <remarks>
+/// Every hook of every delegate interface here is called synchronously by the protocol, serialised with all other
+/// member list work: on a <see cref="GossipNode"/> with <see cref="GossipNode.StateLock"/> held, on a
+/// <see cref="MemberlistStateMachine"/> inside the host's call. Keep hooks short; do not block or wait for another
+/// thread that needs the lock. Calling back into the node from a hook is allowed (the lock is re-entrant).
+/// </remarks>
 public interface IGossipDelegate
 {
     /// <summary>Metadata announced in alive messages; must not exceed <paramref name="limit"/> bytes.</summary>
@@ -35,14 +41,17 @@ public interface IMemberEventDelegate
     void NotifyUpdate(Node node);
 }
 
-/// <summary>Can veto a push/pull merge (for instance a join into the wrong cluster).</summary>
+/// <summary>
+/// Can veto a push/pull merge (for instance a join into the wrong cluster). Called under the state lock (see
+/// <see cref="IGossipDelegate"/>). It sees push/pull state only, not alive messages gossiped later.
+/// </summary>
 public interface IMergeDelegate
 {
     /// <summary>Returns null to accept, or an error text to refuse the whole remote state.</summary>
     string? NotifyMerge(IReadOnlyList<Node> peers);
 }
 
-/// <summary>Piggy-backs data on acks (serf: Vivaldi coordinates) and observes round-trip times.</summary>
+/// <summary>Piggy-backs data on acks (serf: Vivaldi coordinates) and observes round-trip times; called under the state lock.</summary>
 public interface IPingDelegate
 {
     /// <summary>Payload put into every UDP ack this node sends (null for none).</summary>
@@ -52,7 +61,7 @@ public interface IPingDelegate
     void NotifyPingComplete(Node other, TimeSpan rtt, ReadOnlySpan<byte> payload);
 }
 
-/// <summary>Told when an alive message claims a known name from a different address (memberlist refuses it).</summary>
+/// <summary>Told when an alive message claims a known name from a different address (memberlist refuses it); called under the state lock.</summary>
 public interface IConflictDelegate
 {
     /// <summary><paramref name="existing"/> is our record; <paramref name="other"/> the conflicting claim.</summary>
