@@ -1,9 +1,12 @@
 using System.CommandLine;
 using Meshwork.Cli;
+using Meshwork.Cli.Agent;
+using Meshwork.Cli.Demo;
 
-var root = new RootCommand("Meshwork: multiplexed RPC, service governance and gossip membership.");
+var root = new RootCommand("Meshwork: multiplexed RPC and Serf-compatible gossip membership.");
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(DemoNodeCommand.Create());
 root.Subcommands.Add(CallCommand.Create());
-root.Subcommands.Add(Meshwork.Cli.Agent.AgentCommand.Create());
-foreach (var command in Meshwork.Cli.Agent.ControlCommands.Create()) root.Subcommands.Add(command);
+root.Subcommands.Add(AgentCommand.Create());
+foreach (var command in ControlCommands.Create()) root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Meshwork.Aot.Tests;
 
 /// <summary>
@@ -12,7 +10,7 @@ public class NativeAotSampleTests
     [Fact]
     public async Task Greeter_sample_publishes_with_NativeAOT_and_runs()
     {
-        string root = FindRoot();
+        string root = Repository.Root;
         string work = Path.Combine(Path.GetTempPath(), "meshwork-aot-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -65,28 +63,7 @@ public class NativeAotSampleTests
 
     private static async Task<(int Code, string Log)> RunAsync(string file, string cwd, TimeSpan timeout, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish within {timeout}");
-        }
-        return (p.ExitCode, await stdout + await stderr);
-    }
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Meshwork.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("not inside the repository");
+        var (code, stdout, stderr) = await ProcessRunner.RunAsync(file, args, timeout, cwd);
+        return (code, stdout + stderr);
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Meshwork.Serf.Tests;
 
 namespace Meshwork.Cli.Tests;
 
@@ -7,6 +6,7 @@ namespace Meshwork.Cli.Tests;
 public class AgentInteropTests
 {
     [Fact]
+    [Trait("Category", "Interop")]
     public async Task Meshwork_agent_and_serf_agent_see_each_other_with_tags()
     {
         await using var serf = await SerfAgent.StartAsync("serf-1", "-tag", "role=gateway");
@@ -32,6 +32,7 @@ public class AgentInteropTests
     }
 
     [Fact]
+    [Trait("Category", "Interop")]
     public async Task Events_and_queries_flow_from_the_meshwork_cli_to_serf_and_back()
     {
         await using var serf = await SerfAgent.StartAsync("serf-2");
@@ -55,6 +56,7 @@ public class AgentInteropTests
     }
 
     [Fact]
+    [Trait("Category", "Interop")]
     public async Task Leave_through_the_cli_is_seen_as_left_by_serf()
     {
         await using var serf = await SerfAgent.StartAsync("serf-3");
@@ -68,6 +70,7 @@ public class AgentInteropTests
     }
 
     [Fact]
+    [Trait("Category", "Interop")]
     public async Task Serf_agent_joining_a_meshwork_agent_is_listed_by_the_cli()
     {
         await using var mesh = await MeshworkCli.StartAgentAsync("mesh-4", "--tag", "role=seed");
@@ -81,9 +84,32 @@ public class AgentInteropTests
     }
 
     [Fact]
+    [Trait("Category", "Interop")]
+    public async Task Join_through_the_cli_connects_the_agent_to_a_serf_agent()
+    {
+        await using var serf = await SerfAgent.StartAsync("serf-5");
+        await using var mesh = await MeshworkCli.StartAgentAsync("mesh-5", "--tag", "zone=b");
+        Assert.Null(await serf.MemberAsync("mesh-5"));
+
+        var (code, stdout, stderr) = await MeshworkCli.RunAsync("join", "--rpc-addr", mesh.RpcAddr, $"127.0.0.1:{serf.BindPort}");
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("Successfully joined cluster by contacting 1 nodes.", stdout);
+        await Eventually.TrueAsync(async () => (await serf.MemberAsync("mesh-5"))?.Status == "alive", "serf sees mesh-5 alive after the join");
+        Assert.Equal("b", (await serf.MemberAsync("mesh-5"))!.Tags["zone"]);
+        await Eventually.TrueAsync(async () => (await MeshworkCli.RunAsync("members", "--rpc-addr", mesh.RpcAddr, "--status", "alive")).Stdout.Contains("serf-5", StringComparison.Ordinal),
+            "the meshwork agent lists serf-5 alive");
+
+        // An address where nothing listens: the command fails and says which address could not be joined.
+        int nobody = FreePort.TcpAndUdp();
+        (code, _, stderr) = await MeshworkCli.RunAsync("join", "--rpc-addr", mesh.RpcAddr, $"127.0.0.1:{nobody}");
+        Assert.Equal(1, code);
+        Assert.Contains($"could not join any of 127.0.0.1:{nobody}", stderr);
+    }
+
+    [Fact]
     public async Task Commands_without_an_agent_fail_with_a_clear_message()
     {
-        int port = SerfAgent.FreePort();
+        int port = FreePort.TcpAndUdp();
         var (code, _, stderr) = await MeshworkCli.RunAsync("members", "--rpc-addr", $"127.0.0.1:{port}");
         Assert.Equal(1, code);
         Assert.Contains($"no agent answering on 127.0.0.1:{port}", stderr);
@@ -92,9 +118,16 @@ public class AgentInteropTests
         Assert.Equal(2, code);
         Assert.Contains("not-an-address", stderr);
 
+        // An agent told to join where nobody listens stops with the reason instead of running alone.
+        int nobody = FreePort.TcpAndUdp();
+        (code, _, stderr) = await MeshworkCli.RunAsync("agent", "--node", "z", "--bind", $"127.0.0.1:{FreePort.TcpAndUdp()}", "--rpc-addr", $"127.0.0.1:{FreePort.TcpAndUdp()}",
+            "--join", $"127.0.0.1:{nobody}", "--log-level", "None");
+        Assert.Equal(1, code);
+        Assert.Contains($"could not join any of 127.0.0.1:{nobody}", stderr);
+
         // A gossip port that is already taken is reported, not thrown as a crash.
         await using var first = await MeshworkCli.StartAgentAsync("port-owner");
-        (code, _, stderr) = await MeshworkCli.RunAsync("agent", "--node", "y", "--bind", $"127.0.0.1:{first.GossipPort}", "--rpc-addr", $"127.0.0.1:{SerfAgent.FreePort()}");
+        (code, _, stderr) = await MeshworkCli.RunAsync("agent", "--node", "y", "--bind", $"127.0.0.1:{first.GossipPort}", "--rpc-addr", $"127.0.0.1:{FreePort.TcpAndUdp()}");
         Assert.Equal(2, code);
         Assert.Contains("error:", stderr);
     }

@@ -18,15 +18,7 @@ public class EndToEndTests
         return builder.Build();
     }
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(10)) throw new TimeoutException("timed out waiting until " + what);
-            await Task.Delay(5);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, string what) => Eventually.TrueAsync(condition, what, 10);
 
     [Fact]
     public async Task Client_host_calls_server_host_over_loopback()

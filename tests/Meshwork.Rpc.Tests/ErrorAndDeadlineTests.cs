@@ -178,22 +178,9 @@ public class ErrorAndDeadlineTests
         Assert.Equal("b", answer);
     }
 
-    internal static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    // Shared helpers live in tests/Meshwork.Testing; these forwarders keep the existing call sites unchanged.
+    internal static int FreePort() => Meshwork.Testing.FreePort.TcpAndUdp();
 
-    internal static async Task WaitUntil(Func<bool> condition, int timeoutMs = 10_000)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.ElapsedMilliseconds > timeoutMs) throw new TimeoutException("condition not reached");
-            await Task.Delay(10);
-        }
-    }
+    internal static Task WaitUntil(Func<bool> condition, int timeoutMs = 10_000) =>
+        Eventually.TrueAsync(condition, "condition", timeoutMs / 1000.0);
 }

@@ -3,6 +3,7 @@ namespace Meshwork.Serf.Tests;
 /// <summary>Mixed clusters: several agents, protocol versions, compression settings and restarts.</summary>
 public class ClusterInteropTests
 {
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Second_agent_learns_Meshwork_through_gossip_and_a_stopped_agent_comes_back()
     {
@@ -24,6 +25,7 @@ public class ClusterInteropTests
         Assert.DoesNotContain("[ERR] memberlist: Failed to decode", b.Log, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Interop")]
     [Theory]
     [InlineData("2")]
     [InlineData("4")]
@@ -38,6 +40,7 @@ public class ClusterInteropTests
         await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "alive", "agent sees Meshwork");
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Uncompressed_on_both_sides_works()
     {
@@ -51,6 +54,7 @@ public class ClusterInteropTests
         Assert.Contains($"pong-from-{node.Name}:plain", stdout, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Restarted_Meshwork_node_refutes_its_failure_and_is_alive_again()
     {
@@ -70,6 +74,7 @@ public class ClusterInteropTests
         Assert.True(second.Gossip.LocalNode.Incarnation > 1);
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Two_Meshwork_nodes_meet_through_an_agent_and_exchange_events()
     {

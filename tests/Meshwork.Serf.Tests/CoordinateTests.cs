@@ -31,6 +31,7 @@ public class CoordinateTests
         Assert.Throws<ArgumentOutOfRangeException>(() => a.Update("b", b.Coordinate, TimeSpan.FromSeconds(11)));
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Coordinates_flow_both_ways_with_a_real_agent()
     {

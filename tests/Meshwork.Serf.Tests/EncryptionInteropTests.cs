@@ -9,6 +9,7 @@ public class EncryptionInteropTests
 {
     private static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Encrypted_cluster_forms_and_carries_events_and_queries()
     {
@@ -31,6 +32,7 @@ public class EncryptionInteropTests
         Assert.Contains("encrypted = true", (await agent.CliAsync("info")).Stdout, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Wrong_or_missing_key_is_refused_and_the_agent_survives()
     {
@@ -49,6 +51,7 @@ public class EncryptionInteropTests
         Assert.Single(await agent.MembersAsync());
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Key_rotation_from_the_agent_succeeds_on_every_node_including_Meshwork()
     {
@@ -87,6 +90,7 @@ public class EncryptionInteropTests
         Assert.Equal("alive", (await agent.MemberAsync(node.Name))?.Status);
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Key_rotation_driven_by_Meshwork_reaches_the_agents()
     {

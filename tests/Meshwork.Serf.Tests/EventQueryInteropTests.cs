@@ -6,6 +6,7 @@ namespace Meshwork.Serf.Tests;
 /// <summary>User events and queries in both directions against a real serf agent.</summary>
 public class EventQueryInteropTests
 {
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task User_event_from_the_agent_reaches_Meshwork_exactly_once()
     {
@@ -25,6 +26,7 @@ public class EventQueryInteropTests
         Assert.True(e.LTime >= 1);
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task User_events_from_Meshwork_reach_the_agent_handler()
     {
@@ -46,6 +48,7 @@ public class EventQueryInteropTests
         Assert.NotEqual(lines[0].Split(' ')[2], lines[1].Split(' ')[2]);
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Agent_query_is_acked_and_answered_by_Meshwork_and_filters_apply()
     {
@@ -81,6 +84,7 @@ public class EventQueryInteropTests
         }
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Meshwork_query_collects_acks_and_responses_from_agents_including_relays()
     {
@@ -101,6 +105,7 @@ public class EventQueryInteropTests
         Assert.Equal($"pong-from-{a2.Name}:q1", Encoding.UTF8.GetString(Assert.Single(responses, r => r.From == a2.Name).Payload));
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Agent_query_with_relay_factor_gets_one_answer_per_node_and_no_decode_errors()
     {
@@ -133,6 +138,7 @@ public class EventQueryInteropTests
         }
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Meshwork_query_filters_are_understood_by_agents()
     {

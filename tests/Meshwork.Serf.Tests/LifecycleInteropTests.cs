@@ -3,6 +3,7 @@ namespace Meshwork.Serf.Tests;
 /// <summary>Leave and failure detection in both directions against a real serf agent.</summary>
 public class LifecycleInteropTests
 {
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Graceful_leave_of_the_Meshwork_node_is_seen_as_left()
     {
@@ -17,6 +18,7 @@ public class LifecycleInteropTests
         await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "left", "agent shows the node as left (not failed)");
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Graceful_leave_of_the_agent_is_seen_as_left()
     {
@@ -29,6 +31,7 @@ public class LifecycleInteropTests
         await Eventually.TrueAsync(() => node.Member(agent.Name)?.Status == MemberStatus.Left, "Meshwork shows the agent as left");
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Killed_agent_is_detected_as_failed_and_recovers_when_it_rejoins()
     {
@@ -48,6 +51,7 @@ public class LifecycleInteropTests
         await Eventually.TrueAsync(() => node.Member(name)?.Status == MemberStatus.Alive, "restarted agent alive again");
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Stopped_Meshwork_node_is_detected_as_failed_by_the_agent()
     {
@@ -61,6 +65,7 @@ public class LifecycleInteropTests
         await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "failed", "agent marks the vanished node failed");
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Meshwork_refutes_a_suspicion_and_the_agent_keeps_it_alive()
     {

@@ -3,6 +3,7 @@ namespace Meshwork.Serf.Tests;
 /// <summary>Reaping, tombstones, reconnects and snapshots.</summary>
 public class LifetimeTests
 {
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Failed_and_left_members_are_reaped_after_their_timeouts()
     {
@@ -25,6 +26,7 @@ public class LifetimeTests
         Assert.Equal(2, sink.MemberEvents.Count(e => e.Type == MemberEventType.Reap));
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Reconnect_loop_brings_back_a_restarted_agent_that_did_not_rejoin()
     {
@@ -43,6 +45,7 @@ public class LifetimeTests
         await Eventually.TrueAsync(async () => (await again.MemberAsync(node.Name))?.Status == "alive", "agent sees Meshwork again");
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Snapshot_lets_a_restarted_node_rejoin_and_a_left_node_stay_out()
     {

@@ -3,6 +3,7 @@ namespace Meshwork.Serf.Tests;
 /// <summary>Membership against real serf 0.9.4 agents: join both ways, tags, leave and failure detection.</summary>
 public class MembershipInteropTests
 {
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Meshwork_node_joins_an_agent_and_both_see_each_other_with_tags()
     {
@@ -21,6 +22,7 @@ public class MembershipInteropTests
         Assert.Equal(5, me.ProtocolMax);
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Agent_joins_a_Meshwork_node()
     {
@@ -32,6 +34,7 @@ public class MembershipInteropTests
         await Eventually.TrueAsync(() => node.Member(agent.Name) is { Status: MemberStatus.Alive }, "Meshwork lists the agent alive");
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Meshwork_stays_alive_while_the_agent_probes_it()
     {

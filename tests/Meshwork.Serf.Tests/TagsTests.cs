@@ -2,6 +2,7 @@ namespace Meshwork.Serf.Tests;
 
 public class TagsTests
 {
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Tag_updates_reach_the_agent_as_member_updates()
     {
@@ -18,6 +19,7 @@ public class TagsTests
         Assert.Contains(node.Name, stdout, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Interop")]
     [Fact]
     public async Task Agent_tag_updates_reach_Meshwork()
     {

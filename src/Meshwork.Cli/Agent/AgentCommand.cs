@@ -113,7 +113,16 @@ internal static class AgentCommand
         if (s.Join.Length > 0)
         {
             var seeds = s.Join.Select(j => ParseEndPoint(j, 7946)).ToList();
-            int joined = await serf.JoinAsync(seeds, cancellationToken: ct);
+            int joined;
+            try
+            {
+                joined = await serf.JoinAsync(seeds, cancellationToken: ct);
+            }
+            catch (AggregateException ex)
+            {
+                Console.Error.WriteLine($"error: could not join any of {string.Join(", ", s.Join)}: {string.Join("; ", ex.InnerExceptions.Select(e => e.Message))}");
+                return 1;
+            }
             if (joined == 0)
             {
                 Console.Error.WriteLine($"error: could not join any of {string.Join(", ", s.Join)}");

@@ -3,37 +3,44 @@ using PolyType;
 
 namespace Meshwork.Cli.Agent;
 
+/// <summary>One member as the agent sees it (the fields of <c>serf members</c>).</summary>
 [GenerateShape]
-public partial record MemberInfo(string Name, string Address, int Port, Dictionary<string, string> Tags, string Status, int ProtocolMin, int ProtocolMax, int ProtocolCur);
+internal partial record MemberInfo(string Name, string Address, int Port, Dictionary<string, string> Tags, string Status, int ProtocolMin, int ProtocolMax, int ProtocolCur);
 
+/// <summary>Every member the agent knows.</summary>
 [GenerateShape]
-public partial record MembersReply(List<MemberInfo> Members);
+internal partial record MembersReply(List<MemberInfo> Members);
 
+/// <summary>A user event to broadcast; <c>Coalesce</c> lets newer events of the same name replace older ones.</summary>
 [GenerateShape]
-public partial record EventRequest(string Name, byte[] Payload, bool Coalesce);
+internal partial record EventRequest(string Name, byte[] Payload, bool Coalesce);
 
+/// <summary>A query with optional node and tag filters; a zero timeout means the cluster default.</summary>
 [GenerateShape]
-public partial record QueryRequest(string Name, byte[] Payload, double TimeoutSeconds, List<string> Nodes, Dictionary<string, string> Tags, bool RequestAck);
+internal partial record QueryRequest(string Name, byte[] Payload, double TimeoutSeconds, List<string> Nodes, Dictionary<string, string> Tags, bool RequestAck);
 
 /// <summary>One answer to a query: an ack or a response, from one node.</summary>
 [GenerateShape]
-public partial record QueryAnswer(string Kind, string From, byte[] Payload);
+internal partial record QueryAnswer(string Kind, string From, byte[] Payload);
 
+/// <summary>Gossip addresses (ip or ip:port) to join through.</summary>
 [GenerateShape]
-public partial record JoinRequest(List<string> Addresses);
+internal partial record JoinRequest(List<string> Addresses);
 
+/// <summary>A key operation (install, use, remove, list) and its base64 key where one is needed.</summary>
 [GenerateShape]
-public partial record KeyRequest(string Operation, string? Key);
+internal partial record KeyRequest(string Operation, string? Key);
 
+/// <summary>How many members answered a key operation, their errors, and for list the keys with their holder counts.</summary>
 [GenerateShape]
-public partial record KeyReply(int Nodes, int Responses, int Errors, Dictionary<string, string> Messages, Dictionary<string, int> Keys, Dictionary<string, int> PrimaryKeys);
+internal partial record KeyReply(int Nodes, int Responses, int Errors, Dictionary<string, string> Messages, Dictionary<string, int> Keys, Dictionary<string, int> PrimaryKeys);
 
 /// <summary>
 /// The control API a running <c>meshwork agent</c> serves on its RPC address (default 127.0.0.1:7373); the other
 /// CLI commands (members, event, query, join, leave, keys) are clients of it. It is a Meshwork RPC service like any other.
 /// </summary>
 [RpcService("Agent")]
-public interface IAgentControl
+internal interface IAgentControl
 {
     ValueTask<MembersReply> MembersAsync(CancellationToken ct = default);
 

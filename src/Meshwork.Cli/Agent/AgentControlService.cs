@@ -78,8 +78,18 @@ internal sealed class AgentControlService(SerfNode node, Func<Task> leave) : IAg
             seeds.Add(AgentCommand.ParseEndPoint(address, 7946));
         }
         if (seeds.Count == 0) throw new RpcException(StatusCode.InvalidArgument, "at least one address to join is required");
-        int joined = await node.JoinAsync(seeds, cancellationToken: ct);
-        if (joined == 0) throw new RpcException(StatusCode.Unavailable, $"could not join any of {string.Join(", ", request.Addresses!)}");
+        string tried = string.Join(", ", request.Addresses!);
+        int joined;
+        try
+        {
+            joined = await node.JoinAsync(seeds, cancellationToken: ct);
+        }
+        catch (AggregateException ex)
+        {
+            // The gossip layer throws when no seed answered; that is the caller's problem to fix, not a server fault.
+            throw new RpcException(StatusCode.Unavailable, $"could not join any of {tried}: {string.Join("; ", ex.InnerExceptions.Select(e => e.Message))}");
+        }
+        if (joined == 0) throw new RpcException(StatusCode.Unavailable, $"could not join any of {tried}");
         return joined;
     }
 
