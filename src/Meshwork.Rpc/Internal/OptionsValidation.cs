@@ -12,12 +12,12 @@ internal static class OptionsValidation
         if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
         {
             var first = results[0];
-            throw new ArgumentException($"{name}.{string.Join(",", first.MemberNames)}: {first.ErrorMessage}");
+            throw new InvalidOptionException(name, string.Join(",", first.MemberNames), first.ErrorMessage ?? "is not valid");
         }
     }
 
-    public static void Positive(TimeSpan value, string name)
+    public static void Positive(TimeSpan value, string optionsType, string optionPath)
     {
-        if (value <= TimeSpan.Zero) throw new ArgumentException($"{name} must be positive (was {value})");
+        if (value <= TimeSpan.Zero) throw new InvalidOptionException(optionsType, optionPath, $"must be positive (was {value})");
     }
 }
