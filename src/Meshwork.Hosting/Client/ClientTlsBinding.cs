@@ -17,7 +17,8 @@ internal static class ClientTlsBinding
     private const string Enabled = "Enabled";
     private const string CertificatePassword = "CertificatePassword";
     private const string KeyPath = "KeyPath";
-    private static readonly string[] FileKeys = [Enabled, CertificatePath, CertificatePassword, KeyPath, ServerCaPath];
+    /// <summary>The keys of this section that are no property of the options class.</summary>
+    public static readonly string[] FileKeys = [Enabled, CertificatePath, CertificatePassword, KeyPath, ServerCaPath];
 
     public static void Bind(object target, IConfigurationSection section, List<string> errors)
     {

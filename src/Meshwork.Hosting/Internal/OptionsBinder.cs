@@ -109,7 +109,8 @@ internal static class OptionsBinder
         }
     }
 
-    private static bool IsStringList(Type type) =>
+    /// <summary>Whether a property holds a list of strings, written as an array or as indexed keys.</summary>
+    public static bool IsStringList(Type type) =>
         type == typeof(string[]) || type == typeof(List<string>) || type == typeof(IList<string>) || type == typeof(ICollection<string>) ||
         type == typeof(IEnumerable<string>) || type == typeof(IReadOnlyList<string>) || type == typeof(IReadOnlyCollection<string>);
 
