@@ -176,6 +176,47 @@ public class OptionsCoverageTests
         Assert.Equal(keys, DocumentedKeys("## Clients: `Meshwork:Clients:{ServiceName}`"));
     }
 
+    /// <summary>The Default column of each row under <paramref name="heading"/>, by key.</summary>
+    private static Dictionary<string, string> DocumentedDefaults(string heading)
+    {
+        string docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "configuration.md"));
+        int start = docs.IndexOf(heading, StringComparison.Ordinal);
+        int end = docs.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
+        return Regex.Matches(docs[start..(end < 0 ? docs.Length : end)], @"^\| `([^`]+)` \| ([^|]+) \|", RegexOptions.Multiline)
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value.Trim());
+    }
+
+    /// <summary>A default as the docs write it: <c>10s</c>, <c>4194304</c>, <c>false</c>.</summary>
+    private static string DocumentedForm(object value) => value switch
+    {
+        bool flag => flag ? "true" : "false",
+        TimeSpan span when span.TotalMilliseconds % 86_400_000 == 0 && span > TimeSpan.Zero => $"{span.TotalDays}d",
+        TimeSpan span when span.TotalMilliseconds % 3_600_000 == 0 && span > TimeSpan.Zero => $"{span.TotalHours}h",
+        TimeSpan span when span.TotalMilliseconds % 60_000 == 0 && span > TimeSpan.Zero => $"{span.TotalMinutes}m",
+        TimeSpan span when span.TotalMilliseconds % 1_000 == 0 => $"{span.TotalSeconds}s",
+        TimeSpan span => $"{span.TotalMilliseconds}ms",
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+    };
+
+    private static void AssertDocumentedDefaults<[DynamicallyAccessedMembers(Members)] TOptions>(TOptions defaults, string heading) where TOptions : notnull
+    {
+        var documented = DocumentedDefaults(heading);
+        foreach (var (path, property) in PlainOptions(typeof(TOptions)))
+        {
+            if (OptionsBinder.IsStringList(property.PropertyType)) continue;
+            object? value = Read(defaults, path);
+            string expected = value is null ? "*(none" : $"`{DocumentedForm(value)}`";
+            Assert.True(documented[path].StartsWith(expected, StringComparison.Ordinal),
+                $"docs/configuration.md gives {path} the default {documented[path]}; the options class says {expected}");
+        }
+    }
+
+    [Fact]
+    public void Docs_give_the_real_server_defaults() => AssertDocumentedDefaults(new RpcServerOptions(), "## Server: `Meshwork:Server`");
+
+    [Fact]
+    public void Docs_give_the_real_client_defaults() => AssertDocumentedDefaults(new RpcClientOptions(), "## Clients: `Meshwork:Clients:{ServiceName}`");
+
     [Fact]
     public void Every_nested_options_type_is_kept_for_trimming()
     {
