@@ -16,6 +16,13 @@ internal static class OptionsValidation
         }
     }
 
+    /// <summary>The older form, <paramref name="name"/> being "Type.Property"; kept so callers written against it still compile.</summary>
+    public static void Positive(TimeSpan value, string name)
+    {
+        int dot = name.IndexOf('.', StringComparison.Ordinal);
+        Positive(value, dot < 0 ? "" : name[..dot], name[(dot + 1)..]);
+    }
+
     public static void Positive(TimeSpan value, string optionsType, string optionPath)
     {
         if (value <= TimeSpan.Zero) throw new InvalidOptionException(optionsType, optionPath, $"must be positive (was {value})");
