@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Meshwork.Rpc;
 using Meshwork.Rpc.Client;
 using Meshwork.Rpc.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Hosting.Tests;
 
@@ -18,7 +18,13 @@ public class EndToEndTests
         return builder.Build();
     }
 
-    private static Task WaitUntil(Func<bool> condition, string what) => Eventually.TrueAsync(condition, what, 10);
+    /// <summary>A Greeter server whose held calls wait on <paramref name="gate"/>, logging into <paramref name="logs"/>.</summary>
+    private static IHost GatedServer(CallGate gate, CapturingLoggerProvider logs, string drainTimeout) =>
+        TestHosts.GreeterServer(server =>
+        {
+            server.Services.AddSingleton(gate);
+            server.Services.AddLogging(logging => logging.AddProvider(logs));
+        }, new Dictionary<string, string?> { ["Meshwork:Server:DrainTimeout"] = drainTimeout });
 
     [Fact]
     public async Task Client_host_calls_server_host_over_loopback()
@@ -46,20 +52,28 @@ public class EndToEndTests
     [Fact]
     public async Task Host_stop_drains_an_in_flight_call()
     {
-        using var serverHost = TestHosts.GreeterServer(configuration: new Dictionary<string, string?> { ["Meshwork:Server:DrainTimeout"] = "20s" });
+        var gate = new CallGate();
+        var logs = new CapturingLoggerProvider();
+        using var serverHost = GatedServer(gate, logs, "60s");
         await serverHost.StartAsync();
         var server = serverHost.Services.GetRequiredService<RpcServer>();
         using var clientHost = ClientHost(TestHosts.AddressOf(serverHost));
         await clientHost.StartAsync();
         var greeter = clientHost.Services.GetRequiredService<IGreeter>();
 
-        var call = greeter.SleepAsync(600).AsTask();
-        await WaitUntil(() => server.ActiveCalls == 1, "the call reaches the server");
-        var watch = Stopwatch.StartNew();
-        await serverHost.StopAsync();
+        var call = greeter.HoldAsync().AsTask();
+        await Eventually.TrueAsync(() => Volatile.Read(ref gate.Entered) == 1, "the call reaches the handler");
+        var stop = serverHost.StopAsync();
+        int completedWhenStopReturned = -1;
+        var stopObserved = stop.ContinueWith(_ => completedWhenStopReturned = Volatile.Read(ref gate.Completed), TaskContinuationOptions.ExecuteSynchronously);
+        // Event 1007: go-away sent, the server now waits for in-flight calls. A server that did not wait would be done.
+        await Eventually.TrueAsync(() => stop.IsCompleted || logs.Entries.Any(e => e.EventId == 1007), "the server starts draining");
+        Assert.False(stop.IsCompleted, "host stop returned while a call was still in flight");
+        gate.Open();
 
-        Assert.Equal("slept", await call);
-        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(300), $"stop returned after {watch.Elapsed}, before the call finished");
+        Assert.Equal("released", await call.WaitAsync(Eventually.Timeout));
+        await stopObserved.WaitAsync(Eventually.Timeout);
+        Assert.Equal(1, completedWhenStopReturned); // the call finished before stop returned
         Assert.Equal(0, server.ActiveCalls);
         await Assert.ThrowsAnyAsync<Exception>(async () => await greeter.EchoAsync("too late"));
         await clientHost.StopAsync();
@@ -68,24 +82,29 @@ public class EndToEndTests
     [Fact]
     public async Task Host_shutdown_token_cuts_the_drain_short()
     {
-        using var serverHost = TestHosts.GreeterServer(configuration: new Dictionary<string, string?> { ["Meshwork:Server:DrainTimeout"] = "60s" });
+        var gate = new CallGate(); // never opened: the call would run until the 60 s drain timeout
+        var logs = new CapturingLoggerProvider();
+        using var serverHost = GatedServer(gate, logs, "60s");
         await serverHost.StartAsync();
-        var server = serverHost.Services.GetRequiredService<RpcServer>();
         using var clientHost = ClientHost(TestHosts.AddressOf(serverHost));
         await clientHost.StartAsync();
         var greeter = clientHost.Services.GetRequiredService<IGreeter>();
 
-        var call = greeter.SleepAsync(30_000).AsTask();
-        await WaitUntil(() => server.ActiveCalls == 1, "the call reaches the server");
-        var watch = Stopwatch.StartNew();
-        using (var shutdown = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        var call = greeter.HoldAsync().AsTask();
+        await Eventually.TrueAsync(() => Volatile.Read(ref gate.Entered) == 1, "the call reaches the handler");
+        using (var shutdown = new CancellationTokenSource())
         {
-            await serverHost.StopAsync(shutdown.Token);
+            var stop = serverHost.StopAsync(shutdown.Token);
+            await Eventually.TrueAsync(() => logs.Entries.Any(e => e.EventId == 1007), "the server starts draining");
+            Assert.False(stop.IsCompleted);
+            shutdown.Cancel(); // what HostOptions.ShutdownTimeout does when it expires
+            await stop.WaitAsync(Eventually.Timeout);
         }
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"stop took {watch.Elapsed}");
-        var ex = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(Eventually.Timeout));
         Assert.Equal(StatusCode.Unavailable, ex.Status);
+        Assert.Equal(0, Volatile.Read(ref gate.Completed));
+        Assert.Contains(logs.Entries, e => e.EventId == 3004); // the host logged the cut-short drain
         await clientHost.StopAsync();
     }
 

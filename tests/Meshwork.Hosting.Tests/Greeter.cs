@@ -11,8 +11,8 @@ public interface IGreeter
 {
     ValueTask<string> EchoAsync(string text, CancellationToken ct = default);
 
-    /// <summary>Waits <paramref name="milliseconds"/> (honouring cancellation) and answers "slept".</summary>
-    ValueTask<string> SleepAsync(int milliseconds, CancellationToken ct = default);
+    /// <summary>Waits until the server's <see cref="CallGate"/> is opened (honouring cancellation) and answers "released".</summary>
+    ValueTask<string> HoldAsync(CancellationToken ct = default);
 }
 
 internal static class GreeterContract
@@ -20,7 +20,7 @@ internal static class GreeterContract
     public const string Name = "Greeter";
 
     public static readonly Method<string, string> Echo = new(Name, "Echo", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
-    public static readonly Method<int, string> Sleep = new(Name, "Sleep", CallKind.Unary, MessageTypes.Plain<int>(), MessageTypes.Plain<string>());
+    public static readonly Method<string, string> Hold = new(Name, "Hold", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
 
     private static readonly Lazy<bool> s_registered = new(() =>
     {
@@ -33,26 +33,49 @@ internal static class GreeterContract
 
     private static ServiceDefinition Bind(IGreeter impl) => new ServiceDefinition(Name)
         .AddUnary(Echo, (text, ctx) => impl.EchoAsync(text, ctx.CancellationToken))
-        .AddUnary(Sleep, (ms, ctx) => impl.SleepAsync(ms, ctx.CancellationToken));
+        .AddUnary(Hold, (_, ctx) => impl.HoldAsync(ctx.CancellationToken));
 
     private sealed class GreeterClient(CallInvoker invoker) : IGreeter
     {
         public ValueTask<string> EchoAsync(string text, CancellationToken ct = default) => invoker.UnaryAsync(Echo, text, new CallOptions(ct));
 
-        public ValueTask<string> SleepAsync(int milliseconds, CancellationToken ct = default) => invoker.UnaryAsync(Sleep, milliseconds, new CallOptions(ct));
+        public ValueTask<string> HoldAsync(CancellationToken ct = default) => invoker.UnaryAsync(Hold, "", new CallOptions(ct));
     }
 }
 
 /// <summary>The server side; resolved from DI, with a dependency to prove it.</summary>
-public sealed class Greeter(GreetingPrefix prefix) : IGreeter
+public sealed class Greeter(GreetingPrefix prefix, CallGate gate) : IGreeter
 {
+    /// <summary>For hosts that never hold calls: a gate of its own.</summary>
+    public Greeter(GreetingPrefix prefix) : this(prefix, new CallGate())
+    {
+    }
+
     public ValueTask<string> EchoAsync(string text, CancellationToken ct = default) => new(prefix.Value + text);
 
-    public async ValueTask<string> SleepAsync(int milliseconds, CancellationToken ct = default)
+    public async ValueTask<string> HoldAsync(CancellationToken ct = default)
     {
-        await Task.Delay(milliseconds, ct);
-        return "slept";
+        Interlocked.Increment(ref gate.Entered);
+        await gate.Opened.WaitAsync(ct);
+        Interlocked.Increment(ref gate.Completed);
+        return "released";
     }
+}
+
+/// <summary>Holds <see cref="IGreeter.HoldAsync"/> calls until the test opens it, so a test knows a call is in flight without sleeping.</summary>
+public sealed class CallGate
+{
+    private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Calls that reached the handler.</summary>
+    public int Entered;
+
+    /// <summary>Calls whose handler returned.</summary>
+    public int Completed;
+
+    public Task Opened => _opened.Task;
+
+    public void Open() => _opened.TrySetResult();
 }
 
 public sealed record GreetingPrefix(string Value);

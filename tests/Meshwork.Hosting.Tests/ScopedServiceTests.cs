@@ -58,8 +58,7 @@ public class ScopedServiceTests
         var ids = new HashSet<int>();
         for (int i = 0; i < 5; i++) ids.Add(await probe.InstanceAsync());
         Assert.Equal(5, ids.Count);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (ledger.Disposed.Count < 5 && sw.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
+        await Eventually.TrueAsync(() => ledger.Disposed.Count >= 5, "every per-call instance is disposed");
         Assert.Equal(ids.Order(), ledger.Disposed.Order());
 
         await clientHost.StopAsync();

@@ -70,7 +70,7 @@ public class ValidationTests
             ["Meshwork:Server:MaxMessageSize"] = "1048576",
         }));
 
-        Assert.Contains("Meshwork:Server:MaxMessageSize must be at least MaxFrameSize", ex.Message);
+        Assert.Contains("Meshwork:Server:MaxMessageSize: must be at least MaxFrameSize", ex.Message);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public class ValidationTests
     public async Task Bad_value_from_the_callback_is_reported_too()
     {
         var ex = await StartFails(Server(new() { ["Meshwork:Server:Endpoints:0"] = "127.0.0.1:0" }, o => o.DrainTimeout = TimeSpan.Zero));
-        Assert.Contains("Meshwork:Server:DrainTimeout must be positive", ex.Message);
+        Assert.Contains("Meshwork:Server:DrainTimeout: must be positive", ex.Message);
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public class ValidationTests
 
         var ex = await StartFails(builder.Build());
 
-        Assert.Contains("Meshwork:Clients:Greeter:Address is required", ex.Message);
+        Assert.Contains("Meshwork:Clients:Greeter:Address: required", ex.Message);
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public class ValidationTests
 
         var ex = await StartFails(builder.Build());
 
-        Assert.Contains("Meshwork:Clients:Greeter:ConnectTimeout must be positive", ex.Message);
+        Assert.Contains("Meshwork:Clients:Greeter:ConnectTimeout: must be positive", ex.Message);
     }
 
     [Fact]

@@ -8,26 +8,29 @@ public class OptionsTests
     [Fact]
     public void Server_options_validation_names_the_bad_setting()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions().Validate());
+        var ex = Assert.Throws<InvalidOptionException>(() => new RpcServerOptions().Validate());
         Assert.Contains("Endpoints", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions { Endpoints = { "nonsense" } }.Validate());
+        ex = Assert.Throws<InvalidOptionException>(() => new RpcServerOptions { Endpoints = { "nonsense" } }.Validate());
         Assert.Contains("host:port", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions { Endpoints = { "127.0.0.1:1" }, MaxFrameSize = 10 }.Validate());
+        ex = Assert.Throws<InvalidOptionException>(() => new RpcServerOptions { Endpoints = { "127.0.0.1:1" }, MaxFrameSize = 10 }.Validate());
         Assert.Contains("MaxFrameSize", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions { Endpoints = { "127.0.0.1:1" }, DrainTimeout = TimeSpan.Zero }.Validate());
+        ex = Assert.Throws<InvalidOptionException>(() => new RpcServerOptions { Endpoints = { "127.0.0.1:1" }, DrainTimeout = TimeSpan.Zero }.Validate());
         Assert.Contains("DrainTimeout", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => new RpcServerOptions { Endpoints = { "127.0.0.1:1" }, Tls = new() }.Validate());
+        Assert.Equal("DrainTimeout", ex.OptionPath);
+        ex = Assert.Throws<InvalidOptionException>(() => new RpcServerOptions { Endpoints = { "127.0.0.1:1" }, Tls = new() }.Validate());
         Assert.Contains("Certificate", ex.Message);
+        Assert.Equal("Tls.Certificate", ex.OptionPath); // hosts map the path to their configuration key
+        Assert.Equal("is required when TLS is enabled", ex.Problem);
     }
 
     [Fact]
     public void Client_options_validation_names_the_bad_setting()
     {
-        var ex = Assert.Throws<ArgumentException>(() => RpcChannel.ForAddress("127.0.0.1:1", new RpcClientOptions { ConnectionsPerEndpoint = 0 }));
+        var ex = Assert.Throws<InvalidOptionException>(() => RpcChannel.ForAddress("127.0.0.1:1", new RpcClientOptions { ConnectionsPerEndpoint = 0 }));
         Assert.Contains("ConnectionsPerEndpoint", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => new RpcClientOptions { ReconnectBackoffInitial = TimeSpan.FromSeconds(10), ReconnectBackoffMax = TimeSpan.FromSeconds(1) }.Validate());
+        ex = Assert.Throws<InvalidOptionException>(() => new RpcClientOptions { ReconnectBackoffInitial = TimeSpan.FromSeconds(10), ReconnectBackoffMax = TimeSpan.FromSeconds(1) }.Validate());
         Assert.Contains("ReconnectBackoffMax", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => new RpcClientOptions { DefaultTimeout = TimeSpan.FromSeconds(-1) }.Validate());
+        ex = Assert.Throws<InvalidOptionException>(() => new RpcClientOptions { DefaultTimeout = TimeSpan.FromSeconds(-1) }.Validate());
         Assert.Contains("DefaultTimeout", ex.Message);
     }
 

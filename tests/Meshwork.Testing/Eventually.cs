@@ -12,6 +12,9 @@ public static class Eventually
     /// <summary>Default timeout in seconds: long enough for a loaded machine, short enough to fail a broken test.</summary>
     public const double DefaultSeconds = 30;
 
+    /// <summary><see cref="DefaultSeconds"/> as a span, for <c>WaitAsync</c> on tasks that must complete.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(DefaultSeconds);
+
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(100);
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Meshwork.Hosting.Client;
 
-/// <summary>Checks a hosted client's address and runs <see cref="RpcClientOptions.Validate"/>; messages name the configuration key.</summary>
+/// <summary>Checks a hosted client's address and validates its <see cref="RpcClientOptions"/>; messages name the configuration key.</summary>
 internal sealed class ClientOptionsValidator : IValidateOptions<MeshworkClientOptions>
 {
     public ValidateOptionsResult Validate(string? name, MeshworkClientOptions options)
@@ -14,7 +14,7 @@ internal sealed class ClientOptionsValidator : IValidateOptions<MeshworkClientOp
         string section = MeshworkConfigurationKeys.Client(name);
         if (string.IsNullOrWhiteSpace(options.Address))
         {
-            return ValidateOptionsResult.Fail($"{section}:Address is required: set it in configuration or pass it to AddMeshworkClient (for example 10.0.0.5:7000)");
+            return ValidateOptionsResult.Fail($"{section}:Address: required; set it in configuration or pass it to AddMeshworkClient (for example 10.0.0.5:7000)");
         }
         try
         {
@@ -24,14 +24,7 @@ internal sealed class ClientOptionsValidator : IValidateOptions<MeshworkClientOp
         {
             return ValidateOptionsResult.Fail($"{section}:Address: {ex.Message}");
         }
-        try
-        {
-            options.Rpc.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            return ValidateOptionsResult.Fail(ConfigurationErrors.NameKey(ex.Message, nameof(RpcClientOptions), section));
-        }
-        return ValidateOptionsResult.Success;
+        var errors = OptionsChecker.Check(typeof(RpcClientOptions), options.Rpc, section, options.Rpc.Validate);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -7,6 +7,7 @@ namespace Meshwork.Hosting;
 /// <summary>Configures one hosted client. Returned by <c>AddMeshworkClient&lt;TContract&gt;</c>.</summary>
 public interface IMeshworkClientBuilder<TContract> where TContract : class
 {
+    /// <summary>The service collection the client is registered in, for registering what its middleware needs.</summary>
     IServiceCollection Services { get; }
 
     /// <summary>The contract's service name: the options name, the channel's DI key and the configuration section name.</summary>

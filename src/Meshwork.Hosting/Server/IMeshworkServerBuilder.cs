@@ -7,6 +7,7 @@ namespace Meshwork.Hosting;
 /// <summary>Adds services and middleware to the hosted Meshwork server. Returned by <c>AddMeshworkServer</c>.</summary>
 public interface IMeshworkServerBuilder
 {
+    /// <summary>The service collection the server is registered in, for registering what its services and middleware need.</summary>
     IServiceCollection Services { get; }
 
     /// <summary>

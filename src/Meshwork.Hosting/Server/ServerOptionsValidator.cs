@@ -5,21 +5,14 @@ using Microsoft.Extensions.Options;
 namespace Meshwork.Hosting.Server;
 
 /// <summary>
-/// Runs <see cref="RpcServerOptions.Validate"/> when the options are built (at host start, through ValidateOnStart)
-/// and reports its message with the configuration key to fix, as an <see cref="OptionsValidationException"/>.
+/// Validates <see cref="RpcServerOptions"/> when they are built (at host start, through ValidateOnStart), after
+/// configuration and code have set them, and names the <c>Meshwork:Server</c> key of every bad value.
 /// </summary>
 internal sealed class ServerOptionsValidator : IValidateOptions<RpcServerOptions>
 {
     public ValidateOptionsResult Validate(string? name, RpcServerOptions options)
     {
-        try
-        {
-            options.Validate();
-            return ValidateOptionsResult.Success;
-        }
-        catch (ArgumentException ex)
-        {
-            return ValidateOptionsResult.Fail(ConfigurationErrors.NameKey(ex.Message, nameof(RpcServerOptions), MeshworkConfigurationKeys.Server));
-        }
+        var errors = OptionsChecker.Check(typeof(RpcServerOptions), options, MeshworkConfigurationKeys.Server, options.Validate);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

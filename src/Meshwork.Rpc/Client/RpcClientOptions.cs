@@ -75,14 +75,18 @@ public sealed class RpcClientOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        OptionsValidation.Validate(this, "RpcClientOptions");
-        OptionsValidation.Positive(ConnectTimeout, "RpcClientOptions.ConnectTimeout");
-        OptionsValidation.Positive(ReconnectBackoffInitial, "RpcClientOptions.ReconnectBackoffInitial");
-        if (ReconnectBackoffMax < ReconnectBackoffInitial) throw new ArgumentException("RpcClientOptions.ReconnectBackoffMax must be at least ReconnectBackoffInitial");
-        if (DefaultTimeout is { } t) OptionsValidation.Positive(t, "RpcClientOptions.DefaultTimeout");
-        if (KeepAliveInterval < TimeSpan.Zero) throw new ArgumentException("RpcClientOptions.KeepAliveInterval cannot be negative");
-        if (KeepAliveInterval > TimeSpan.Zero) OptionsValidation.Positive(KeepAliveTimeout, "RpcClientOptions.KeepAliveTimeout");
-        if (IdleTimeout < TimeSpan.Zero) throw new ArgumentException("RpcClientOptions.IdleTimeout cannot be negative");
-        if (MaxMessageSize < MaxFrameSize) throw new ArgumentException("RpcClientOptions.MaxMessageSize must be at least MaxFrameSize");
+        const string type = nameof(RpcClientOptions);
+        OptionsValidation.Validate(this, type);
+        OptionsValidation.Positive(ConnectTimeout, type, nameof(ConnectTimeout));
+        OptionsValidation.Positive(ReconnectBackoffInitial, type, nameof(ReconnectBackoffInitial));
+        if (ReconnectBackoffMax < ReconnectBackoffInitial)
+        {
+            throw new InvalidOptionException(type, nameof(ReconnectBackoffMax), $"must be at least ReconnectBackoffInitial ({ReconnectBackoffMax} < {ReconnectBackoffInitial})");
+        }
+        if (DefaultTimeout is { } t) OptionsValidation.Positive(t, type, nameof(DefaultTimeout));
+        if (KeepAliveInterval < TimeSpan.Zero) throw new InvalidOptionException(type, nameof(KeepAliveInterval), $"cannot be negative (was {KeepAliveInterval})");
+        if (KeepAliveInterval > TimeSpan.Zero) OptionsValidation.Positive(KeepAliveTimeout, type, nameof(KeepAliveTimeout));
+        if (IdleTimeout < TimeSpan.Zero) throw new InvalidOptionException(type, nameof(IdleTimeout), $"cannot be negative (was {IdleTimeout})");
+        if (MaxMessageSize < MaxFrameSize) throw new InvalidOptionException(type, nameof(MaxMessageSize), $"must be at least MaxFrameSize ({MaxMessageSize} < {MaxFrameSize})");
     }
 }

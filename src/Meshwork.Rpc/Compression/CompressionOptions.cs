@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Meshwork.Rpc.Compression;
 
 /// <summary>Which compressors a peer knows, and when outgoing bodies are compressed.</summary>
@@ -15,6 +17,7 @@ public sealed class CompressionOptions
     /// Bodies at or above this many bytes are compressed with <see cref="DefaultAlgorithm"/> even when the call did not ask.
     /// Default 2 MiB (the brief's threshold): below it compression costs more CPU than it saves on a LAN.
     /// </summary>
+    [Range(0, int.MaxValue)]
     public int AutoCompressThreshold { get; set; } = 2 * 1024 * 1024;
 
     /// <summary>Algorithm used for automatic compression. Default gzip (id 1), understood by every Meshwork peer.</summary>

@@ -12,12 +12,19 @@ internal static class OptionsValidation
         if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
         {
             var first = results[0];
-            throw new ArgumentException($"{name}.{string.Join(",", first.MemberNames)}: {first.ErrorMessage}");
+            throw new InvalidOptionException(name, string.Join(",", first.MemberNames), first.ErrorMessage ?? "is not valid");
         }
     }
 
+    /// <summary>The older form, <paramref name="name"/> being "Type.Property"; kept so callers written against it still compile.</summary>
     public static void Positive(TimeSpan value, string name)
     {
-        if (value <= TimeSpan.Zero) throw new ArgumentException($"{name} must be positive (was {value})");
+        int dot = name.IndexOf('.', StringComparison.Ordinal);
+        Positive(value, dot < 0 ? "" : name[..dot], name[(dot + 1)..]);
+    }
+
+    public static void Positive(TimeSpan value, string optionsType, string optionPath)
+    {
+        if (value <= TimeSpan.Zero) throw new InvalidOptionException(optionsType, optionPath, $"must be positive (was {value})");
     }
 }

@@ -65,8 +65,9 @@ public sealed class RpcServerOptions
 
     public void Validate()
     {
-        OptionsValidation.Validate(this, "RpcServerOptions");
-        if (Endpoints.Count == 0) throw new ArgumentException("RpcServerOptions.Endpoints: at least one endpoint is required (for example 127.0.0.1:7000)");
+        const string type = nameof(RpcServerOptions);
+        OptionsValidation.Validate(this, type);
+        if (Endpoints.Count == 0) throw new InvalidOptionException(type, nameof(Endpoints), "at least one endpoint is required (for example 127.0.0.1:7000)");
         foreach (var e in Endpoints)
         {
             try
@@ -75,13 +76,13 @@ public sealed class RpcServerOptions
             }
             catch (FormatException ex)
             {
-                throw new ArgumentException($"RpcServerOptions.Endpoints: {ex.Message}", ex);
+                throw new InvalidOptionException(type, nameof(Endpoints), ex.Message, ex);
             }
         }
-        OptionsValidation.Positive(DrainTimeout, "RpcServerOptions.DrainTimeout");
-        if (IdleTimeout < TimeSpan.Zero) throw new ArgumentException("RpcServerOptions.IdleTimeout cannot be negative");
-        if (MaxMessageSize < MaxFrameSize) throw new ArgumentException("RpcServerOptions.MaxMessageSize must be at least MaxFrameSize");
-        if (Tls is not null && Tls.Certificate is null) throw new ArgumentException("RpcServerOptions.Tls.Certificate is required when TLS is enabled");
-        if (Tls?.Certificate is { HasPrivateKey: false }) throw new ArgumentException("RpcServerOptions.Tls.Certificate has no private key");
+        OptionsValidation.Positive(DrainTimeout, type, nameof(DrainTimeout));
+        if (IdleTimeout < TimeSpan.Zero) throw new InvalidOptionException(type, nameof(IdleTimeout), $"cannot be negative (was {IdleTimeout})");
+        if (MaxMessageSize < MaxFrameSize) throw new InvalidOptionException(type, nameof(MaxMessageSize), $"must be at least MaxFrameSize ({MaxMessageSize} < {MaxFrameSize})");
+        if (Tls is not null && Tls.Certificate is null) throw new InvalidOptionException(type, "Tls.Certificate", "is required when TLS is enabled");
+        if (Tls?.Certificate is { HasPrivateKey: false }) throw new InvalidOptionException(type, "Tls.Certificate", "has no private key");
     }
 }
