@@ -64,8 +64,8 @@ public class KeepAliveTests
         await using var tap = FrameTap.Start(f.Server.BoundEndpoints[0], dropToClient: IsHeartbeatAck);
         await using var channel = RpcChannel.ForEndpoint(tap.Endpoint, new RpcClientOptions
         {
-            KeepAliveInterval = TimeSpan.FromMilliseconds(100),
-            KeepAliveTimeout = TimeSpan.FromMilliseconds(300),
+            KeepAliveInterval = TimeSpan.FromMilliseconds(250),
+            KeepAliveTimeout = TimeSpan.FromMilliseconds(750),
         });
         Assert.Equal("up", await channel.UnaryAsync(TestService.Echo, "up"));
 
@@ -74,7 +74,7 @@ public class KeepAliveTests
         var ex = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(StatusCode.Unavailable, ex.Status);
         Assert.Matches(@"^connection to 127\.0\.0\.1:\d+ was lost before Test/Sleep completed: " +
-            @"no heartbeat answer from 127\.0\.0\.1:\d+ within 300 ms$", ex.Message);
+            @"no heartbeat answer from 127\.0\.0\.1:\d+ within 750 ms$", ex.Message);
         // The server did answer the heartbeat (the tap dropped it), and it was the client that closed the connection.
         Assert.Contains(tap.ToClient, s => IsHeartbeatAck(s) && s.Dropped);
         await ErrorAndDeadlineTests.WaitUntil(() => tap.ClientHangUps == 1);
@@ -93,14 +93,15 @@ public class KeepAliveTests
         await using var tap = FrameTap.Start(f.Server.BoundEndpoints[0]);
         await using var channel = RpcChannel.ForEndpoint(tap.Endpoint, new RpcClientOptions
         {
-            KeepAliveInterval = TimeSpan.FromMilliseconds(50),
-            KeepAliveTimeout = TimeSpan.FromMilliseconds(200),
+            KeepAliveInterval = TimeSpan.FromMilliseconds(25),
+            KeepAliveTimeout = TimeSpan.FromMilliseconds(1500),
         });
         await channel.ConnectAsync();
-        // Each round starts only after KeepAliveInterval of silence, so eight acknowledged rounds span at least twice
-        // the ack timeout: a client that did not see the acks, or a server that did not send them, would have
-        // dropped the connection long before the count is reached.
-        const int rounds = 8;
+        // A client sends its next heartbeat only once the previous one was acknowledged, and each round starts after
+        // KeepAliveInterval of silence, so 70 acknowledged rounds span more than the ack timeout: a client that did not
+        // see the acks, or a server that did not send them, would have dropped the connection before the count is
+        // reached. The timeout is generous so that a slow ack on a loaded machine is not mistaken for a missing one.
+        const int rounds = 70;
         await ErrorAndDeadlineTests.WaitUntil(() => tap.ToClient.Count(IsHeartbeatAck) >= rounds, timeoutMs: 30_000);
         Assert.Equal(0, tap.ClientHangUps);
         Assert.Equal("still", await channel.UnaryAsync(TestService.Echo, "still"));
