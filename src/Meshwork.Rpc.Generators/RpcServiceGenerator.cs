@@ -14,6 +14,7 @@ public sealed class RpcServiceGenerator : IIncrementalGenerator
     /// <summary>Tracking name of the step that turns each attributed declaration into a model.</summary>
     public const string ServicesStep = "RpcServices";
 
+    /// <summary>Registers the pipeline: find attributed interfaces, build a model per interface, emit its source.</summary>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         var services = context.SyntaxProvider.ForAttributeWithMetadataName(

@@ -7,6 +7,7 @@ namespace Meshwork.Rpc;
 [AttributeUsage(AttributeTargets.Interface, Inherited = false)]
 public sealed class RpcServiceAttribute : Attribute
 {
+    /// <summary>Marks the interface; <paramref name="name"/> overrides the service name on the wire.</summary>
     public RpcServiceAttribute(string? name = null) => Name = name;
 
     /// <summary>Service name on the wire; defaults to the interface name without a leading I.</summary>

@@ -11,12 +11,16 @@ public sealed class Metadata : IEnumerable<KeyValuePair<string, string>>
 {
     private readonly List<KeyValuePair<string, string>> _entries;
 
+    /// <summary>Empty metadata.</summary>
     public Metadata() => _entries = new List<KeyValuePair<string, string>>();
 
+    /// <summary>Empty metadata with room for <paramref name="capacity"/> entries.</summary>
     public Metadata(int capacity) => _entries = new List<KeyValuePair<string, string>>(capacity);
 
+    /// <summary>Number of entries, repeated keys counted once per value.</summary>
     public int Count => _entries.Count;
 
+    /// <summary>Appends a value for <paramref name="key"/>, keeping earlier values. The key must be non-empty and the value non-null.</summary>
     public void Add(string key, string value)
     {
         ValidateKey(key);
@@ -31,6 +35,7 @@ public sealed class Metadata : IEnumerable<KeyValuePair<string, string>>
         Add(key, value);
     }
 
+    /// <summary>Removes every value of <paramref name="key"/>; false if there was none.</summary>
     public bool Remove(string key) => _entries.RemoveAll(e => string.Equals(e.Key, key, StringComparison.OrdinalIgnoreCase)) > 0;
 
     /// <summary>The first value for <paramref name="key"/>, or null.</summary>
@@ -46,6 +51,7 @@ public sealed class Metadata : IEnumerable<KeyValuePair<string, string>>
         return null;
     }
 
+    /// <summary>Gets the first value of <paramref name="key"/> (null if absent); setting replaces all values, and setting null removes the key.</summary>
     public string? this[string key]
     {
         get => Get(key);
@@ -62,6 +68,7 @@ public sealed class Metadata : IEnumerable<KeyValuePair<string, string>>
         }
     }
 
+    /// <summary>Appends every entry of <paramref name="other"/>; null adds nothing.</summary>
     public void AddRange(Metadata? other)
     {
         if (other is null)
@@ -71,6 +78,7 @@ public sealed class Metadata : IEnumerable<KeyValuePair<string, string>>
         _entries.AddRange(other._entries);
     }
 
+    /// <summary>Enumerates the entries in order, without allocating.</summary>
     public List<KeyValuePair<string, string>>.Enumerator GetEnumerator() => _entries.GetEnumerator();
 
     IEnumerator<KeyValuePair<string, string>> IEnumerable<KeyValuePair<string, string>>.GetEnumerator() => _entries.GetEnumerator();
@@ -82,5 +90,6 @@ public sealed class Metadata : IEnumerable<KeyValuePair<string, string>>
         ArgumentException.ThrowIfNullOrEmpty(key);
     }
 
+    /// <summary>The entries as <c>key=value</c> pairs, for logs.</summary>
     public override string ToString() => string.Join(", ", _entries.Select(e => e.Key + "=" + e.Value));
 }

@@ -52,8 +52,10 @@ public static class RpcContracts
     public static ServiceDefinition Bind<TService>(TService implementation) where TService : class =>
         Get(typeof(TService)).Bind(implementation);
 
+    /// <summary>The wire name of the service contract <typeparamref name="TService"/>.</summary>
     public static string ServiceName<TService>() => Get(typeof(TService)).ServiceName;
 
+    /// <summary>True when <paramref name="contract"/> was registered (generated code does so when its assembly loads).</summary>
     public static bool IsRegistered(Type contract) => s_registrations.ContainsKey(contract);
 
     private static Registration Get(Type contract) => s_registrations.TryGetValue(contract, out var r)

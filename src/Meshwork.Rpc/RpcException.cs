@@ -6,12 +6,14 @@ namespace Meshwork.Rpc;
 /// </summary>
 public sealed class RpcException : Exception
 {
+    /// <summary>A failure with <paramref name="status"/>, an explanation, and optionally the exception that caused it.</summary>
     public RpcException(StatusCode status, string message, Exception? inner = null)
         : base(message, inner)
     {
         Status = status;
     }
 
+    /// <summary>A failure with <paramref name="status"/>, an explanation and the trailers to return to the caller.</summary>
     public RpcException(StatusCode status, string message, Metadata? trailers)
         : base(message)
     {
@@ -25,5 +27,6 @@ public sealed class RpcException : Exception
     /// <summary>Metadata the server returned with the failure, if any.</summary>
     public Metadata? Trailers { get; }
 
+    /// <summary>Status and message, without a stack trace (a failed call is an expected outcome, not a crash).</summary>
     public override string ToString() => $"RpcException({Status}): {Message}";
 }

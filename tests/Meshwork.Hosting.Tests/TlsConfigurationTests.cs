@@ -96,7 +96,7 @@ public class TlsConfigurationTests
                 Greeter:
                   Address: "{address}"
                   DefaultTimeout: 5s
-                  ConnectTimeout: 2s
+                  ConnectTimeout: 20s
                   ReconnectBackoffMax: 200ms
                   Tls:
                     TargetHost: localhost

@@ -51,12 +51,20 @@ public class CallKindTests
     [Fact]
     public async Task Server_streaming_is_flow_controlled_by_the_consumer()
     {
-        await using var f = await ServerFixture.StartAsync(client: o => o.StreamWindow = 8);
+        const int window = 8;
+        await using var f = await ServerFixture.StartAsync(client: o => o.StreamWindow = window);
         await using var e = f.Channel.ServerStreaming(TestService.Count, 10_000).GetAsyncEnumerator();
         Assert.True(await e.MoveNextAsync());
-        // The consumer stopped after one item: the server may run at most one window ahead.
-        await Task.Delay(300);
-        Assert.InRange(Volatile.Read(ref f.State.CountProduced), 1, 8 + 1);
+        // The consumer stopped after one item: the server sends one window and produces one more item, which waits
+        // for a credit. Without flow control it would have run on towards 10,000.
+        await ErrorAndDeadlineTests.WaitUntil(() => Volatile.Read(ref f.State.CountProduced) >= window + 1);
+        Assert.Equal(window + 1, Volatile.Read(ref f.State.CountProduced));
+        // From then on the producer moves only by the credits the consumer gives back as it drains.
+        for (int consumed = 2; consumed <= 200; consumed++)
+        {
+            Assert.True(await e.MoveNextAsync());
+            Assert.InRange(Volatile.Read(ref f.State.CountProduced), consumed, consumed + window + 1);
+        }
     }
 
     [Fact]

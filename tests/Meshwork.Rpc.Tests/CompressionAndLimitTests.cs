@@ -1,3 +1,7 @@
+using Meshwork.Rpc.Client;
+using Meshwork.Rpc.Compression;
+using Meshwork.Rpc.Protocol;
+
 namespace Meshwork.Rpc.Tests;
 
 public class CompressionAndLimitTests
@@ -21,6 +25,27 @@ public class CompressionAndLimitTests
         // Same on the way back: the server's reply is auto-compressed.
         var blob = await f.Channel.UnaryAsync(TestService.Blob, 5 * 1024 * 1024);
         Assert.Equal(5 * 1024 * 1024, blob.Length);
+    }
+
+    [Fact]
+    public async Task Request_bodies_over_the_threshold_travel_compressed()
+    {
+        await using var f = await ServerFixture.StartAsync();
+        await using var tap = FrameTap.Start(f.Server.BoundEndpoints[0]);
+        await using var channel = RpcChannel.ForEndpoint(tap.Endpoint);
+        // 5 MiB is over the 2 MiB threshold and over the 4 MiB frame limit: it can only be sent compressed.
+        const int large = 5 * 1024 * 1024;
+        Assert.Equal(large, await channel.UnaryAsync(TestService.Size, new byte[large]));
+        // 1 MiB is under the threshold and is sent as it is.
+        const int small = 1024 * 1024;
+        Assert.Equal(small, await channel.UnaryAsync(TestService.Size, new byte[small]));
+
+        var requests = tap.ToServer.Where(s => s.Type == FrameType.Request).ToArray();
+        Assert.Equal(2, requests.Length);
+        Assert.Equal(CompressionIds.Gzip, requests[0].Compression);
+        Assert.InRange(requests[0].FrameBytes, 1, FrameLayout.DefaultMaxFrameSize);
+        Assert.Equal(CompressionIds.None, requests[1].Compression);
+        Assert.True(requests[1].FrameBytes > small, $"an uncompressed 1 MiB body travels whole ({requests[1].FrameBytes} bytes)");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Meshwork.Rpc.Client;
+using Meshwork.Rpc.Protocol;
 
 namespace Meshwork.Rpc.Tests;
 
@@ -67,15 +68,46 @@ public class ErrorAndDeadlineTests
     public async Task Deadline_propagates_and_the_server_handler_is_cancelled()
     {
         await using var f = await ServerFixture.StartAsync();
+        // Connected first, so the budget is not spent on connecting (the message's figures would then be meaningless).
+        await f.Channel.ConnectAsync();
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
             await f.Channel.UnaryAsync(TestService.Sleep, 30_000, new CallOptions { Timeout = TimeSpan.FromMilliseconds(200) }));
         Assert.Equal(StatusCode.DeadlineExceeded, ex.Status);
-        Assert.Contains("deadline", ex.Message);
-        Assert.Contains("Test/Sleep", ex.Message);
-        // The server saw the deadline through its own cancellation token.
+        Assert.Matches(ClientDeadlineMessage("200"), ex.Message);
+        // The handler's token fired. Here the client's cancel frame and the server's own deadline race, so either
+        // reason is right; the next test takes the cancel frame away.
         var reason = await f.State.SleepCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(reason is StatusCode.DeadlineExceeded or StatusCode.Cancelled);
     }
+
+    [Fact]
+    public async Task Server_enforces_the_propagated_deadline_without_the_clients_cancel()
+    {
+        // The tap withholds every cancel frame, so only the timeout in the request header can stop the handler.
+        await using var f = await ServerFixture.StartAsync();
+        await using var tap = FrameTap.Start(f.Server.BoundEndpoints[0], dropToServer: s => s.Type == FrameType.Cancel);
+        await using var channel = RpcChannel.ForEndpoint(tap.Endpoint);
+        await channel.ConnectAsync();
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+            await channel.UnaryAsync(TestService.Sleep, 60_000, new CallOptions { Timeout = TimeSpan.FromMilliseconds(300) }));
+        Assert.Equal(StatusCode.DeadlineExceeded, ex.Status);
+        Assert.Matches(ClientDeadlineMessage("300"), ex.Message);
+
+        // The server cancelled the handler by itself, for the deadline, and said so on the wire.
+        Assert.Equal(StatusCode.DeadlineExceeded, await f.State.SleepCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        await WaitUntil(() => tap.ToClient.Any(s => s.Type == FrameType.Response));
+        Assert.Contains(tap.ToServer, s => s.Type == FrameType.Cancel && s.Dropped);
+        var response = Assert.Single(tap.ToClient, s => s.Type == FrameType.Response);
+        Assert.Equal(StatusCode.DeadlineExceeded, response.Status);
+        // The budget that reached the server is what the client had left when it sent the request (at most 300 ms).
+        Assert.Matches(@"^deadline of \d+(\.\d)? ms exceeded inside server test-server while Test/Sleep ran " +
+            @"\(the handler used \d+(\.\d)? ms of the budget that reached the server\)$", response.StatusMessage);
+    }
+
+    /// <summary>The client's attribution of a missed deadline: its budget, the time queued locally, the time on the server hop.</summary>
+    private static string ClientDeadlineMessage(string budgetMs) =>
+        $@"^deadline of {budgetMs} ms exceeded for Test/Sleep: \d+(\.\d)? ms spent in the client before sending, " +
+        @"\d+(\.\d)? ms waiting for 127\.0\.0\.1:\d+ \(network and server\) with no response$";
 
     [Fact]
     public async Task Default_timeout_from_options_applies()
@@ -91,7 +123,7 @@ public class ErrorAndDeadlineTests
         await using var f = await ServerFixture.StartAsync();
         using var cts = new CancellationTokenSource();
         var call = f.Channel.UnaryAsync(TestService.Sleep, 30_000, cts.Token).AsTask();
-        await Task.Delay(100);
+        await WaitUntil(() => f.Server.ActiveCalls == 1);
         cts.Cancel();
         var ex = await Assert.ThrowsAsync<RpcException>(() => call);
         Assert.Equal(StatusCode.Cancelled, ex.Status);
@@ -163,24 +195,31 @@ public class ErrorAndDeadlineTests
         await using var second = new Server.RpcServer(new Server.RpcServerOptions { Endpoints = { endpoint.Display } });
         second.AddService(TestService.Build(state));
         await second.StartAsync();
+        // Calls fail fast with Unavailable until the backoff lets the pool reconnect; then they reach the new server.
         string? answer = null;
-        for (int i = 0; i < 200 && answer is null; i++)
+        await WaitUntil(async () =>
         {
             try
             {
                 answer = await channel.UnaryAsync(TestService.Echo, "b");
+                return true;
             }
             catch (RpcException ex) when (ex.Status == StatusCode.Unavailable)
             {
-                await Task.Delay(25);
+                return false;
             }
-        }
+        });
         Assert.Equal("b", answer);
     }
 
     // Shared helpers live in tests/Meshwork.Testing; these forwarders keep the existing call sites unchanged.
     internal static int FreePort() => Meshwork.Testing.FreePort.TcpAndUdp();
 
-    internal static Task WaitUntil(Func<bool> condition, int timeoutMs = 10_000) =>
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails the test when it has not within the timeout.</summary>
+    internal static Task WaitUntil(Func<bool> condition, int timeoutMs = 30_000) =>
+        Eventually.TrueAsync(condition, "condition", timeoutMs / 1000.0);
+
+    /// <summary>Polls an asynchronous <paramref name="condition"/> until it holds; fails the test when it has not within the timeout.</summary>
+    internal static Task WaitUntil(Func<Task<bool>> condition, int timeoutMs = 30_000) =>
         Eventually.TrueAsync(condition, "condition", timeoutMs / 1000.0);
 }

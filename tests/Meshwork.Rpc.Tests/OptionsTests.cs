@@ -61,11 +61,10 @@ public class OptionsTests
         {
             if (i == 2) break;
         }
+        // The call ends on the server only when its handler has returned (a call left running would block on stream
+        // credits for ever), so once it is gone the producer has stopped for good.
         await ErrorAndDeadlineTests.WaitUntil(() => f.Server.ActiveCalls == 0);
-        int produced = Volatile.Read(ref f.State.CountProduced);
-        await Task.Delay(100);
-        Assert.Equal(produced, Volatile.Read(ref f.State.CountProduced));
-        Assert.True(produced < 100);
+        Assert.True(Volatile.Read(ref f.State.CountProduced) < 100);
     }
 
     [Fact]

@@ -1,3 +1,6 @@
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
+
 namespace Meshwork.Rpc.Tests;
 
 public class ShutdownTests
@@ -34,19 +37,49 @@ public class ShutdownTests
     [Fact]
     public async Task Client_moves_new_calls_to_a_new_connection_after_go_away()
     {
-        // Two servers cannot share a port, so observe go-away on one server: after it, the client must not send
-        // new calls on the draining connection; they fail fast instead of hanging.
-        await using var f = await ServerFixture.StartAsync(server: o => o.DrainTimeout = TimeSpan.FromSeconds(2));
-        await f.Channel.ConnectAsync();
-        var inFlight = f.Channel.UnaryAsync(TestService.Sleep, 500).AsTask();
-        await ErrorAndDeadlineTests.WaitUntil(() => f.Server.ActiveCalls == 1);
-        var stop = f.Server.StopAsync();
-        await Task.Delay(100);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var ex = await Assert.ThrowsAsync<RpcException>(async () => await f.Channel.UnaryAsync(TestService.Echo, "new"));
-        Assert.Equal(StatusCode.Unavailable, ex.Status);
-        Assert.Equal("slept", await inFlight);
+        // A call is in flight on the first server when it starts to drain. After the client has read the go-away, a
+        // second server takes over the same endpoint: the next call must go there on a new connection at the first
+        // attempt (a call sent on the draining connection would be refused with Unavailable), while the first
+        // connection stays open until its call has finished.
+        var release = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var first = NamedServer("first", "127.0.0.1:0", release.Task);
+        await first.StartAsync();
+        var endpoint = first.BoundEndpoints[0];
+        var log = new LogCapture();
+        await using var channel = Client.RpcChannel.ForEndpoint(endpoint, new Client.RpcClientOptions { LoggerFactory = log });
+        Assert.Equal("first", await channel.UnaryAsync(Who, ""));
+        var inFlight = channel.UnaryAsync(Hold, "").AsTask();
+        await ErrorAndDeadlineTests.WaitUntil(() => first.ActiveCalls == 1);
+
+        var stop = first.StopAsync();
+        await ErrorAndDeadlineTests.WaitUntil(() => log.Has(GoAwayReceivedEventId));
+        await using var second = NamedServer("second", endpoint.Display, release.Task);
+        await second.StartAsync();
+
+        Assert.Equal("second", await channel.UnaryAsync(Who, ""));
+        Assert.Equal(1, second.ConnectionCount);
+        Assert.Equal(1, first.ConnectionCount);
+        Assert.False(inFlight.IsCompleted);
+
+        release.SetResult("finished");
+        Assert.Equal("finished", await inFlight);
         await stop;
+        Assert.Equal(0, first.ConnectionCount);
+        Assert.Equal("second", await channel.UnaryAsync(Who, ""));
+    }
+
+    private const int GoAwayReceivedEventId = 1011;
+    private static readonly Method<string, string> Who = new("Shutdown", "Who", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+    private static readonly Method<string, string> Hold = new("Shutdown", "Hold", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+
+    /// <summary>A server whose Who answers its name and whose Hold finishes when the test releases it.</summary>
+    private static Server.RpcServer NamedServer(string name, string endpoint, Task<string> release)
+    {
+        var server = new Server.RpcServer(new Server.RpcServerOptions { Endpoints = { endpoint }, DrainTimeout = TimeSpan.FromSeconds(60) }, name: name);
+        server.AddService(new Server.ServiceDefinition("Shutdown")
+            .AddUnary(Who, (_, ctx) => new ValueTask<string>(name))
+            .AddUnary(Hold, async (_, ctx) => await release.WaitAsync(ctx.CancellationToken)));
+        return server;
     }
 
     [Fact]

@@ -15,8 +15,11 @@ public sealed class ClientCallContext
         Request = request;
     }
 
+    /// <summary>Service name on the wire.</summary>
     public string Service { get; }
+    /// <summary>Method name on the wire.</summary>
     public string Method { get; }
+    /// <summary>Shape of the call (unary, one-way, streaming).</summary>
     public CallKind Kind { get; }
 
     /// <summary>Request headers; created on first access and sent with the call.</summary>
@@ -33,6 +36,7 @@ public sealed class ClientCallContext
 
     internal Metadata? HeadersIfAny => _headers ?? Options.Headers;
 
+    /// <summary>The call's options (timeout, headers, compression, cancellation); middleware may replace them before calling next.</summary>
     public CallOptions Options { get; set; }
 
     /// <summary>The request message (null for client and duplex streams).</summary>
@@ -47,10 +51,12 @@ public sealed class ClientCallContext
     private Dictionary<string, object?>? _items;
 }
 
+/// <summary>The rest of the client pipeline: the next middleware, or the call itself.</summary>
 public delegate ValueTask ClientCallHandler(ClientCallContext context);
 
 /// <summary>Client interceptor (the brief's filter chain). Registered middleware runs outermost first.</summary>
 public interface IClientMiddleware
 {
+    /// <summary>Runs around a call; call <paramref name="next"/> to continue, or set <see cref="ClientCallContext.Response"/> and return to answer locally.</summary>
     ValueTask InvokeAsync(ClientCallContext context, ClientCallHandler next);
 }

@@ -29,9 +29,11 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
     public static RpcChannel ForAddress(string address, RpcClientOptions? options = null) =>
         new(RpcEndpoint.Parse(address), options ?? new RpcClientOptions());
 
+    /// <summary>Creates a channel to an already parsed <paramref name="endpoint"/>. Connects lazily.</summary>
     public static RpcChannel ForEndpoint(RpcEndpoint endpoint, RpcClientOptions? options = null) =>
         new(endpoint, options ?? new RpcClientOptions());
 
+    /// <summary>The server this channel talks to.</summary>
     public RpcEndpoint Endpoint => _pool.Endpoint;
 
     /// <summary>Opens the first connection now instead of on the first call.</summary>
@@ -49,6 +51,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
 
     // ---- unary ----------------------------------------------------------------------------------------------
 
+    /// <inheritdoc/>
     public override ValueTask<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
     {
         if (_middleware.Length != 0) return UnaryWithMiddlewareAsync(method, request, options);
@@ -173,6 +176,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
 
     // ---- one-way ----------------------------------------------------------------------------------------------
 
+    /// <inheritdoc/>
     public override async ValueTask OneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options = default)
     {
         if (_middleware.Length != 0)
@@ -252,6 +256,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         return (StreamingCall<TRequest, TResponse>)context.Response!;
     }
 
+    /// <inheritdoc/>
     public override IAsyncEnumerable<TResponse> ServerStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default) =>
         ServerStreamingCore(method, request, options, default);
 
@@ -280,6 +285,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         return linked;
     }
 
+    /// <inheritdoc/>
     public override async ValueTask<TResponse> ClientStreamingAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
@@ -288,6 +294,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         return await call.Reply.ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public override IAsyncEnumerable<TResponse> DuplexStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests,
         CallOptions options = default)
     {
@@ -307,6 +314,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>Closes every connection of the channel; calls still in flight fail with <see cref="StatusCode.Unavailable"/>.</summary>
     public ValueTask DisposeAsync() => _pool.DisposeAsync();
 
     /// <summary>For containers that only dispose synchronously; prefer <see cref="DisposeAsync"/>.</summary>

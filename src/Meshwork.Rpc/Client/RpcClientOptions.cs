@@ -62,6 +62,7 @@ public sealed class RpcClientOptions
     /// <summary>Serializers; the default one encodes requests. Default MessagePack (+ Protobuf).</summary>
     public SerializerRegistry Serializers { get; set; } = SerializerRegistry.CreateDefault();
 
+    /// <summary>Known compressors and the automatic-compression threshold for request bodies. Default gzip and brotli, bodies of 2 MiB or more compressed with gzip.</summary>
     public CompressionOptions Compression { get; set; } = new();
 
     /// <summary>TLS settings; null for plaintext.</summary>
@@ -70,6 +71,7 @@ public sealed class RpcClientOptions
     /// <summary>Client middleware, outermost first.</summary>
     public IList<IClientMiddleware> Middleware { get; } = new List<IClientMiddleware>();
 
+    /// <summary>Where the client logs connects, go-aways and heartbeat timeouts. Default none (no logging).</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>

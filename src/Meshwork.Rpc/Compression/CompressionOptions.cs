@@ -7,6 +7,7 @@ public sealed class CompressionOptions
 {
     private readonly ICompressor?[] _byId = new ICompressor?[256];
 
+    /// <summary>Options that know gzip and brotli.</summary>
     public CompressionOptions()
     {
         Add(new GzipCompressor());
@@ -23,6 +24,7 @@ public sealed class CompressionOptions
     /// <summary>Algorithm used for automatic compression. Default gzip (id 1), understood by every Meshwork peer.</summary>
     public byte DefaultAlgorithm { get; set; } = CompressionIds.Gzip;
 
+    /// <summary>Registers <paramref name="compressor"/> under its id, replacing one with the same id; id 0 is rejected.</summary>
     public CompressionOptions Add(ICompressor compressor)
     {
         if (compressor.Id == CompressionIds.None) throw new ArgumentException("compression id 0 means 'none'", nameof(compressor));
@@ -30,8 +32,10 @@ public sealed class CompressionOptions
         return this;
     }
 
+    /// <summary>The compressor with wire id <paramref name="id"/>, or null.</summary>
     public ICompressor? Find(byte id) => _byId[id];
 
+    /// <summary>The compressor called <paramref name="name"/> (case-insensitive), or null.</summary>
     public ICompressor? FindByName(string name)
     {
         foreach (var c in _byId)

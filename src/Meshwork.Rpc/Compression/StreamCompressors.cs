@@ -6,13 +6,18 @@ namespace Meshwork.Rpc.Compression;
 /// <summary>A compressor built on a .NET compression stream; subclasses only say which stream.</summary>
 public abstract class StreamCompressor(CompressionLevel level) : ICompressor
 {
+    /// <inheritdoc/>
     public abstract byte Id { get; }
+    /// <inheritdoc/>
     public abstract string Name { get; }
 
+    /// <summary>A stream that compresses into <paramref name="sink"/> at <paramref name="level"/> and leaves it open.</summary>
     protected abstract Stream Compressing(Stream sink, CompressionLevel level);
 
+    /// <summary>A stream that decompresses <paramref name="source"/>.</summary>
     protected abstract Stream Decompressing(Stream source);
 
+    /// <inheritdoc/>
     public void Compress(ReadOnlySpan<byte> source, IBufferWriter<byte> destination)
     {
         using var sink = new BufferWriterStream(destination);
@@ -22,6 +27,7 @@ public abstract class StreamCompressor(CompressionLevel level) : ICompressor
         }
     }
 
+    /// <inheritdoc/>
     public void Decompress(in ReadOnlySequence<byte> source, IBufferWriter<byte> destination, int maxSize)
     {
         using var input = new SequenceStream(source);
@@ -33,18 +39,26 @@ public abstract class StreamCompressor(CompressionLevel level) : ICompressor
 /// <summary>gzip (RFC 1952), as the brief asks for large bodies.</summary>
 public sealed class GzipCompressor(CompressionLevel level = CompressionLevel.Fastest) : StreamCompressor(level)
 {
+    /// <inheritdoc/>
     public override byte Id => CompressionIds.Gzip;
+    /// <inheritdoc/>
     public override string Name => "gzip";
+    /// <inheritdoc/>
     protected override Stream Compressing(Stream sink, CompressionLevel level) => new GZipStream(sink, level, leaveOpen: true);
+    /// <inheritdoc/>
     protected override Stream Decompressing(Stream source) => new GZipStream(source, CompressionMode.Decompress);
 }
 
 /// <summary>Brotli: better ratio than gzip at similar speed for text-like payloads.</summary>
 public sealed class BrotliCompressor(CompressionLevel level = CompressionLevel.Fastest) : StreamCompressor(level)
 {
+    /// <inheritdoc/>
     public override byte Id => CompressionIds.Brotli;
+    /// <inheritdoc/>
     public override string Name => "br";
+    /// <inheritdoc/>
     protected override Stream Compressing(Stream sink, CompressionLevel level) => new BrotliStream(sink, level, leaveOpen: true);
+    /// <inheritdoc/>
     protected override Stream Decompressing(Stream source) => new BrotliStream(source, CompressionMode.Decompress);
 }
 

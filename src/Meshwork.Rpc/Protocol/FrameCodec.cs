@@ -8,7 +8,7 @@ namespace Meshwork.Rpc.Protocol;
 /// <c>magic(2) version(1) type|flags(1) totalLength(4) headerLength(4) header body</c>, integers big-endian,
 /// totalLength = 4 + headerLength + bodyLength.
 /// </summary>
-public static class FrameCodec
+internal static class FrameCodec
 {
     /// <summary>
     /// Tries to take one complete frame off the front of <paramref name="buffer"/>.

@@ -5,7 +5,7 @@ namespace Meshwork.Rpc.Protocol;
 /// Keys (see docs/protocol.md): 0 request id, 1 service, 2 method, 3 timeout µs, 4 metadata, 5 serializer,
 /// 6 compression, 7 status, 8 status message, 9 call kind, 10 window credits.
 /// </summary>
-public struct FrameHeader
+internal struct FrameHeader
 {
     public FrameType Type;
     public FrameFlags Flags;
@@ -25,7 +25,7 @@ public struct FrameHeader
 }
 
 /// <summary>Fixed layout constants of Meshwork protocol v1.</summary>
-public static class FrameLayout
+internal static class FrameLayout
 {
     /// <summary>'M' 'W'.</summary>
     public const byte Magic0 = 0x4D;

@@ -1,7 +1,7 @@
 namespace Meshwork.Rpc.Protocol;
 
 /// <summary>What a frame carries. Stored in the low nibble of prefix byte 3; values are wire constants.</summary>
-public enum FrameType : byte
+internal enum FrameType : byte
 {
     /// <summary>Opens a call: unary request, or the start of a streaming call.</summary>
     Request = 1,
@@ -27,19 +27,9 @@ public enum FrameType : byte
 
 /// <summary>Per-frame flags, stored in the high nibble of prefix byte 3.</summary>
 [Flags]
-public enum FrameFlags : byte
+internal enum FrameFlags : byte
 {
     None = 0,
     /// <summary>This frame answers an earlier frame of the same type (heartbeat replies).</summary>
     Ack = 0x1,
-}
-
-/// <summary>Shape of a call, sent in the request header (key 9) so the server can check it against the method.</summary>
-public enum CallKind : byte
-{
-    Unary = 0,
-    ServerStreaming = 1,
-    ClientStreaming = 2,
-    DuplexStreaming = 3,
-    OneWay = 4,
 }

@@ -9,7 +9,7 @@ namespace Meshwork.Rpc.Protocol;
 /// decoding only for metadata and status messages (service and method names go through an interner).
 /// Unknown keys are skipped so that later protocol revisions can add fields.
 /// </summary>
-public static class HeaderCodec
+internal static class HeaderCodec
 {
     internal const byte KeyRequestId = 0, KeyService = 1, KeyMethod = 2, KeyTimeout = 3, KeyMetadata = 4,
         KeySerializer = 5, KeyCompression = 6, KeyStatus = 7, KeyStatusMessage = 8, KeyKind = 9, KeyWindow = 10;

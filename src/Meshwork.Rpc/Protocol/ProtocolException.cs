@@ -4,7 +4,7 @@ namespace Meshwork.Rpc.Protocol;
 /// The peer broke Meshwork protocol v1 (bad magic or version, oversized frame, garbled header).
 /// The connection that saw it sends an error frame where it can and closes; other connections are unaffected.
 /// </summary>
-public sealed class ProtocolException : Exception
+internal sealed class ProtocolException : Exception
 {
     public ProtocolException(string message, StatusCode status = StatusCode.Internal)
         : base(message)

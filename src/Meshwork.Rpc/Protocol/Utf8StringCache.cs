@@ -7,7 +7,7 @@ namespace Meshwork.Rpc.Protocol;
 /// does not allocate a string per call. Bounded: once full, new names are decoded without caching,
 /// which stops a peer from growing memory by sending random names.
 /// </summary>
-public sealed class Utf8StringCache
+internal sealed class Utf8StringCache
 {
     private readonly Entry?[] _buckets;
     private readonly int _capacity;

@@ -12,6 +12,7 @@ public sealed class JsonRpcSerializer : ISerializer
 {
     private readonly JsonSerializerOptions _options;
 
+    /// <summary>Uses <paramref name="options"/>, which must have a <see cref="JsonSerializerOptions.TypeInfoResolver"/>; they are made read-only.</summary>
     public JsonRpcSerializer(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -23,10 +24,13 @@ public sealed class JsonRpcSerializer : ISerializer
         _options = options;
     }
 
+    /// <inheritdoc/>
     public byte Id => SerializerIds.Json;
 
+    /// <inheritdoc/>
     public string Name => "json";
 
+    /// <inheritdoc/>
     public void Serialize<T>(IBufferWriter<byte> writer, T value, MessageType<T> type)
     {
         if (typeof(T) == typeof(Empty)) return;
@@ -34,6 +38,7 @@ public sealed class JsonRpcSerializer : ISerializer
         JsonSerializer.Serialize(w, value, Info(type));
     }
 
+    /// <inheritdoc/>
     public T Deserialize<T>(in ReadOnlySequence<byte> data, MessageType<T> type)
     {
         if (typeof(T) == typeof(Empty)) return default!;

@@ -14,18 +14,23 @@ public sealed class MessagePackRpcSerializer : ISerializer
     private readonly MessagePackSerializer _serializer;
     private readonly ITypeShapeProvider? _provider;
 
+    /// <summary>Uses <paramref name="shapeProvider"/> for types without [GenerateShape], and <paramref name="serializer"/> (default: a new one with default settings).</summary>
     public MessagePackRpcSerializer(ITypeShapeProvider? shapeProvider = null, MessagePackSerializer? serializer = null)
     {
         _provider = shapeProvider;
         _serializer = serializer ?? new MessagePackSerializer();
     }
 
+    /// <summary>A shared instance with default settings.</summary>
     public static MessagePackRpcSerializer Default { get; } = new();
 
+    /// <inheritdoc/>
     public byte Id => SerializerIds.MessagePack;
 
+    /// <inheritdoc/>
     public string Name => "msgpack";
 
+    /// <inheritdoc/>
     public void Serialize<T>(IBufferWriter<byte> writer, T value, MessageType<T> type)
     {
         if (typeof(T) == typeof(Empty)) return;
@@ -33,6 +38,7 @@ public sealed class MessagePackRpcSerializer : ISerializer
         _serializer.Serialize(writer, value, ResolveShape(type));
     }
 
+    /// <inheritdoc/>
     public T Deserialize<T>(in ReadOnlySequence<byte> data, MessageType<T> type)
     {
         if (typeof(T) == typeof(Empty)) return default!;

@@ -10,6 +10,7 @@ namespace Meshwork.Rpc.Serialization;
 /// </summary>
 public sealed class MessageType<T>
 {
+    /// <summary>Describes <typeparamref name="T"/> by its PolyType <paramref name="shape"/> and its Protobuf <c>MessageParser</c>, either may be null.</summary>
     public MessageType(ITypeShape<T>? shape = null, object? protobufParser = null)
     {
         Shape = shape;

@@ -6,12 +6,16 @@ namespace Meshwork.Rpc.Serialization;
 /// <summary>Google.Protobuf serializer for generated message classes (<c>IMessage&lt;T&gt;</c>), zero-copy through <see cref="IBufferWriter{T}"/>.</summary>
 public sealed class ProtobufRpcSerializer : ISerializer
 {
+    /// <summary>The shared instance (the serializer has no settings).</summary>
     public static ProtobufRpcSerializer Default { get; } = new();
 
+    /// <inheritdoc/>
     public byte Id => SerializerIds.Protobuf;
 
+    /// <inheritdoc/>
     public string Name => "protobuf";
 
+    /// <inheritdoc/>
     public void Serialize<T>(IBufferWriter<byte> writer, T value, MessageType<T> type)
     {
         if (typeof(T) == typeof(Empty)) return;
@@ -22,6 +26,7 @@ public sealed class ProtobufRpcSerializer : ISerializer
         message.WriteTo(writer);
     }
 
+    /// <inheritdoc/>
     public T Deserialize<T>(in ReadOnlySequence<byte> data, MessageType<T> type)
     {
         if (typeof(T) == typeof(Empty)) return default!;

@@ -5,6 +5,7 @@ public sealed class SerializerRegistry
 {
     private readonly ISerializer?[] _byId = new ISerializer?[256];
 
+    /// <summary>A registry of <paramref name="serializers"/>; the first is the default.</summary>
     public SerializerRegistry(params ISerializer[] serializers)
     {
         foreach (var s in serializers) Add(s);
@@ -13,10 +14,12 @@ public sealed class SerializerRegistry
     /// <summary>MessagePack and Protobuf, the two that need no configuration.</summary>
     public static SerializerRegistry CreateDefault() => new(MessagePackRpcSerializer.Default, ProtobufRpcSerializer.Default);
 
+    /// <summary>The serializer for outgoing messages; throws <see cref="InvalidOperationException"/> if none is registered.</summary>
     public ISerializer Default => _default ?? throw new InvalidOperationException("no serializers registered");
 
     private ISerializer? _default;
 
+    /// <summary>Registers <paramref name="serializer"/> under its id, replacing one with the same id; the first added becomes the default.</summary>
     public SerializerRegistry Add(ISerializer serializer)
     {
         ArgumentNullException.ThrowIfNull(serializer);
@@ -34,6 +37,7 @@ public sealed class SerializerRegistry
         return this;
     }
 
+    /// <summary>The serializer with wire id <paramref name="id"/>, or null.</summary>
     public ISerializer? Find(byte id) => _byId[id];
 
     /// <summary>

@@ -27,6 +27,8 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     private int _activeCalls;
     private int _state; // 0 new, 1 started, 2 stopping, 3 stopped
 
+    /// <summary>A server with <paramref name="options"/> (validated on start), logging to <paramref name="loggerFactory"/> (default none),
+    /// named <paramref name="name"/> in error messages (default the machine name).</summary>
     public RpcServer(RpcServerOptions options, ILoggerFactory? loggerFactory = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -35,6 +37,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         Name = name ?? Environment.MachineName;
     }
 
+    /// <summary>The options the server was created with; changes after <see cref="StartAsync"/> have no effect.</summary>
     public RpcServerOptions Options { get; }
 
     /// <summary>Name used in error messages (which server spent the budget).</summary>
@@ -49,12 +52,16 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     /// <summary>Endpoints actually bound (port 0 resolved to the real port). Valid after <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<RpcEndpoint> BoundEndpoints => _bound;
 
+    /// <summary>Client connections open right now.</summary>
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>Calls being handled right now, across all connections (one-way calls included).</summary>
     public int ActiveCalls => Volatile.Read(ref _activeCalls);
 
+    /// <summary>The services added with <see cref="AddService"/>.</summary>
     public IEnumerable<ServiceDefinition> Services => _services.Values;
 
+    /// <summary>Adds a service; only before <see cref="StartAsync"/>, and each service name once.</summary>
     public RpcServer AddService(ServiceDefinition service)
     {
         ArgumentNullException.ThrowIfNull(service);
@@ -88,6 +95,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         return m;
     }
 
+    /// <summary>Validates the options, binds every endpoint and starts accepting connections. A server starts once.</summary>
     public Task StartAsync(CancellationToken ct = default)
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("the server was already started");
@@ -300,6 +308,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     /// <summary>For containers that only dispose synchronously: a graceful stop, blocking. Prefer <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>A graceful stop (<see cref="StopAsync"/>), then releases the server's resources.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);

@@ -56,13 +56,16 @@ public sealed class RpcServerOptions
     /// </summary>
     public bool InlineHandlers { get; set; }
 
+    /// <summary>Serializers the server can decode; replies use the serializer of the request. Default MessagePack and Protobuf.</summary>
     public SerializerRegistry Serializers { get; set; } = SerializerRegistry.CreateDefault();
 
+    /// <summary>Known compressors and the automatic-compression threshold for reply bodies. Default gzip and brotli, bodies of 2 MiB or more compressed with gzip.</summary>
     public CompressionOptions Compression { get; set; } = new();
 
     /// <summary>TLS; null for plaintext.</summary>
     public TlsServerOptions? Tls { get; set; }
 
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting; <see cref="RpcServer.StartAsync"/> calls it.</summary>
     public void Validate()
     {
         const string type = nameof(RpcServerOptions);

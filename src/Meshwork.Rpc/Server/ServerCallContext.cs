@@ -23,8 +23,11 @@ public sealed class ServerCallContext
         DeadlineMicros = deadlineMicros;
     }
 
+    /// <summary>Service name of the call.</summary>
     public string Service { get; }
+    /// <summary>Method name of the call.</summary>
     public string Method { get; }
+    /// <summary>Shape of the call.</summary>
     public CallKind Kind { get; }
 
     /// <summary>Remote address of the caller.</summary>

@@ -1,5 +1,6 @@
 namespace Meshwork.Rpc.Server;
 
+/// <summary>The rest of the server pipeline: the next middleware, or the handler.</summary>
 public delegate ValueTask ServerCallHandler(ServerCallContext context);
 
 /// <summary>
@@ -9,5 +10,6 @@ public delegate ValueTask ServerCallHandler(ServerCallContext context);
 /// </summary>
 public interface IServerMiddleware
 {
+    /// <summary>Runs around a call; call <paramref name="next"/> to continue.</summary>
     ValueTask InvokeAsync(ServerCallContext context, ServerCallHandler next);
 }

@@ -14,14 +14,19 @@ public sealed record RpcEndpoint
         Display = display;
     }
 
+    /// <summary>The socket address (IP, DNS name or Unix socket path).</summary>
     public EndPoint EndPoint { get; }
 
+    /// <summary>The address as written in configuration and messages, e.g. <c>127.0.0.1:7000</c> or <c>unix:///run/x.sock</c>.</summary>
     public string Display { get; }
 
+    /// <summary>True for a Unix domain socket.</summary>
     public bool IsUnixSocket => EndPoint is UnixDomainSocketEndPoint;
 
+    /// <summary>A TCP endpoint at <paramref name="endPoint"/>.</summary>
     public static RpcEndpoint Tcp(IPEndPoint endPoint) => new(endPoint, endPoint.ToString());
 
+    /// <summary>A TCP endpoint; <paramref name="host"/> is an IP address, <c>localhost</c>, or a DNS name resolved on connect.</summary>
     public static RpcEndpoint Tcp(string host, int port)
     {
         if (!IPAddress.TryParse(host, out var ip))
@@ -32,6 +37,7 @@ public sealed record RpcEndpoint
         return Tcp(new IPEndPoint(ip, port));
     }
 
+    /// <summary>A Unix domain socket at <paramref name="path"/>.</summary>
     public static RpcEndpoint Unix(string path) => new(new UnixDomainSocketEndPoint(path), "unix://" + path);
 
     /// <summary>Parses an address; throws <see cref="FormatException"/> naming what is wrong.</summary>
@@ -59,5 +65,6 @@ public sealed record RpcEndpoint
         return Tcp(host, port);
     }
 
+    /// <summary>Same as <see cref="Display"/>.</summary>
     public override string ToString() => Display;
 }
