@@ -1,56 +1,90 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Meshwork.Bench;
 
-// Side-by-side unary echo benchmark: Meshwork vs gRPC-dotnet, each server in its own process, same client process.
-// Usage: dotnet Meshwork.Bench.dll [--duration 3] [--warmup 1] [--concurrency 1,16,64,256] [--connections 1,4] [--only meshwork|grpc] [--inline] [--json out.json]
-var duration = TimeSpan.FromSeconds(double.Parse(Arg("--duration", "3")));
-var warmup = TimeSpan.FromSeconds(double.Parse(Arg("--warmup", "1")));
-var concurrencies = Arg("--concurrency", "1,16,64,256").Split(',').Select(int.Parse).ToArray();
-var connectionCounts = Arg("--connections", "1,4").Split(',').Select(int.Parse).ToArray();
-var only = Arg("--only", "");
+// Side-by-side unary echo benchmark: the bare multiplexed echo (this machine's limit for the exchange), Meshwork and
+// gRPC-dotnet. Each server runs in its own process; one client process drives them in turn, cell by cell, so the three
+// figures of a cell are taken a few seconds apart and their ratios are comparable even when the machine's load drifts.
+// Usage: dotnet Meshwork.Bench.dll [--quick] [--duration 4] [--warmup 1] [--concurrency 1,16,64,256] [--connections 1,4]
+//   [--only bare,meshwork,grpc] [--inline] [--bare-completions inline|pool] [--json out.json]
+// --quick: smoke run (0.5 s per cell after 0.25 s warm-up, concurrency 1 and 64); explicit options still win.
+bool quick = args.Contains("--quick");
+var duration = TimeSpan.FromSeconds(PositiveDouble("--duration", quick ? "0.5" : "4"));
+var warmup = TimeSpan.FromSeconds(PositiveDouble("--warmup", quick ? "0.25" : "1"));
+var concurrencies = Ints("--concurrency", quick ? "1,64" : "1,16,64,256");
+var connectionCounts = Ints("--connections", "1,4");
+string[] knownSystems = ["bare", "meshwork", "grpc"];
+var selected = Arg("--only", string.Join(',', knownSystems)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+if (selected.Length == 0 || selected.Any(s => !knownSystems.Contains(s)))
+    throw new ArgumentException($"--only takes a comma-separated subset of {string.Join(',', knownSystems)}");
 var jsonPath = Arg("--json", "");
 // --inline runs the Meshwork server with RpcServerOptions.InlineHandlers (handlers on the read loop, no thread-pool hop).
 string[] meshworkServerArgs = args.Contains("--inline") ? ["127.0.0.1:0", "--inline"] : [];
+bool bareInlineCompletions = Arg("--bare-completions", "inline") switch
+{
+    "inline" => true,
+    "pool" => false,
+    var other => throw new ArgumentException($"--bare-completions is 'inline' or 'pool', not '{other}'"),
+};
 const int PayloadSize = 100;
 
 string root = FindRoot();
 string Dll(string name) => Path.Combine(root, "bench", name, "bin", "Release", "net10.0", name + ".dll");
 
-var results = new List<Result>();
-var systems = new List<(string Name, string Dll)>();
-if (only is "" or "meshwork") systems.Add(("meshwork", Dll("Meshwork.Bench.Server")));
-if (only is "" or "grpc") systems.Add(("grpc-dotnet", Dll("Meshwork.Bench.GrpcServer")));
+// Display names, in the order each cell runs them (the bare echo first: the others' share is relative to it).
+var systems = new List<(string Key, string Name, string Dll, string[] Args)>();
+if (selected.Contains("bare")) systems.Add(("bare", "bare echo", Dll("Meshwork.Bench.BareServer"), []));
+if (selected.Contains("meshwork")) systems.Add(("meshwork", "meshwork", Dll("Meshwork.Bench.Server"), meshworkServerArgs));
+if (selected.Contains("grpc")) systems.Add(("grpc", "grpc-dotnet", Dll("Meshwork.Bench.GrpcServer"), []));
 
-Console.WriteLine($"unary echo, {PayloadSize}-byte payload, warmup {warmup.TotalSeconds}s, measure {duration.TotalSeconds}s per cell, {Environment.ProcessorCount} cores");
-foreach (var (name, dll) in systems)
+Console.WriteLine($"unary echo, {PayloadSize}-byte payload, warmup {warmup.TotalSeconds}s, measure {duration.TotalSeconds}s per cell, " +
+    $"{Environment.ProcessorCount} cores, bare echo completions {(bareInlineCompletions ? "inline" : "on the thread pool")}, load average at start {LoadAverage():N2}");
+var servers = new Dictionary<string, ServerProcess>();
+var results = new List<Result>();
+try
 {
-    await using var server = await ServerProcess.StartAsync(dll, name == "meshwork" ? meshworkServerArgs : []);
+    foreach (var s in systems) servers[s.Key] = await ServerProcess.StartAsync(s.Dll, s.Args);
     foreach (int connections in connectionCounts)
     {
         foreach (int concurrency in concurrencies)
         {
-            await using IEchoClient client = name == "meshwork"
-                ? new MeshworkEchoClient(server.Address, connections)
-                : new GrpcEchoClient(server.Address, connections);
-            var r = await RunAsync(name, client, connections, concurrency);
-            results.Add(r);
-            Console.WriteLine(r.ToRow());
+            double? bareRate = null;
+            foreach (var s in systems)
+            {
+                var server = servers[s.Key];
+                await using IEchoClient client = s.Key switch
+                {
+                    "bare" => new BareEchoClient(server.Address, connections, concurrency, bareInlineCompletions),
+                    "meshwork" => new MeshworkEchoClient(server.Address, connections),
+                    _ => new GrpcEchoClient(server.Address, connections),
+                };
+                var r = await RunAsync(s.Name, client, server, connections, concurrency);
+                if (s.Key == "bare") bareRate = r.RequestsPerSecond;
+                if (bareRate is > 0) r.ShareOfBare = r.RequestsPerSecond / bareRate;
+                results.Add(r);
+                Console.WriteLine(r.ToRow());
+            }
         }
     }
 }
+finally
+{
+    foreach (var server in servers.Values) await server.DisposeAsync();
+}
 
+Console.WriteLine($"load average at end {LoadAverage():N2}");
 Console.WriteLine();
-Console.WriteLine("| system | conns | concurrency | req/s | p50 µs | p99 µs | p99.9 µs | client B/call |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine(Result.MarkdownHeader);
 foreach (var r in results) Console.WriteLine(r.ToMarkdown());
+PrintSideBySide(results);
 if (jsonPath.Length > 0)
 {
     await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(results, BenchJson.Default.ListResult));
     Console.WriteLine($"wrote {jsonPath}");
 }
 
-async Task<Result> RunAsync(string name, IEchoClient client, int connections, int concurrency)
+async Task<Result> RunAsync(string name, IEchoClient client, ServerProcess server, int connections, int concurrency)
 {
     var payload = new byte[PayloadSize];
     Random.Shared.NextBytes(payload);
@@ -76,18 +110,52 @@ async Task<Result> RunAsync(string name, IEchoClient client, int connections, in
     }
     await Task.Delay(warmup);
     GC.Collect();
-    long allocBefore = GC.GetTotalAllocatedBytes(precise: true);
+    // Both processes' counters are read while the load runs, at the start and the end of the measured window: the
+    // deltas exclude warm-up and shutdown, and the server's window is shifted from the client's by one stdin round trip at
+    // each end, which cancels out at a steady rate.
+    var serverBefore = await server.GetStatsAsync();
+    long clientBefore = GC.GetTotalAllocatedBytes(precise: true);
     var sw = Stopwatch.StartNew();
     Volatile.Write(ref phase, 1);
     await Task.Delay(duration);
+    var serverAfter = await server.GetStatsAsync();
     Volatile.Write(ref phase, 2);
     double seconds = sw.Elapsed.TotalSeconds;
-    long allocAfter = GC.GetTotalAllocatedBytes(precise: true);
+    long clientAfter = GC.GetTotalAllocatedBytes(precise: true);
     await Task.WhenAll(workers);
     var all = new LatencyHistogram();
     foreach (var h in histograms) all.Add(h);
+    double calls = Math.Max(1, all.Count);
     return new Result(name, connections, concurrency, all.Count / seconds, all.Quantile(0.5) / 1000.0, all.Quantile(0.99) / 1000.0,
-        all.Quantile(0.999) / 1000.0, all.Count == 0 ? 0 : (allocAfter - allocBefore) / (double)all.Count);
+        all.Quantile(0.999) / 1000.0, (clientAfter - clientBefore) / calls, (serverAfter.AllocatedBytes - serverBefore.AllocatedBytes) / calls,
+        serverAfter.Gen0 - serverBefore.Gen0, serverAfter.Gen1 - serverBefore.Gen1, serverAfter.Gen2 - serverBefore.Gen2, LoadAverage());
+}
+
+static void PrintSideBySide(List<Result> results)
+{
+    var cells = results.GroupBy(r => (r.Connections, r.Concurrency)).ToList();
+    if (!results.Any(r => r.System == "bare echo") || !results.Any(r => r.System == "meshwork")) return;
+    Console.WriteLine();
+    Console.WriteLine("| conns | concurrency | bare echo req/s | meshwork req/s | grpc-dotnet req/s | meshwork share of bare | grpc-dotnet share of bare | meshwork ÷ grpc-dotnet |");
+    Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var cell in cells)
+    {
+        double Rate(string system) => cell.FirstOrDefault(r => r.System == system)?.RequestsPerSecond ?? double.NaN;
+        double bare = Rate("bare echo"), meshwork = Rate("meshwork"), grpc = Rate("grpc-dotnet");
+        Console.WriteLine($"| {cell.Key.Connections} | {cell.Key.Concurrency} | {bare:N0} | {meshwork:N0} | {grpc:N0} | {meshwork / bare * 100:N0} % | {grpc / bare * 100:N0} % | {meshwork / grpc:N1}× |");
+    }
+}
+
+static double LoadAverage()
+{
+    try
+    {
+        return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+    catch (IOException)
+    {
+        return double.NaN;
+    }
 }
 
 string Arg(string key, string fallback)
@@ -95,6 +163,12 @@ string Arg(string key, string fallback)
     int i = Array.IndexOf(args, key);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
+
+double PositiveDouble(string key, string fallback) =>
+    double.TryParse(Arg(key, fallback), CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new ArgumentException($"{key} needs a positive number of seconds");
+
+int[] Ints(string key, string fallback) =>
+    Arg(key, fallback).Split(',').Select(s => int.TryParse(s, out int v) && v > 0 ? v : throw new ArgumentException($"{key} needs a comma-separated list of positive integers, not '{s}'")).ToArray();
 
 static string FindRoot()
 {

@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace Meshwork.Bench;
 
-/// <summary>A benchmark server in its own process; it prints "READY address" and exits when its stdin closes.</summary>
+/// <summary>
+/// A benchmark server in its own process; it prints "READY address", answers STATS lines on stdin with its allocation
+/// counters (see bench/Shared/ServerControl.cs) and exits when its stdin closes.
+/// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -30,6 +33,21 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks the server for its allocation and GC counters (one stdin/stdout round trip).</summary>
+    public async Task<ServerStats> GetStatsAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("STATS");
+        await _process.StandardInput.FlushAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var line = await _process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("benchmark server exited");
+            if (!line.StartsWith("STATS ", StringComparison.Ordinal)) continue;
+            var f = line.Split(' ');
+            return new ServerStats(long.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]));
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -45,3 +63,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 }
+
+/// <summary>A server's counters since its start: bytes allocated (precise) and collections per generation.</summary>
+internal readonly record struct ServerStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2);
