@@ -11,39 +11,68 @@ internal sealed class BareEchoConnection(Socket socket, int maxPayload)
 {
     private const int InitialBufferSize = 64 * 1024;
 
+    private byte[] _input = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+    private byte[] _output = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+    private int _filled;
+
+    /// <summary>Serves with asynchronous receives (epoll, continuation on the thread pool).</summary>
     public async Task RunAsync()
     {
-        byte[] input = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
-        byte[] output = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         try
         {
-            int filled = 0;
-            while (true)
-            {
-                int received = await socket.ReceiveAsync(input.AsMemory(filled), SocketFlags.None);
-                if (received == 0) return; // the client closed
-                filled += received;
-                int consumed = AnswerCompleteFrames(input, filled, ref output, out int outputLength, out int needed);
-                if (outputLength > 0) SendAll(output, outputLength);
-                filled -= consumed;
-                if (filled > 0) input.AsSpan(consumed, filled).CopyTo(input);
-                if (needed > input.Length) input = Grow(input, needed, filled);
-            }
+            while (OnReceived(await socket.ReceiveAsync(_input.AsMemory(_filled), SocketFlags.None))) { }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or SocketException)
         {
-            await Console.Error.WriteLineAsync($"bare echo: closing {socket.RemoteEndPoint}: {e.Message}");
-        }
-        catch (SocketException)
-        {
-            // The client went away mid-write; nothing to answer.
+            Report(e);
         }
         finally
         {
-            socket.Dispose();
-            ArrayPool<byte>.Shared.Return(input);
-            ArrayPool<byte>.Shared.Return(output);
+            Close();
         }
+    }
+
+    /// <summary>Serves on the calling thread with blocking receives (the kernel wakes this thread directly).</summary>
+    public void RunBlocking()
+    {
+        try
+        {
+            while (OnReceived(socket.Receive(_input.AsSpan(_filled), SocketFlags.None))) { }
+        }
+        catch (Exception e) when (e is InvalidDataException or SocketException)
+        {
+            Report(e);
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    /// <summary>Answers every complete frame received so far with one send; false when the client closed.</summary>
+    private bool OnReceived(int received)
+    {
+        if (received == 0) return false;
+        _filled += received;
+        int consumed = AnswerCompleteFrames(_input, _filled, ref _output, out int outputLength, out int needed);
+        if (outputLength > 0) SendAll(_output, outputLength);
+        _filled -= consumed;
+        if (_filled > 0) _input.AsSpan(consumed, _filled).CopyTo(_input);
+        if (needed > _input.Length) _input = Grow(_input, needed, _filled);
+        return true;
+    }
+
+    private void Report(Exception e)
+    {
+        // A client that goes away mid-write is normal at the end of a cell; only a malformed frame is worth a line.
+        if (e is InvalidDataException) Console.Error.WriteLine($"bare echo: closing {socket.RemoteEndPoint}: {e.Message}");
+    }
+
+    private void Close()
+    {
+        socket.Dispose();
+        ArrayPool<byte>.Shared.Return(_input);
+        ArrayPool<byte>.Shared.Return(_output);
     }
 
     /// <summary>

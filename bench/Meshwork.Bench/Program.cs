@@ -7,26 +7,23 @@ using Meshwork.Bench;
 // gRPC-dotnet. Each server runs in its own process; one client process drives them in turn, cell by cell, so the three
 // figures of a cell are taken a few seconds apart and their ratios are comparable even when the machine's load drifts.
 // Usage: dotnet Meshwork.Bench.dll [--quick] [--duration 4] [--warmup 1] [--concurrency 1,16,64,256] [--connections 1,4]
-//   [--only bare,meshwork,grpc] [--inline] [--bare-completions inline|pool] [--json out.json]
+//   [--only bare,bare-async,meshwork,grpc] [--inline] [--json out.json]
+// Systems: "bare" is the bare echo with a blocking read thread per connection on both sides (no thread-pool hop: the
+// machine's limit); "bare-async" is the same echo on async socket I/O (epoll + thread pool, the I/O model Meshwork and
+// Kestrel use), which separates what the I/O model costs from what the framework costs.
 // --quick: smoke run (0.5 s per cell after 0.25 s warm-up, concurrency 1 and 64); explicit options still win.
 bool quick = args.Contains("--quick");
 var duration = TimeSpan.FromSeconds(PositiveDouble("--duration", quick ? "0.5" : "4"));
 var warmup = TimeSpan.FromSeconds(PositiveDouble("--warmup", quick ? "0.25" : "1"));
 var concurrencies = Ints("--concurrency", quick ? "1,64" : "1,16,64,256");
 var connectionCounts = Ints("--connections", "1,4");
-string[] knownSystems = ["bare", "meshwork", "grpc"];
+string[] knownSystems = ["bare", "bare-async", "meshwork", "grpc"];
 var selected = Arg("--only", string.Join(',', knownSystems)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 if (selected.Length == 0 || selected.Any(s => !knownSystems.Contains(s)))
     throw new ArgumentException($"--only takes a comma-separated subset of {string.Join(',', knownSystems)}");
 var jsonPath = Arg("--json", "");
 // --inline runs the Meshwork server with RpcServerOptions.InlineHandlers (handlers on the read loop, no thread-pool hop).
 string[] meshworkServerArgs = args.Contains("--inline") ? ["127.0.0.1:0", "--inline"] : [];
-bool bareInlineCompletions = Arg("--bare-completions", "inline") switch
-{
-    "inline" => true,
-    "pool" => false,
-    var other => throw new ArgumentException($"--bare-completions is 'inline' or 'pool', not '{other}'"),
-};
 const int PayloadSize = 100;
 
 string root = FindRoot();
@@ -34,12 +31,13 @@ string Dll(string name) => Path.Combine(root, "bench", name, "bin", "Release", "
 
 // Display names, in the order each cell runs them (the bare echo first: the others' share is relative to it).
 var systems = new List<(string Key, string Name, string Dll, string[] Args)>();
-if (selected.Contains("bare")) systems.Add(("bare", "bare echo", Dll("Meshwork.Bench.BareServer"), []));
+if (selected.Contains("bare")) systems.Add(("bare", "bare echo", Dll("Meshwork.Bench.BareServer"), ["127.0.0.1:0", "--blocking"]));
+if (selected.Contains("bare-async")) systems.Add(("bare-async", "bare echo async", Dll("Meshwork.Bench.BareServer"), []));
 if (selected.Contains("meshwork")) systems.Add(("meshwork", "meshwork", Dll("Meshwork.Bench.Server"), meshworkServerArgs));
 if (selected.Contains("grpc")) systems.Add(("grpc", "grpc-dotnet", Dll("Meshwork.Bench.GrpcServer"), []));
 
 Console.WriteLine($"unary echo, {PayloadSize}-byte payload, warmup {warmup.TotalSeconds}s, measure {duration.TotalSeconds}s per cell, " +
-    $"{Environment.ProcessorCount} cores, bare echo completions {(bareInlineCompletions ? "inline" : "on the thread pool")}, load average at start {LoadAverage():N2}");
+    $"{Environment.ProcessorCount} cores, load average at start {LoadAverage():N2}");
 var servers = new Dictionary<string, ServerProcess>();
 var results = new List<Result>();
 try
@@ -55,7 +53,8 @@ try
                 var server = servers[s.Key];
                 await using IEchoClient client = s.Key switch
                 {
-                    "bare" => new BareEchoClient(server.Address, connections, concurrency, bareInlineCompletions),
+                    "bare" => new BareEchoClient(server.Address, connections, concurrency, blockingReads: true),
+                    "bare-async" => new BareEchoClient(server.Address, connections, concurrency, blockingReads: false),
                     "meshwork" => new MeshworkEchoClient(server.Address, connections),
                     _ => new GrpcEchoClient(server.Address, connections),
                 };
@@ -133,16 +132,22 @@ async Task<Result> RunAsync(string name, IEchoClient client, ServerProcess serve
 
 static void PrintSideBySide(List<Result> results)
 {
-    var cells = results.GroupBy(r => (r.Connections, r.Concurrency)).ToList();
-    if (!results.Any(r => r.System == "bare echo") || !results.Any(r => r.System == "meshwork")) return;
+    // One row per cell: every system's rate, and Meshwork's (and gRPC-dotnet's) share of the bare echoes measured in it.
+    string[] order = ["bare echo", "bare echo async", "meshwork", "grpc-dotnet"];
+    var present = order.Where(name => results.Any(r => r.System == name)).ToList();
+    (string Of, string Over)[] wanted = [("meshwork", "bare echo"), ("meshwork", "bare echo async"), ("grpc-dotnet", "bare echo")];
+    var shares = wanted.Where(x => present.Contains(x.Of) && present.Contains(x.Over)).ToList();
+    if (present.Count < 2) return;
+    bool ratio = present.Contains("meshwork") && present.Contains("grpc-dotnet");
     Console.WriteLine();
-    Console.WriteLine("| conns | concurrency | bare echo req/s | meshwork req/s | grpc-dotnet req/s | meshwork share of bare | grpc-dotnet share of bare | meshwork ÷ grpc-dotnet |");
-    Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    foreach (var cell in cells)
+    Console.WriteLine("| conns | concurrency | " + string.Join(" | ", present.Select(p => p + " req/s")) + " | " +
+        string.Join(" | ", shares.Select(x => $"{x.Of} share of {x.Over}")) + (ratio ? " | meshwork ÷ grpc-dotnet |" : " |"));
+    Console.WriteLine("|---:|---:|" + string.Concat(Enumerable.Repeat("---:|", present.Count + shares.Count + (ratio ? 1 : 0))));
+    foreach (var cell in results.GroupBy(r => (r.Connections, r.Concurrency)))
     {
         double Rate(string system) => cell.FirstOrDefault(r => r.System == system)?.RequestsPerSecond ?? double.NaN;
-        double bare = Rate("bare echo"), meshwork = Rate("meshwork"), grpc = Rate("grpc-dotnet");
-        Console.WriteLine($"| {cell.Key.Connections} | {cell.Key.Concurrency} | {bare:N0} | {meshwork:N0} | {grpc:N0} | {meshwork / bare * 100:N0} % | {grpc / bare * 100:N0} % | {meshwork / grpc:N1}× |");
+        Console.WriteLine($"| {cell.Key.Connections} | {cell.Key.Concurrency} | " + string.Join(" | ", present.Select(p => Rate(p).ToString("N0", CultureInfo.InvariantCulture))) + " | " +
+            string.Join(" | ", shares.Select(x => $"{Rate(x.Of) / Rate(x.Over) * 100:N1} %")) + (ratio ? $" | {Rate("meshwork") / Rate("grpc-dotnet"):N1}× |" : " |"));
     }
 }
 

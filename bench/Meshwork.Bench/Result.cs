@@ -14,7 +14,7 @@ internal sealed record Result(
 {
     public double? ShareOfBare { get; set; }
 
-    private string Share => ShareOfBare is { } s ? $"{s * 100:N0} %" : "-";
+    private string Share => ShareOfBare is { } s ? $"{s * 100:N1} %" : "-";
 
     public string ToRow() =>
         $"{System,-12} conns={Connections} c={Concurrency,-4} {RequestsPerSecond,10:N0} req/s  p50 {P50Micros,8:N1} µs  p99 {P99Micros,8:N1} µs  " +
