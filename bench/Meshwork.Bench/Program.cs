@@ -7,7 +7,7 @@ using Meshwork.Bench;
 // gRPC-dotnet. Each server runs in its own process; one client process drives them in turn, cell by cell, so the three
 // figures of a cell are taken a few seconds apart and their ratios are comparable even when the machine's load drifts.
 // Usage: dotnet Meshwork.Bench.dll [--quick] [--duration 4] [--warmup 1] [--concurrency 1,16,64,256] [--connections 1,4]
-//   [--only bare,bare-async,meshwork,grpc] [--inline] [--json out.json]
+//   [--only bare,bare-async,meshwork,grpc] [--inline] [--alloc-sample] [--json out.json]
 // Systems: "bare" is the bare echo with a blocking read thread per connection on both sides (no thread-pool hop: the
 // machine's limit); "bare-async" is the same echo on async socket I/O (epoll + thread pool, the I/O model Meshwork and
 // Kestrel use), which separates what the I/O model costs from what the framework costs.
@@ -22,8 +22,11 @@ var selected = Arg("--only", string.Join(',', knownSystems)).Split(',', StringSp
 if (selected.Length == 0 || selected.Any(s => !knownSystems.Contains(s)))
     throw new ArgumentException($"--only takes a comma-separated subset of {string.Join(',', knownSystems)}");
 var jsonPath = Arg("--json", "");
+// --alloc-sample: diagnostic, not for quoted figures; every server samples its allocations by type and prints the
+// breakdown of each measured window (see bench/Shared/AllocationSampler.cs).
+bool sampleAllocations = args.Contains("--alloc-sample");
 // --inline runs the Meshwork server with RpcServerOptions.InlineHandlers (handlers on the read loop, no thread-pool hop).
-string[] meshworkServerArgs = args.Contains("--inline") ? ["127.0.0.1:0", "--inline"] : [];
+string[] meshworkServerArgs = args.Contains("--inline") ? ["127.0.0.1:0", "--inline"] : ["127.0.0.1:0"];
 const int PayloadSize = 100;
 
 string root = FindRoot();
@@ -42,7 +45,7 @@ var servers = new Dictionary<string, ServerProcess>();
 var results = new List<Result>();
 try
 {
-    foreach (var s in systems) servers[s.Key] = await ServerProcess.StartAsync(s.Dll, s.Args);
+    foreach (var s in systems) servers[s.Key] = await ServerProcess.StartAsync(s.Dll, sampleAllocations ? [.. s.Args, "--alloc-sample"] : s.Args);
     foreach (int connections in connectionCounts)
     {
         foreach (int concurrency in concurrencies)
@@ -112,6 +115,7 @@ async Task<Result> RunAsync(string name, IEchoClient client, ServerProcess serve
     // Both processes' counters are read while the load runs, at the start and the end of the measured window: the
     // deltas exclude warm-up and shutdown, and the server's window is shifted from the client's by one stdin round trip at
     // each end, which cancels out at a steady rate.
+    if (sampleAllocations) await server.SampledAllocationsAsync(print: false);
     var serverBefore = await server.GetStatsAsync();
     long clientBefore = GC.GetTotalAllocatedBytes(precise: true);
     var sw = Stopwatch.StartNew();
@@ -119,6 +123,11 @@ async Task<Result> RunAsync(string name, IEchoClient client, ServerProcess serve
     await Task.Delay(duration);
     var serverAfter = await server.GetStatsAsync();
     Volatile.Write(ref phase, 2);
+    if (sampleAllocations)
+    {
+        Console.WriteLine($"  {name} server, conns={connections} c={concurrency}: sampled allocations by type in the measured window");
+        await server.SampledAllocationsAsync(print: true);
+    }
     double seconds = sw.Elapsed.TotalSeconds;
     long clientAfter = GC.GetTotalAllocatedBytes(precise: true);
     await Task.WhenAll(workers);

@@ -36,15 +36,26 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Asks the server for its allocation and GC counters (one stdin/stdout round trip).</summary>
     public async Task<ServerStats> GetStatsAsync()
     {
-        await _process.StandardInput.WriteLineAsync("STATS");
+        var f = (await CommandAsync("STATS", "STATS ")).Split(' ');
+        return new ServerStats(long.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]));
+    }
+
+    /// <summary>
+    /// With --alloc-sample: <paramref name="print"/> false forgets the allocation samples so far; true makes the server
+    /// print the sampled allocations by type since the last call on its stderr (which is this console).
+    /// </summary>
+    public Task SampledAllocationsAsync(bool print) => CommandAsync(print ? "ALLOCS" : "ALLOCS-RESET", "ALLOCS done");
+
+    private async Task<string> CommandAsync(string command, string replyPrefix)
+    {
+        await _process.StandardInput.WriteLineAsync(command);
         await _process.StandardInput.FlushAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (true)
         {
             var line = await _process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("benchmark server exited");
-            if (!line.StartsWith("STATS ", StringComparison.Ordinal)) continue;
-            var f = line.Split(' ');
-            return new ServerStats(long.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]));
+            if (line.StartsWith(replyPrefix, StringComparison.Ordinal)) return line;
+            if (line.StartsWith("ERROR ", StringComparison.Ordinal)) throw new InvalidOperationException($"benchmark server: {line}");
         }
     }
 
