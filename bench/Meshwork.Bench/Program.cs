@@ -6,15 +6,18 @@ using Meshwork.Bench;
 // Side-by-side unary echo benchmark: the bare multiplexed echo (this machine's limit for the exchange), Meshwork and
 // gRPC-dotnet. Each server runs in its own process; one client process drives them in turn, cell by cell, so the three
 // figures of a cell are taken a few seconds apart and their ratios are comparable even when the machine's load drifts.
-// Usage: dotnet Meshwork.Bench.dll [--quick] [--duration 4] [--warmup 1] [--concurrency 1,16,64,256] [--connections 1,4]
+// Usage: dotnet Meshwork.Bench.dll [--quick] [--rounds 3] [--duration 1.5] [--warmup 0.5] [--concurrency 1,16,64,256] [--connections 1,4]
 //   [--only bare,bare-async,meshwork,grpc] [--inline] [--alloc-sample] [--json out.json]
 // Systems: "bare" is the bare echo with a blocking read thread per connection on both sides (no thread-pool hop: the
 // machine's limit); "bare-async" is the same echo on async socket I/O (epoll + thread pool, the I/O model Meshwork and
 // Kestrel use), which separates what the I/O model costs from what the framework costs.
-// --quick: smoke run (0.5 s per cell after 0.25 s warm-up, concurrency 1 and 64); explicit options still win.
+// Each cell measures every system --rounds times, round-robin, each time with a fresh client: warm-up, then a
+// --duration window; a system's figures are the sums over its rounds. --quick: smoke run (one round of 0.5 s after
+// 0.25 s warm-up, concurrency 1 and 64); explicit options still win.
 bool quick = args.Contains("--quick");
-var duration = TimeSpan.FromSeconds(PositiveDouble("--duration", quick ? "0.5" : "4"));
-var warmup = TimeSpan.FromSeconds(PositiveDouble("--warmup", quick ? "0.25" : "1"));
+var duration = TimeSpan.FromSeconds(PositiveDouble("--duration", quick ? "0.5" : "1.5"));
+var warmup = TimeSpan.FromSeconds(PositiveDouble("--warmup", quick ? "0.25" : "0.5"));
+int rounds = Ints("--rounds", quick ? "1" : "3") is [var roundCount] ? roundCount : throw new ArgumentException("--rounds needs one positive integer");
 var concurrencies = Ints("--concurrency", quick ? "1,64" : "1,16,64,256");
 var connectionCounts = Ints("--connections", "1,4");
 string[] knownSystems = ["bare", "bare-async", "meshwork", "grpc"];
@@ -39,7 +42,7 @@ if (selected.Contains("bare-async")) systems.Add(("bare-async", "bare echo async
 if (selected.Contains("meshwork")) systems.Add(("meshwork", "meshwork", Dll("Meshwork.Bench.Server"), meshworkServerArgs));
 if (selected.Contains("grpc")) systems.Add(("grpc", "grpc-dotnet", Dll("Meshwork.Bench.GrpcServer"), []));
 
-Console.WriteLine($"unary echo, {PayloadSize}-byte payload, warmup {warmup.TotalSeconds}s, measure {duration.TotalSeconds}s per cell, " +
+Console.WriteLine($"unary echo, {PayloadSize}-byte payload, per cell and system {rounds} round(s) of {warmup.TotalSeconds}s warm-up + {duration.TotalSeconds}s measured, " +
     $"{Environment.ProcessorCount} cores, load average at start {LoadAverage():N2}");
 var servers = new Dictionary<string, ServerProcess>();
 var results = new List<Result>();
@@ -50,18 +53,28 @@ try
     {
         foreach (int concurrency in concurrencies)
         {
+            // Rounds interleave the systems (and rotate which goes first) so that load drifting during the cell hits all alike.
+            var measured = systems.ToDictionary(s => s.Key, _ => new Measurement());
+            for (int round = 0; round < rounds; round++)
+            {
+                for (int k = 0; k < systems.Count; k++)
+                {
+                    var s = systems[(k + round) % systems.Count];
+                    var server = servers[s.Key];
+                    await using IEchoClient client = s.Key switch
+                    {
+                        "bare" => new BareEchoClient(server.Address, connections, concurrency, blockingReads: true),
+                        "bare-async" => new BareEchoClient(server.Address, connections, concurrency, blockingReads: false),
+                        "meshwork" => new MeshworkEchoClient(server.Address, connections),
+                        _ => new GrpcEchoClient(server.Address, connections),
+                    };
+                    await MeasureAsync(s.Name, client, server, connections, concurrency, measured[s.Key]);
+                }
+            }
             double? bareRate = null;
             foreach (var s in systems)
             {
-                var server = servers[s.Key];
-                await using IEchoClient client = s.Key switch
-                {
-                    "bare" => new BareEchoClient(server.Address, connections, concurrency, blockingReads: true),
-                    "bare-async" => new BareEchoClient(server.Address, connections, concurrency, blockingReads: false),
-                    "meshwork" => new MeshworkEchoClient(server.Address, connections),
-                    _ => new GrpcEchoClient(server.Address, connections),
-                };
-                var r = await RunAsync(s.Name, client, server, connections, concurrency);
+                var r = measured[s.Key].ToResult(s.Name, connections, concurrency, LoadAverage());
                 if (s.Key == "bare") bareRate = r.RequestsPerSecond;
                 if (bareRate is > 0) r.ShareOfBare = r.RequestsPerSecond / bareRate;
                 results.Add(r);
@@ -86,7 +99,7 @@ if (jsonPath.Length > 0)
     Console.WriteLine($"wrote {jsonPath}");
 }
 
-async Task<Result> RunAsync(string name, IEchoClient client, ServerProcess server, int connections, int concurrency)
+async Task MeasureAsync(string name, IEchoClient client, ServerProcess server, int connections, int concurrency, Measurement into)
 {
     var payload = new byte[PayloadSize];
     Random.Shared.NextBytes(payload);
@@ -123,20 +136,21 @@ async Task<Result> RunAsync(string name, IEchoClient client, ServerProcess serve
     await Task.Delay(duration);
     var serverAfter = await server.GetStatsAsync();
     Volatile.Write(ref phase, 2);
+    double seconds = sw.Elapsed.TotalSeconds;
+    long clientAfter = GC.GetTotalAllocatedBytes(precise: true);
     if (sampleAllocations)
     {
         Console.WriteLine($"  {name} server, conns={connections} c={concurrency}: sampled allocations by type in the measured window");
         await server.SampledAllocationsAsync(print: true);
     }
-    double seconds = sw.Elapsed.TotalSeconds;
-    long clientAfter = GC.GetTotalAllocatedBytes(precise: true);
     await Task.WhenAll(workers);
-    var all = new LatencyHistogram();
-    foreach (var h in histograms) all.Add(h);
-    double calls = Math.Max(1, all.Count);
-    return new Result(name, connections, concurrency, all.Count / seconds, all.Quantile(0.5) / 1000.0, all.Quantile(0.99) / 1000.0,
-        all.Quantile(0.999) / 1000.0, (clientAfter - clientBefore) / calls, (serverAfter.AllocatedBytes - serverBefore.AllocatedBytes) / calls,
-        serverAfter.Gen0 - serverBefore.Gen0, serverAfter.Gen1 - serverBefore.Gen1, serverAfter.Gen2 - serverBefore.Gen2, LoadAverage());
+    foreach (var h in histograms) into.Latencies.Add(h);
+    into.Seconds += seconds;
+    into.ClientBytes += clientAfter - clientBefore;
+    into.ServerBytes += serverAfter.AllocatedBytes - serverBefore.AllocatedBytes;
+    into.ServerGen0 += serverAfter.Gen0 - serverBefore.Gen0;
+    into.ServerGen1 += serverAfter.Gen1 - serverBefore.Gen1;
+    into.ServerGen2 += serverAfter.Gen2 - serverBefore.Gen2;
 }
 
 static void PrintSideBySide(List<Result> results)
