@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
-using Meshwork.Bench.Bare;
+
+namespace Meshwork.Bench.Bare;
 
 /// <summary>
 /// One connection of the bare echo server: receive whatever the kernel has, answer every complete frame into one

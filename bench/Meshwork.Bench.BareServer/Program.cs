@@ -6,8 +6,8 @@ using Meshwork.Bench.Bare;
 // Bare multiplexed length-prefixed echo: the baseline for the side-by-side benchmark, no framework. It does only what
 // any server of this exchange must do (read, split frames, write each reply frame, one socket write per read), so
 // its rate is this machine's limit for a 100-byte request/reply on loopback.
-// Usage: Meshwork.Bench.BareServer [host:port, default 127.0.0.1:0] [--blocking] [--max-payload bytes] [--alloc-sample]. Prints "READY <host:port>",
-// serves until stdin closes, answers STATS on stdin (see ServerControl).
+// Usage: Meshwork.Bench.BareServer [host:port, default 127.0.0.1:0] [--blocking] [--max-payload bytes] [--alloc-sample].
+// Prints "READY <host:port>", serves until stdin closes, answers STATS on stdin (see ServerControl).
 var endpoint = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? IPEndPoint.Parse(args[0]) : new IPEndPoint(IPAddress.Loopback, 0);
 bool blocking = args.Contains("--blocking");
 int maxPayload = BareFrame.DefaultMaxPayload;

@@ -4,10 +4,10 @@ using System.Text.Json;
 using Meshwork.Bench;
 
 // Side-by-side unary echo benchmark: the bare multiplexed echo (this machine's limit for the exchange), Meshwork and
-// gRPC-dotnet. Each server runs in its own process; one client process drives them in turn, cell by cell, so the three
-// figures of a cell are taken a few seconds apart and their ratios are comparable even when the machine's load drifts.
-// Usage: dotnet Meshwork.Bench.dll [--quick] [--rounds 3] [--duration 1.5] [--warmup 0.5] [--concurrency 1,16,64,256] [--connections 1,4]
-//   [--only bare,bare-async,meshwork,grpc] [--inline] [--alloc-sample] [--json out.json]
+// gRPC-dotnet. Each server runs in its own process; one client process drives them in turn, cell by cell, so the
+// figures of a cell are taken seconds apart and their ratios are comparable even when the machine's load drifts.
+// Usage: dotnet Meshwork.Bench.dll [--quick] [--rounds 3] [--duration 1.5] [--warmup 0.5] [--concurrency 1,16,64,256]
+//   [--connections 1,4] [--only bare,bare-async,meshwork,grpc] [--inline] [--alloc-sample] [--json out.json]
 // Systems: "bare" is the bare echo with a blocking read thread per connection on both sides (no thread-pool hop: the
 // machine's limit); "bare-async" is the same echo on async socket I/O (epoll + thread pool, the I/O model Meshwork and
 // Kestrel use), which separates what the I/O model costs from what the framework costs.
@@ -35,7 +35,7 @@ const int PayloadSize = 100;
 string root = FindRoot();
 string Dll(string name) => Path.Combine(root, "bench", name, "bin", "Release", "net10.0", name + ".dll");
 
-// Display names, in the order each cell runs them (the bare echo first: the others' share is relative to it).
+// Display names, in the order of each cell's first round (later rounds rotate it); the others' share is relative to "bare".
 var systems = new List<(string Key, string Name, string Dll, string[] Args)>();
 if (selected.Contains("bare")) systems.Add(("bare", "bare echo", Dll("Meshwork.Bench.BareServer"), ["127.0.0.1:0", "--blocking"]));
 if (selected.Contains("bare-async")) systems.Add(("bare-async", "bare echo async", Dll("Meshwork.Bench.BareServer"), []));
