@@ -12,7 +12,7 @@ namespace Meshwork.Bench;
 /// </summary>
 internal sealed class BareEchoClient : IEchoClient
 {
-    private readonly BareEchoConnection[] _connections;
+    private readonly BareEchoClientConnection[] _connections;
 
     /// <param name="endpoint">host:port printed by the bare server.</param>
     /// <param name="connections">sockets to open.</param>
@@ -25,8 +25,8 @@ internal sealed class BareEchoClient : IEchoClient
     {
         var address = IPEndPoint.Parse(endpoint);
         int slotsPerConnection = (callers + connections - 1) / connections;
-        _connections = new BareEchoConnection[connections];
-        for (int i = 0; i < connections; i++) _connections[i] = new BareEchoConnection(address, slotsPerConnection, blockingReads);
+        _connections = new BareEchoClientConnection[connections];
+        for (int i = 0; i < connections; i++) _connections[i] = new BareEchoClientConnection(address, slotsPerConnection, blockingReads);
     }
 
     public ValueTask CallAsync(int worker, byte[] payload) =>
@@ -45,7 +45,7 @@ internal sealed class BareEchoClient : IEchoClient
 /// request, and the read loop writes those every <see cref="FlushEvery"/> replies and after the read. Buffers and call
 /// slots are reused: no allocation per call.
 /// </summary>
-internal sealed class BareEchoConnection : IAsyncDisposable
+internal sealed class BareEchoClientConnection : IAsyncDisposable
 {
     private const int BufferSize = 64 * 1024;
 
@@ -67,7 +67,7 @@ internal sealed class BareEchoConnection : IAsyncDisposable
     private bool _writeInProgress;
     private bool _dispatchingReplies; // the read loop will write what its inline continuations queue
 
-    public BareEchoConnection(IPEndPoint endpoint, int slots, bool blockingReads)
+    public BareEchoClientConnection(IPEndPoint endpoint, int slots, bool blockingReads)
     {
         _socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         _socket.Connect(endpoint);
