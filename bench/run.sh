@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Builds the benchmark servers and load generator in Release, then runs Meshwork and gRPC-dotnet side by side.
-# Extra arguments go to the load generator, e.g. bench/run.sh --duration 5 --concurrency 64 --connections 1
+# The one benchmark command: builds the three echo servers (bare multiplexed echo, Meshwork, gRPC-dotnet) and the load
+# generator in Release, then runs the matrix (concurrency 1,16,64,256 × connections 1,4) with the three systems side
+# by side per cell, printing req/s, p50/p99/p99.9, client and server bytes per call and each system's share of the bare
+# echo. Writes bench/results.json. Extra arguments go to the load generator:
+#   bench/run.sh --quick                                  # smoke run, ~1 minute with the build
+#   bench/run.sh --duration 5 --warmup 2                  # the full run quoted in BENCHMARKS.md
+#   bench/run.sh --concurrency 64 --connections 1 --only bare,meshwork
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for p in Meshwork.Bench.Server Meshwork.Bench.GrpcServer Meshwork.Bench; do
+for p in Meshwork.Bench.BareServer Meshwork.Bench.Server Meshwork.Bench.GrpcServer Meshwork.Bench; do
   dotnet build "bench/$p/$p.csproj" -c Release -v q -nologo >/dev/null
 done
 exec dotnet bench/Meshwork.Bench/bin/Release/net10.0/Meshwork.Bench.dll --json bench/results.json "$@"

@@ -1,11 +1,13 @@
 using Grpc.Core;
+using Meshwork.Bench;
 using Meshwork.Bench.Grpc;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-// gRPC-dotnet echo server (h2c on loopback) for the side-by-side benchmark. Prints "READY <url>".
-var builder = WebApplication.CreateSlimBuilder(args);
+// gRPC-dotnet echo server (h2c on loopback) for the side-by-side benchmark. Prints "READY <url>", serves until stdin
+// closes, answers STATS on stdin (see ServerControl).
+var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
 builder.Services.AddGrpc();
@@ -14,7 +16,7 @@ app.MapGrpcService<EchoService>();
 await app.StartAsync();
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 Console.WriteLine($"READY {address}");
-await Console.In.ReadToEndAsync();
+await ServerControl.ServeUntilStdinClosesAsync(args);
 await app.StopAsync();
 
 internal sealed class EchoService : Echo.EchoBase

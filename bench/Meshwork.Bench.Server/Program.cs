@@ -1,14 +1,16 @@
+using Meshwork.Bench;
 using Meshwork.Rpc;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
 using Meshwork.Rpc.Server;
 
-// Meshwork echo server for the load generator: binds a free loopback port, prints "READY <endpoint>", serves until stdin closes.
-var options = new RpcServerOptions { Endpoints = { args.Length > 0 ? args[0] : "127.0.0.1:0" } };
+// Meshwork echo server for the load generator: binds a free loopback port, prints "READY <endpoint>", serves until stdin
+// closes, answers STATS on stdin (see ServerControl).
+var options = new RpcServerOptions { Endpoints = { args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "127.0.0.1:0" } };
 if (args.Contains("--inline")) options.InlineHandlers = true;
 var echo = new Method<byte[], byte[]>("Bench", "Echo", CallKind.Unary, MessageTypes.Plain<byte[]>(), MessageTypes.Plain<byte[]>());
 await using var server = new RpcServer(options, name: "bench-server");
 server.AddService(new ServiceDefinition("Bench").AddUnary(echo, static (payload, _) => new ValueTask<byte[]>(payload)));
 await server.StartAsync();
 Console.WriteLine($"READY {server.BoundEndpoints[0]}");
-await Console.In.ReadToEndAsync();
+await ServerControl.ServeUntilStdinClosesAsync(args);

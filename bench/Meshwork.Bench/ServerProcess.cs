@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace Meshwork.Bench;
 
-/// <summary>A benchmark server in its own process; it prints "READY address" and exits when its stdin closes.</summary>
+/// <summary>
+/// A benchmark server in its own process; it prints "READY address", answers STATS lines on stdin with its allocation
+/// counters (see bench/Shared/ServerControl.cs) and exits when its stdin closes.
+/// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -30,6 +33,32 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks the server for its allocation and GC counters (one stdin/stdout round trip).</summary>
+    public async Task<ServerStats> GetStatsAsync()
+    {
+        var f = (await CommandAsync("STATS", "STATS ")).Split(' ');
+        return new ServerStats(long.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]));
+    }
+
+    /// <summary>
+    /// With --alloc-sample: <paramref name="print"/> false forgets the allocation samples so far; true makes the server
+    /// print the sampled allocations by type since the last call on its stderr (which is this console).
+    /// </summary>
+    public Task SampledAllocationsAsync(bool print) => CommandAsync(print ? "ALLOCS" : "ALLOCS-RESET", "ALLOCS done");
+
+    private async Task<string> CommandAsync(string command, string replyPrefix)
+    {
+        await _process.StandardInput.WriteLineAsync(command);
+        await _process.StandardInput.FlushAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var line = await _process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("benchmark server exited");
+            if (line.StartsWith(replyPrefix, StringComparison.Ordinal)) return line;
+            if (line.StartsWith("ERROR ", StringComparison.Ordinal)) throw new InvalidOperationException($"benchmark server: {line}");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -45,3 +74,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 }
+
+/// <summary>A server's counters since its start: bytes allocated (precise) and collections per generation.</summary>
+internal readonly record struct ServerStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2);
