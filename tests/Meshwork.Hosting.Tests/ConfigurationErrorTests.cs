@@ -70,6 +70,17 @@ public class ConfigurationErrorTests
     }
 
     [Fact]
+    public async Task Certificate_written_as_a_value_points_to_the_file_key()
+    {
+        string message = await ServerStartError(new()
+        {
+            ["Meshwork:Server:Tls:CertificatePath"] = "/nonexistent/server.pfx",
+            ["Meshwork:Server:Tls:Certificate"] = "-----BEGIN CERTIFICATE-----",
+        });
+        Assert.Contains("Meshwork:Server:Tls:Certificate: a X509Certificate2 cannot be read from configuration; name its file with CertificatePath", message);
+    }
+
+    [Fact]
     public async Task Number_too_large_for_the_option_names_the_key()
     {
         string message = await ServerStartError(new() { ["Meshwork:Server:MaxConnections"] = "99999999999" });

@@ -34,6 +34,7 @@ internal static class ClientTlsBinding
         bool anythingElse = section.GetChildren().Any(c => !string.Equals(c.Key, Enabled, StringComparison.OrdinalIgnoreCase) && OptionsBinder.HasValue(c));
         if (enabled != true && !anythingElse) return; // an empty TLS section: plaintext
         var tls = options.Tls ?? new TlsClientOptions();
+        OptionsBinder.Bind(typeof(TlsClientOptions), tls, section, errors, FileKeys); // first, so its errors are reported even if a file fails
         if (NonBlank(section[CertificatePath]) is { } certificatePath)
         {
             tls.ClientCertificate = CertificateFiles.LoadWithKey(certificatePath, section[CertificatePassword], NonBlank(section[KeyPath]), section.Path + ":" + CertificatePath);
@@ -46,7 +47,6 @@ internal static class ClientTlsBinding
         {
             tls.ServerCertificateValidation = CertificateFiles.TrustOnly(CertificateFiles.LoadTrustedRoots(caPath, section.Path + ":" + ServerCaPath));
         }
-        OptionsBinder.Bind(typeof(TlsClientOptions), tls, section, errors, FileKeys);
         options.Tls = tls;
     }
 

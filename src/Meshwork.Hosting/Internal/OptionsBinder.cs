@@ -45,6 +45,11 @@ internal static class OptionsBinder
             {
                 errors.Add(ex.Message);
             }
+            catch (TargetInvocationException ex) when (ex.InnerException is ArgumentException refused)
+            {
+                // A setter that checks its value itself: report its reason under the key.
+                errors.Add($"{child.Path}: {refused.Message}");
+            }
         }
     }
 
@@ -80,7 +85,10 @@ internal static class OptionsBinder
         }
         else if (HasValue(section))
         {
-            throw new FormatException($"{section.Path}: a {type.Name} cannot be read from configuration; set {property.Name} in code (the configure callback)");
+            string fileKey = BindingRules.KeyOf(property.DeclaringType!, property.Name);
+            throw new FormatException(fileKey != property.Name
+                ? $"{section.Path}: a {type.Name} cannot be read from configuration; name its file with {fileKey}"
+                : $"{section.Path}: a {type.Name} cannot be read from configuration; set {property.Name} in code (the configure callback)");
         }
     }
 

@@ -42,6 +42,7 @@ internal static class ServerTlsBinding
             return; // an empty TLS section: plaintext
         }
         var tls = options.Tls ?? new TlsServerOptions();
+        OptionsBinder.Bind(typeof(TlsServerOptions), tls, section, errors, FileKeys); // first, so its errors are reported even if a file fails
         tls.Certificate = CertificateFiles.LoadWithKey(certificatePath, section[CertificatePassword], NonBlank(section[KeyPath]), section.Path + ":" + CertificatePath);
         if (!tls.Certificate.HasPrivateKey)
         {
@@ -51,7 +52,6 @@ internal static class ServerTlsBinding
         {
             tls.ClientCertificateValidation = CertificateFiles.TrustOnly(CertificateFiles.LoadTrustedRoots(caPath, section.Path + ":" + ClientCaPath));
         }
-        OptionsBinder.Bind(typeof(TlsServerOptions), tls, section, errors, FileKeys);
         options.Tls = tls;
     }
 
