@@ -124,7 +124,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
             call.SentMicros = Clock.NowMicros;
             if (TryWriteFrame(header, body.WrittenSpan)) return true;
-            error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent");
+            error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent: {StateReason}");
         }
         catch (RpcException ex)
         {

@@ -191,7 +191,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         using var body = MessageCodec.Encode(ref header, request, method.RequestType, _shared.Serializers.For(method.RequestType), _shared.CompressionId(options.Compression), _shared.Compression, _shared.Limits.MaxFrameSize);
         if (!connection.TryWriteFrame(header, body.WrittenSpan))
         {
-            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} closed before one-way {method.FullName} was sent");
+            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} closed before one-way {method.FullName} was sent: {connection.StateReason}");
         }
     }
 

@@ -25,6 +25,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _acceptLoops = new();
     private int _activeCalls;
+    private int _connectionSlots;
     private int _state; // 0 new, 1 started, 2 stopping, 3 stopped
 
     public RpcServer(RpcServerOptions options, ILoggerFactory? loggerFactory = null, string? name = null)
@@ -205,22 +206,39 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
             return;
         }
 
-        var connection = new ServerConnection(stream, peer, this);
-        if (IsStopping || _connections.Count >= Options.MaxConnections)
+        // Admission is one atomic step: the slot is taken before anything of the connection is read, so two
+        // connections accepted at the same moment cannot both see a free slot, and a rejected connection never has
+        // a read loop that could dispatch its requests.
+        bool admitted = !IsStopping && TryTakeConnectionSlot();
+        if (!admitted || IsStopping)
         {
-            string why = IsStopping ? "server is shutting down" : $"server is at its limit of {Options.MaxConnections} connections (MaxConnections)";
+            if (admitted) ReleaseConnectionSlot();
+            bool stopping = IsStopping;
+            string why = stopping ? "server is shutting down" : $"server is at its limit of {Options.MaxConnections} connections (MaxConnections)";
             RpcLog.Rejected(Logger, peer, why);
-            connection.TryWriteFrame(new FrameHeader { Type = FrameType.Error, Status = IsStopping ? StatusCode.Unavailable : StatusCode.ResourceExhausted, StatusMessage = why }, default);
-            connection.Start();
-            await connection.CloseAsync().ConfigureAwait(false);
+            await ConnectionRejection.RejectAsync(stream, socket, stopping ? StatusCode.Unavailable : StatusCode.ResourceExhausted, why).ConfigureAwait(false);
             return;
         }
+        var connection = new ServerConnection(stream, peer, this);
         _connections.TryAdd(connection, 0);
         RpcLog.Accepted(Logger, peer);
         connection.Start();
     }
 
-    internal void OnConnectionClosed(ServerConnection connection) => _connections.TryRemove(connection, out _);
+    private bool TryTakeConnectionSlot()
+    {
+        if (Interlocked.Increment(ref _connectionSlots) <= Options.MaxConnections) return true;
+        Interlocked.Decrement(ref _connectionSlots);
+        return false;
+    }
+
+    private void ReleaseConnectionSlot() => Interlocked.Decrement(ref _connectionSlots);
+
+    /// <summary>Returns the connection's slot once it is fully closed, never earlier.</summary>
+    internal void OnConnectionClosed(ServerConnection connection)
+    {
+        if (_connections.TryRemove(connection, out _)) ReleaseConnectionSlot();
+    }
 
     internal bool TryTakeCallSlot()
     {
