@@ -45,6 +45,7 @@ internal sealed class ServerConfigurationBinder : IConfigureOptions<RpcServerOpt
         if (s.MaxQueuedWriteBytes is { } maxQueued) o.MaxQueuedWriteBytes = maxQueued;
         if (ConfigValues.Duration(s.DrainTimeout, Section + ":DrainTimeout") is { } drain) o.DrainTimeout = drain;
         if (ConfigValues.Duration(s.IdleTimeout, Section + ":IdleTimeout") is { } idle) o.IdleTimeout = idle;
+        if (ConfigValues.Duration(s.ProtocolErrorLogInterval, Section + ":ProtocolErrorLogInterval") is { } logInterval) o.ProtocolErrorLogInterval = logInterval;
         if (s.StreamWindow is { } window) o.StreamWindow = window;
         if (s.DetailedErrors is { } detailed) o.DetailedErrors = detailed;
         if (s.InlineHandlers is { } inline) o.InlineHandlers = inline;

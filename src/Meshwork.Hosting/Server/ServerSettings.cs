@@ -16,6 +16,7 @@ internal sealed class ServerSettings
     public long? MaxQueuedWriteBytes { get; set; }
     public string? DrainTimeout { get; set; }
     public string? IdleTimeout { get; set; }
+    public string? ProtocolErrorLogInterval { get; set; }
     public int? StreamWindow { get; set; }
     public bool? DetailedErrors { get; set; }
     public bool? InlineHandlers { get; set; }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
@@ -188,9 +189,11 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
                 RpcLog.PeerReportedError(Logger, Peer, header.Status, header.StatusMessage);
                 break;
             default:
-                throw new ProtocolException($"unexpected {header.Type} frame from server {Peer}", StatusCode.InvalidArgument);
+                throw new ProtocolException($"unexpected {header.Type} frame from server {Peer}", StatusCode.InvalidArgument, ProtocolErrorKind.UnexpectedFrame);
         }
     }
+
+    protected override void ReportProtocolError(ProtocolException error) => Shared.ProtocolMonitor.Report(Peer, Peer, error.Kind, error.Message);
 
     protected override void OnClosed(Exception? reason)
     {

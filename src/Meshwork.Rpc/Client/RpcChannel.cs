@@ -34,6 +34,12 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
 
     public RpcEndpoint Endpoint => _pool.Endpoint;
 
+    /// <summary>
+    /// Protocol errors made by the server since this channel was created, per kind; each is also logged, at most once
+    /// per kind every 10 s, with the number suppressed in between. Export them as monotonic counters.
+    /// </summary>
+    public Diagnostics.ProtocolErrorCounters ProtocolErrors => _shared.ProtocolMonitor.Counters;
+
     /// <summary>Opens the first connection now instead of on the first call.</summary>
     public async Task ConnectAsync(CancellationToken ct = default) => await _pool.GetAsync(ct).ConfigureAwait(false);
 

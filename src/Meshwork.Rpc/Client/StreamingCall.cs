@@ -41,7 +41,7 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
         }
         if (!_inbound.TryAdmit())
         {
-            Abandon(new RpcException(StatusCode.Internal, $"server overran the stream window of {_inbound.Window} messages on {FullName}"));
+            AbandonForStreamRules(new RpcException(StatusCode.Internal, $"server overran the stream window of {_inbound.Window} messages on {FullName}"));
             return;
         }
         var connection = Connection!;

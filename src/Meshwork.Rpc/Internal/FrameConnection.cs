@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -62,6 +63,9 @@ internal abstract class FrameConnection
     /// <summary>Handles one frame. The body is only valid until this returns; decode or copy it.</summary>
     protected abstract void OnFrame(ref FrameHeader header, in ReadOnlySequence<byte> body);
 
+    /// <summary>Counts and logs (rate-limited, without a stack trace) a protocol error the peer made; the connection then closes.</summary>
+    protected abstract void ReportProtocolError(ProtocolException error);
+
     /// <summary>Called once when the connection is gone, with the reason (null = orderly close).</summary>
     protected abstract void OnClosed(Exception? reason);
 
@@ -112,7 +116,12 @@ internal abstract class FrameConnection
                 }
                 if (result.IsCompleted || result.IsCanceled)
                 {
-                    if (!buffer.IsEmpty) reason = new ProtocolException($"connection closed by {Peer} in the middle of a frame");
+                    if (!buffer.IsEmpty)
+                    {
+                        var truncated = new ProtocolException($"connection closed by {Peer} in the middle of a frame", StatusCode.InvalidArgument, ProtocolErrorKind.TruncatedFrame);
+                        ReportProtocolError(truncated);
+                        reason = truncated;
+                    }
                     break;
                 }
             }
@@ -120,7 +129,7 @@ internal abstract class FrameConnection
         catch (ProtocolException ex)
         {
             reason = ex;
-            RpcLog.ProtocolError(Logger, Peer, ex.Message);
+            ReportProtocolError(ex);
             // Tell the peer why before closing; best effort.
             var error = new FrameHeader { Type = FrameType.Error, Status = ex.Status, StatusMessage = ex.Message };
             TryWriteFrame(error, default);

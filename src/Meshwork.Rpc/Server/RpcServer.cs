@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Transport;
@@ -34,7 +35,17 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         Options = options;
         Logger = (ILogger?)loggerFactory?.CreateLogger("Meshwork.Rpc.Server") ?? NullLogger.Instance;
         Name = name ?? Environment.MachineName;
+        ProtocolMonitor = new ProtocolErrorMonitor(Logger, ProtocolErrorMonitor.DefaultInterval, ProtocolErrors);
     }
+
+    /// <summary>
+    /// Protocol errors made by clients since the server was created, per kind (bad magic, oversized frames, garbled
+    /// headers, stream-rule violations, failed TLS handshakes...). Every error is counted, also those whose log line
+    /// was suppressed by <see cref="RpcServerOptions.ProtocolErrorLogInterval"/>; export them as monotonic counters.
+    /// </summary>
+    public ProtocolErrorCounters ProtocolErrors { get; } = new();
+
+    internal ProtocolErrorMonitor ProtocolMonitor { get; private set; }
 
     public RpcServerOptions Options { get; }
 
@@ -93,6 +104,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("the server was already started");
         Options.Validate();
+        ProtocolMonitor = new ProtocolErrorMonitor(Logger, Options.ProtocolErrorLogInterval, ProtocolErrors);
         Limits = new ConnectionLimits(Options.MaxFrameSize, Options.MaxMessageSize, Options.MaxQueuedWriteBytes);
         IdleMicros = (long)Options.IdleTimeout.TotalMicroseconds;
         foreach (var service in _services.Values)
@@ -166,7 +178,10 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
             {
                 if (_stopping.IsCancellationRequested) return;
                 // Transient (e.g. out of file descriptors): back off briefly instead of spinning.
-                RpcLog.Rejected(Logger, "accept", ex.Message);
+                if (ProtocolMonitor.Limiter.ShouldLog("accept", ProtocolErrorMonitor.RejectedConnectionCategory, out long suppressed))
+                {
+                    RpcLog.Rejected(Logger, "accept", ex.Message, suppressed);
+                }
                 await Task.Delay(50).ConfigureAwait(false);
                 continue;
             }
@@ -177,6 +192,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     private async Task AcceptAsync(Socket socket)
     {
         string peer = socket.RemoteEndPoint?.ToString() is { Length: > 0 } r ? r : "unix-peer";
+        string source = ProtocolErrorMonitor.SourceOf(socket.RemoteEndPoint);
         if (socket.AddressFamily != AddressFamily.Unix) socket.NoDelay = true;
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         try
@@ -201,7 +217,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            RpcLog.Rejected(Logger, peer, "TLS handshake failed: " + ex.Message);
+            ProtocolMonitor.Report(source, peer, ProtocolErrorKind.TlsHandshakeFailed, "TLS handshake failed: " + ex.Message);
             await stream.DisposeAsync().ConfigureAwait(false);
             return;
         }
@@ -215,11 +231,14 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
             if (admitted) ReleaseConnectionSlot();
             bool stopping = IsStopping;
             string why = stopping ? "server is shutting down" : $"server is at its limit of {Options.MaxConnections} connections (MaxConnections)";
-            RpcLog.Rejected(Logger, peer, why);
+            if (ProtocolMonitor.Limiter.ShouldLog(source, ProtocolErrorMonitor.RejectedConnectionCategory, out long suppressed))
+            {
+                RpcLog.Rejected(Logger, peer, why, suppressed);
+            }
             await ConnectionRejection.RejectAsync(stream, socket, stopping ? StatusCode.Unavailable : StatusCode.ResourceExhausted, why).ConfigureAwait(false);
             return;
         }
-        var connection = new ServerConnection(stream, peer, this);
+        var connection = new ServerConnection(stream, peer, source, this);
         _connections.TryAdd(connection, 0);
         RpcLog.Accepted(Logger, peer);
         connection.Start();

@@ -47,6 +47,15 @@ public sealed class RpcServerOptions
     [Range(1, 1_000_000)]
     public int StreamWindow { get; set; } = FrameLayout.DefaultStreamWindow;
 
+    /// <summary>
+    /// Shortest time between two log lines for protocol errors of one kind from one client address (and likewise for
+    /// rejected connections and rejected calls); the next line says how many were suppressed. Every error is still
+    /// counted in <see cref="RpcServer.ProtocolErrors"/>. Default 10 s: a flood of garbage costs one line per address
+    /// and kind every 10 s instead of one per connection, while a new problem still shows up within seconds.
+    /// Zero logs every occurrence.
+    /// </summary>
+    public TimeSpan ProtocolErrorLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Send exception details (type, message, stack) to clients. Default false: never leak internals in production.</summary>
     public bool DetailedErrors { get; set; }
 
@@ -80,6 +89,7 @@ public sealed class RpcServerOptions
         }
         OptionsValidation.Positive(DrainTimeout, "RpcServerOptions.DrainTimeout");
         if (IdleTimeout < TimeSpan.Zero) throw new ArgumentException("RpcServerOptions.IdleTimeout cannot be negative");
+        if (ProtocolErrorLogInterval < TimeSpan.Zero) throw new ArgumentException("RpcServerOptions.ProtocolErrorLogInterval cannot be negative");
         if (MaxMessageSize < MaxFrameSize) throw new ArgumentException("RpcServerOptions.MaxMessageSize must be at least MaxFrameSize");
         if (Tls is not null && Tls.Certificate is null) throw new ArgumentException("RpcServerOptions.Tls.Certificate is required when TLS is enabled");
         if (Tls?.Certificate is { HasPrivateKey: false }) throw new ArgumentException("RpcServerOptions.Tls.Certificate has no private key");

@@ -36,7 +36,7 @@ internal abstract class ServerCall : IThreadPoolWorkItem
     public abstract void Execute();
 
     public virtual void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body) =>
-        Connection.RejectStream(this, new RpcException(StatusCode.InvalidArgument, $"stream data sent to {Method.FullName}, which takes no request stream"));
+        Connection.RejectStream(this, new RpcException(StatusCode.InvalidArgument, $"stream data sent to {Method.FullName}, which takes no request stream"), brokeStreamRules: true);
 
     public virtual void OnStreamEnd()
     {
@@ -203,7 +203,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         }
         if (!_inbound.TryAdmit())
         {
-            Connection.RejectStream(this, new RpcException(StatusCode.ResourceExhausted, $"client overran the stream window of {_inbound.Window} messages on {Method.FullName}"));
+            Connection.RejectStream(this, new RpcException(StatusCode.ResourceExhausted, $"client overran the stream window of {_inbound.Window} messages on {Method.FullName}"), brokeStreamRules: true);
             return;
         }
         try
@@ -215,7 +215,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         {
             var ex = caught as RpcException ?? new RpcException(StatusCode.InvalidArgument, $"cannot decode a message of {Method.FullName}: {caught.Message}", caught);
             _inbound.Complete(ex);
-            Connection.RejectStream(this, ex);
+            Connection.RejectStream(this, ex, brokeStreamRules: false);
         }
     }
 

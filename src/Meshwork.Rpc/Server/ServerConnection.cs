@@ -1,4 +1,5 @@
 using System.Buffers;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
@@ -18,15 +19,19 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private ulong _lastRequestId;
     private long _lastCallMicros;
 
-    public ServerConnection(Stream stream, string peer, RpcServer server)
+    public ServerConnection(Stream stream, string peer, string source, RpcServer server)
         : base(stream, peer, server.Limits, server.Names, server.Logger)
     {
         Server = server;
+        Source = source;
         _lastCallMicros = Clock.NowMicros;
         DeadlineSweeper.Register(this);
     }
 
     public RpcServer Server { get; }
+
+    /// <summary>The client's address without the port: the key of rate-limited logging.</summary>
+    public string Source { get; }
 
     public int ActiveCalls
     {
@@ -63,7 +68,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 RpcLog.PeerReportedError(Logger, Peer, header.Status, header.StatusMessage);
                 break;
             default:
-                throw new ProtocolException($"unexpected {header.Type} frame from client {Peer}", StatusCode.InvalidArgument);
+                throw new ProtocolException($"unexpected {header.Type} frame from client {Peer}", StatusCode.InvalidArgument, ProtocolErrorKind.UnexpectedFrame);
         }
     }
 
@@ -75,8 +80,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private void Dispatch(ref FrameHeader header, in ReadOnlySequence<byte> body)
     {
         bool oneWay = header.Type == FrameType.OneWay;
-        if (!oneWay && header.RequestId == 0) throw new ProtocolException("request frame without a request id", StatusCode.InvalidArgument);
-        if (header.Service is null || header.Method is null) throw new ProtocolException("request frame without service or method name", StatusCode.InvalidArgument);
+        if (!oneWay && header.RequestId == 0) throw new ProtocolException("request frame without a request id", StatusCode.InvalidArgument, ProtocolErrorKind.InvalidRequest);
+        if (header.Service is null || header.Method is null) throw new ProtocolException("request frame without service or method name", StatusCode.InvalidArgument, ProtocolErrorKind.InvalidRequest);
         if (!oneWay) _lastRequestId = header.RequestId;
 
         if (_goAwaySent || Server.IsStopping)
@@ -113,9 +118,20 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
 
     private void Reject(ref FrameHeader header, StatusCode status, string message)
     {
-        RpcLog.CallRejected(Logger, header.Service ?? "?", header.Method ?? "?", Peer, status, message);
+        LogRejectedCall(header.Service ?? "?", header.Method ?? "?", status, message);
         if (header.Type != FrameType.OneWay) SendStatus(header.RequestId, status, message, null);
     }
+
+    /// <summary>Logs a rejected call, at most once per interval for this client address and status.</summary>
+    public void LogRejectedCall(string service, string method, StatusCode status, string message)
+    {
+        if (Server.ProtocolMonitor.Limiter.ShouldLog(Source, ProtocolErrorMonitor.RejectedCallCategory + (int)status, out long suppressed))
+        {
+            RpcLog.CallRejected(Logger, service, method, Peer, status, message, suppressed);
+        }
+    }
+
+    protected override void ReportProtocolError(ProtocolException error) => Server.ProtocolMonitor.Report(Source, Peer, error.Kind, error.Message);
 
     /// <summary>Registers the call and runs it. The caller already holds a server call slot.</summary>
     public void Launch(ServerCall call)
@@ -135,7 +151,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             else if (!_calls.TryAdd(call.Id, call))
             {
                 Server.ReleaseCallSlot();
-                throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument);
+                throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument, ProtocolErrorKind.DuplicateRequestId);
             }
             if (call.DeadlineMicros != 0) _deadlineCalls++;
         }
@@ -212,8 +228,9 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     }
 
     /// <summary>Answers a call whose client broke the stream rules and cancels its handler; the call is completed when the handler returns.</summary>
-    public void RejectStream(ServerCall call, RpcException error)
+    public void RejectStream(ServerCall call, RpcException error, bool brokeStreamRules)
     {
+        if (brokeStreamRules) Server.ProtocolMonitor.Report(Source, Peer, ProtocolErrorKind.StreamRuleViolation, error.Message);
         if (call.TryAnswer()) SendStatus(call.Id, error.Status, error.Message, null);
         call.OnCancel(error.Status);
     }
