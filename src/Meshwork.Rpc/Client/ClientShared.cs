@@ -22,7 +22,13 @@ internal sealed class ClientShared
         KeepAliveTimeoutMicros = (long)options.KeepAliveTimeout.TotalMicroseconds;
         IdleMicros = (long)options.IdleTimeout.TotalMicroseconds;
         ProtocolMonitor = new ProtocolErrorMonitor(Logger, ProtocolErrorMonitor.DefaultInterval, new ProtocolErrorCounters());
+        WriteStallMicros = (long)options.WriteStallTimeout.TotalMicroseconds;
     }
+
+    /// <summary>Memory queued by this channel's connections; no shared cap (each connection is capped by MaxQueuedWriteBytes).</summary>
+    public BufferBudget Buffers { get; } = new(long.MaxValue);
+
+    public long WriteStallMicros { get; }
 
     /// <summary>Counts and rate-limits the protocol errors of the servers this channel talks to.</summary>
     public ProtocolErrorMonitor ProtocolMonitor { get; }

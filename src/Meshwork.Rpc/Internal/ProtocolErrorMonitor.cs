@@ -13,6 +13,7 @@ internal sealed class ProtocolErrorMonitor
     /// <summary>Categories of the limiter that are not protocol error kinds, kept clear of the enum's values.</summary>
     public const int RejectedConnectionCategory = 1000;
     public const int RejectedCallCategory = 2000; // + status code
+    public const int StalledConnectionCategory = 3000;
 
     /// <summary>Default interval between two lines for one source and kind: long enough that a flood costs a line per
     /// 10 s, short enough that a new problem shows up in the log while someone is looking.</summary>

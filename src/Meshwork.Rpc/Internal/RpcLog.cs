@@ -49,6 +49,9 @@ internal static partial class RpcLog
     [LoggerMessage(1014, LogLevel.Debug, "Closing idle connection with {Peer}")]
     public static partial void IdleClose(ILogger logger, string peer);
 
+    [LoggerMessage(1016, LogLevel.Warning, "Closed connection with {Peer}: it read nothing of the {QueuedBytes} bytes queued for it within {TimeoutMs} ms (WriteStallTimeout); {ClosedTotal} stalled connections closed so far ({Suppressed} more from this source not logged since the previous line)")]
+    public static partial void WriteStalled(ILogger logger, string peer, long queuedBytes, double timeoutMs, long closedTotal, long suppressed);
+
     [LoggerMessage(1015, LogLevel.Warning, "Rejected call {Service}/{Method} from {Peer}: {Status} {Reason} ({Suppressed} more {Status} rejections for this source not logged since the previous line)")]
     public static partial void CallRejected(ILogger logger, string service, string method, string peer, StatusCode status, string reason, long suppressed);
 }

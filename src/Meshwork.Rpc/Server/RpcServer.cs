@@ -47,6 +47,15 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
 
     internal ProtocolErrorMonitor ProtocolMonitor { get; private set; }
 
+    /// <summary>
+    /// Memory held for connections (queued replies, unparsed input, requests being served) against
+    /// <see cref="RpcServerOptions.MaxBufferedBytes"/>, with its peak, the read pauses back-pressure caused and the
+    /// stalled connections closed. Valid after <see cref="StartAsync"/>.
+    /// </summary>
+    public BufferBudget Buffers { get; private set; } = new(long.MaxValue);
+
+    internal long WriteStallMicros { get; private set; }
+
     public RpcServerOptions Options { get; }
 
     /// <summary>Name used in error messages (which server spent the budget).</summary>
@@ -105,6 +114,8 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("the server was already started");
         Options.Validate();
         ProtocolMonitor = new ProtocolErrorMonitor(Logger, Options.ProtocolErrorLogInterval, ProtocolErrors);
+        Buffers = new BufferBudget(Options.MaxBufferedBytes);
+        WriteStallMicros = (long)Options.WriteStallTimeout.TotalMicroseconds;
         Limits = new ConnectionLimits(Options.MaxFrameSize, Options.MaxMessageSize, Options.MaxQueuedWriteBytes);
         IdleMicros = (long)Options.IdleTimeout.TotalMicroseconds;
         foreach (var service in _services.Values)

@@ -28,6 +28,9 @@ internal abstract class ServerCall : IThreadPoolWorkItem
     public ServerCallContext Context { get; }
     public virtual bool IsOneWay => false;
 
+    /// <summary>Request bytes counted against the connection and the server's buffer budget while the call runs.</summary>
+    public long ChargedBytes { get; set; }
+
     private int _answered;
 
     /// <summary>True for the one caller allowed to send this call's final frame; later answers are dropped.</summary>
@@ -187,6 +190,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         await foreach (var item in items.WithCancellation(ct).ConfigureAwait(false))
         {
             await _sendCredits.TakeAsync(ct).ConfigureAwait(false);
+            await Connection.WaitForWriteRoomAsync(ct).ConfigureAwait(false);
             Connection.SendStreamItem(this, item, _descriptor.ResponseType);
         }
     }

@@ -18,9 +18,10 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private volatile bool _goAwaySent;
     private ulong _lastRequestId;
     private long _lastCallMicros;
+    private long _dispatchingBytes; // body size of the request being dispatched by the read loop
 
     public ServerConnection(Stream stream, string peer, string source, RpcServer server)
-        : base(stream, peer, server.Limits, server.Names, server.Logger)
+        : base(stream, peer, server.Limits, server.Names, server.Logger, server.Buffers)
     {
         Server = server;
         Source = source;
@@ -113,7 +114,20 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 $"server {Server.Name} is at its limit of {Server.Options.MaxConcurrentCalls} concurrent calls (MaxConcurrentCalls); {method.FullName} rejected");
             return;
         }
+        _dispatchingBytes = body.Length;
         method.Start(this, ref header, body);
+        _dispatchingBytes = 0;
+    }
+
+    /// <summary>
+    /// Back-pressure: stop reading requests while this connection holds its limit (replies queued plus requests in
+    /// flight), or holds anything at all while the server's shared budget is used up. Connections whose clients read
+    /// their replies hold nothing most of the time, so they keep being served.
+    /// </summary>
+    protected override bool MustPauseReading()
+    {
+        long held = HeldBytes;
+        return held >= Limits.MaxQueuedWriteBytes || (held > 0 && Budget.IsExhausted);
     }
 
     private void Reject(ref FrameHeader header, StatusCode status, string message)
@@ -154,6 +168,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument, ProtocolErrorKind.DuplicateRequestId);
             }
             if (call.DeadlineMicros != 0) _deadlineCalls++;
+            call.ChargedBytes = _dispatchingBytes;
+            ChargeInFlight(call.ChargedBytes);
         }
         if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
         if (Server.Options.InlineHandlers) call.Execute();
@@ -172,6 +188,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             if (call.DeadlineMicros != 0) _deadlineCalls--;
             _lastCallMicros = Clock.NowMicros;
         }
+        ReleaseInFlight(call.ChargedBytes);
         call.Context.Release();
         Server.ReleaseCallSlot();
     }
@@ -310,6 +327,19 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         foreach (var call in Snapshot()) call.OnCancel(reason);
     }
 
+    private void CloseStalled(long now)
+    {
+        Budget.CountStalledClose();
+        long queued = QueuedBytes;
+        double ms = Server.WriteStallMicros / 1000.0;
+        if (Server.ProtocolMonitor.Limiter.ShouldLog(Source, ProtocolErrorMonitor.StalledConnectionCategory, out long suppressed))
+        {
+            RpcLog.WriteStalled(Logger, Peer, queued, ms, Budget.StalledConnectionsClosed, suppressed);
+        }
+        _ = AbortAsync(new RpcException(StatusCode.ResourceExhausted,
+            $"client {Peer} read nothing of the {queued} bytes queued for it within {ms:0} ms (WriteStallTimeout)"));
+    }
+
     protected override void OnClosed(Exception? reason)
     {
         lock (_calls) _closedForCalls = true;
@@ -320,6 +350,11 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     public bool Sweep(long now)
     {
         if (IsClosed) return false;
+        if (IsWriteStalled(now, Server.WriteStallMicros))
+        {
+            CloseStalled(now);
+            return false;
+        }
         if (Volatile.Read(ref _deadlineCalls) > 0)
         {
             foreach (var call in Snapshot(c => c.DeadlineMicros != 0 && c.DeadlineMicros <= now && c.Context.CancellationReason == StatusCode.OK))
