@@ -28,6 +28,7 @@ internal abstract class FrameConnection
     private readonly BufferBudget _budget;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _roomLock = new();
+    private readonly SemaphoreSlim _roomGate = new(1, 1);
     private TaskCompletionSource? _roomWaiter;
     private long _queuedBytes;    // written by TryWriteFrame and the pump under _writeLock
     private long _inFlightBytes;  // request bodies of calls being served: their replies are still to come
@@ -212,10 +213,21 @@ internal abstract class FrameConnection
     /// </summary>
     public async ValueTask WaitForWriteRoomAsync(CancellationToken ct)
     {
-        while (IsWriteQueueFull && !IsClosed)
+        if (!IsWriteQueueFull || IsClosed) return;
+        // Waiters go one at a time, so that the progress that wakes them does not let all of them add a frame at
+        // once (a thundering herd would overshoot the limit by one frame per waiter).
+        await _roomGate.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            await WaitForProgressAsync().WaitAsync(ct).ConfigureAwait(false);
+            while (IsWriteQueueFull && !IsClosed)
+            {
+                ct.ThrowIfCancellationRequested();
+                await WaitForProgressAsync().WaitAsync(ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _roomGate.Release();
         }
     }
 
@@ -314,7 +326,9 @@ internal abstract class FrameConnection
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
-            // The read loop sees the same failure and reports it.
+            // The read loop usually sees the same failure, but not while it is paused by back-pressure (it is not
+            // reading then), so the connection is closed from here too; closing twice is harmless.
+            if (!IsClosed) _ = AbortAsync(ex);
         }
         await reader.CompleteAsync().ConfigureAwait(false);
     }

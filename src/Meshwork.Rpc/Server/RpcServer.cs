@@ -115,6 +115,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         Options.Validate();
         ProtocolMonitor = new ProtocolErrorMonitor(Logger, Options.ProtocolErrorLogInterval, ProtocolErrors);
         Buffers = new BufferBudget(Options.MaxBufferedBytes);
+        if (Options.TrimMemoryAfterBurst) Buffers.EnableTrimAfterBurst();
         WriteStallMicros = (long)Options.WriteStallTimeout.TotalMicroseconds;
         Limits = new ConnectionLimits(Options.MaxFrameSize, Options.MaxMessageSize, Options.MaxQueuedWriteBytes);
         IdleMicros = (long)Options.IdleTimeout.TotalMicroseconds;

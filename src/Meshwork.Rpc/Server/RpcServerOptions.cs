@@ -65,6 +65,14 @@ public sealed class RpcServerOptions
     /// </summary>
     public TimeSpan WriteStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// After a burst (buffered bytes reached half of <see cref="MaxBufferedBytes"/> and then fell to a sixteenth),
+    /// run one compacting collection that hands the freed memory back to the operating system, at most once a
+    /// minute. Default true: without it the GC keeps the burst's memory committed (measured: 250 MB RSS for a 20 MiB
+    /// heap after 256 slow readers left). Turn it off if the process manages GC itself.
+    /// </summary>
+    public bool TrimMemoryAfterBurst { get; set; } = true;
+
     /// <summary>Messages a client stream may send ahead of the handler. Default 64.</summary>
     [Range(1, 1_000_000)]
     public int StreamWindow { get; set; } = FrameLayout.DefaultStreamWindow;
