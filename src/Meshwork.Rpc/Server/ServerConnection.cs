@@ -16,6 +16,9 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private int _deadlineCalls;
     private const int MaxStatusMessageChars = 8192;
     private volatile bool _goAwaySent;
+    private long _idleGoAwayMicros; // when an idle go-away was sent; the sweeper's thread only
+    /// <summary>How long a client gets to close an idle connection after the go-away before the server closes it.</summary>
+    private const long IdleCloseGraceMicros = 5_000_000;
     private ulong _lastRequestId;
     private long _lastCallMicros;
     private long _dispatchingBytes; // body size of the request being dispatched by the read loop
@@ -85,7 +88,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         if (header.Service is null || header.Method is null) throw new ProtocolException("request frame without service or method name", StatusCode.InvalidArgument, ProtocolErrorKind.InvalidRequest);
         if (!oneWay) _lastRequestId = header.RequestId;
 
-        if (_goAwaySent || Server.IsStopping)
+        // An idle go-away does not refuse requests that crossed it; only a shutting-down server does.
+        if (Server.IsStopping)
         {
             Reject(ref header, StatusCode.Unavailable, $"server {Server.Name} is shutting down (go-away sent); retry on another connection or endpoint");
             return;
@@ -363,10 +367,21 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             }
         }
         long idle = Server.IdleMicros;
-        if (idle > 0 && ActiveCalls == 0 && now - Math.Max(Volatile.Read(ref _lastCallMicros), LastActivityMicros) > idle)
+        if (idle <= 0 || ActiveCalls != 0) return true;
+        if (_idleGoAwayMicros == 0)
         {
-            RpcLog.IdleClose(Logger, Peer);
-            SendGoAway();
+            if (now - Math.Max(Volatile.Read(ref _lastCallMicros), LastActivityMicros) > idle)
+            {
+                // Ask the client to close rather than closing under it: a request it sent before the go-away reached
+                // it would otherwise be lost with the connection. Requests that cross the go-away are still served.
+                RpcLog.IdleClose(Logger, Peer);
+                _idleGoAwayMicros = now;
+                SendGoAway();
+            }
+        }
+        else if (now - _idleGoAwayMicros > IdleCloseGraceMicros)
+        {
+            // The client ignored the go-away; close from this side.
             _ = CloseAsync();
             return false;
         }
