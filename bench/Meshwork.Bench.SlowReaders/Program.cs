@@ -19,14 +19,15 @@ int requestKib = int.Parse(Arg("--request-kib", "64"));
 int holdSeconds = int.Parse(Arg("--hold-seconds", "10"));
 const long MiB = 1024 * 1024;
 
-Console.WriteLine($"Slow readers: {requestKib} KiB echo requests, never read; server defaults (MaxQueuedWriteBytes {new RpcServerOptions().MaxQueuedWriteBytes / MiB} MiB, " +
-                  $"MaxBufferedBytes {new RpcServerOptions().MaxBufferedBytes / MiB} MiB); {Environment.ProcessorCount} cores, Server GC");
-Console.WriteLine("| slow readers | RSS before | RSS peak during | RSS after close (5 s) | RSS after close + GC | server accounted peak | read pauses | good-client calls during (all answered) |");
-Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
-foreach (int readers in readerCounts)
+if (readerCounts.Length > 1)
 {
-    await RunAsync(readers);
+    // One process per count, so that each "before" starts from a fresh runtime.
+    PrintHeader();
+    foreach (int readers in readerCounts) await RunChildAsync(readers);
+    return;
 }
+if (!args.Contains("--no-header")) PrintHeader();
+await RunAsync(readerCounts[0]);
 return;
 
 async Task RunAsync(int readers)
@@ -97,12 +98,29 @@ async Task RunAsync(int readers)
     long after = Rss();
     Collect();
     long afterGc = Rss();
-    await Task.Delay(TimeSpan.FromSeconds(20));
-    long later = Rss();
-    var gc = GC.GetGCMemoryInfo();
-    Console.Error.WriteLine($"  20 s later: RSS {later / MiB} MB; after GC: heap {gc.HeapSizeBytes / MiB} MiB, GC committed {gc.TotalCommittedBytes / MiB} MiB, threads {ThreadPool.ThreadCount}, server still holds {server.Buffers.BufferedBytes} B");
 
-    Console.WriteLine($"| {readers} | {before / MiB} MB | {peakRss / MiB} MB | {after / MiB} MB | {afterGc / MiB} MB | {accountedPeak / (double)MiB:0.0} MiB | {pauses} | {goodCalls} ({goodFailures} failed) |");
+    Console.WriteLine($"| {readers} | {before / MiB} MB | {peakRss / MiB} MB | {after / MiB} MB | {afterGc / MiB} MB | {accountedPeak / (double)MiB:0.0} MiB | {pauses} | {server.Buffers.MemoryTrims} | {goodCalls} ({goodFailures} failed) |");
+}
+
+void PrintHeader()
+{
+    var defaults = new RpcServerOptions();
+    Console.WriteLine($"Slow readers: {requestKib} KiB echo requests, never read, held {holdSeconds} s; server defaults (MaxQueuedWriteBytes {defaults.MaxQueuedWriteBytes / MiB} MiB, " +
+                      $"MaxBufferedBytes {defaults.MaxBufferedBytes / MiB} MiB, TrimMemoryAfterBurst {defaults.TrimMemoryAfterBurst}); {Environment.ProcessorCount} cores, Server GC");
+    Console.WriteLine();
+    Console.WriteLine("| slow readers | RSS before | RSS peak during | RSS 5 s after close | RSS after close + forced GC | server accounted peak | read pauses | memory trims | reading client's calls during (failed) |");
+    Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+}
+
+async Task RunChildAsync(int readers)
+{
+    var self = Environment.ProcessPath!;
+    var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+    if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(SlowReaderFrames).Assembly.Location);
+    foreach (var a in new[] { "--readers", readers.ToString(), "--request-kib", requestKib.ToString(), "--hold-seconds", holdSeconds.ToString(), "--no-header" }) psi.ArgumentList.Add(a);
+    using var child = Process.Start(psi)!;
+    Console.Write(await child.StandardOutput.ReadToEndAsync());
+    await child.WaitForExitAsync();
 }
 
 // Writes requests until one write has not completed for a second (the server stopped reading: back-pressure reached

@@ -11,10 +11,18 @@ using Meshwork.Rpc.Server;
 namespace Meshwork.Rpc.Tests;
 
 /// <summary>
+/// Runs alone: it measures the process's memory, which tests running beside it would also move, and it loads the
+/// machine, which would distort their timing.
+/// </summary>
+[CollectionDefinition(nameof(SlowReaderTests), DisableParallelization = true)]
+public sealed class SlowReaderTestsCollection;
+
+/// <summary>
 /// Peers that send and never read (issue 11 §6): the server keeps what it buffers for them within its documented
 /// bound and keeps answering a client that reads; it cuts off a peer that reads nothing past the stall timeout; and a
 /// client facing a server that never reads waits instead of queueing.
 /// </summary>
+[Collection(nameof(SlowReaderTests))]
 public class SlowReaderTests
 {
     private const int PayloadBytes = 64 * 1024;

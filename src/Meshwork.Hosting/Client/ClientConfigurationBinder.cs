@@ -50,6 +50,7 @@ internal sealed class ClientConfigurationBinder : IConfigureNamedOptions<Meshwor
         if (Duration(s.KeepAliveInterval, section, nameof(s.KeepAliveInterval)) is { } keepAlive) o.KeepAliveInterval = keepAlive;
         if (Duration(s.KeepAliveTimeout, section, nameof(s.KeepAliveTimeout)) is { } keepAliveTimeout) o.KeepAliveTimeout = keepAliveTimeout;
         if (Duration(s.IdleTimeout, section, nameof(s.IdleTimeout)) is { } idle) o.IdleTimeout = idle;
+        if (Duration(s.WriteStallTimeout, section, nameof(s.WriteStallTimeout)) is { } stall) o.WriteStallTimeout = stall;
         if (s.StreamWindow is { } window) o.StreamWindow = window;
         s.Compression?.ApplyTo(o.Compression, section);
         if (s.Tls is { } tls) ApplyTls(tls, o, section + ":Tls");

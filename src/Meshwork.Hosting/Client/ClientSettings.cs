@@ -13,6 +13,7 @@ internal sealed class ClientSettings
     public int? MaxFrameSize { get; set; }
     public int? MaxMessageSize { get; set; }
     public long? MaxQueuedWriteBytes { get; set; }
+    public string? WriteStallTimeout { get; set; }
     public string? DefaultTimeout { get; set; }
     public string? ConnectTimeout { get; set; }
     public string? ReconnectBackoffInitial { get; set; }

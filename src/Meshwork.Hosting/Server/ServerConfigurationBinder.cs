@@ -43,6 +43,9 @@ internal sealed class ServerConfigurationBinder : IConfigureOptions<RpcServerOpt
         if (s.MaxConcurrentStreamsPerConnection is { } maxStreams) o.MaxConcurrentStreamsPerConnection = maxStreams;
         if (s.MaxConcurrentCalls is { } maxCalls) o.MaxConcurrentCalls = maxCalls;
         if (s.MaxQueuedWriteBytes is { } maxQueued) o.MaxQueuedWriteBytes = maxQueued;
+        if (s.MaxBufferedBytes is { } maxBuffered) o.MaxBufferedBytes = maxBuffered;
+        if (ConfigValues.Duration(s.WriteStallTimeout, Section + ":WriteStallTimeout") is { } stall) o.WriteStallTimeout = stall;
+        if (s.TrimMemoryAfterBurst is { } trim) o.TrimMemoryAfterBurst = trim;
         if (ConfigValues.Duration(s.DrainTimeout, Section + ":DrainTimeout") is { } drain) o.DrainTimeout = drain;
         if (ConfigValues.Duration(s.IdleTimeout, Section + ":IdleTimeout") is { } idle) o.IdleTimeout = idle;
         if (ConfigValues.Duration(s.ProtocolErrorLogInterval, Section + ":ProtocolErrorLogInterval") is { } logInterval) o.ProtocolErrorLogInterval = logInterval;

@@ -14,6 +14,9 @@ internal sealed class ServerSettings
     public int? MaxConcurrentStreamsPerConnection { get; set; }
     public int? MaxConcurrentCalls { get; set; }
     public long? MaxQueuedWriteBytes { get; set; }
+    public long? MaxBufferedBytes { get; set; }
+    public string? WriteStallTimeout { get; set; }
+    public bool? TrimMemoryAfterBurst { get; set; }
     public string? DrainTimeout { get; set; }
     public string? IdleTimeout { get; set; }
     public string? ProtocolErrorLogInterval { get; set; }
