@@ -246,6 +246,8 @@ internal abstract class FrameConnection
 
     private void WakeWaiters()
     {
+        // Called per flush and per finished call; without a waiter (the usual case) it costs one read.
+        if (Volatile.Read(ref _roomWaiter) is null) return;
         TaskCompletionSource? waiter;
         lock (_roomLock)
         {
