@@ -35,7 +35,11 @@ public class ServerOptionsBindingTests
                   "MaxConnections": 50,
                   "MaxConcurrentStreamsPerConnection": 77,
                   "MaxConcurrentCalls": 999,
-                  "MaxQueuedWriteBytes": 1048576,
+                  "MaxQueuedWriteBytes": 2097152,
+                  "MaxBufferedBytes": 33554432,
+                  "WriteStallTimeout": "7s",
+                  "TrimMemoryAfterBurst": false,
+                  "ProtocolErrorLogInterval": "1m",
                   "DrainTimeout": "2s",
                   "IdleTimeout": "00:03:00",
                   "StreamWindow": 16,
@@ -55,7 +59,11 @@ public class ServerOptionsBindingTests
         Assert.Equal(50, o.MaxConnections);
         Assert.Equal(77, o.MaxConcurrentStreamsPerConnection);
         Assert.Equal(999, o.MaxConcurrentCalls);
-        Assert.Equal(1048576, o.MaxQueuedWriteBytes);
+        Assert.Equal(2097152, o.MaxQueuedWriteBytes);
+        Assert.Equal(33554432, o.MaxBufferedBytes);
+        Assert.Equal(TimeSpan.FromSeconds(7), o.WriteStallTimeout);
+        Assert.False(o.TrimMemoryAfterBurst);
+        Assert.Equal(TimeSpan.FromMinutes(1), o.ProtocolErrorLogInterval);
         Assert.Equal(TimeSpan.FromSeconds(2), o.DrainTimeout);
         Assert.Equal(TimeSpan.FromMinutes(3), o.IdleTimeout);
         Assert.Equal(16, o.StreamWindow);

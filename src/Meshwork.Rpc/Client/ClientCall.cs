@@ -26,7 +26,17 @@ internal abstract class ClientCall
     public abstract void OnFailed(RpcException error);
 
     public virtual void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body) =>
-        Abandon(new RpcException(StatusCode.Internal, $"server sent stream data for non-streaming call {FullName}"));
+        AbandonForStreamRules(new RpcException(StatusCode.Internal, $"server sent stream data for non-streaming call {FullName}"));
+
+    /// <summary>The server broke a stream rule: count and log it (rate-limited) like any protocol error, then fail the call.</summary>
+    protected void AbandonForStreamRules(RpcException error)
+    {
+        if (Connection is { } connection)
+        {
+            connection.Shared.ProtocolMonitor.Report(connection.Peer, connection.Peer, Diagnostics.ProtocolErrorKind.StreamRuleViolation, error.Message);
+        }
+        Abandon(error);
+    }
 
     public virtual void OnWindowUpdate(uint credits)
     {

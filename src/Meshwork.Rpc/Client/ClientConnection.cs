@@ -1,4 +1,5 @@
 using System.Buffers;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
@@ -19,7 +20,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     private string? _peerError;
 
     public ClientConnection(Stream stream, string peer, ClientShared shared)
-        : base(stream, peer, shared.Limits, shared.Names, shared.Logger)
+        : base(stream, peer, shared.Limits, shared.Names, shared.Logger, shared.Buffers)
     {
         Shared = shared;
         _slots = new SemaphoreSlim(shared.Options.MaxConcurrentStreamsPerConnection);
@@ -42,12 +43,13 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     // ---- call table -------------------------------------------------------------------------------------------
 
-    /// <summary>Takes a stream slot now if one is free.</summary>
-    public bool TryTakeSlot() => _slots.Wait(0);
+    /// <summary>Takes a stream slot now if one is free and the server is keeping up with what was sent.</summary>
+    public bool TryTakeSlot() => !IsWriteQueueFull && _slots.Wait(0);
 
     /// <summary>Waits for a stream slot within the call's remaining budget (back-pressure).</summary>
     public async ValueTask TakeSlotAsync(string fullName, long startMicros, long deadlineMicros, CancellationToken ct)
     {
+        if (IsWriteQueueFull) await WaitForServerToReadAsync(fullName, startMicros, deadlineMicros, ct).ConfigureAwait(false);
         var wait = deadlineMicros == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMicroseconds(Math.Max(0, deadlineMicros - Clock.NowMicros));
         bool ok;
         try
@@ -63,6 +65,27 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             throw new RpcException(StatusCode.DeadlineExceeded,
                 $"deadline of {(deadlineMicros - startMicros) / 1000.0:0.#} ms exceeded for {fullName} while waiting for one of the " +
                 $"{Shared.Options.MaxConcurrentStreamsPerConnection} streams of the connection to {Peer} (MaxConcurrentStreamsPerConnection)");
+        }
+    }
+
+    /// <summary>Back-pressure on new calls: waits, within the call's budget, until the server has read enough of what was queued.</summary>
+    private async ValueTask WaitForServerToReadAsync(string fullName, long startMicros, long deadlineMicros, CancellationToken ct)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (deadlineMicros != 0) budget.CancelAfter(TimeSpan.FromMicroseconds(Math.Max(0, deadlineMicros - Clock.NowMicros)));
+        try
+        {
+            await WaitForWriteRoomAsync(budget.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw new RpcException(StatusCode.Cancelled, $"call {fullName} was cancelled while waiting for {Peer} to read what was already sent");
+        }
+        catch (OperationCanceledException)
+        {
+            throw new RpcException(StatusCode.DeadlineExceeded,
+                $"deadline of {(deadlineMicros - startMicros) / 1000.0:0.#} ms exceeded for {fullName} while waiting for {Peer} to read the " +
+                $"{QueuedBytes} bytes already queued for it (MaxQueuedWriteBytes {Limits.MaxQueuedWriteBytes})");
         }
     }
 
@@ -124,7 +147,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
             call.SentMicros = Clock.NowMicros;
             if (TryWriteFrame(header, body.WrittenSpan)) return true;
-            error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent");
+            error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent: {StateReason}");
         }
         catch (RpcException ex)
         {
@@ -188,9 +211,11 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
                 RpcLog.PeerReportedError(Logger, Peer, header.Status, header.StatusMessage);
                 break;
             default:
-                throw new ProtocolException($"unexpected {header.Type} frame from server {Peer}", StatusCode.InvalidArgument);
+                throw new ProtocolException($"unexpected {header.Type} frame from server {Peer}", StatusCode.InvalidArgument, ProtocolErrorKind.UnexpectedFrame);
         }
     }
+
+    protected override void ReportProtocolError(ProtocolException error) => Shared.ProtocolMonitor.Report(Peer, Peer, error.Kind, error.Message);
 
     protected override void OnClosed(Exception? reason)
     {
@@ -215,6 +240,17 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     public bool Sweep(long now)
     {
         if (IsClosed && ActiveCalls == 0) return false;
+        if (!IsClosed && IsWriteStalled(now, Shared.WriteStallMicros))
+        {
+            Shared.Buffers.CountStalledClose();
+            long queued = QueuedBytes;
+            double ms = Shared.WriteStallMicros / 1000.0;
+            if (Shared.ProtocolMonitor.Limiter.ShouldLog(Peer, ProtocolErrorMonitor.StalledConnectionCategory, out long suppressed))
+            {
+                RpcLog.WriteStalled(Logger, Peer, queued, ms, Shared.Buffers.StalledConnectionsClosed, suppressed);
+            }
+            _ = AbortAsync(new RpcException(StatusCode.Unavailable, $"server {Peer} read nothing of the {queued} bytes queued for it within {ms:0} ms (WriteStallTimeout)"));
+        }
         if (Volatile.Read(ref _deadlineCalls) > 0) ExpireDeadlines(now);
 
         long keepAlive = Shared.KeepAliveMicros;

@@ -1,4 +1,5 @@
 using Meshwork.Rpc.Compression;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
@@ -20,7 +21,17 @@ internal sealed class ClientShared
         KeepAliveMicros = (long)options.KeepAliveInterval.TotalMicroseconds;
         KeepAliveTimeoutMicros = (long)options.KeepAliveTimeout.TotalMicroseconds;
         IdleMicros = (long)options.IdleTimeout.TotalMicroseconds;
+        ProtocolMonitor = new ProtocolErrorMonitor(Logger, ProtocolErrorMonitor.DefaultInterval, new ProtocolErrorCounters());
+        WriteStallMicros = (long)options.WriteStallTimeout.TotalMicroseconds;
     }
+
+    /// <summary>Memory queued by this channel's connections; no shared cap (each connection is capped by MaxQueuedWriteBytes).</summary>
+    public BufferBudget Buffers { get; } = new(long.MaxValue);
+
+    public long WriteStallMicros { get; }
+
+    /// <summary>Counts and rate-limits the protocol errors of the servers this channel talks to.</summary>
+    public ProtocolErrorMonitor ProtocolMonitor { get; }
 
     public RpcClientOptions Options { get; }
     public SerializerRegistry Serializers { get; }

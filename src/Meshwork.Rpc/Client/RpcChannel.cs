@@ -36,6 +36,18 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
     /// <summary>The server this channel talks to.</summary>
     public RpcEndpoint Endpoint => _pool.Endpoint;
 
+    /// <summary>
+    /// Protocol errors made by the server since this channel was created, per kind; each is also logged, at most once
+    /// per kind every 10 s, with the number suppressed in between. Export them as monotonic counters.
+    /// </summary>
+    public Diagnostics.ProtocolErrorCounters ProtocolErrors => _shared.ProtocolMonitor.Counters;
+
+    /// <summary>
+    /// Bytes this channel's connections have queued for servers that have not read them yet, with the peak and the
+    /// connections closed because a server read nothing within <see cref="RpcClientOptions.WriteStallTimeout"/>.
+    /// </summary>
+    public Diagnostics.BufferBudget Buffers => _shared.Buffers;
+
     /// <summary>Opens the first connection now instead of on the first call.</summary>
     public async Task ConnectAsync(CancellationToken ct = default) => await _pool.GetAsync(ct).ConfigureAwait(false);
 
@@ -191,11 +203,13 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
     private async ValueTask SendOneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options, Metadata? headers)
     {
         var connection = await _pool.GetAsync(options.CancellationToken).ConfigureAwait(false);
+        // One-way calls take no stream slot, so this is their only back-pressure against a server that does not read.
+        await connection.WaitForWriteRoomAsync(options.CancellationToken).ConfigureAwait(false);
         var header = new FrameHeader { Type = FrameType.OneWay, Service = method.Service, Method = method.Name, Metadata = headers, Kind = CallKind.OneWay };
         using var body = MessageCodec.Encode(ref header, request, method.RequestType, _shared.Serializers.For(method.RequestType), _shared.CompressionId(options.Compression), _shared.Compression, _shared.Limits.MaxFrameSize);
         if (!connection.TryWriteFrame(header, body.WrittenSpan))
         {
-            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} closed before one-way {method.FullName} was sent");
+            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} closed before one-way {method.FullName} was sent: {connection.StateReason}");
         }
     }
 

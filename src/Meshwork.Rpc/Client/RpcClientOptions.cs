@@ -30,9 +30,20 @@ public sealed class RpcClientOptions
     [Range(1024, int.MaxValue)]
     public int MaxMessageSize { get; set; } = 64 * 1024 * 1024;
 
-    /// <summary>Bytes queued for a connection that the peer is not reading before the connection is dropped. Default 64 MiB.</summary>
+    /// <summary>
+    /// Bytes queued for a server that has not read them yet, at which new calls and stream messages on that connection
+    /// wait (within their deadline) until the server reads, instead of growing the client's heap. Default 1 MiB: enough
+    /// to keep a fast link busy, small enough that a server that stops reading costs little.
+    /// </summary>
     [Range(64 * 1024, long.MaxValue)]
-    public long MaxQueuedWriteBytes { get; set; } = 64L * 1024 * 1024;
+    public long MaxQueuedWriteBytes { get; set; } = 1024L * 1024;
+
+    /// <summary>
+    /// A connection with requests queued for a server of which nothing could be sent for this long is closed (the server
+    /// stopped reading); its calls fail with <see cref="StatusCode.Unavailable"/>. Default 30 s: far longer than any pause
+    /// of a live server. Zero disables.
+    /// </summary>
+    public TimeSpan WriteStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Time budget for calls that set no timeout. Default null (none), as in gRPC; set it for production meshes.</summary>
     public TimeSpan? DefaultTimeout { get; set; }
@@ -89,6 +100,7 @@ public sealed class RpcClientOptions
         if (KeepAliveInterval < TimeSpan.Zero) throw new InvalidOptionException(type, nameof(KeepAliveInterval), $"cannot be negative (was {KeepAliveInterval})");
         if (KeepAliveInterval > TimeSpan.Zero) OptionsValidation.Positive(KeepAliveTimeout, type, nameof(KeepAliveTimeout));
         if (IdleTimeout < TimeSpan.Zero) throw new InvalidOptionException(type, nameof(IdleTimeout), $"cannot be negative (was {IdleTimeout})");
+        if (WriteStallTimeout < TimeSpan.Zero) throw new InvalidOptionException(type, nameof(WriteStallTimeout), $"cannot be negative (was {WriteStallTimeout})");
         if (MaxMessageSize < MaxFrameSize) throw new InvalidOptionException(type, nameof(MaxMessageSize), $"must be at least MaxFrameSize ({MaxMessageSize} < {MaxFrameSize})");
     }
 }

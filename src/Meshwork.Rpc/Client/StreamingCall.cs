@@ -41,7 +41,7 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
         }
         if (!_inbound.TryAdmit())
         {
-            Abandon(new RpcException(StatusCode.Internal, $"server overran the stream window of {_inbound.Window} messages on {FullName}"));
+            AbandonForStreamRules(new RpcException(StatusCode.Internal, $"server overran the stream window of {_inbound.Window} messages on {FullName}"));
             return;
         }
         var connection = Connection!;
@@ -103,6 +103,7 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
             await foreach (var item in requests.WithCancellation(options.CancellationToken).ConfigureAwait(false))
             {
                 await _sendCredits.TakeAsync(options.CancellationToken).ConfigureAwait(false);
+                await connection.WaitForWriteRoomAsync(options.CancellationToken).ConfigureAwait(false);
                 connection.SendStreamMessage(Id, item, _method.RequestType, options.Compression);
             }
             connection.SendStreamEnd(Id);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -9,6 +10,10 @@ namespace Meshwork.Rpc.Internal;
 /// One multiplexed connection: a read loop that parses frames and hands them to <see cref="OnFrame"/>, and a write
 /// path where any thread appends whole frames to an in-memory pipe under a short lock while a single pump copies
 /// everything queued to the socket. The pump is what coalesces many frames into one write.
+/// Memory is bounded by back-pressure, not by dropping frames: every byte queued, read-but-unparsed or charged for a
+/// call in flight is counted here and in the shared <see cref="BufferBudget"/>; a side that must not grow stops
+/// reading (<see cref="MustPauseReading"/>) or waits for room (<see cref="WaitForWriteRoomAsync"/>), and a peer that
+/// reads nothing of what is queued for it within the write-stall timeout loses the connection.
 /// </summary>
 internal abstract class FrameConnection
 {
@@ -20,13 +25,22 @@ internal abstract class FrameConnection
     private readonly object _writeLock = new();
     private readonly Utf8StringCache? _names;
     private readonly long _maxQueuedBytes;
+    private readonly BufferBudget _budget;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _queuedBytes;
+    private readonly object _roomLock = new();
+    private readonly SemaphoreSlim _roomGate = new(1, 1);
+    private TaskCompletionSource? _roomWaiter;
+    private long _queuedBytes;    // written by TryWriteFrame and the pump under _writeLock
+    private long _inFlightBytes;  // request bodies of calls being served: their replies are still to come
+    private long _inputBytes;     // read from the socket but not parsed yet; read loop only
+    private long _progressMicros; // last time the queue drained a write, or became non-empty
+    private bool _settled;        // queued bytes were handed back to the budget at close
     private int _state; // 0 open, 1 closing (no new writes), 2 closed
     private Task? _writeLoop;
 
-    protected FrameConnection(Stream stream, string peer, ConnectionLimits limits, Utf8StringCache? names, ILogger logger)
+    protected FrameConnection(Stream stream, string peer, ConnectionLimits limits, Utf8StringCache? names, ILogger logger, BufferBudget budget)
     {
+        _budget = budget;
         _stream = stream;
         Peer = peer;
         Limits = limits;
@@ -50,6 +64,18 @@ internal abstract class FrameConnection
 
     public bool IsClosed => Volatile.Read(ref _state) != 0;
 
+    /// <summary>The budget this connection's memory is counted in.</summary>
+    protected BufferBudget Budget => _budget;
+
+    /// <summary>Bytes queued for sending right now.</summary>
+    public long QueuedBytes => Volatile.Read(ref _queuedBytes);
+
+    /// <summary>Bytes this connection holds: queued for sending plus charged for calls in flight.</summary>
+    public long HeldBytes => Volatile.Read(ref _queuedBytes) + Volatile.Read(ref _inFlightBytes);
+
+    /// <summary>True while the send queue is at or above <c>MaxQueuedWriteBytes</c>: new work for this peer should wait.</summary>
+    public bool IsWriteQueueFull => Volatile.Read(ref _queuedBytes) >= _maxQueuedBytes;
+
     /// <summary>Completes when both loops have ended and the stream is disposed.</summary>
     public Task Closed => _closed.Task;
 
@@ -61,6 +87,9 @@ internal abstract class FrameConnection
 
     /// <summary>Handles one frame. The body is only valid until this returns; decode or copy it.</summary>
     protected abstract void OnFrame(ref FrameHeader header, in ReadOnlySequence<byte> body);
+
+    /// <summary>Counts and logs (rate-limited, without a stack trace) a protocol error the peer made; the connection then closes.</summary>
+    protected abstract void ReportProtocolError(ProtocolException error);
 
     /// <summary>Called once when the connection is gone, with the reason (null = orderly close).</summary>
     protected abstract void OnClosed(Exception? reason);
@@ -75,12 +104,11 @@ internal abstract class FrameConnection
             long before = writer.UnflushedBytes;
             FrameCodec.Write(writer, header, body);
             long added = writer.UnflushedBytes - before;
-            if (Interlocked.Add(ref _queuedBytes, added) > _maxQueuedBytes)
-            {
-                _ = AbortAsync(new RpcException(StatusCode.ResourceExhausted,
-                    $"peer {Peer} is not reading: more than {_maxQueuedBytes} bytes queued for sending (MaxQueuedWriteBytes)"));
-                return false;
-            }
+            // Never refused for size: the reply of an admitted call is always sent. Growth is stopped upstream
+            // (reads pause, streams and new calls wait) and a peer that reads nothing is cut off by the stall timeout.
+            if (_queuedBytes == 0) Volatile.Write(ref _progressMicros, Clock.NowMicros);
+            Volatile.Write(ref _queuedBytes, _queuedBytes + added);
+            _budget.Add(added);
             var flush = writer.FlushAsync();
             // The pipe never pauses the writer (pauseWriterThreshold 0), so the flush completes synchronously.
             if (flush.IsCompleted) flush.GetAwaiter().GetResult();
@@ -96,23 +124,38 @@ internal abstract class FrameConnection
         {
             while (true)
             {
+                if (MustPauseReading()) await PauseReadingAsync().ConfigureAwait(false);
                 var result = await _input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
+                bool paused = false;
                 try
                 {
                     while (FrameCodec.TryRead(ref buffer, Limits.MaxFrameSize, _names, out var header, out var body))
                     {
                         LastActivityMicros = Clock.NowMicros;
                         OnFrame(ref header, body);
+                        if (MustPauseReading())
+                        {
+                            paused = true;
+                            break;
+                        }
                     }
                 }
                 finally
                 {
-                    _input.AdvanceTo(buffer.Start, buffer.End);
+                    // When pausing, the rest is left unexamined so that the next read returns it without waiting for the peer.
+                    _input.AdvanceTo(buffer.Start, paused ? buffer.Start : buffer.End);
+                    SetInputBytes(buffer.Length);
                 }
+                if (paused) continue;
                 if (result.IsCompleted || result.IsCanceled)
                 {
-                    if (!buffer.IsEmpty) reason = new ProtocolException($"connection closed by {Peer} in the middle of a frame");
+                    if (!buffer.IsEmpty)
+                    {
+                        var truncated = new ProtocolException($"connection closed by {Peer} in the middle of a frame", StatusCode.InvalidArgument, ProtocolErrorKind.TruncatedFrame);
+                        ReportProtocolError(truncated);
+                        reason = truncated;
+                    }
                     break;
                 }
             }
@@ -120,7 +163,7 @@ internal abstract class FrameConnection
         catch (ProtocolException ex)
         {
             reason = ex;
-            RpcLog.ProtocolError(Logger, Peer, ex.Message);
+            ReportProtocolError(ex);
             // Tell the peer why before closing; best effort.
             var error = new FrameHeader { Type = FrameType.Error, Status = ex.Status, StatusMessage = ex.Message };
             TryWriteFrame(error, default);
@@ -134,9 +177,108 @@ internal abstract class FrameConnection
             reason = ex;
             RpcLog.ConnectionFault(Logger, Peer, ex);
         }
+        SetInputBytes(0);
         await _input.CompleteAsync().ConfigureAwait(false);
         await CloseAsync(reason).ConfigureAwait(false);
     }
+
+    private void SetInputBytes(long bytes)
+    {
+        long delta = bytes - _inputBytes;
+        if (delta == 0) return;
+        _inputBytes = bytes;
+        _budget.Add(delta);
+    }
+
+    /// <summary>
+    /// True when the read loop should stop taking frames from the peer (back-pressure through TCP instead of the heap).
+    /// The default never pauses; the server pauses while a connection holds its limit, or holds anything while the
+    /// shared budget is used up.
+    /// </summary>
+    protected virtual bool MustPauseReading() => false;
+
+    /// <summary>Waits until <see cref="MustPauseReading"/> turns false or the connection closes.</summary>
+    private async Task PauseReadingAsync()
+    {
+        _budget.CountReadPause();
+        while (!IsClosed && MustPauseReading())
+        {
+            await WaitForProgressAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits while the send queue is full (see <see cref="IsWriteQueueFull"/>), so that a producer (a stream, a new
+    /// call) slows down to the peer's reading speed instead of growing the queue. Returns at once when there is room.
+    /// </summary>
+    public async ValueTask WaitForWriteRoomAsync(CancellationToken ct)
+    {
+        if (!IsWriteQueueFull || IsClosed) return;
+        // Waiters go one at a time, so that the progress that wakes them does not let all of them add a frame at
+        // once (a thundering herd would overshoot the limit by one frame per waiter).
+        await _roomGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            while (IsWriteQueueFull && !IsClosed)
+            {
+                ct.ThrowIfCancellationRequested();
+                await WaitForProgressAsync().WaitAsync(ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _roomGate.Release();
+        }
+    }
+
+    /// <summary>Completes when the pump has sent something or a call in flight finished, or after a short poll interval
+    /// (the shared budget can be freed by other connections, which do not wake this one).</summary>
+    private Task WaitForProgressAsync()
+    {
+        Task wake;
+        lock (_roomLock)
+        {
+            _roomWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            wake = _roomWaiter.Task;
+        }
+        return Task.WhenAny(wake, Task.Delay(50));
+    }
+
+    private void WakeWaiters()
+    {
+        // Called per flush and per finished call; without a waiter (the usual case) it costs one read.
+        if (Volatile.Read(ref _roomWaiter) is null) return;
+        TaskCompletionSource? waiter;
+        lock (_roomLock)
+        {
+            waiter = _roomWaiter;
+            _roomWaiter = null;
+        }
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>Counts the request body of a call now in flight against this connection and the budget.</summary>
+    protected void ChargeInFlight(long bytes)
+    {
+        Interlocked.Add(ref _inFlightBytes, bytes);
+        _budget.Add(bytes);
+    }
+
+    /// <summary>Returns what <see cref="ChargeInFlight"/> took, when the call is over.</summary>
+    protected void ReleaseInFlight(long bytes)
+    {
+        if (bytes == 0) return;
+        Interlocked.Add(ref _inFlightBytes, -bytes);
+        _budget.Add(-bytes);
+        WakeWaiters();
+    }
+
+    /// <summary>
+    /// True when something has been queued for the peer and nothing of it was sent for <paramref name="timeoutMicros"/>:
+    /// the peer stopped reading (the kernel's buffers towards it are full).
+    /// </summary>
+    protected bool IsWriteStalled(long nowMicros, long timeoutMicros) =>
+        timeoutMicros > 0 && Volatile.Read(ref _queuedBytes) > 0 && nowMicros - Volatile.Read(ref _progressMicros) > timeoutMicros;
 
     private async Task WriteLoopAsync()
     {
@@ -171,13 +313,24 @@ internal abstract class FrameConnection
                     await _stream.FlushAsync().ConfigureAwait(false);
                 }
                 reader.AdvanceTo(buffer.End);
-                Interlocked.Add(ref _queuedBytes, -length);
+                lock (_writeLock)
+                {
+                    if (!_settled)
+                    {
+                        Volatile.Write(ref _queuedBytes, _queuedBytes - length);
+                        _budget.Add(-length);
+                    }
+                }
+                Volatile.Write(ref _progressMicros, Clock.NowMicros);
+                WakeWaiters();
                 if (result.IsCompleted) break;
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
-            // The read loop sees the same failure and reports it.
+            // The read loop usually sees the same failure, but not while it is paused by back-pressure (it is not
+            // reading then), so the connection is closed from here too; closing twice is harmless.
+            if (!IsClosed) _ = AbortAsync(ex);
         }
         await reader.CompleteAsync().ConfigureAwait(false);
     }
@@ -203,6 +356,14 @@ internal abstract class FrameConnection
             await Task.WhenAny(_writeLoop, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         }
         await DisposeStreamAsync().ConfigureAwait(false);
+        lock (_writeLock)
+        {
+            // Whatever is still queued will never be sent: hand it back to the budget once; the pump stops counting.
+            _settled = true;
+            _budget.Add(-_queuedBytes);
+            Volatile.Write(ref _queuedBytes, 0);
+        }
+        WakeWaiters();
         try
         {
             OnClosed(Volatile.Read(ref _abortReason) ?? reason);

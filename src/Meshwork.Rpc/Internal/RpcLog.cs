@@ -7,8 +7,8 @@ namespace Meshwork.Rpc.Internal;
 /// </summary>
 internal static partial class RpcLog
 {
-    [LoggerMessage(1001, LogLevel.Warning, "Protocol error on connection with {Peer}: {Reason}; closing the connection")]
-    public static partial void ProtocolError(ILogger logger, string peer, string reason);
+    [LoggerMessage(1001, LogLevel.Warning, "Protocol error {Kind} from {Peer}: {Reason} ({Suppressed} more of this kind from {Source} not logged since the previous line)")]
+    public static partial void ProtocolError(ILogger logger, Meshwork.Rpc.Diagnostics.ProtocolErrorKind kind, string peer, string reason, string source, long suppressed);
 
     [LoggerMessage(1002, LogLevel.Error, "Connection with {Peer} failed unexpectedly")]
     public static partial void ConnectionFault(ILogger logger, string peer, Exception exception);
@@ -19,8 +19,8 @@ internal static partial class RpcLog
     [LoggerMessage(1004, LogLevel.Debug, "Accepted connection from {Peer}")]
     public static partial void Accepted(ILogger logger, string peer);
 
-    [LoggerMessage(1005, LogLevel.Warning, "Rejected connection from {Peer}: {Reason}")]
-    public static partial void Rejected(ILogger logger, string peer, string reason);
+    [LoggerMessage(1005, LogLevel.Warning, "Rejected connection from {Peer}: {Reason} ({Suppressed} more rejections not logged since the previous line)")]
+    public static partial void Rejected(ILogger logger, string peer, string reason, long suppressed);
 
     [LoggerMessage(1006, LogLevel.Error, "Handler {Service}/{Method} threw; answering Internal")]
     public static partial void HandlerFailed(ILogger logger, string service, string method, Exception exception);
@@ -49,6 +49,9 @@ internal static partial class RpcLog
     [LoggerMessage(1014, LogLevel.Debug, "Closing idle connection with {Peer}")]
     public static partial void IdleClose(ILogger logger, string peer);
 
-    [LoggerMessage(1015, LogLevel.Warning, "Rejected call {Service}/{Method} from {Peer}: {Status} {Reason}")]
-    public static partial void CallRejected(ILogger logger, string service, string method, string peer, StatusCode status, string reason);
+    [LoggerMessage(1016, LogLevel.Warning, "Closed connection with {Peer}: it read nothing of the {QueuedBytes} bytes queued for it within {TimeoutMs} ms (WriteStallTimeout); {ClosedTotal} stalled connections closed so far ({Suppressed} more from this source not logged since the previous line)")]
+    public static partial void WriteStalled(ILogger logger, string peer, long queuedBytes, double timeoutMs, long closedTotal, long suppressed);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Rejected call {Service}/{Method} from {Peer}: {Status} {Reason} ({Suppressed} more {Status} rejections for this source not logged since the previous line)")]
+    public static partial void CallRejected(ILogger logger, string service, string method, string peer, StatusCode status, string reason, long suppressed);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Meshwork.Rpc.Diagnostics;
 
 namespace Meshwork.Rpc.Protocol;
 
@@ -31,31 +32,31 @@ internal static class FrameCodec
         buffer.Slice(0, FrameLayout.PrefixSize).CopyTo(prefix);
         if (prefix[0] != FrameLayout.Magic0 || prefix[1] != FrameLayout.Magic1)
         {
-            throw new ProtocolException($"bad magic 0x{prefix[0]:X2}{prefix[1]:X2}: not a Meshwork frame", StatusCode.InvalidArgument);
+            throw new ProtocolException($"bad magic 0x{prefix[0]:X2}{prefix[1]:X2}: not a Meshwork frame", StatusCode.InvalidArgument, ProtocolErrorKind.BadMagic);
         }
         if (prefix[2] != FrameLayout.Version)
         {
-            throw new ProtocolException($"unsupported protocol version {prefix[2]} (this peer speaks version {FrameLayout.Version})", StatusCode.Unimplemented);
+            throw new ProtocolException($"unsupported protocol version {prefix[2]} (this peer speaks version {FrameLayout.Version})", StatusCode.Unimplemented, ProtocolErrorKind.UnsupportedVersion);
         }
         var type = (FrameType)(prefix[3] & 0x0F);
         if (type is < FrameType.Request or > FrameType.WindowUpdate)
         {
-            throw new ProtocolException($"unknown frame type {(int)type}", StatusCode.InvalidArgument);
+            throw new ProtocolException($"unknown frame type {(int)type}", StatusCode.InvalidArgument, ProtocolErrorKind.UnknownFrameType);
         }
         uint total = BinaryPrimitives.ReadUInt32BigEndian(prefix[4..]);
         uint headerLength = BinaryPrimitives.ReadUInt32BigEndian(prefix[8..]);
         long frameSize = (long)total + FrameLayout.LengthExcluded;
         if (frameSize > maxFrameSize)
         {
-            throw new ProtocolException($"frame of {frameSize} bytes exceeds the maximum frame size of {maxFrameSize} bytes", StatusCode.ResourceExhausted);
+            throw new ProtocolException($"frame of {frameSize} bytes exceeds the maximum frame size of {maxFrameSize} bytes", StatusCode.ResourceExhausted, ProtocolErrorKind.FrameTooLarge);
         }
         if (total < 4 || headerLength > total - 4)
         {
-            throw new ProtocolException($"header length {headerLength} does not fit in total length {total}", StatusCode.InvalidArgument);
+            throw new ProtocolException($"header length {headerLength} does not fit in total length {total}", StatusCode.InvalidArgument, ProtocolErrorKind.InvalidLength);
         }
         if (headerLength > FrameLayout.MaxHeaderSize)
         {
-            throw new ProtocolException($"header of {headerLength} bytes exceeds the {FrameLayout.MaxHeaderSize}-byte header limit", StatusCode.ResourceExhausted);
+            throw new ProtocolException($"header of {headerLength} bytes exceeds the {FrameLayout.MaxHeaderSize}-byte header limit", StatusCode.ResourceExhausted, ProtocolErrorKind.FrameTooLarge);
         }
         if (buffer.Length < frameSize)
         {
@@ -94,7 +95,7 @@ internal static class FrameCodec
         if (first.Length > 0 && first[0] != FrameLayout.Magic0 ||
             first.Length > 1 && first[1] != FrameLayout.Magic1)
         {
-            throw new ProtocolException($"bad magic 0x{first[0]:X2}: not a Meshwork frame", StatusCode.InvalidArgument);
+            throw new ProtocolException($"bad magic 0x{first[0]:X2}: not a Meshwork frame", StatusCode.InvalidArgument, ProtocolErrorKind.BadMagic);
         }
     }
 

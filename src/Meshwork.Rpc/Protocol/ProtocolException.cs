@@ -1,3 +1,5 @@
+using Meshwork.Rpc.Diagnostics;
+
 namespace Meshwork.Rpc.Protocol;
 
 /// <summary>
@@ -6,11 +8,15 @@ namespace Meshwork.Rpc.Protocol;
 /// </summary>
 internal sealed class ProtocolException : Exception
 {
-    public ProtocolException(string message, StatusCode status = StatusCode.Internal)
+    public ProtocolException(string message, StatusCode status = StatusCode.Internal, ProtocolErrorKind kind = ProtocolErrorKind.MalformedHeader)
         : base(message)
     {
         Status = status;
+        Kind = kind;
     }
+
+    /// <summary>What the peer got wrong, for counting and rate-limited logging. Header decoding errors are <see cref="ProtocolErrorKind.MalformedHeader"/>.</summary>
+    public ProtocolErrorKind Kind { get; }
 
     /// <summary>Status reported to the peer in the error frame.</summary>
     public StatusCode Status { get; }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Transport;
@@ -25,6 +26,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _acceptLoops = new();
     private int _activeCalls;
+    private int _connectionSlots;
     private int _state; // 0 new, 1 started, 2 stopping, 3 stopped
 
     /// <summary>A server with <paramref name="options"/> (validated on start), logging to <paramref name="loggerFactory"/> (default none),
@@ -35,7 +37,26 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         Options = options;
         Logger = (ILogger?)loggerFactory?.CreateLogger("Meshwork.Rpc.Server") ?? NullLogger.Instance;
         Name = name ?? Environment.MachineName;
+        ProtocolMonitor = new ProtocolErrorMonitor(Logger, ProtocolErrorMonitor.DefaultInterval, ProtocolErrors);
     }
+
+    /// <summary>
+    /// Protocol errors made by clients since the server was created, per kind (bad magic, oversized frames, garbled
+    /// headers, stream-rule violations, failed TLS handshakes...). Every error is counted, also those whose log line
+    /// was suppressed by <see cref="RpcServerOptions.ProtocolErrorLogInterval"/>; export them as monotonic counters.
+    /// </summary>
+    public ProtocolErrorCounters ProtocolErrors { get; } = new();
+
+    internal ProtocolErrorMonitor ProtocolMonitor { get; private set; }
+
+    /// <summary>
+    /// Memory held for connections (queued replies, unparsed input, requests being served) against
+    /// <see cref="RpcServerOptions.MaxBufferedBytes"/>, with its peak, the read pauses back-pressure caused and the
+    /// stalled connections closed. Valid after <see cref="StartAsync"/>.
+    /// </summary>
+    public BufferBudget Buffers { get; private set; } = new(long.MaxValue);
+
+    internal long WriteStallMicros { get; private set; }
 
     /// <summary>The options the server was created with; changes after <see cref="StartAsync"/> have no effect.</summary>
     public RpcServerOptions Options { get; }
@@ -100,6 +121,10 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("the server was already started");
         Options.Validate();
+        ProtocolMonitor = new ProtocolErrorMonitor(Logger, Options.ProtocolErrorLogInterval, ProtocolErrors);
+        Buffers = new BufferBudget(Options.MaxBufferedBytes);
+        if (Options.TrimMemoryAfterBurst) Buffers.EnableTrimAfterBurst();
+        WriteStallMicros = (long)Options.WriteStallTimeout.TotalMicroseconds;
         Limits = new ConnectionLimits(Options.MaxFrameSize, Options.MaxMessageSize, Options.MaxQueuedWriteBytes);
         IdleMicros = (long)Options.IdleTimeout.TotalMicroseconds;
         foreach (var service in _services.Values)
@@ -173,7 +198,10 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
             {
                 if (_stopping.IsCancellationRequested) return;
                 // Transient (e.g. out of file descriptors): back off briefly instead of spinning.
-                RpcLog.Rejected(Logger, "accept", ex.Message);
+                if (ProtocolMonitor.Limiter.ShouldLog("accept", ProtocolErrorMonitor.RejectedConnectionCategory, out long suppressed))
+                {
+                    RpcLog.Rejected(Logger, "accept", ex.Message, suppressed);
+                }
                 await Task.Delay(50).ConfigureAwait(false);
                 continue;
             }
@@ -184,6 +212,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     private async Task AcceptAsync(Socket socket)
     {
         string peer = socket.RemoteEndPoint?.ToString() is { Length: > 0 } r ? r : "unix-peer";
+        string source = ProtocolErrorMonitor.SourceOf(socket.RemoteEndPoint);
         if (socket.AddressFamily != AddressFamily.Unix) socket.NoDelay = true;
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         try
@@ -208,27 +237,47 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         }
         catch (Exception ex)
         {
-            RpcLog.Rejected(Logger, peer, "TLS handshake failed: " + ex.Message);
+            ProtocolMonitor.Report(source, peer, ProtocolErrorKind.TlsHandshakeFailed, "TLS handshake failed: " + ex.Message);
             await stream.DisposeAsync().ConfigureAwait(false);
             return;
         }
 
-        var connection = new ServerConnection(stream, peer, this);
-        if (IsStopping || _connections.Count >= Options.MaxConnections)
+        // Admission is one atomic step: the slot is taken before anything of the connection is read, so two
+        // connections accepted at the same moment cannot both see a free slot, and a rejected connection never has
+        // a read loop that could dispatch its requests.
+        bool admitted = !IsStopping && TryTakeConnectionSlot();
+        if (!admitted || IsStopping)
         {
-            string why = IsStopping ? "server is shutting down" : $"server is at its limit of {Options.MaxConnections} connections (MaxConnections)";
-            RpcLog.Rejected(Logger, peer, why);
-            connection.TryWriteFrame(new FrameHeader { Type = FrameType.Error, Status = IsStopping ? StatusCode.Unavailable : StatusCode.ResourceExhausted, StatusMessage = why }, default);
-            connection.Start();
-            await connection.CloseAsync().ConfigureAwait(false);
+            if (admitted) ReleaseConnectionSlot();
+            bool stopping = IsStopping;
+            string why = stopping ? "server is shutting down" : $"server is at its limit of {Options.MaxConnections} connections (MaxConnections)";
+            if (ProtocolMonitor.Limiter.ShouldLog(source, ProtocolErrorMonitor.RejectedConnectionCategory, out long suppressed))
+            {
+                RpcLog.Rejected(Logger, peer, why, suppressed);
+            }
+            await ConnectionRejection.RejectAsync(stream, socket, stopping ? StatusCode.Unavailable : StatusCode.ResourceExhausted, why).ConfigureAwait(false);
             return;
         }
+        var connection = new ServerConnection(stream, peer, source, this);
         _connections.TryAdd(connection, 0);
         RpcLog.Accepted(Logger, peer);
         connection.Start();
     }
 
-    internal void OnConnectionClosed(ServerConnection connection) => _connections.TryRemove(connection, out _);
+    private bool TryTakeConnectionSlot()
+    {
+        if (Interlocked.Increment(ref _connectionSlots) <= Options.MaxConnections) return true;
+        Interlocked.Decrement(ref _connectionSlots);
+        return false;
+    }
+
+    private void ReleaseConnectionSlot() => Interlocked.Decrement(ref _connectionSlots);
+
+    /// <summary>Returns the connection's slot once it is fully closed, never earlier.</summary>
+    internal void OnConnectionClosed(ServerConnection connection)
+    {
+        if (_connections.TryRemove(connection, out _)) ReleaseConnectionSlot();
+    }
 
     internal bool TryTakeCallSlot()
     {

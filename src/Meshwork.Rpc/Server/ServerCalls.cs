@@ -28,6 +28,9 @@ internal abstract class ServerCall : IThreadPoolWorkItem
     public ServerCallContext Context { get; }
     public virtual bool IsOneWay => false;
 
+    /// <summary>Request bytes counted against the connection and the server's buffer budget while the call runs.</summary>
+    public long ChargedBytes { get; set; }
+
     private int _answered;
 
     /// <summary>True for the one caller allowed to send this call's final frame; later answers are dropped.</summary>
@@ -36,7 +39,7 @@ internal abstract class ServerCall : IThreadPoolWorkItem
     public abstract void Execute();
 
     public virtual void OnStreamData(ref FrameHeader header, in ReadOnlySequence<byte> body) =>
-        Connection.RejectStream(this, new RpcException(StatusCode.InvalidArgument, $"stream data sent to {Method.FullName}, which takes no request stream"));
+        Connection.RejectStream(this, new RpcException(StatusCode.InvalidArgument, $"stream data sent to {Method.FullName}, which takes no request stream"), brokeStreamRules: true);
 
     public virtual void OnStreamEnd()
     {
@@ -187,6 +190,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         await foreach (var item in items.WithCancellation(ct).ConfigureAwait(false))
         {
             await _sendCredits.TakeAsync(ct).ConfigureAwait(false);
+            await Connection.WaitForWriteRoomAsync(ct).ConfigureAwait(false);
             Connection.SendStreamItem(this, item, _descriptor.ResponseType);
         }
     }
@@ -203,7 +207,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         }
         if (!_inbound.TryAdmit())
         {
-            Connection.RejectStream(this, new RpcException(StatusCode.ResourceExhausted, $"client overran the stream window of {_inbound.Window} messages on {Method.FullName}"));
+            Connection.RejectStream(this, new RpcException(StatusCode.ResourceExhausted, $"client overran the stream window of {_inbound.Window} messages on {Method.FullName}"), brokeStreamRules: true);
             return;
         }
         try
@@ -215,7 +219,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         {
             var ex = caught as RpcException ?? new RpcException(StatusCode.InvalidArgument, $"cannot decode a message of {Method.FullName}: {caught.Message}", caught);
             _inbound.Complete(ex);
-            Connection.RejectStream(this, ex);
+            Connection.RejectStream(this, ex, brokeStreamRules: false);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
@@ -15,18 +16,26 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private int _deadlineCalls;
     private const int MaxStatusMessageChars = 8192;
     private volatile bool _goAwaySent;
+    private long _idleGoAwayMicros; // when an idle go-away was sent; the sweeper's thread only
+    /// <summary>How long a client gets to close an idle connection after the go-away before the server closes it.</summary>
+    private const long IdleCloseGraceMicros = 5_000_000;
     private ulong _lastRequestId;
     private long _lastCallMicros;
+    private long _dispatchingBytes; // body size of the request being dispatched by the read loop
 
-    public ServerConnection(Stream stream, string peer, RpcServer server)
-        : base(stream, peer, server.Limits, server.Names, server.Logger)
+    public ServerConnection(Stream stream, string peer, string source, RpcServer server)
+        : base(stream, peer, server.Limits, server.Names, server.Logger, server.Buffers)
     {
         Server = server;
+        Source = source;
         _lastCallMicros = Clock.NowMicros;
         DeadlineSweeper.Register(this);
     }
 
     public RpcServer Server { get; }
+
+    /// <summary>The client's address without the port: the key of rate-limited logging.</summary>
+    public string Source { get; }
 
     public int ActiveCalls
     {
@@ -63,7 +72,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 RpcLog.PeerReportedError(Logger, Peer, header.Status, header.StatusMessage);
                 break;
             default:
-                throw new ProtocolException($"unexpected {header.Type} frame from client {Peer}", StatusCode.InvalidArgument);
+                throw new ProtocolException($"unexpected {header.Type} frame from client {Peer}", StatusCode.InvalidArgument, ProtocolErrorKind.UnexpectedFrame);
         }
     }
 
@@ -75,11 +84,12 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private void Dispatch(ref FrameHeader header, in ReadOnlySequence<byte> body)
     {
         bool oneWay = header.Type == FrameType.OneWay;
-        if (!oneWay && header.RequestId == 0) throw new ProtocolException("request frame without a request id", StatusCode.InvalidArgument);
-        if (header.Service is null || header.Method is null) throw new ProtocolException("request frame without service or method name", StatusCode.InvalidArgument);
+        if (!oneWay && header.RequestId == 0) throw new ProtocolException("request frame without a request id", StatusCode.InvalidArgument, ProtocolErrorKind.InvalidRequest);
+        if (header.Service is null || header.Method is null) throw new ProtocolException("request frame without service or method name", StatusCode.InvalidArgument, ProtocolErrorKind.InvalidRequest);
         if (!oneWay) _lastRequestId = header.RequestId;
 
-        if (_goAwaySent || Server.IsStopping)
+        // An idle go-away does not refuse requests that crossed it; only a shutting-down server does.
+        if (Server.IsStopping)
         {
             Reject(ref header, StatusCode.Unavailable, $"server {Server.Name} is shutting down (go-away sent); retry on another connection or endpoint");
             return;
@@ -108,14 +118,38 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 $"server {Server.Name} is at its limit of {Server.Options.MaxConcurrentCalls} concurrent calls (MaxConcurrentCalls); {method.FullName} rejected");
             return;
         }
+        _dispatchingBytes = body.Length;
         method.Start(this, ref header, body);
+        _dispatchingBytes = 0;
+    }
+
+    /// <summary>
+    /// Back-pressure: stop reading requests while this connection holds its limit (replies queued plus requests in
+    /// flight), or holds anything at all while the server's shared budget is used up. Connections whose clients read
+    /// their replies hold nothing most of the time, so they keep being served.
+    /// </summary>
+    protected override bool MustPauseReading()
+    {
+        long held = HeldBytes;
+        return held >= Limits.MaxQueuedWriteBytes || (held > 0 && Budget.IsExhausted);
     }
 
     private void Reject(ref FrameHeader header, StatusCode status, string message)
     {
-        RpcLog.CallRejected(Logger, header.Service ?? "?", header.Method ?? "?", Peer, status, message);
+        LogRejectedCall(header.Service ?? "?", header.Method ?? "?", status, message);
         if (header.Type != FrameType.OneWay) SendStatus(header.RequestId, status, message, null);
     }
+
+    /// <summary>Logs a rejected call, at most once per interval for this client address and status.</summary>
+    public void LogRejectedCall(string service, string method, StatusCode status, string message)
+    {
+        if (Server.ProtocolMonitor.Limiter.ShouldLog(Source, ProtocolErrorMonitor.RejectedCallCategory + (int)status, out long suppressed))
+        {
+            RpcLog.CallRejected(Logger, service, method, Peer, status, message, suppressed);
+        }
+    }
+
+    protected override void ReportProtocolError(ProtocolException error) => Server.ProtocolMonitor.Report(Source, Peer, error.Kind, error.Message);
 
     /// <summary>Registers the call and runs it. The caller already holds a server call slot.</summary>
     public void Launch(ServerCall call)
@@ -135,9 +169,11 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             else if (!_calls.TryAdd(call.Id, call))
             {
                 Server.ReleaseCallSlot();
-                throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument);
+                throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument, ProtocolErrorKind.DuplicateRequestId);
             }
             if (call.DeadlineMicros != 0) _deadlineCalls++;
+            call.ChargedBytes = _dispatchingBytes;
+            ChargeInFlight(call.ChargedBytes);
         }
         if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
         if (Server.Options.InlineHandlers) call.Execute();
@@ -156,6 +192,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             if (call.DeadlineMicros != 0) _deadlineCalls--;
             _lastCallMicros = Clock.NowMicros;
         }
+        ReleaseInFlight(call.ChargedBytes);
         call.Context.Release();
         Server.ReleaseCallSlot();
     }
@@ -212,8 +249,9 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     }
 
     /// <summary>Answers a call whose client broke the stream rules and cancels its handler; the call is completed when the handler returns.</summary>
-    public void RejectStream(ServerCall call, RpcException error)
+    public void RejectStream(ServerCall call, RpcException error, bool brokeStreamRules)
     {
+        if (brokeStreamRules) Server.ProtocolMonitor.Report(Source, Peer, ProtocolErrorKind.StreamRuleViolation, error.Message);
         if (call.TryAnswer()) SendStatus(call.Id, error.Status, error.Message, null);
         call.OnCancel(error.Status);
     }
@@ -293,6 +331,19 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         foreach (var call in Snapshot()) call.OnCancel(reason);
     }
 
+    private void CloseStalled(long now)
+    {
+        Budget.CountStalledClose();
+        long queued = QueuedBytes;
+        double ms = Server.WriteStallMicros / 1000.0;
+        if (Server.ProtocolMonitor.Limiter.ShouldLog(Source, ProtocolErrorMonitor.StalledConnectionCategory, out long suppressed))
+        {
+            RpcLog.WriteStalled(Logger, Peer, queued, ms, Budget.StalledConnectionsClosed, suppressed);
+        }
+        _ = AbortAsync(new RpcException(StatusCode.ResourceExhausted,
+            $"client {Peer} read nothing of the {queued} bytes queued for it within {ms:0} ms (WriteStallTimeout)"));
+    }
+
     protected override void OnClosed(Exception? reason)
     {
         lock (_calls) _closedForCalls = true;
@@ -303,6 +354,11 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     public bool Sweep(long now)
     {
         if (IsClosed) return false;
+        if (IsWriteStalled(now, Server.WriteStallMicros))
+        {
+            CloseStalled(now);
+            return false;
+        }
         if (Volatile.Read(ref _deadlineCalls) > 0)
         {
             foreach (var call in Snapshot(c => c.DeadlineMicros != 0 && c.DeadlineMicros <= now && c.Context.CancellationReason == StatusCode.OK))
@@ -311,10 +367,21 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             }
         }
         long idle = Server.IdleMicros;
-        if (idle > 0 && ActiveCalls == 0 && now - Math.Max(Volatile.Read(ref _lastCallMicros), LastActivityMicros) > idle)
+        if (idle <= 0 || ActiveCalls != 0) return true;
+        if (_idleGoAwayMicros == 0)
         {
-            RpcLog.IdleClose(Logger, Peer);
-            SendGoAway();
+            if (now - Math.Max(Volatile.Read(ref _lastCallMicros), LastActivityMicros) > idle)
+            {
+                // Ask the client to close rather than closing under it: a request it sent before the go-away reached
+                // it would otherwise be lost with the connection. Requests that cross the go-away are still served.
+                RpcLog.IdleClose(Logger, Peer);
+                _idleGoAwayMicros = now;
+                SendGoAway();
+            }
+        }
+        else if (now - _idleGoAwayMicros > IdleCloseGraceMicros)
+        {
+            // The client ignored the go-away; close from this side.
             _ = CloseAsync();
             return false;
         }

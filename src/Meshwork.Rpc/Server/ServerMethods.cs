@@ -53,7 +53,7 @@ internal abstract class ServerMethod(string service, string name, CallKind kind)
             value = default!;
             connection.Server.ReleaseCallSlot();
             if (header.Type != FrameType.OneWay) connection.SendStatus(header.RequestId, ex.Status, ex.Message, null);
-            RpcLog.CallRejected(connection.Server.Logger, Service, Name, connection.Peer, ex.Status, ex.Message);
+            connection.LogRejectedCall(Service, Name, ex.Status, ex.Message);
             return false;
         }
     }
