@@ -31,6 +31,7 @@ internal sealed partial class SerfCore
     public QueryResponse Query(string name, byte[] payload, QueryParams p)
     {
         if (Options.ProtocolVersion < 4) { throw new InvalidOperationException("Feature not supported"); }
+        EnsureSendable(p);
         var filters = new List<byte[]>();
         if (p.FilterNodes.Count > 0)
         {
@@ -49,6 +50,7 @@ internal sealed partial class SerfCore
         var flags = p.RequestAck ? QueryMessage.FlagAck : 0;
         var q = new QueryMessage(QueryClock.Time, (uint)_ml.Runtime.Random.Next(int.MaxValue), _ml.AdvertiseAddr, _ml.AdvertisePort,
             Name, filters.Count == 0 ? null : filters, flags, p.RelayFactor, (long)(timeout.TotalMilliseconds * 1_000_000), name, payload);
+        EnsureSendable(q);
         var raw = SerfCodec.Encode(SerfMessageType.Query, q.Write);
         if (raw.Length > Options.QuerySizeLimit) { throw new ArgumentException($"query exceeds limit of {Options.QuerySizeLimit} bytes"); }
 
@@ -138,6 +140,8 @@ internal sealed partial class SerfCore
         new RelayHeader(q.Addr, q.Port, q.SourceNode).Write(w);
         w.WriteRawBytes(raw);
         var relayed = w.ToArray();
+        // Like serf's relayResponse: a relay that would not fit the response limit is not sent.
+        if (relayed.Length > Options.QueryResponseSizeLimit) { return; }
         for (var i = 0; i < q.RelayFactor && candidates.Count > 0; i++)
         {
             var j = _ml.Runtime.Random.Next(candidates.Count);
@@ -149,8 +153,14 @@ internal sealed partial class SerfCore
     private void HandleRelay(ReadOnlySpan<byte> body)
     {
         var r = new MsgPackReader(body);
-        var header = RelayHeader.Read(ref r);
-        if (header.DestIP.Length is not (4 or 16) || r.Remaining == 0) { return; }
+        RelayHeader header;
+        try { header = RelayHeader.Read(ref r); }
+        catch (Exception e) when (e is WireFormatException or OverflowException)
+        {
+            Report(new(SerfMalformedInputKinds.Relay, "relay header undecodable: " + e.Message));
+            return;
+        }
+        if (SerfInvariants.CheckRelay(header, r.Rest) is { } bad) { Report(bad); return; }
         _ml.SendUserPacket(new IPEndPoint(new IPAddress(header.DestIP), header.DestPort), r.Rest);
     }
 
