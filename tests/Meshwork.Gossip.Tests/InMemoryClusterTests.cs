@@ -184,7 +184,10 @@ public class InMemoryClusterTests
         try
         {
             await Until(() => nodes.All(n => Alive(n) == 5), "converged under loss");
-            await Task.Delay(2000);
+            // Let the lossy network carry many probe and gossip rounds (measured in bytes each node sent, not in time).
+            long Sent(GossipNode n) { lock (n.Gate) { return n.Core.BytesSent; } }
+            var before = nodes.Select(Sent).ToList();
+            await Until(() => nodes.Select((n, i) => Sent(n) - before[i]).All(d => d >= 8_000), "many rounds under loss");
             // Loss may cause a transient suspicion, but nobody stays out: every view heals to five alive members.
             await Until(() => nodes.All(n => Alive(n) == 5), "still converged under loss");
         }

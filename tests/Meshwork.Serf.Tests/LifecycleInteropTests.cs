@@ -77,7 +77,8 @@ public class LifecycleInteropTests
         }
         Assert.True(node.Gossip.LocalNode.Incarnation > before);
         Assert.Equal(Gossip.NodeStatus.Alive, node.Gossip.LocalNode.Status);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The refuting alive has been gossiped its full retransmit count once our broadcast queue is empty.
+        await Eventually.TrueAsync(() => { lock (node.Gossip.Gate) { return node.Gossip.Core.Broadcasts.Count == 0; } }, "refutation fully gossiped");
         Assert.Equal("alive", (await agent.MemberAsync(node.Name))?.Status);
     }
 }
