@@ -110,7 +110,7 @@ public sealed class MemberlistOptions
     /// Malformed input from the network is counted per kind and logged at most once per source address and kind per
     /// this interval, each line carrying how many were suppressed since the previous one. Default 10 s: a stream of
     /// garbage costs at most a few lines a minute per source, while an ongoing problem still shows up promptly.
-    /// Must be positive.
+    /// Must be positive and at most one day.
     /// </summary>
     public TimeSpan MalformedInputLogInterval { get; set; } = TimeSpan.FromSeconds(10);
 

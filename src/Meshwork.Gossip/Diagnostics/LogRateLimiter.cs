@@ -16,12 +16,13 @@ public sealed class LogRateLimiter<TKey> where TKey : notnull
     private readonly Lock _gate = new();
 
     /// <summary>Creates a limiter.</summary>
-    /// <param name="interval">Minimum time between two lines for the same key; must be positive.</param>
+    /// <param name="interval">Minimum time between two lines for the same key; positive and at most <see cref="MaxInterval"/>.</param>
     /// <param name="maxKeys">Keys tracked at most (bounds memory); must be positive.</param>
     /// <param name="timeProvider">Clock; default <see cref="TimeProvider.System"/>.</param>
     public LogRateLimiter(TimeSpan interval, int maxKeys = 1024, TimeProvider? timeProvider = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(interval, MaxInterval);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(maxKeys, 0);
         Interval = interval;
         MaxKeys = maxKeys;
@@ -31,6 +32,9 @@ public sealed class LogRateLimiter<TKey> where TKey : notnull
 
     /// <summary>Minimum time between two lines for the same key.</summary>
     public TimeSpan Interval { get; }
+
+    /// <summary>Longest interval accepted (one day): beyond it a problem would stay invisible for too long to be useful.</summary>
+    public static TimeSpan MaxInterval { get; } = TimeSpan.FromDays(1);
 
     /// <summary>Maximum number of keys tracked individually.</summary>
     public int MaxKeys { get; }

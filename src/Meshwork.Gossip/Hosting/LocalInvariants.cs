@@ -18,9 +18,9 @@ internal static class LocalInvariants
         {
             throw new ArgumentException($"MemberlistOptions.Vsn is invalid: {vsn.Detail}", nameof(options));
         }
-        if (options.MalformedInputLogInterval <= TimeSpan.Zero)
+        if (options.MalformedInputLogInterval <= TimeSpan.Zero || options.MalformedInputLogInterval > Diagnostics.LogRateLimiter<int>.MaxInterval)
         {
-            throw new ArgumentException($"MemberlistOptions.MalformedInputLogInterval must be positive (got {options.MalformedInputLogInterval})", nameof(options));
+            throw new ArgumentException($"MemberlistOptions.MalformedInputLogInterval must be positive and at most one day (got {options.MalformedInputLogInterval})", nameof(options));
         }
     }
 }
