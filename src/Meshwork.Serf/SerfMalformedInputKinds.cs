@@ -15,7 +15,7 @@ public static class SerfMalformedInputKinds
     /// <summary>A Lamport time so large that Go peers' clocks would wrap around.</summary>
     public const string LamportTime = "serf.ltime";
 
-    /// <summary>A query with an unusable reply address or timeout.</summary>
+    /// <summary>A query with a timeout outside [0, 24 h] (an unusable reply address counts as <c>node.address</c>).</summary>
     public const string Query = "serf.query";
 
     /// <summary>A query filter element that is empty (crashes Go peers), of an unknown type or undecodable.</summary>
