@@ -106,12 +106,19 @@ public class InMemoryClusterTests
         public string? NotifyMerge(IReadOnlyList<Node> peers) => peers.Any(p => p.Name.StartsWith("intruder", StringComparison.Ordinal)) ? "intruders not welcome" : null;
     }
 
+    private sealed class RefuseAll : IMergeDelegate
+    {
+        public string? NotifyMerge(IReadOnlyList<Node> peers) => "nobody welcome";
+    }
+
     [Fact]
     public async Task Merge_delegate_can_veto_a_join()
     {
         var net = new InMemoryNetwork();
         await using var a = new GossipNode(Fast("guard"), net.CreateTransport()) { MergeDelegate = new Veto() };
-        await using var b = new GossipNode(Fast("intruder-1"), net.CreateTransport());
+        // The intruder refuses our state too, so it never learns of us and cannot gossip itself to us over UDP (the
+        // merge delegate guards push/pull only, as in memberlist): what the guard knows comes from the vetoed merge alone.
+        await using var b = new GossipNode(Fast("intruder-1"), net.CreateTransport()) { MergeDelegate = new RefuseAll() };
         a.Start();
         b.Start();
         var e = await Assert.ThrowsAsync<AggregateException>(() => a.JoinAsync([b.LocalEndPoint]));
