@@ -6,12 +6,6 @@ namespace Meshwork.Gossip;
 /// <summary>Log messages of the member list, with stable event ids (1000-1099).</summary>
 internal static partial class GossipLog
 {
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Debug, Message = "Dropping packet from {From}: {Reason}")]
-    public static partial void DroppedPacket(ILogger logger, IPEndPoint from, string reason);
-
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Failed to decode message from {From}")]
-    public static partial void DecodeFailed(ILogger logger, IPEndPoint from, Exception error);
-
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Suspect {Node} has failed, no acks received")]
     public static partial void ProbeFailed(ILogger logger, string node);
 
@@ -39,14 +33,17 @@ internal static partial class GossipLog
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Merge of remote state refused: {Reason}")]
     public static partial void MergeRefused(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 1011, Level = LogLevel.Debug, Message = "Message type {Type} not supported from {From}")]
-    public static partial void UnknownType(ILogger logger, int type, IPEndPoint from);
-
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Join through {Peer} failed")]
     public static partial void JoinFailed(ILogger logger, IPEndPoint peer, Exception error);
 
     [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Was able to connect to {Node} but other probes failed, network may be misconfigured")]
     public static partial void TcpOnly(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "Dropped malformed input ({Kind}) from {Source}: {Detail}; {Suppressed} more suppressed since the previous line (at most one line per source and kind every {Interval})")]
+    public static partial void MalformedInput(ILogger logger, string kind, string source, string detail, long suppressed, TimeSpan interval);
+
+    [LoggerMessage(EventId = 1016, Level = LogLevel.Debug, Message = "Stream from {Peer} ended early: {Reason}")]
+    public static partial void StreamEnded(ILogger logger, IPEndPoint? peer, string reason);
 
     [LoggerMessage(EventId = 1013, Level = LogLevel.Error, Message = "Unexpected error in {Operation}")]
     public static partial void Unexpected(ILogger logger, string operation, Exception error);

@@ -106,6 +106,14 @@ public sealed class MemberlistOptions
     /// <summary>Protocol version vector announced in alive/push-pull: [PMin, PMax, PCur, DMin, DMax, DCur]. Default matches a serf 0.9.4 agent.</summary>
     public byte[] Vsn { get; set; } = [1, 5, 2, 2, 5, 5];
 
+    /// <summary>
+    /// Malformed input from the network is counted per kind and logged at most once per source address and kind per
+    /// this interval, each line carrying how many were suppressed since the previous one. Default 10 s: a stream of
+    /// garbage costs at most a few lines a minute per source, while an ongoing problem still shows up promptly.
+    /// Must be positive and at most one day.
+    /// </summary>
+    public TimeSpan MalformedInputLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Maximum size of node meta. Fixed at 512 bytes by the reference (MetaMaxSize).</summary>
     public const int MetaMaxSize = 512;
 

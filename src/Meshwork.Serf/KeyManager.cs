@@ -69,7 +69,15 @@ public sealed class KeyManager
                 messages[a.From] = "invalid key response";
                 continue;
             }
-            var r = SerfCodec.Decode(a.Payload.AsSpan(1), KeyResponseMessage.Read);
+            KeyResponseMessage r;
+            try { r = SerfCodec.Decode(a.Payload.AsSpan(1), KeyResponseMessage.Read); }
+            catch (Exception e) when (e is Gossip.Wire.WireFormatException or OverflowException)
+            {
+                _node.MalformedInput.Report(null, new(SerfMalformedInputKinds.Response, $"key response from '{a.From}': {e.Message}"));
+                errors++;
+                messages[a.From] = "invalid key response";
+                continue;
+            }
             if (!r.Result) { errors++; }
             if (r.Message.Length > 0) { messages[a.From] = r.Message; }
             foreach (var k in r.Keys ?? []) { keys[k] = keys.GetValueOrDefault(k) + 1; }

@@ -5,13 +5,7 @@ namespace Meshwork.Serf;
 /// <summary>Log messages of the serf layer, with stable event ids (1100-1199).</summary>
 internal static partial class SerfLog
 {
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Received message of unknown serf type {Type}")]
-    public static partial void UnknownMessage(ILogger logger, int type);
-
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Failed to decode serf message")]
-    public static partial void DecodeFailed(ILogger logger, Exception error);
-
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Unhandled internal query {Name}")]
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "Unhandled internal query {Name}")]
     public static partial void UnknownInternalQuery(ILogger logger, string name);
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Keyring changed by {Query}")]
@@ -22,6 +16,9 @@ internal static partial class SerfLog
 
     [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Name conflict resolution failed")]
     public static partial void ConflictFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Debug, Message = "Dropped malformed serf input ({Kind}): {Detail}")]
+    public static partial void Dropped(ILogger logger, string kind, string detail);
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Snapshot error")]
     public static partial void SnapshotFailed(ILogger logger, Exception error);

@@ -31,8 +31,15 @@ public sealed partial class SerfNode
             foreach (var a in answers)
             {
                 if (a.Payload.Length < 2 || a.Payload[0] != (byte)Wire.SerfMessageType.ConflictResponse) { continue; }
+                IPEndPoint? ep;
+                try { ep = Wire.SerfCodec.DecodeMemberEndPoint(a.Payload.AsSpan(1)); }
+                catch (Exception e) when (e is Meshwork.Gossip.Wire.WireFormatException or OverflowException)
+                {
+                    MalformedInput.Report(null, new(SerfMalformedInputKinds.Response, $"conflict response from '{a.From}': {e.Message}"));
+                    continue;
+                }
                 responses++;
-                if (Wire.SerfCodec.DecodeMemberEndPoint(a.Payload.AsSpan(1)) is { } ep && ep.Equals(me)) { matching++; }
+                if (ep is not null && ep.Equals(me)) { matching++; }
             }
             var lost = responses > 0 && matching <= responses / 2;
             lock (_gossip.StateLock) { _core.EmitConflict(new NameConflictRecord(Name, other, responses, matching, lost)); }

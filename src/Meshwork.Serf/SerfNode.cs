@@ -27,6 +27,10 @@ public sealed partial class SerfNode : IAsyncDisposable
         Options = options;
         _log = loggerFactory?.CreateLogger("Meshwork.Serf") ?? NullLogger.Instance;
         var vsn = options.Memberlist.Vsn.ToArray();
+        if (vsn.Length != 6 || options.ProtocolVersion < vsn[3] || options.ProtocolVersion > vsn[4])
+        {
+            throw new ArgumentException($"SerfOptions.ProtocolVersion {options.ProtocolVersion} is outside the supported range [{(vsn.Length == 6 ? vsn[3] : 0)}, {(vsn.Length == 6 ? vsn[4] : 0)}]", nameof(options));
+        }
         vsn[5] = options.ProtocolVersion;
         options.Memberlist.Vsn = vsn;
         // Validate tags up front so a too-large set fails at construction with a clear message.
@@ -37,7 +41,7 @@ public sealed partial class SerfNode : IAsyncDisposable
             options.Memberlist.Keyring = KeyringFile.Load(keyringFile);
         }
         _gossip = new GossipNode(options.Memberlist, transport, loggerFactory);
-        _core = new SerfCore(options, _gossip, _log);
+        _core = new SerfCore(options, _gossip, _log) { Malformed = _gossip.MalformedInput };
         _core.Internal = new InternalQueryHandler(_core, options.Memberlist.Keyring, _log)
         {
             KeyringChanged = options.KeyringFile is { } path && options.Memberlist.Keyring is { } ring ? () => KeyringFile.Save(path, ring) : null,
@@ -76,6 +80,9 @@ public sealed partial class SerfNode : IAsyncDisposable
 
     /// <summary>The options this node runs with.</summary>
     public SerfOptions Options { get; }
+
+    /// <summary>Malformed input dropped by this node (member list and serf kinds): counts per kind and the rate-limited log.</summary>
+    public Gossip.Diagnostics.MalformedInputReporter MalformedInput => _gossip.MalformedInput;
 
     /// <summary>Cluster-wide key rotation through serf's internal queries.</summary>
     public KeyManager Keys => _keys ??= new KeyManager(this);

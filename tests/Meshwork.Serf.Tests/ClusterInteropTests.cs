@@ -17,7 +17,11 @@ public class ClusterInteropTests
 
         // Freeze A briefly: B and Meshwork probe it directly and indirectly through each other (nacks included).
         a.Freeze(true);
-        try { await Task.Delay(TimeSpan.FromSeconds(2.5)); }
+        try
+        {
+            await Eventually.TrueAsync(() => node.Gossip.Members.Any(m => m.Name == a.Name && m.Status != Gossip.NodeStatus.Alive),
+                "Meshwork's probes (direct, indirect through B, TCP) fail and A is suspected");
+        }
         finally { a.Freeze(false); }
 
         await Eventually.TrueAsync(() => node.Member(a.Name)?.Status == MemberStatus.Alive, "A alive again for Meshwork");

@@ -86,7 +86,9 @@ public class EncryptionInteropTests
         var (c, _, e) = await agent.CliAsync("event", "-coalesce=false", "after-rotation", "ok");
         Assert.True(c == 0, e);
         await Eventually.TrueAsync(() => sink.UserEvents.Any(x => x.Name == "after-rotation"), "event under the new key");
-        await Task.Delay(2500);
+        node.UserEvent("back-under-new-key", [], coalesce: false);
+        await Eventually.TrueAsync(() => agent.Log.Contains("messageUserEventType: back-under-new-key", StringComparison.Ordinal),
+            "Meshwork's gossip decrypts at the agent under the new key");
         Assert.Equal("alive", (await agent.MemberAsync(node.Name))?.Status);
     }
 

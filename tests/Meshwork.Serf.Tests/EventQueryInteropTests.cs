@@ -19,7 +19,9 @@ public class EventQueryInteropTests
         var (code, _, err) = await agent.CliAsync("event", "deploy", "hello-v1");
         Assert.True(code == 0, err);
         await Eventually.TrueAsync(() => sink.UserEvents.Any(e => e.Name == "deploy"), "event delivered");
-        await Task.Delay(1500);
+        // The agent re-sends the event for a few gossip rounds; wait until its event queue is empty (every copy sent).
+        await Eventually.TrueAsync(async () => (await agent.CliAsync("info")).Stdout.Contains("event_queue = 0", StringComparison.Ordinal),
+            "agent finished re-sending the event");
         var e = Assert.Single(sink.UserEvents, x => x.Name == "deploy");
         Assert.Equal("hello-v1", Encoding.UTF8.GetString(e.Payload));
         Assert.True(e.Coalesce);
@@ -42,7 +44,9 @@ public class EventQueryInteropTests
         node.UserEvent("from-csharp", Encoding.UTF8.GetBytes("payload-1"), coalesce: false);
         await Eventually.TrueAsync(() => scripts.EventLines.Count(l => l.StartsWith("user from-csharp", StringComparison.Ordinal)) == 2,
             "same name and payload with a new LTime is delivered again");
-        await Task.Delay(1000);
+        // A marker sent after both: once the handler ran for it, a duplicate of the first two would have shown.
+        node.UserEvent("marker", [], coalesce: false);
+        await Eventually.TrueAsync(() => scripts.EventLines.Any(l => l.StartsWith("user marker", StringComparison.Ordinal)), "marker handled");
         var lines = scripts.EventLines.Where(l => l.StartsWith("user from-csharp", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, lines.Count);
         Assert.NotEqual(lines[0].Split(' ')[2], lines[1].Split(' ')[2]);

@@ -88,7 +88,8 @@ public class LifecycleInteropTests
         }
         await Eventually.TrueAsync(() => node.Gossip.LocalNode.Incarnation > before, "the node refutes with a higher incarnation");
         Assert.Equal(Gossip.NodeStatus.Alive, node.Gossip.LocalNode.Status);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The refuting alive has been gossiped its full retransmit count once our broadcast queue is empty.
+        await Eventually.TrueAsync(() => node.Gossip.PendingBroadcasts == 0, "refutation fully gossiped");
         Assert.Equal("alive", (await agent.MemberAsync(node.Name))?.Status);
     }
 }

@@ -65,7 +65,9 @@ public class LifetimeTests
             await first.JoinAsync([agent.EndPoint]);
             await Eventually.TrueAsync(async () => (await agent.MemberAsync(name))?.Status == "alive", "joined");
             first.UserEvent("seen-before", [1], coalesce: false);
-            await Task.Delay(1200);
+            // The snapshot is flushed in the background; wait until it recorded the agent and the event clock.
+            await Eventually.TrueAsync(() => ReadShared(snapshot).Contains("event-clock: ", StringComparison.Ordinal)
+                && ReadShared(snapshot).Contains($"alive: {agent.Name} ", StringComparison.Ordinal), "snapshot flushed");
         }
         var text = await File.ReadAllTextAsync(snapshot);
         Assert.Contains($"alive: {agent.Name} 127.0.0.1:{agent.BindPort}", text, StringComparison.Ordinal);
@@ -78,7 +80,10 @@ public class LifetimeTests
             Assert.Contains(agent.Name, second.SnapshotMembers.Keys);
             await Eventually.TrueAsync(() => second.Member(agent.Name)?.Status == MemberStatus.Alive, "rejoined from snapshot");
             await Eventually.TrueAsync(async () => (await agent.MemberAsync(name))?.Status == "alive", "agent sees it alive again");
-            await Task.Delay(1000);
+            // A newer event from the agent as a marker: once it arrived, a replay of the old one would have too.
+            var (code, _, err) = await agent.CliAsync("event", "-coalesce=false", "after-rejoin", "x");
+            Assert.True(code == 0, err);
+            await Eventually.TrueAsync(() => sink.UserEvents.Any(e => e.Name == "after-rejoin"), "marker event after the rejoin");
             Assert.DoesNotContain(sink.UserEvents, e => e.Name == "seen-before");
             await second.LeaveAsync();
         }
@@ -86,5 +91,12 @@ public class LifetimeTests
 
         await using var third = Cluster.StartNode(name, configure: Configure);
         Assert.Empty(third.SnapshotMembers);
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 }

@@ -46,13 +46,19 @@ public class MembershipInteropTests
         await node.JoinAsync([agent.EndPoint]);
         await Eventually.TrueAsync(async () => (await agent.MemberAsync(node.Name))?.Status == "alive", "joined");
 
-        // Several probe rounds and push/pulls from our side: nobody may be suspected.
+        // Several push/pulls from our side (every 2 s) and the agent's probes (every second) in between: nobody may
+        // be suspected. Counted on the agent's log, one "Stream connection" line per accepted push/pull.
         var seconds = int.TryParse(Environment.GetEnvironmentVariable("MESHWORK_SOAK_SECONDS"), out var s) ? s : 6;
-        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        var streams = StreamConnections(agent.Log);
+        await Eventually.TrueAsync(() => StreamConnections(agent.Log) >= streams + Math.Max(3, seconds / 2),
+            "several push/pull rounds from Meshwork accepted by the agent", seconds: 30 + seconds);
         Assert.Equal("alive", (await agent.MemberAsync(node.Name))?.Status);
         Assert.Equal(MemberStatus.Alive, node.Member(agent.Name)?.Status);
         Assert.DoesNotContain($"Suspect {node.Name}", agent.Log, StringComparison.Ordinal);
         Assert.DoesNotContain("[ERR]", agent.Log, StringComparison.Ordinal);
         Assert.DoesNotContain("Failed to decode", agent.Log, StringComparison.Ordinal);
     }
+
+    private static int StreamConnections(string log) =>
+        log.Split('\n').Count(l => l.Contains("memberlist: Stream connection", StringComparison.Ordinal));
 }

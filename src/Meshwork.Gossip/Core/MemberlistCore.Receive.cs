@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
+using Meshwork.Gossip.Diagnostics;
 using Meshwork.Gossip.Security;
 using Meshwork.Gossip.Wire;
 
@@ -8,55 +9,48 @@ namespace Meshwork.Gossip;
 
 internal sealed partial class MemberlistCore
 {
-    /// <summary>Receive pipeline for one datagram: decrypt, verify CRC, dispatch.</summary>
+    /// <summary>Receive pipeline for one datagram: decrypt, verify CRC, dispatch. Malformed input is reported, never thrown.</summary>
     public void HandlePacket(IPEndPoint from, ReadOnlyMemory<byte> datagram)
     {
         if (_shutdown) { return; }
+        using var source = MalformedInputReporter.BeginSource(from);
         var buf = datagram;
         if (Options.Keyring is { } ring)
         {
             try { buf = PacketEncryption.Decrypt(ring.Keys, buf.Span, []); }
-            catch (CryptographicException e) { GossipLog.DroppedPacket(_log, from, e.Message); return; }
+            catch (CryptographicException e) { Malformed.Report(new(MalformedInputKinds.Decrypt, e.Message)); return; }
         }
         if (buf.Length >= 5 && buf.Span[0] == (byte)MessageType.HasCrc)
         {
             var expected = BinaryPrimitives.ReadUInt32BigEndian(buf.Span[1..]);
             buf = buf[5..];
-            if (Crc32.Compute(buf.Span) != expected) { GossipLog.DroppedPacket(_log, from, "invalid CRC"); return; }
+            if (Crc32.Compute(buf.Span) != expected) { Malformed.Report(new(MalformedInputKinds.Crc, "invalid CRC")); return; }
         }
-        try
-        {
-            HandleMessage(from, buf, 0);
-        }
-        catch (Exception e) when (e is WireFormatException or OverflowException or ArgumentException or InvalidOperationException)
-        {
-            GossipLog.DecodeFailed(_log, from, e);
-        }
+        HandleMessageReporting(from, buf, 0);
     }
 
     private void HandleMessage(IPEndPoint from, ReadOnlyMemory<byte> msg, int depth)
     {
-        if (msg.Length == 0 || depth > 4) { return; }
+        if (msg.Length == 0) { throw new PeerInvariantException(new(MalformedInputKinds.EmptyMessage, "empty message")); }
+        if (depth > 4) { throw new PeerInvariantException(new(MalformedInputKinds.Nesting, $"wrappers nested {depth} deep")); }
         var type = (MessageType)msg.Span[0];
         var body = msg[1..];
         switch (type)
         {
             case MessageType.Compound:
-                var (parts, _) = PacketCodec.SplitCompound(body);
-                foreach (var p in parts)
-                {
-                    try { HandleMessage(from, p, depth + 1); }
-                    catch (WireFormatException e) { GossipLog.DecodeFailed(_log, from, e); }
-                }
+                var (parts, truncated) = PacketCodec.SplitCompound(body);
+                foreach (var p in parts) { HandleMessageReporting(from, p, depth + 1); }
+                if (truncated > 0) { Malformed.Report(new(MalformedInputKinds.Compound, $"{truncated} truncated compound parts")); }
                 break;
             case MessageType.Compress:
-                HandleMessage(from, PacketCodec.Decompress(body.Span), depth + 1);
+                HandleMessage(from, PacketCodec.Decompress(body.Span, PeerInvariants.MaxDecompressedPacket), depth + 1);
                 break;
             case MessageType.Ping:
                 HandlePing(from, Read(body.Span, PingMessage.Read));
                 break;
             case MessageType.IndirectPing:
-                HandleIndirectPing(from, Read(body.Span, IndirectPingMessage.Read));
+                var req = Read(body.Span, IndirectPingMessage.Read);
+                HandleIndirectPing(from, Valid(req, PeerInvariants.CheckIndirectPing(req)));
                 break;
             case MessageType.Ack:
                 HandleAck(Read(body.Span, AckMessage.Read));
@@ -65,20 +59,22 @@ internal sealed partial class MemberlistCore
                 HandleNack(Read(body.Span, NackMessage.Read));
                 break;
             case MessageType.Alive:
-                HandleAlive(Read(body.Span, AliveMessage.Read), bootstrap: false);
+                var alive = Read(body.Span, AliveMessage.Read);
+                HandleAlive(Valid(alive, PeerInvariants.CheckAlive(alive, Options.Vsn)), bootstrap: false);
                 break;
             case MessageType.Suspect:
-                HandleSuspect(Read(body.Span, AccusationMessage.Read));
+                var suspect = Read(body.Span, AccusationMessage.Read);
+                HandleSuspect(Valid(suspect, PeerInvariants.CheckAccusation(suspect)));
                 break;
             case MessageType.Dead:
-                HandleDead(Read(body.Span, AccusationMessage.Read));
+                var dead = Read(body.Span, AccusationMessage.Read);
+                HandleDead(Valid(dead, PeerInvariants.CheckAccusation(dead)));
                 break;
             case MessageType.User:
                 Delegate?.NotifyMessage(body.Span);
                 break;
             default:
-                GossipLog.UnknownType(_log, (int)type, from);
-                break;
+                throw new PeerInvariantException(new(MalformedInputKinds.UnknownType, $"message type {(int)type} not supported"));
         }
     }
 

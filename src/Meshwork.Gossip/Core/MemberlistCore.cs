@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.Channels;
+using Meshwork.Gossip.Diagnostics;
 using Meshwork.Gossip.Security;
 using Meshwork.Gossip.Wire;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,7 @@ internal sealed partial class MemberlistCore
         _log = logger ?? NullLogger.Instance;
         Awareness = new Awareness(options.AwarenessMaxMultiplier);
         Broadcasts = new TransmitLimitedQueue(options.RetransmitMult, () => _nodes.Count);
+        Malformed = new MalformedInputReporter(_log, options.MalformedInputLogInterval);
     }
 
     public Lock Gate { get; } = new();

@@ -31,6 +31,9 @@ public sealed class MemberlistStateMachine
         _core = new MemberlistCore(options, runtime, logger) { PublishEvents = false };
     }
 
+    /// <summary>The core itself, for white-box tests in this assembly's test project.</summary>
+    internal MemberlistCore Core => _core;
+
     /// <summary>The settings this state machine runs with.</summary>
     public MemberlistOptions Options => _core.Options;
 

@@ -43,7 +43,12 @@ public sealed partial class GossipNode
         if (type != MessageType.PushPull) { throw new StreamProtocolException($"unexpected reply type {type}"); }
         var remote = await StreamCodec.ReadPushPullAsync(body, cts.Token).ConfigureAwait(false);
         string? error;
-        lock (Gate) { error = Core.MergeRemote(remote); }
+        lock (Gate)
+        {
+            if (!Core.IsValidRemote(remote, to)) { throw new StreamProtocolException("remote state breaks a peer invariant; not merged"); }
+            using var source = Diagnostics.MalformedInputReporter.BeginSource(to);
+            error = Core.MergeRemote(remote);
+        }
         if (error is not null) { throw new StreamProtocolException(error); }
     }
 
@@ -86,7 +91,7 @@ public sealed partial class GossipNode
             {
                 (type, body) = await StreamCodec.ReadAsync(stream, Options.Keyring, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is StreamProtocolException or WireFormatException)
+            catch (Exception e) when (e is StreamProtocolException or WireFormatException or PeerInvariantException)
             {
                 var err = PacketCodec.Encode(new ErrorMessage(e.Message));
                 await StreamCodec.WriteAsync(stream, err, Options, ct).ConfigureAwait(false);
@@ -98,9 +103,18 @@ public sealed partial class GossipNode
                 {
                     var remote = await StreamCodec.ReadPushPullAsync(body, ct).ConfigureAwait(false);
                     byte[] reply;
-                    lock (Gate) { reply = Core.BuildPushPull(remote.Join).Encode(); }
+                    bool valid;
+                    lock (Gate) { valid = Core.IsValidRemote(remote, incoming.Remote); }
+                    // Refused before anything is stored: the peer gets an error instead of our state.
+                    if (!valid) { reply = PacketCodec.Encode(new ErrorMessage("push/pull state breaks a peer invariant; not merged")); }
+                    else { lock (Gate) { reply = Core.BuildPushPull(remote.Join).Encode(); } }
                     await StreamCodec.WriteAsync(stream, reply, Options, ct).ConfigureAwait(false);
-                    lock (Gate) { Core.MergeRemote(remote); }
+                    if (!valid) { return; }
+                    lock (Gate)
+                    {
+                        using var source = Diagnostics.MalformedInputReporter.BeginSource(incoming.Remote);
+                        Core.MergeRemote(remote);
+                    }
                     break;
                 }
                 case MessageType.Ping:
@@ -115,16 +129,36 @@ public sealed partial class GossipNode
                 {
                     var header = await body.ReadObjectAsync(ct).ConfigureAwait(false);
                     var len = ReadUserMsgLen(header);
+                    if (len is < 0 or > PeerInvariants.MaxUserStateBytes)
+                    {
+                        throw new PeerInvariantException(new(Diagnostics.MalformedInputKinds.Stream, $"user message length {len}"));
+                    }
                     var payload = await body.ReadExactAsync(len, ct).ConfigureAwait(false);
-                    lock (Gate) { Core.Delegate?.NotifyMessage(payload); }
+                    lock (Gate)
+                    {
+                        using var source = Diagnostics.MalformedInputReporter.BeginSource(incoming.Remote);
+                        Core.Delegate?.NotifyMessage(payload);
+                    }
                     break;
                 }
                 default:
-                    GossipLog.UnknownType(_log, (int)type, incoming.Remote ?? new IPEndPoint(IPAddress.None, 0));
-                    break;
+                    throw new PeerInvariantException(new(Diagnostics.MalformedInputKinds.UnknownType, $"stream message type {(int)type} not supported"));
             }
         }
-        catch (Exception e) when (!_cts.IsCancellationRequested && e is not EndOfStreamException)
+        catch (PeerInvariantException e) when (!_cts.IsCancellationRequested)
+        {
+            Core.Malformed.Report(incoming.Remote, e.Input);
+        }
+        catch (Exception e) when (!_cts.IsCancellationRequested && e is WireFormatException or StreamProtocolException or OverflowException)
+        {
+            Core.Malformed.Report(incoming.Remote, new(Diagnostics.MalformedInputKinds.Stream, e.Message));
+        }
+        catch (Exception e) when (!_cts.IsCancellationRequested && e is IOException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            // The peer closed, reset or stalled past the TCP timeout: not malformed, not worth a warning.
+            GossipLog.StreamEnded(_log, incoming.Remote, e.Message);
+        }
+        catch (Exception e) when (!_cts.IsCancellationRequested)
         {
             GossipLog.StreamFailed(_log, incoming.Remote, e);
         }

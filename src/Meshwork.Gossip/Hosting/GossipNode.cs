@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Meshwork.Gossip.Diagnostics;
 using Meshwork.Gossip.Transport;
 using Meshwork.Gossip.Wire;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,7 @@ public sealed partial class GossipNode : IAsyncDisposable
     public GossipNode(MemberlistOptions options, ITransport? transport = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        LocalInvariants.Validate(options);
         _log = loggerFactory?.CreateLogger("Meshwork.Gossip") ?? NullLogger.Instance;
         _transport = transport ?? UdpTcpTransport.Bind(options.BindAddress, options.BindPort);
         var runtime = new RealtimeRuntime((to, d) => _transport.SendPacket(to, d), (to, join) => _ = BackgroundPushPull(to, join), StreamPingAsync);
@@ -68,6 +70,12 @@ public sealed partial class GossipNode : IAsyncDisposable
         set { lock (Gate) { Core.PublishEvents = value; } }
     }
 
+    /// <summary>
+    /// Memberlist broadcasts (alive, suspect, dead) still queued for retransmission. Zero means every state change this
+    /// node knows of has been gossiped its full retransmit count; a queue that keeps growing means gossip cannot keep up.
+    /// </summary>
+    public int PendingBroadcasts { get { lock (Gate) { return Core.Broadcasts.Count; } } }
+
     /// <summary>Number of nodes known, including suspect, dead and left ones not yet reaped (sizes retransmit limits).</summary>
     public int KnownNodeCount { get { lock (Gate) { return Core.NumNodes; } } }
 
@@ -109,6 +117,9 @@ public sealed partial class GossipNode : IAsyncDisposable
     {
         await foreach (var e in Core.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false)) { yield return e; }
     }
+
+    /// <summary>Malformed input dropped by this node (and the layer above it): counts per kind and the rate-limited log.</summary>
+    public MalformedInputReporter MalformedInput => Core.Malformed;
 
     /// <summary>Lifeguard health score (0 = healthy).</summary>
     public int HealthScore { get { lock (Gate) { return Core.Awareness.Score; } } }

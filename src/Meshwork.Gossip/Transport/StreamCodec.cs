@@ -60,8 +60,7 @@ internal static class StreamCodec
         if (b == (byte)MessageType.Compress)
         {
             var obj = await source.ReadObjectAsync(ct).ConfigureAwait(false);
-            var inner = PacketCodec.Decompress(obj);
-            if (inner.Length == 0) { throw new StreamProtocolException("empty compressed message"); }
+            var inner = PacketCodec.Decompress(obj, PeerInvariants.MaxDecompressedStream);
             source = new ByteSource(new MemoryStream(inner, 1, inner.Length - 1));
             b = inner[0];
         }
@@ -73,6 +72,7 @@ internal static class StreamCodec
     {
         var headerBytes = await source.ReadObjectAsync(ct).ConfigureAwait(false);
         var header = Decode(headerBytes, PushPullHeader.Read);
+        if (PeerInvariants.CheckPushPullHeader(header) is { } bad) { throw new PeerInvariantException(bad); }
         var nodes = new List<PushNodeState>(Math.Min(header.Nodes, 4096));
         for (var i = 0; i < header.Nodes; i++)
         {

@@ -11,8 +11,8 @@ internal static class Lzw
     private const int MaxWidth = 12;
     private const int MaxCode = (1 << MaxWidth) - 1;
 
-    /// <summary>Decompresses a complete stream; throws if the end code is missing.</summary>
-    public static byte[] Decompress(ReadOnlySpan<byte> input)
+    /// <summary>Decompresses a complete stream; throws if the end code is missing or the output exceeds <paramref name="maxOutput"/> bytes.</summary>
+    public static byte[] Decompress(ReadOnlySpan<byte> input, int maxOutput = int.MaxValue)
     {
         var output = new List<byte>(input.Length * 3);
         var prefix = new int[1 << MaxWidth];
@@ -62,6 +62,8 @@ internal static class Lzw
             {
                 throw new WireFormatException("lzw: invalid code");
             }
+            // LZW expands up to ~4 KiB per 12-bit code: bound the output so one datagram cannot claim hundreds of MiB.
+            if (output.Count > maxOutput) { throw new WireFormatException($"lzw: output exceeds {maxOutput} bytes"); }
             last = code;
             hi++;
             if (hi >= overflow)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Meshwork.Gossip.Diagnostics;
 
 namespace Meshwork.Gossip.Wire;
 
@@ -6,7 +7,7 @@ namespace Meshwork.Gossip.Wire;
 internal static class PacketCodec
 {
     /// <summary>Maximum number of parts in one compound (u8 count; the Go 0.2.2 reader mis-checks ≥128 so we stay below).</summary>
-    public const int MaxCompoundParts = 127;
+    public const int MaxCompoundParts = PeerInvariants.MaxCompoundParts;
 
     public static byte[] Encode(MessageType type, Action<MsgPackWriter> body)
     {
@@ -56,13 +57,23 @@ internal static class PacketCodec
     /// <summary>One message as-is, several as a compound (split into several packets past 127 parts).</summary>
     public static byte[] Pack(IReadOnlyList<byte[]> parts) => parts.Count == 1 ? parts[0] : Compound(parts);
 
-    /// <summary>Splits a compound body (after the type byte). Returns the complete parts and how many were truncated.</summary>
+    /// <summary>
+    /// Splits a compound body (after the type byte). Returns the complete parts and how many were truncated.
+    /// Throws <see cref="PeerInvariantException"/> for what a Go 0.2.2 reader mis-parses or panics on: ≥ 128 parts
+    /// (u8 overflow in decodeCompoundMessage), a length table longer than the buffer, or an empty part
+    /// (handleCommand reads buf[0]).
+    /// </summary>
     public static (List<ReadOnlyMemory<byte>> Parts, int Truncated) SplitCompound(ReadOnlyMemory<byte> body)
     {
         var span = body.Span;
-        if (span.Length < 1) { throw new WireFormatException("missing compound length byte"); }
+        if (span.Length < 1) { throw Malformed(MalformedInputKinds.Compound, "missing compound length byte"); }
         int n = span[0];
-        if (span.Length < 1 + 2 * n) { throw new WireFormatException("truncated compound lengths"); }
+        if (n > MaxCompoundParts) { throw Malformed(MalformedInputKinds.Compound, $"compound announces {n} parts (Go peers mis-parse more than {MaxCompoundParts})"); }
+        if (span.Length < 1 + 2 * n) { throw Malformed(MalformedInputKinds.Compound, "truncated compound lengths"); }
+        for (var i = 0; i < n; i++)
+        {
+            if (BinaryPrimitives.ReadUInt16BigEndian(span[(1 + 2 * i)..]) == 0) { throw Malformed(MalformedInputKinds.EmptyMessage, $"compound part {i} is empty"); }
+        }
         var parts = new List<ReadOnlyMemory<byte>>(n);
         var off = 1 + 2 * n;
         for (var i = 0; i < n; i++)
@@ -92,12 +103,20 @@ internal static class PacketCodec
         return Encode(MessageType.Compress, new CompressMessage(0, buf).Write);
     }
 
-    /// <summary>Decodes the body of a compress message (after the type byte) to the inner message.</summary>
-    public static byte[] Decompress(ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Decodes the body of a compress message (after the type byte) to the inner message, at most
+    /// <paramref name="maxOutput"/> bytes. An empty result is refused: Go peers index its first byte.
+    /// </summary>
+    public static byte[] Decompress(ReadOnlySpan<byte> body, int maxOutput = PeerInvariants.MaxDecompressedStream)
     {
         var r = new MsgPackReader(body);
         var c = CompressMessage.Read(ref r);
-        if (c.Algo != 0) { throw new WireFormatException($"cannot decompress unknown algorithm {c.Algo}"); }
-        return Lzw.Decompress(c.Buf);
+        if (c.Algo != 0) { throw Malformed(MalformedInputKinds.Compression, $"cannot decompress unknown algorithm {c.Algo}"); }
+        byte[] inner;
+        try { inner = Lzw.Decompress(c.Buf, maxOutput); }
+        catch (WireFormatException e) { throw Malformed(MalformedInputKinds.Compression, e.Message); }
+        return inner.Length == 0 ? throw Malformed(MalformedInputKinds.EmptyMessage, "nothing after decompression") : inner;
     }
+
+    private static PeerInvariantException Malformed(string kind, string detail) => new(new MalformedInput(kind, detail));
 }

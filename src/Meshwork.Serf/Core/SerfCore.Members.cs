@@ -89,9 +89,9 @@ internal sealed partial class SerfCore
     private Dictionary<string, string> SafeTags(byte[] meta)
     {
         try { return SerfCodec.DecodeTags(meta); }
-        catch (Gossip.Wire.WireFormatException e)
+        catch (Exception e) when (e is Gossip.Wire.WireFormatException or OverflowException)
         {
-            SerfLog.DecodeFailed(_log, e);
+            Report(new(SerfMalformedInputKinds.Undecodable, $"tags in node meta: {e.Message}"));
             return new Dictionary<string, string>(StringComparer.Ordinal);
         }
     }

@@ -31,6 +31,7 @@ internal sealed partial class SerfCore
     public QueryResponse Query(string name, byte[] payload, QueryParams p)
     {
         if (Options.ProtocolVersion < 4) { throw new InvalidOperationException("Feature not supported"); }
+        EnsureSendable(p);
         var filters = new List<byte[]>();
         if (p.FilterNodes.Count > 0)
         {
@@ -50,6 +51,7 @@ internal sealed partial class SerfCore
         var advertise = _ml.AdvertiseEndPoint;
         var q = new QueryMessage(QueryClock.Time, (uint)_random.Next(int.MaxValue), advertise.Address.GetAddressBytes(), (ushort)advertise.Port,
             Name, filters.Count == 0 ? null : filters, flags, p.RelayFactor, (long)(timeout.TotalMilliseconds * 1_000_000), name, payload);
+        EnsureSendable(q);
         var raw = SerfCodec.Encode(SerfMessageType.Query, q.Write);
         if (raw.Length > Options.QuerySizeLimit) { throw new ArgumentException($"query exceeds limit of {Options.QuerySizeLimit} bytes"); }
 
@@ -139,6 +141,8 @@ internal sealed partial class SerfCore
         new RelayHeader(q.Addr, q.Port, q.SourceNode).Write(w);
         w.WriteRawBytes(raw);
         var relayed = w.ToArray();
+        // Like serf's relayResponse: a relay that would not fit the response limit is not sent.
+        if (relayed.Length > Options.QueryResponseSizeLimit) { return; }
         for (var i = 0; i < q.RelayFactor && candidates.Count > 0; i++)
         {
             var j = _random.Next(candidates.Count);
@@ -150,8 +154,14 @@ internal sealed partial class SerfCore
     private void HandleRelay(ReadOnlySpan<byte> body)
     {
         var r = new MsgPackReader(body);
-        var header = RelayHeader.Read(ref r);
-        if (header.DestIP.Length is not (4 or 16) || r.Remaining == 0) { return; }
+        RelayHeader header;
+        try { header = RelayHeader.Read(ref r); }
+        catch (Exception e) when (e is WireFormatException or OverflowException)
+        {
+            Report(new(SerfMalformedInputKinds.Relay, "relay header undecodable: " + e.Message));
+            return;
+        }
+        if (SerfInvariants.CheckRelay(header, r.Rest) is { } bad) { Report(bad); return; }
         _ml.SendUserPacket(new IPEndPoint(new IPAddress(header.DestIP), header.DestPort), r.Rest);
     }
 

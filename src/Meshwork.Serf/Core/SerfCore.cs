@@ -98,41 +98,38 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
         var body = message[1..];
         var rebroadcast = false;
         TransmitLimitedQueue? queue = null;
-        try
+        switch ((SerfMessageType)message[0])
         {
-            switch ((SerfMessageType)message[0])
-            {
-                case SerfMessageType.Leave:
-                    rebroadcast = HandleLeaveIntent(SerfCodec.Decode(body, LeaveMessage.Read));
-                    queue = _intentQueue;
-                    break;
-                case SerfMessageType.Join:
-                    rebroadcast = HandleJoinIntent(SerfCodec.Decode(body, JoinMessage.Read));
-                    queue = _intentQueue;
-                    break;
-                case SerfMessageType.UserEvent:
-                    rebroadcast = HandleUserEvent(SerfCodec.Decode(body, UserEventMessage.Read));
-                    queue = _eventQueue;
-                    break;
-                case SerfMessageType.Query:
-                    rebroadcast = HandleQuery(SerfCodec.Decode(body, QueryMessage.Read));
-                    queue = _queryQueue;
-                    break;
-                case SerfMessageType.QueryResponse:
-                    HandleQueryResponse(SerfCodec.Decode(body, QueryResponseMessage.Read));
-                    break;
-                case SerfMessageType.Relay:
-                    HandleRelay(body);
-                    break;
-                default:
-                    SerfLog.UnknownMessage(_log, message[0]);
-                    break;
-            }
-        }
-        catch (Exception e) when (e is Gossip.Wire.WireFormatException or OverflowException)
-        {
-            SerfLog.DecodeFailed(_log, e);
-            return;
+            case SerfMessageType.Leave:
+                if (!TryDecode(body, LeaveMessage.Read, SerfInvariants.CheckLeave, out var leave)) { return; }
+                rebroadcast = HandleLeaveIntent(leave);
+                queue = _intentQueue;
+                break;
+            case SerfMessageType.Join:
+                if (!TryDecode(body, JoinMessage.Read, SerfInvariants.CheckJoin, out var join)) { return; }
+                rebroadcast = HandleJoinIntent(join);
+                queue = _intentQueue;
+                break;
+            case SerfMessageType.UserEvent:
+                if (!TryDecode(body, UserEventMessage.Read, SerfInvariants.CheckUserEvent, out var userEvent)) { return; }
+                rebroadcast = HandleUserEvent(userEvent);
+                queue = _eventQueue;
+                break;
+            case SerfMessageType.Query:
+                if (!TryDecode(body, QueryMessage.Read, SerfInvariants.CheckQuery, out var query)) { return; }
+                rebroadcast = HandleQuery(query);
+                queue = _queryQueue;
+                break;
+            case SerfMessageType.QueryResponse:
+                if (!TryDecode(body, QueryResponseMessage.Read, SerfInvariants.CheckQueryResponse, out var response)) { return; }
+                HandleQueryResponse(response);
+                break;
+            case SerfMessageType.Relay:
+                HandleRelay(body);
+                break;
+            default:
+                Report(new(SerfMalformedInputKinds.UnknownType, $"serf message type {message[0]}"));
+                break;
         }
         if (rebroadcast && queue is not null) { Enqueue(queue, message.ToArray()); }
     }
@@ -168,9 +165,7 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
     public void MergeRemoteState(ReadOnlySpan<byte> state, bool join)
     {
         if (state.Length == 0 || state[0] != (byte)SerfMessageType.PushPull) { return; }
-        PushPullMessage pp;
-        try { pp = SerfCodec.Decode(state[1..], PushPullMessage.Read); }
-        catch (Gossip.Wire.WireFormatException e) { SerfLog.DecodeFailed(_log, e); return; }
+        if (!TryDecode(state[1..], PushPullMessage.Read, SerfInvariants.CheckPushPull, out var pp)) { return; }
         if (pp.LTime > 0) { Clock.Witness(pp.LTime - 1); }
         if (pp.EventLTime > 0) { EventClock.Witness(pp.EventLTime - 1); }
         if (pp.QueryLTime > 0) { QueryClock.Witness(pp.QueryLTime - 1); }

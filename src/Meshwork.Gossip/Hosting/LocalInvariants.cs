@@ -1,0 +1,26 @@
+using Meshwork.Gossip.Wire;
+
+namespace Meshwork.Gossip;
+
+/// <summary>
+/// Checks our own options against the same invariants we enforce on peers, so that this node never announces a
+/// name, version vector or interval that a Go peer would choke on. Violations are configuration errors.
+/// </summary>
+internal static class LocalInvariants
+{
+    public static void Validate(MemberlistOptions options)
+    {
+        if (PeerInvariants.CheckNodeName(options.Name ?? "") is { } name)
+        {
+            throw new ArgumentException($"MemberlistOptions.Name is invalid: {name.Detail}", nameof(options));
+        }
+        if (PeerInvariants.CheckVsnShape(options.Vsn) is { } vsn)
+        {
+            throw new ArgumentException($"MemberlistOptions.Vsn is invalid: {vsn.Detail}", nameof(options));
+        }
+        if (options.MalformedInputLogInterval <= TimeSpan.Zero || options.MalformedInputLogInterval > Diagnostics.LogRateLimiter<int>.MaxInterval)
+        {
+            throw new ArgumentException($"MemberlistOptions.MalformedInputLogInterval must be positive and at most one day (got {options.MalformedInputLogInterval})", nameof(options));
+        }
+    }
+}
