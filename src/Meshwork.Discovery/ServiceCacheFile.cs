@@ -52,6 +52,7 @@ internal sealed class CacheDocument
 
 internal sealed class CachedInstance
 {
+    public string? Service { get; set; }
     public string? Id { get; set; }
     public string? Address { get; set; }
     public int Weight { get; set; } = 100;
@@ -64,6 +65,7 @@ internal sealed class CachedInstance
 
     public static CachedInstance From(ServiceInstance i) => new()
     {
+        Service = i.Service,
         Id = i.Id,
         Address = i.Address,
         Weight = i.Weight,
@@ -90,4 +92,5 @@ internal sealed class CachedInstance
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(CacheDocument))]
+[JsonSerializable(typeof(List<CachedInstance>))]
 internal sealed partial class CacheJsonContext : JsonSerializerContext;
