@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Meshwork.Discovery;
+using Meshwork.Rpc.Client;
+
+namespace Meshwork.Governance.Balancing;
+
+/// <summary>
+/// One routable instance as balancers see it: the record plus live statistics (calls in flight, an exponentially
+/// weighted moving average of latency). Statistics survive updates of the record as long as its address stays.
+/// </summary>
+public sealed class InstanceEndpoint
+{
+    /// <summary>Weight of a new latency sample in the moving average. 0.3: about the last five calls dominate, so a slowed instance is noticed within a handful of calls.</summary>
+    public const double EwmaAlpha = 0.3;
+
+    private int _outstanding;
+    private long _ewmaBits;
+
+    /// <summary>Creates an endpoint for <paramref name="instance"/> served through <paramref name="channel"/> (null in balancer-only use).</summary>
+    public InstanceEndpoint(ServiceInstance instance, CallInvoker? channel = null)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        Instance = instance;
+        Channel = channel;
+    }
+
+    /// <summary>The current record of the instance.</summary>
+    public ServiceInstance Instance { get; internal set; }
+
+    /// <summary>The channel calls to this instance go through.</summary>
+    public CallInvoker? Channel { get; }
+
+    /// <summary>Calls started and not yet finished.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    /// <summary>Moving average of call latency in microseconds; 0 until the first call finishes.</summary>
+    public double LatencyEwmaMicros => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _ewmaBits));
+
+    /// <summary>Calls finished successfully and with an error (for tests, metrics and outlier detection).</summary>
+    public long Successes => Interlocked.Read(ref _successes);
+
+    /// <summary>Calls finished with an error.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    private long _successes;
+    private long _failures;
+
+    /// <summary>Marks a call as started; returns the start timestamp to pass to <see cref="OnFinished"/>.</summary>
+    public long OnStarted()
+    {
+        Interlocked.Increment(ref _outstanding);
+        return Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Marks a call as finished and feeds its latency into the average.</summary>
+    public void OnFinished(long startTimestamp, bool success)
+    {
+        Interlocked.Decrement(ref _outstanding);
+        Interlocked.Increment(ref success ? ref _successes : ref _failures);
+        RecordLatency(Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds);
+    }
+
+    /// <summary>Adds one latency sample to the moving average.</summary>
+    public void RecordLatency(double micros)
+    {
+        while (true)
+        {
+            long oldBits = Interlocked.Read(ref _ewmaBits);
+            double old = BitConverter.Int64BitsToDouble(oldBits);
+            double next = old == 0 ? micros : old + EwmaAlpha * (micros - old);
+            if (Interlocked.CompareExchange(ref _ewmaBits, BitConverter.DoubleToInt64Bits(next), oldBits) == oldBits) return;
+        }
+    }
+
+    /// <summary>The instance, for logs.</summary>
+    public override string ToString() => Instance.ToString();
+}
