@@ -136,10 +136,12 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         {
             var response = await endpoint.Channel!.UnaryAsync(method, request, attemptOptions).ConfigureAwait(false);
             ok = true;
+            endpoint.ReportReachable(true);
             return response;
         }
         catch (RpcException e)
         {
+            endpoint.ReportReachable(e.Status != StatusCode.Unavailable);
             throw Decorate(e, endpoint, attempt);
         }
         finally

@@ -176,22 +176,30 @@ internal sealed class ServiceRoute : IAsyncDisposable
     {
         if (state.Picker is not { } picker) throw new NoInstanceException(state.Explanation);
         var endpoint = picker.Pick(context);
-        if (tried is null || tried.Count == 0 || !tried.Contains(endpoint)) return endpoint;
+        if (Usable(endpoint, tried)) return endpoint;
         for (int i = 0; i < 2; i++)
         {
             endpoint = picker.Pick(context);
-            if (!tried.Contains(endpoint)) return endpoint;
+            if (Usable(endpoint, tried)) return endpoint;
         }
-        // The balancer keeps choosing tried endpoints (hash balancers always do): take the next untried one.
+        // The balancer keeps choosing tried or ejected endpoints (hash balancers always do): take the next usable one.
         var all = state.Endpoints;
         int start = Random.Shared.Next(all.Length);
         for (int i = 0; i < all.Length; i++)
         {
             var e = all[(start + i) % all.Length];
-            if (!tried.Contains(e)) return e;
+            if (Usable(e, tried)) return e;
+        }
+        // Everything is tried or ejected: better to try than to fail without trying (Envoy's "panic" mode).
+        for (int i = 0; i < all.Length; i++)
+        {
+            var e = all[(start + i) % all.Length];
+            if (tried is null || !tried.Contains(e)) return e;
         }
         return endpoint;
     }
+
+    private static bool Usable(InstanceEndpoint e, List<InstanceEndpoint>? tried) => !e.IsEjected && (tried is null || !tried.Contains(e));
 
     public async ValueTask DisposeAsync()
     {

@@ -45,6 +45,36 @@ public sealed class InstanceEndpoint
     private long _successes;
     private long _failures;
 
+    private int _consecutiveUnavailable;
+    private long _ejectedUntil;
+
+    /// <summary>
+    /// Consecutive Unavailable failures after which the endpoint is ejected (skipped by picks) for
+    /// <see cref="EjectionTime"/>. 3: a dead instance is out after three calls, a single blip ejects nothing.
+    /// </summary>
+    public const int EjectAfterUnavailable = 3;
+
+    /// <summary>How long an ejected endpoint is skipped. 5 s: longer than gossip needs to declare a crashed node failed on a LAN, short enough that a restarted one is back soon.</summary>
+    public static readonly TimeSpan EjectionTime = TimeSpan.FromSeconds(5);
+
+    /// <summary>True while the endpoint is ejected for repeated Unavailable failures (passive outlier detection).</summary>
+    public bool IsEjected => Stopwatch.GetTimestamp() < Volatile.Read(ref _ejectedUntil);
+
+    /// <summary>Records whether the instance was reachable; <see cref="EjectAfterUnavailable"/> unreachable calls in a row eject it.</summary>
+    public void ReportReachable(bool reachable)
+    {
+        if (reachable)
+        {
+            if (Volatile.Read(ref _consecutiveUnavailable) != 0) Volatile.Write(ref _consecutiveUnavailable, 0);
+            return;
+        }
+        if (Interlocked.Increment(ref _consecutiveUnavailable) >= EjectAfterUnavailable)
+        {
+            Volatile.Write(ref _ejectedUntil, Stopwatch.GetTimestamp() + (long)(EjectionTime.TotalSeconds * Stopwatch.Frequency));
+            Volatile.Write(ref _consecutiveUnavailable, 0);
+        }
+    }
+
     /// <summary>Marks a call as started; returns the start timestamp to pass to <see cref="OnFinished"/>.</summary>
     public long OnStarted()
     {
