@@ -69,26 +69,46 @@ public sealed class GossipServiceRegistry : IServiceRegistry
         {
             throw new ArgumentException($"service name '{instance.Service}' contains ';' or ',', which the gossip announcement reserves", nameof(instance));
         }
-        lock (_gate) _local[instance.Id] = instance with { Node = _node.Name };
-        await AnnounceAsync(cancellationToken).ConfigureAwait(false);
+        long generation;
+        lock (_gate)
+        {
+            _local[instance.Id] = instance with { Node = _node.Name };
+            generation = ++_generation;
+        }
+        await AnnounceAsync(generation, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Removes a local instance and re-announces; removing the last one removes the tag.</summary>
     public async ValueTask DeregisterAsync(ServiceInstance instance, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        bool removed;
-        lock (_gate) removed = _local.Remove(instance.Id);
-        if (removed) await AnnounceAsync(cancellationToken).ConfigureAwait(false);
+        long generation;
+        lock (_gate)
+        {
+            if (!_local.Remove(instance.Id)) return;
+            generation = ++_generation;
+        }
+        await AnnounceAsync(generation, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task AnnounceAsync(CancellationToken ct)
+    private long _generation;
+    private long _announced;
+
+    private async Task AnnounceAsync(long generation, CancellationToken ct)
     {
         await _announce.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            // Registrations that queued behind a running announcement are covered by one announcement of the
+            // newest set: registering many services at start costs one tag update, not one per service.
+            if (Volatile.Read(ref _announced) >= generation) return;
             ServiceInstance[] local;
-            lock (_gate) local = _local.Values.ToArray();
+            long covered;
+            lock (_gate)
+            {
+                local = _local.Values.ToArray();
+                covered = _generation;
+            }
             var tags = new Dictionary<string, string>(_node.Member(_node.Name)?.Tags ?? _node.Options.Tags, StringComparer.Ordinal);
             Volatile.Write(ref _localJson, ServiceInstanceJson.Encode(local));
             if (local.Length == 0)
@@ -104,6 +124,7 @@ public sealed class GossipServiceRegistry : IServiceRegistry
                 GossipDiscoveryLog.Announcing(_log, local.Length, fingerprint);
             }
             await _node.SetTagsAsync(tags).ConfigureAwait(false);
+            Volatile.Write(ref _announced, covered);
         }
         finally
         {

@@ -158,10 +158,8 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
         _owned.Add(server);
         await node.JoinAsync([_client.LocalEndPoint]);
         // 60 services with long names: far beyond Serf's 512-byte tag limit if listed in full.
-        for (int i = 0; i < 60; i++)
-        {
-            await registry.RegisterAsync(new ServiceInstance($"inventory.warehouse.service-{i:D3}", server.Address) { Version = new SemanticVersion(1, i, 0) });
-        }
+        await Task.WhenAll(Enumerable.Range(0, 60).Select(i =>
+            registry.RegisterAsync(new ServiceInstance($"inventory.warehouse.service-{i:D3}", server.Address) { Version = new SemanticVersion(1, i, 0) }).AsTask()));
         // The names do not fit the tag budget, so the announcement says "*" and clients fetch the directory.
         await Eventually.TrueAsync(() => node.Member(node.Name)?.Tags.GetValueOrDefault("mw-svc")?.EndsWith(";*", StringComparison.Ordinal) == true, "compact tag");
         await Eventually.TrueAsync(async () => (await _registry.ResolveAsync("inventory.warehouse.service-042")).Count == 1, "a service of the big node resolves");

@@ -57,7 +57,8 @@ public sealed class DiscoverableServer : IAsyncDisposable
                 Metadata = new Dictionary<string, string>(_announcement.Metadata, StringComparer.Ordinal),
             })
             .ToArray();
-        foreach (var i in instances) await _registry.RegisterAsync(i, cancellationToken).ConfigureAwait(false);
+        // Concurrently: registries that batch (gossip announces the whole set in one tag) then need one round trip.
+        await Task.WhenAll(instances.Select(i => _registry.RegisterAsync(i, cancellationToken).AsTask())).ConfigureAwait(false);
         _registered = instances;
         GovernanceLog.Registered(_log, instances.Length, address);
     }
@@ -73,16 +74,13 @@ public sealed class DiscoverableServer : IAsyncDisposable
 
     private async Task DrainCoreAsync(CancellationToken ct)
     {
-        foreach (var i in _registered)
+        try
         {
-            try
-            {
-                await _registry.DeregisterAsync(i, ct).ConfigureAwait(false);
-            }
-            catch (RegistryUnavailableException)
-            {
-                // An unreachable registry expires the registration itself (lease, session, failure detection); drain on.
-            }
+            await Task.WhenAll(_registered.Select(i => _registry.DeregisterAsync(i, ct).AsTask())).ConfigureAwait(false);
+        }
+        catch (RegistryUnavailableException)
+        {
+            // An unreachable registry expires the registration itself (lease, session, failure detection); drain on.
         }
         if (_afterDeregister is not null) await _afterDeregister(ct).ConfigureAwait(false);
         GovernanceLog.Deregistered(_log, _registered.Count, _announcement.PropagationDelay.TotalMilliseconds);
