@@ -51,8 +51,8 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>Handlers that observed cancellation (hedging losers, deadlines).</summary>
     public int Cancelled => Volatile.Read(ref _cancelled);
 
-    /// <summary>The remaining deadline each call arrived with.</summary>
-    public ConcurrentQueue<TimeSpan?> RemainingTimes { get; } = new();
+    /// <summary>When each call arrived (Stopwatch timestamp) and the remaining deadline it carried.</summary>
+    public ConcurrentQueue<(long Arrived, TimeSpan? Remaining)> Arrivals { get; } = new();
 
     public string Address => Server.BoundEndpoints[0].ToString();
 
@@ -69,7 +69,7 @@ internal sealed class TestServer : IAsyncDisposable
     private async ValueTask<string> HandleAsync(string request, ServerCallContext context)
     {
         Interlocked.Increment(ref _calls);
-        RemainingTimes.Enqueue(context.RemainingTime);
+        Arrivals.Enqueue((System.Diagnostics.Stopwatch.GetTimestamp(), context.RemainingTime));
         switch (Behavior)
         {
             case Behavior.Unavailable:
