@@ -72,6 +72,26 @@ public static class GovernanceConfiguration
         if (Get(s, "VirtualNodes") is { } vn) p.VirtualNodes = Int(vn, 1, 10_000);
         if (Get(s, "RetryBudget:Ratio") is { } ratio) p.RetryBudgetRatio = Double(ratio, 0, 1);
         if (Get(s, "RetryBudget:Reserve") is { } reserve) p.RetryBudgetReserve = Int(reserve, 0, 1_000_000);
+        p.CircuitBreaker = inherit.CircuitBreaker?.Clone();
+        if (Get(s, "CircuitBreaker:Enabled") is { } on)
+        {
+            bool enabled = bool.TryParse(on.Value, out var yes) ? yes : throw new DiscoveryConfigurationException(on.Key, $"'{on.Value}' is not true or false");
+            p.CircuitBreaker = enabled ? p.CircuitBreaker ?? new CircuitBreakerOptions() : null;
+        }
+        if (p.CircuitBreaker is { } cb)
+        {
+            if (Get(s, "CircuitBreaker:FailureRatio") is { } fr) cb.FailureRatio = Double(fr, 0.01, 1);
+            if (Get(s, "CircuitBreaker:MinimumThroughput") is { } mt) cb.MinimumThroughput = Int(mt, 1, 1_000_000);
+            if (Get(s, "CircuitBreaker:SamplingDuration") is { } sd) cb.SamplingDuration = Duration(sd);
+            if (Get(s, "CircuitBreaker:BreakDuration") is { } bd) cb.BreakDuration = Duration(bd);
+        }
+        if (inherit.RateLimit is { } inheritedLimit) p.RateLimit = new RateLimitOptions { PermitsPerSecond = inheritedLimit.PermitsPerSecond, Burst = inheritedLimit.Burst };
+        if (Get(s, "RateLimit:PermitsPerSecond") is { } pps) (p.RateLimit ??= new RateLimitOptions()).PermitsPerSecond = Double(pps, 0.001, 10_000_000);
+        if (Get(s, "RateLimit:Burst") is { } burst)
+        {
+            if (p.RateLimit is null) throw new DiscoveryConfigurationException(burst.Key, "a burst needs RateLimit:PermitsPerSecond");
+            p.RateLimit.Burst = Int(burst, 0, 10_000_000);
+        }
         ReadCalls(s, p.Calls);
         foreach (var m in s.GetSection("Methods").GetChildren())
         {

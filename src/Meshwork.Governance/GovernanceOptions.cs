@@ -64,6 +64,12 @@ public sealed class ServicePolicy
     /// <summary>Retries available before any deposit. Default 10.</summary>
     public int RetryBudgetReserve { get; set; } = RetryBudget.DefaultReserve;
 
+    /// <summary>Per-instance circuit breaker. Default: on, with <see cref="CircuitBreakerOptions"/>' defaults; null turns it off.</summary>
+    public CircuitBreakerOptions? CircuitBreaker { get; set; } = new();
+
+    /// <summary>Client-side rate limit of calls to this service. Default null (none): limits are a capacity decision only the owner can make.</summary>
+    public RateLimitOptions? RateLimit { get; set; }
+
     /// <summary>The policy for method <paramref name="method"/>.</summary>
     public CallPolicy For(string method) => Methods.GetValueOrDefault(method) ?? Calls;
 
@@ -81,6 +87,8 @@ public sealed class ServicePolicy
         if (RetryBudgetRatio is < 0 or > 1 || double.IsNaN(RetryBudgetRatio)) throw new ArgumentException($"{where}.RetryBudgetRatio must be between 0 and 1");
         if (RetryBudgetReserve < 0) throw new ArgumentException($"{where}.RetryBudgetReserve cannot be negative");
         Calls.Validate(where + ".Calls");
+        CircuitBreaker?.Validate(where + ".CircuitBreaker");
+        RateLimit?.Validate(where + ".RateLimit");
         foreach (var (name, policy) in Methods) policy.Validate($"{where}.Methods[{name}]");
     }
 }

@@ -77,6 +77,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         long deadline = Deadline(options, policy, method);
         var state = await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
         var mode = EffectiveMode(policy, method.Idempotent);
+        CheckRateLimit(route, method.FullName);
         route.Budget.Deposit();
         var context = new PickContext(HashKey(policy, request, options));
         if (mode == FailMode.FailBackup) return await HedgedAsync(route, policy, method, request, options, context, deadline).ConfigureAwait(false);
@@ -137,11 +138,15 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             var response = await endpoint.Channel!.UnaryAsync(method, request, attemptOptions).ConfigureAwait(false);
             ok = true;
             endpoint.ReportReachable(true);
+            endpoint.Breaker?.Record(null);
             return response;
         }
         catch (RpcException e)
         {
             endpoint.ReportReachable(e.Status != StatusCode.Unavailable);
+            // A loser cancelled by hedging, or a caller's cancel, says nothing about the instance.
+            if (!ct.IsCancellationRequested) endpoint.Breaker?.Record(e.Status);
+            else endpoint.Breaker?.Abandon();
             throw Decorate(e, endpoint, attempt);
         }
         finally
@@ -228,6 +233,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     public override async ValueTask OneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(method);
+        CheckRateLimit(Route(method.Service), method.FullName);
         var (endpoint, _) = await PickOnceAsync(method.Service, method.Name, method.FullName, request, options).ConfigureAwait(false);
         long started = endpoint.OnStarted();
         bool ok = false;
@@ -333,6 +339,20 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
+
+    private static void CheckRateLimit(ServiceRoute route, string fullName)
+    {
+        if (route.RateLimiter is not { } limiter) return;
+        using var lease = limiter.AttemptAcquire();
+        if (!lease.IsAcquired)
+        {
+            Interlocked.Increment(ref route.RateLimited);
+            throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of service '{route.Service}' ({route.Policy.RateLimit}) is exceeded");
+        }
+    }
+
+    /// <summary>Calls of <paramref name="service"/> refused by the client rate limit.</summary>
+    public long RateLimited(string service) => Interlocked.Read(ref Route(service).RateLimited);
 
     private static FailMode EffectiveMode(CallPolicy policy, bool idempotent) =>
         policy.FailMode is FailMode.FailOver or FailMode.FailRetry or FailMode.FailBackup && !idempotent && !policy.RetryNonIdempotent

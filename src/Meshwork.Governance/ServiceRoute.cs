@@ -37,6 +37,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
         Policy = options.For(service);
         _balancer = Balancers.Create(Policy.Balancer, options.RttEstimator, Policy.VirtualNodes);
         Budget = new RetryBudget(Policy.RetryBudgetRatio, Policy.RetryBudgetReserve);
+        RateLimiter = Policy.RateLimit is { } limit ? limit.Create() : null;
         _state = new RouteState([], null, "the registry has not answered yet");
         _watch = Task.Run(WatchAsync);
     }
@@ -45,7 +46,11 @@ internal sealed class ServiceRoute : IAsyncDisposable
 
     public ServicePolicy Policy { get; }
 
+    public long RateLimited;
+
     public RetryBudget Budget { get; }
+
+    public System.Threading.RateLimiting.RateLimiter? RateLimiter { get; }
 
     public RouteState State => _state;
 
@@ -107,7 +112,8 @@ internal sealed class ServiceRoute : IAsyncDisposable
                 else
                 {
                     if (existing is not null) _retired.Add(existing);
-                    endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client));
+                    endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client),
+                        Policy.CircuitBreaker is { } breaker ? new CircuitBreaker(breaker) : null);
                 }
             }
             foreach (var id in _byId.Keys.Where(id => !keep.Contains(id)).ToList())
@@ -199,7 +205,8 @@ internal sealed class ServiceRoute : IAsyncDisposable
         return endpoint;
     }
 
-    private static bool Usable(InstanceEndpoint e, List<InstanceEndpoint>? tried) => !e.IsEjected && (tried is null || !tried.Contains(e));
+    private static bool Usable(InstanceEndpoint e, List<InstanceEndpoint>? tried) =>
+        !e.IsEjected && (tried is null || !tried.Contains(e)) && (e.Breaker is null || e.Breaker.TryAcquire());
 
     public async ValueTask DisposeAsync()
     {
@@ -216,6 +223,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
         }
         _retired.Clear();
         _stop.Dispose();
+        if (RateLimiter is not null) await RateLimiter.DisposeAsync().ConfigureAwait(false);
     }
 }
 

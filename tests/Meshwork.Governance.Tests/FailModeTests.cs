@@ -196,6 +196,64 @@ public sealed class FailModeTests : IAsyncLifetime
         Assert.Equal(1, servers.Sum(s => s.Calls));
     }
 
+    [Fact]
+    public async Task The_circuit_breaker_opens_on_a_failing_instance_and_closes_after_a_good_probe()
+    {
+        var (servers, invoker) = await StartAsync(2, p => p.CircuitBreaker = new CircuitBreakerOptions
+        {
+            MinimumThroughput = 4,
+            FailureRatio = 0.5,
+            SamplingDuration = TimeSpan.FromSeconds(60),
+            BreakDuration = TimeSpan.FromMilliseconds(200),
+        });
+        await using var _ = invoker;
+        servers[0].Behavior = Behavior.Internal; // not retryable: every failure reaches the caller
+        int failures = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            try
+            {
+                Assert.Equal("s1", await invoker.UnaryAsync(Echo.Who, "x"));
+            }
+            catch (RpcException e) when (e.Status == StatusCode.Internal)
+            {
+                failures++;
+            }
+        }
+        var breaker = invoker.Endpoints(Echo.Service).Single(e => e.Instance.Address == servers[0].Address).Breaker!;
+        Assert.True(breaker.TimesOpened >= 1);
+        // Round robin would have sent 20 calls to s0; the breaker stopped them after a few (plus half-open probes).
+        Assert.Equal(failures, servers[0].Calls);
+        Assert.InRange(failures, 4, 15);
+
+        servers[0].Behavior = Behavior.Normal;
+        await Eventually.TrueAsync(async () => await invoker.UnaryAsync(Echo.Who, "x") == "s0", "a probe reaches the healed instance and closes the breaker");
+        Assert.Equal(Resilience.CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
+    public async Task The_client_rate_limit_refuses_excess_calls_locally()
+    {
+        var (servers, invoker) = await StartAsync(1, p => p.RateLimit = new RateLimitOptions { PermitsPerSecond = 5, Burst = 5 });
+        await using var _ = invoker;
+        int refused = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            try
+            {
+                await invoker.UnaryAsync(Echo.Who, "x");
+            }
+            catch (RpcException e) when (e.Status == StatusCode.ResourceExhausted)
+            {
+                refused++;
+                Assert.Contains("rate limit", e.Message, StringComparison.Ordinal);
+            }
+        }
+        Assert.Equal(40, refused + servers[0].Calls);
+        Assert.True(refused > 0);
+        Assert.Equal(refused, invoker.RateLimited(Echo.Service));
+    }
+
     private sealed class RecordingMiddleware : IClientMiddleware
     {
         public List<ServiceInstance?> Seen { get; } = [];

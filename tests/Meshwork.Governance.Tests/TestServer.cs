@@ -12,6 +12,7 @@ internal enum Behavior
     Normal,
     Unavailable,
     Hang,
+    Internal,
 }
 
 /// <summary>The test contract: who answered, idempotent and not.</summary>
@@ -74,6 +75,8 @@ internal sealed class TestServer : IAsyncDisposable
         {
             case Behavior.Unavailable:
                 throw new RpcException(StatusCode.Unavailable, $"{Name} is refusing calls");
+            case Behavior.Internal:
+                throw new RpcException(StatusCode.Internal, $"{Name} is broken");
             case Behavior.Hang:
                 try
                 {

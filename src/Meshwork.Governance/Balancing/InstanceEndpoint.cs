@@ -17,12 +17,16 @@ public sealed class InstanceEndpoint
     private long _ewmaBits;
 
     /// <summary>Creates an endpoint for <paramref name="instance"/> served through <paramref name="channel"/> (null in balancer-only use).</summary>
-    public InstanceEndpoint(ServiceInstance instance, CallInvoker? channel = null)
+    public InstanceEndpoint(ServiceInstance instance, CallInvoker? channel = null, Resilience.CircuitBreaker? breaker = null)
     {
         ArgumentNullException.ThrowIfNull(instance);
         Instance = instance;
         Channel = channel;
+        Breaker = breaker;
     }
+
+    /// <summary>The instance's circuit breaker; null when breaking is off.</summary>
+    public Resilience.CircuitBreaker? Breaker { get; }
 
     /// <summary>The current record of the instance.</summary>
     public ServiceInstance Instance { get; internal set; }
