@@ -23,6 +23,10 @@ public class ConfigurationTests
             ["Meshwork:Client:Services:orders:Methods:Get:FailMode"] = "hedging",
             ["Meshwork:Client:Services:orders:Methods:Get:HedgeDelay"] = "30ms",
             ["Meshwork:Client:Services:orders:Methods:Get:Timeout"] = "2s",
+            ["Meshwork:Client:Services:orders:CircuitBreaker:BreakDuration"] = "30s",
+            ["Meshwork:Client:Services:orders:RateLimit:PermitsPerSecond"] = "500",
+            ["Meshwork:Client:Services:orders:RateLimit:Burst"] = "100",
+            ["Meshwork:Client:Services:other:CircuitBreaker:Enabled"] = "false",
         }));
         var orders = options.For("orders");
         Assert.True(orders.Route.Version!.Contains(new SemanticVersion(1, 5, 0)));
@@ -35,6 +39,10 @@ public class ConfigurationTests
         Assert.Equal(TimeSpan.FromMilliseconds(30), orders.For("Get").HedgeDelay);
         Assert.Equal(TimeSpan.FromSeconds(2), orders.For("Get").Timeout);
         Assert.Equal(FailMode.FailFast, options.For("other").Calls.FailMode);
+        Assert.Equal(TimeSpan.FromSeconds(30), orders.CircuitBreaker!.BreakDuration);
+        Assert.Equal(500, orders.RateLimit!.PermitsPerSecond);
+        Assert.Equal(100, orders.RateLimit.Burst);
+        Assert.Null(options.For("other").CircuitBreaker);
         options.Validate();
     }
 
@@ -48,6 +56,10 @@ public class ConfigurationTests
     [InlineData("Meshwork:Client:Services:orders:RetryBudget:Ratio", "1.5", "between 0 and 1")]
     [InlineData("Meshwork:Client:Defaults:RetryNonIdempotent", "maybe", "true or false")]
     [InlineData("Meshwork:Client:ResolveTimeout", "-1s", "positive duration")]
+    [InlineData("Meshwork:Client:Services:orders:CircuitBreaker:FailureRatio", "2", "between 0.01 and 1")]
+    [InlineData("Meshwork:Client:Services:orders:CircuitBreaker:Enabled", "sometimes", "true or false")]
+    [InlineData("Meshwork:Client:Services:orders:RateLimit:PermitsPerSecond", "-5", "between")]
+    [InlineData("Meshwork:Client:Services:orders:RateLimit:Burst", "10", "needs RateLimit:PermitsPerSecond")]
     public void Bad_values_name_their_key(string key, string value, string problem)
     {
         var e = Assert.Throws<DiscoveryConfigurationException>(() => GovernanceConfiguration.Read(Section(new() { [key] = value })));
