@@ -95,6 +95,28 @@ public sealed class EtcdDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_watch_behind_a_compaction_resyncs_and_misses_nothing()
+    {
+        await using var registry = Registry();
+        await registry.RegisterAsync(new ServiceInstance(Echo.Service, "127.0.0.1:1"));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var watch = registry.WatchAsync(Echo.Service, cts.Token).GetAsyncEnumerator(cts.Token);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Single(watch.Current);
+
+        // Changes land, then etcd compacts past them before the watch (opened from the read revision) starts.
+        for (int i = 2; i <= 5; i++) await registry.RegisterAsync(new ServiceInstance(Echo.Service, $"127.0.0.1:{i}"));
+        await registry.DeregisterAsync(new ServiceInstance(Echo.Service, "127.0.0.1:1"));
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(_etcd.Endpoint);
+        var kv = new Etcdserverpb.KV.KVClient(channel);
+        var head = await kv.RangeAsync(new Etcdserverpb.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("/") });
+        await kv.CompactAsync(new Etcdserverpb.CompactionRequest { Revision = head.Header.Revision, Physical = true });
+
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Equal(["127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:4", "127.0.0.1:5"], watch.Current.Select(i => i.Address).Order());
+    }
+
+    [Fact]
     public void Bad_options_name_the_setting()
     {
         var e = Assert.Throws<ArgumentException>(() => new EtcdServiceRegistry(new EtcdDiscoveryOptions { Endpoint = "127.0.0.1:2379" }));
