@@ -70,6 +70,8 @@ public static class GovernanceConfiguration
             p.Balancer = b.Value;
         }
         if (Get(s, "VirtualNodes") is { } vn) p.VirtualNodes = Int(vn, 1, 10_000);
+        p.MaxConcurrentCalls = inherit.MaxConcurrentCalls;
+        if (Get(s, "MaxConcurrentCalls") is { } mc) p.MaxConcurrentCalls = Int(mc, 1, 10_000_000);
         if (Get(s, "RetryBudget:Ratio") is { } ratio) p.RetryBudgetRatio = Double(ratio, 0, 1);
         if (Get(s, "RetryBudget:Reserve") is { } reserve) p.RetryBudgetReserve = Int(reserve, 0, 1_000_000);
         p.CircuitBreaker = inherit.CircuitBreaker?.Clone();

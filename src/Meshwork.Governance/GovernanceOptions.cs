@@ -70,6 +70,13 @@ public sealed class ServicePolicy
     /// <summary>Client-side rate limit of calls to this service. Default null (none): limits are a capacity decision only the owner can make.</summary>
     public RateLimitOptions? RateLimit { get; set; }
 
+    /// <summary>
+    /// Bulkhead: most calls to this service in flight from this client; more fail at once with ResourceExhausted,
+    /// so one slow dependency cannot take every caller thread and connection slot. Default null (unbounded): the
+    /// RPC core already bounds streams per connection, and the right size is a capacity decision.
+    /// </summary>
+    public int? MaxConcurrentCalls { get; set; }
+
     /// <summary>The policy for method <paramref name="method"/>.</summary>
     public CallPolicy For(string method) => Methods.GetValueOrDefault(method) ?? Calls;
 
@@ -85,6 +92,7 @@ public sealed class ServicePolicy
             throw new ArgumentException($"{where}.Balancer: {e.Message}", e);
         }
         if (RetryBudgetRatio is < 0 or > 1 || double.IsNaN(RetryBudgetRatio)) throw new ArgumentException($"{where}.RetryBudgetRatio must be between 0 and 1");
+        if (MaxConcurrentCalls is < 1) throw new ArgumentException($"{where}.MaxConcurrentCalls must be at least 1");
         if (RetryBudgetReserve < 0) throw new ArgumentException($"{where}.RetryBudgetReserve cannot be negative");
         Calls.Validate(where + ".Calls");
         CircuitBreaker?.Validate(where + ".CircuitBreaker");

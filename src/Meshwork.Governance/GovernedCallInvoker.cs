@@ -73,6 +73,33 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private async ValueTask<TResponse> UnaryCoreAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
     {
         var route = Route(method.Service);
+        EnterBulkhead(route, method.FullName);
+        try
+        {
+            return await UnaryGovernedAsync(route, method, request, options).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref route.InFlight);
+        }
+    }
+
+    private static void EnterBulkhead(ServiceRoute route, string fullName)
+    {
+        int now = Interlocked.Increment(ref route.InFlight);
+        if (route.Policy.MaxConcurrentCalls is { } max && now > max)
+        {
+            Interlocked.Decrement(ref route.InFlight);
+            Interlocked.Increment(ref route.BulkheadRejected);
+            throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the bulkhead of service '{route.Service}' is full ({max} calls in flight)");
+        }
+    }
+
+    /// <summary>Calls of <paramref name="service"/> refused because its bulkhead was full.</summary>
+    public long BulkheadRejected(string service) => Interlocked.Read(ref Route(service).BulkheadRejected);
+
+    private async ValueTask<TResponse> UnaryGovernedAsync<TRequest, TResponse>(ServiceRoute route, Method<TRequest, TResponse> method, TRequest request, CallOptions options)
+    {
         var policy = route.Policy.For(method.Name);
         long deadline = Deadline(options, policy, method);
         var state = await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);

@@ -48,6 +48,10 @@ internal sealed class ServiceRoute : IAsyncDisposable
 
     public long RateLimited;
 
+    public int InFlight;
+
+    public long BulkheadRejected;
+
     public RetryBudget Budget { get; }
 
     public System.Threading.RateLimiting.RateLimiter? RateLimiter { get; }

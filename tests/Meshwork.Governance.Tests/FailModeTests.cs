@@ -254,6 +254,27 @@ public sealed class FailModeTests : IAsyncLifetime
         Assert.Equal(refused, invoker.RateLimited(Echo.Service));
     }
 
+    [Fact]
+    public async Task A_full_bulkhead_refuses_at_once_and_frees_when_calls_finish()
+    {
+        var (servers, invoker) = await StartAsync(1, p => p.MaxConcurrentCalls = 3);
+        await using var _ = invoker;
+        servers[0].Behavior = Behavior.Hang;
+        using var cancel = new CancellationTokenSource();
+        var hanging = Enumerable.Range(0, 3).Select(_ => invoker.UnaryAsync(Echo.Who, "x", new CallOptions(cancel.Token)).AsTask()).ToArray();
+        await Eventually.TrueAsync(() => servers[0].Calls == 3, "three calls hang on the server");
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await invoker.UnaryAsync(Echo.Who, "x"));
+        Assert.Equal(StatusCode.ResourceExhausted, e.Status);
+        Assert.Contains("bulkhead", e.Message, StringComparison.Ordinal);
+        Assert.Equal(3, servers[0].Calls);
+        Assert.Equal(1, invoker.BulkheadRejected(Echo.Service));
+
+        servers[0].Behavior = Behavior.Normal;
+        await cancel.CancelAsync();
+        foreach (var t in hanging) await Assert.ThrowsAsync<RpcException>(() => t);
+        Assert.Equal("s0", await invoker.UnaryAsync(Echo.Who, "x"));
+    }
+
     private sealed class RecordingMiddleware : IClientMiddleware
     {
         public List<ServiceInstance?> Seen { get; } = [];
