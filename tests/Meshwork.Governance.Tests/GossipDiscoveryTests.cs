@@ -115,6 +115,50 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rolling_restart_of_three_servers_under_load_loses_no_call_of_any_kind()
+    {
+        var members = (await StartMembersAsync("1.0.0", "1.0.0", "1.0.0")).ToList();
+        var invoker = Invoker();
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Timeout());
+        using var stop = new CancellationTokenSource();
+        int ok = 0;
+        var failures = new List<Exception>();
+        var load = Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    // Half not idempotent (never retried), half idempotent.
+                    await invoker.UnaryAsync(worker % 2 == 0 ? Echo.Write : Echo.Who, "x", new CallOptions { Timeout = TimeSpan.FromSeconds(10) });
+                    Interlocked.Increment(ref ok);
+                }
+                catch (Exception e)
+                {
+                    lock (failures) failures.Add(e);
+                }
+            }
+        })).ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            var old = members[0];
+            members.RemoveAt(0);
+            await old.Discoverable.DrainAsync();
+            var fresh = await GossipMember.StartAsync($"r{i}-{Guid.NewGuid().ToString("n")[..4]}", new SemanticVersion(1, 0, 0), _client.LocalEndPoint);
+            _owned.Add(fresh);
+            members.Add(fresh);
+            var addresses = members.Select(m => m.Server.Address).ToHashSet();
+            await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3 && e.All(x => addresses.Contains(x.Instance.Address)), Eventually.Timeout());
+            int served = fresh.Server.Calls;
+            await Eventually.TrueAsync(() => fresh.Server.Calls > served + 10, "the replacement serves");
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+        Assert.Empty(failures);
+        Assert.True(ok > 100);
+    }
+
+    [Fact]
     public async Task A_killed_instance_loses_no_idempotent_call_with_fail_over()
     {
         var members = await StartMembersAsync("1.0.0", "1.0.0", "1.0.0");
