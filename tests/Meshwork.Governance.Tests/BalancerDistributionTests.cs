@@ -144,6 +144,26 @@ public class BalancerDistributionTests
         Assert.InRange(counts[eps[0]], 4_000, 6_000);
     }
 
+    [Theory]
+    [InlineData("p2c")]
+    [InlineData("round-robin")]
+    [InlineData("random")]
+    [InlineData("weighted-round-robin")]
+    [InlineData("least-outstanding")]
+    [InlineData("consistent-hash")]
+    [InlineData("modulo-hash")]
+    [InlineData("nearest")]
+    public void A_pick_allocates_nothing(string name)
+    {
+        var eps = Endpoints(100, 200, 100, 300, 100);
+        var picker = Balancers.Create(name, new TableRtt(new() { ["n0"] = 1, ["n1"] = 1.2, ["n2"] = 5 })).CreatePicker(eps);
+        var context = new PickContext("customer-42");
+        for (int i = 0; i < 2000; i++) picker.Pick(context); // warm up (tiering, statics)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++) picker.Pick(context);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void Unknown_balancer_names_the_known_ones()
     {
