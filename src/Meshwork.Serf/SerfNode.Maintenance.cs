@@ -1,5 +1,4 @@
 using System.Net;
-using Meshwork.Gossip;
 
 namespace Meshwork.Serf;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Meshwork.Rpc;
 using Meshwork.Serf;
 

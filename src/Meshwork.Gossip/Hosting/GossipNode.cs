@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Meshwork.Gossip.Diagnostics;
 using Meshwork.Gossip.Transport;
-using Meshwork.Gossip.Wire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

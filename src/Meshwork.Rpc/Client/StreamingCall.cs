@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
-using Meshwork.Rpc.Serialization;
 
 namespace Meshwork.Rpc.Client;
 

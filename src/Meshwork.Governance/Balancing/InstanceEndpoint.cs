@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Meshwork.Discovery;
+using Meshwork.Rpc.Client;
+
+namespace Meshwork.Governance.Balancing;
+
+/// <summary>
+/// One routable instance as balancers see it: the record plus live statistics (calls in flight, an exponentially
+/// weighted moving average of latency). Statistics survive updates of the record as long as its address stays.
+/// </summary>
+public sealed class InstanceEndpoint
+{
+    /// <summary>Weight of a new latency sample in the moving average. 0.3: about the last five calls dominate, so a slowed instance is noticed within a handful of calls.</summary>
+    public const double EwmaAlpha = 0.3;
+
+    private int _outstanding;
+    private long _ewmaBits;
+
+    /// <summary>Creates an endpoint for <paramref name="instance"/> served through <paramref name="channel"/> (null in balancer-only use).</summary>
+    public InstanceEndpoint(ServiceInstance instance, CallInvoker? channel = null, Resilience.CircuitBreaker? breaker = null)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        Instance = instance;
+        Channel = channel;
+        Breaker = breaker;
+    }
+
+    /// <summary>The instance's circuit breaker; null when breaking is off.</summary>
+    public Resilience.CircuitBreaker? Breaker { get; }
+
+    /// <summary>The current record of the instance.</summary>
+    public ServiceInstance Instance { get; internal set; }
+
+    /// <summary>The channel calls to this instance go through.</summary>
+    public CallInvoker? Channel { get; }
+
+    /// <summary>Calls started and not yet finished.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    /// <summary>Moving average of call latency in microseconds; 0 until the first call finishes.</summary>
+    public double LatencyEwmaMicros => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _ewmaBits));
+
+    /// <summary>Calls finished successfully and with an error (for tests, metrics and outlier detection).</summary>
+    public long Successes => Interlocked.Read(ref _successes);
+
+    /// <summary>Calls finished with an error.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    private long _successes;
+    private long _failures;
+
+    private int _consecutiveUnavailable;
+    private long _ejectedUntil;
+
+    /// <summary>
+    /// Consecutive Unavailable failures after which the endpoint is ejected (skipped by picks) for
+    /// <see cref="EjectionTime"/>. 3: a dead instance is out after three calls, a single blip ejects nothing.
+    /// </summary>
+    public const int EjectAfterUnavailable = 3;
+
+    /// <summary>How long an ejected endpoint is skipped. 5 s: longer than gossip needs to declare a crashed node failed on a LAN, short enough that a restarted one is back soon.</summary>
+    public static readonly TimeSpan EjectionTime = TimeSpan.FromSeconds(5);
+
+    /// <summary>True while the endpoint is ejected for repeated Unavailable failures (passive outlier detection).</summary>
+    public bool IsEjected => Stopwatch.GetTimestamp() < Volatile.Read(ref _ejectedUntil);
+
+    /// <summary>Records whether the instance was reachable; <see cref="EjectAfterUnavailable"/> unreachable calls in a row eject it.</summary>
+    public void ReportReachable(bool reachable)
+    {
+        if (reachable)
+        {
+            if (Volatile.Read(ref _consecutiveUnavailable) != 0) Volatile.Write(ref _consecutiveUnavailable, 0);
+            return;
+        }
+        if (Interlocked.Increment(ref _consecutiveUnavailable) >= EjectAfterUnavailable)
+        {
+            Volatile.Write(ref _ejectedUntil, Stopwatch.GetTimestamp() + (long)(EjectionTime.TotalSeconds * Stopwatch.Frequency));
+            Volatile.Write(ref _consecutiveUnavailable, 0);
+        }
+    }
+
+    /// <summary>Marks a call as started; returns the start timestamp to pass to <see cref="OnFinished"/>.</summary>
+    public long OnStarted()
+    {
+        Interlocked.Increment(ref _outstanding);
+        return Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Marks a call as finished and feeds its latency into the average.</summary>
+    public void OnFinished(long startTimestamp, bool success)
+    {
+        Interlocked.Decrement(ref _outstanding);
+        Interlocked.Increment(ref success ? ref _successes : ref _failures);
+        RecordLatency(Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds);
+    }
+
+    /// <summary>Adds one latency sample to the moving average.</summary>
+    public void RecordLatency(double micros)
+    {
+        while (true)
+        {
+            long oldBits = Interlocked.Read(ref _ewmaBits);
+            double old = BitConverter.Int64BitsToDouble(oldBits);
+            double next = old == 0 ? micros : old + EwmaAlpha * (micros - old);
+            if (Interlocked.CompareExchange(ref _ewmaBits, BitConverter.DoubleToInt64Bits(next), oldBits) == oldBits) return;
+        }
+    }
+
+    /// <summary>The instance, for logs.</summary>
+    public override string ToString() => Instance.ToString();
+}

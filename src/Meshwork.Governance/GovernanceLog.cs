@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Governance;
+
+/// <summary>Log messages of governance, with stable event ids (4200-4299).</summary>
+internal static partial class GovernanceLog
+{
+    [LoggerMessage(EventId = 4200, Level = LogLevel.Information, Message = "Service {Service}: {Routable} routable of {Known} known instances")]
+    public static partial void RouteChanged(ILogger logger, string service, int routable, int known);
+
+    [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Watch of service {Service} failed ({Reason}); retrying in {DelayMs} ms")]
+    public static partial void WatchFailed(ILogger logger, string service, string reason, double delayMs);
+
+    [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "Retry budget of service {Service} is exhausted; {Denied} retries refused so far")]
+    public static partial void BudgetExhausted(ILogger logger, string service, long denied);
+
+    [LoggerMessage(EventId = 4203, Level = LogLevel.Information, Message = "Draining: deregistered {Count} instances, waiting {DelayMs} ms for the change to propagate")]
+    public static partial void Deregistered(ILogger logger, int count, double delayMs);
+
+    [LoggerMessage(EventId = 4204, Level = LogLevel.Information, Message = "Registered {Count} instances at {Address}")]
+    public static partial void Registered(ILogger logger, int count, string address);
+}

@@ -1,0 +1,102 @@
+using Meshwork.Discovery;
+using Meshwork.Governance.Balancing;
+using Meshwork.Governance.Resilience;
+using Meshwork.Governance.Routing;
+using Meshwork.Rpc.Client;
+
+namespace Meshwork.Governance;
+
+/// <summary>Settings of <see cref="GovernedCallInvoker"/>: client defaults plus per-service and per-method policies.</summary>
+public sealed class GovernanceOptions
+{
+    /// <summary>Template for the per-instance channels (timeouts, TLS, middleware). Default: the RPC client defaults.</summary>
+    public RpcClientOptions Client { get; set; } = new();
+
+    /// <summary>Policy for services without an entry in <see cref="Services"/>.</summary>
+    public ServicePolicy Defaults { get; set; } = new();
+
+    /// <summary>Per-service policies, by service name.</summary>
+    public Dictionary<string, ServicePolicy> Services { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>RTT source for the "nearest" balancer (for example <c>GossipServiceRegistry.RttEstimator</c>). Default null.</summary>
+    public IRttEstimator? RttEstimator { get; set; }
+
+    /// <summary>
+    /// How long the first call to a service waits for the registry's first answer. Default 5 s: long enough for a
+    /// gossip join to converge, short enough that a missing registry surfaces as an error at start.
+    /// </summary>
+    public TimeSpan ResolveTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The policy for <paramref name="service"/>.</summary>
+    public ServicePolicy For(string service) => Services.GetValueOrDefault(service) ?? Defaults;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        Client.Validate();
+        if (ResolveTimeout <= TimeSpan.Zero) throw new ArgumentException("GovernanceOptions.ResolveTimeout must be positive");
+        Defaults.Validate("GovernanceOptions.Defaults", RttEstimator);
+        foreach (var (name, policy) in Services) policy.Validate($"GovernanceOptions.Services[{name}]", RttEstimator);
+    }
+}
+
+/// <summary>Routing, balancing and resilience of one service.</summary>
+public sealed class ServicePolicy
+{
+    /// <summary>Which instances may be called. Default: any healthy instance.</summary>
+    public RouteOptions Route { get; set; } = new();
+
+    /// <summary>Balancer name (see <see cref="Balancers.Names"/>). Default "p2c": adapts to slow and overloaded instances without configuration.</summary>
+    public string Balancer { get; set; } = "p2c";
+
+    /// <summary>Virtual nodes per endpoint for "consistent-hash". Default 160.</summary>
+    public int VirtualNodes { get; set; } = ConsistentHashBalancer.DefaultVirtualNodes;
+
+    /// <summary>Resilience of calls without a method entry.</summary>
+    public CallPolicy Calls { get; set; } = new();
+
+    /// <summary>Per-method policies, by method name (as in <c>Method.Name</c>).</summary>
+    public Dictionary<string, CallPolicy> Methods { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Share of extra load retries and hedges may add. Default 0.1 (10 %).</summary>
+    public double RetryBudgetRatio { get; set; } = RetryBudget.DefaultRatio;
+
+    /// <summary>Retries available before any deposit. Default 10.</summary>
+    public int RetryBudgetReserve { get; set; } = RetryBudget.DefaultReserve;
+
+    /// <summary>Per-instance circuit breaker. Default: on, with <see cref="CircuitBreakerOptions"/>' defaults; null turns it off.</summary>
+    public CircuitBreakerOptions? CircuitBreaker { get; set; } = new();
+
+    /// <summary>Client-side rate limit of calls to this service. Default null (none): limits are a capacity decision only the owner can make.</summary>
+    public RateLimitOptions? RateLimit { get; set; }
+
+    /// <summary>
+    /// Bulkhead: most calls to this service in flight from this client; more fail at once with ResourceExhausted,
+    /// so one slow dependency cannot take every caller thread and connection slot. Default null (unbounded): the
+    /// RPC core already bounds streams per connection, and the right size is a capacity decision.
+    /// </summary>
+    public int? MaxConcurrentCalls { get; set; }
+
+    /// <summary>The policy for method <paramref name="method"/>.</summary>
+    public CallPolicy For(string method) => Methods.GetValueOrDefault(method) ?? Calls;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting, prefixed by <paramref name="where"/>.</summary>
+    public void Validate(string where, IRttEstimator? rtt)
+    {
+        try
+        {
+            Balancers.Create(Balancer, rtt, VirtualNodes);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{where}.Balancer: {e.Message}", e);
+        }
+        if (RetryBudgetRatio is < 0 or > 1 || double.IsNaN(RetryBudgetRatio)) throw new ArgumentException($"{where}.RetryBudgetRatio must be between 0 and 1");
+        if (MaxConcurrentCalls is < 1) throw new ArgumentException($"{where}.MaxConcurrentCalls must be at least 1");
+        if (RetryBudgetReserve < 0) throw new ArgumentException($"{where}.RetryBudgetReserve cannot be negative");
+        Calls.Validate(where + ".Calls");
+        CircuitBreaker?.Validate(where + ".CircuitBreaker");
+        RateLimit?.Validate(where + ".RateLimit");
+        foreach (var (name, policy) in Methods) policy.Validate($"{where}.Methods[{name}]");
+    }
+}

@@ -1,0 +1,441 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Meshwork.Discovery;
+using Meshwork.Governance.Balancing;
+using Meshwork.Governance.Resilience;
+using Meshwork.Rpc;
+using Meshwork.Rpc.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Meshwork.Governance;
+
+/// <summary>
+/// A <see cref="CallInvoker"/> that turns a service name into a healthy instance: resolver (an
+/// <see cref="IServiceRegistry"/> watch) → router (version range, tags, zone) → balancer → fail mode with a retry
+/// budget and the caller's deadline → one pooled <see cref="RpcChannel"/> per instance. Generated proxies take it
+/// unchanged. Errors name the instance that failed (message and <see cref="GovernedCall.InstanceTrailer"/>), and
+/// client middleware sees it through <see cref="GovernedCall.GetServiceInstance"/>.
+/// </summary>
+public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
+{
+    private readonly IServiceRegistry _registry;
+    private readonly GovernanceOptions _options;
+    private readonly ILogger _log;
+    private readonly Dictionary<string, ServiceRoute> _routes = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private int _disposed;
+
+    /// <summary>Creates the invoker over <paramref name="registry"/> (which the caller owns and disposes).</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public GovernedCallInvoker(IServiceRegistry registry, GovernanceOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        _registry = registry;
+        _options = options ?? new GovernanceOptions();
+        _options.Validate();
+        _log = loggerFactory?.CreateLogger("Meshwork.Governance") ?? NullLogger.Instance;
+    }
+
+    private ServiceRoute Route(string service)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            if (!_routes.TryGetValue(service, out var route)) _routes[service] = route = new ServiceRoute(service, _registry, _options, _log);
+            return route;
+        }
+    }
+
+    /// <summary>The endpoints calls to <paramref name="service"/> are balanced over now, with their statistics (starts the watch if needed).</summary>
+    public IReadOnlyList<InstanceEndpoint> Endpoints(string service) => Route(service).State.Endpoints;
+
+    /// <summary>Retries and hedges refused by the retry budget of <paramref name="service"/>.</summary>
+    public long RetriesDenied(string service) => Route(service).Budget.Denied;
+
+    /// <summary>Waits until the routed endpoints of <paramref name="service"/> satisfy <paramref name="condition"/> (for start-up and tests).</summary>
+    public Task<IReadOnlyList<InstanceEndpoint>> WaitForEndpointsAsync(string service, Func<IReadOnlyList<InstanceEndpoint>, bool> condition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        return Route(service).WaitUntilAsync(condition, cancellationToken);
+    }
+
+    // ---- unary ----------------------------------------------------------------------------------------------
+
+    /// <summary>A unary call under the service's fail mode, retry budget and deadline.</summary>
+    public override ValueTask<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        return UnaryCoreAsync(method, request, options);
+    }
+
+    private async ValueTask<TResponse> UnaryCoreAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
+    {
+        var route = Route(method.Service);
+        EnterBulkhead(route, method.FullName);
+        try
+        {
+            return await UnaryGovernedAsync(route, method, request, options).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref route.InFlight);
+        }
+    }
+
+    private static void EnterBulkhead(ServiceRoute route, string fullName)
+    {
+        int now = Interlocked.Increment(ref route.InFlight);
+        if (route.Policy.MaxConcurrentCalls is { } max && now > max)
+        {
+            Interlocked.Decrement(ref route.InFlight);
+            Interlocked.Increment(ref route.BulkheadRejected);
+            throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the bulkhead of service '{route.Service}' is full ({max} calls in flight)");
+        }
+    }
+
+    /// <summary>Calls of <paramref name="service"/> refused because its bulkhead was full.</summary>
+    public long BulkheadRejected(string service) => Interlocked.Read(ref Route(service).BulkheadRejected);
+
+    private async ValueTask<TResponse> UnaryGovernedAsync<TRequest, TResponse>(ServiceRoute route, Method<TRequest, TResponse> method, TRequest request, CallOptions options)
+    {
+        var policy = route.Policy.For(method.Name);
+        long deadline = Deadline(options, policy, method);
+        var state = await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
+        var mode = EffectiveMode(policy, method.Idempotent);
+        CheckRateLimit(route, method.FullName);
+        route.Budget.Deposit();
+        var context = new PickContext(HashKey(policy, request, options));
+        if (mode == FailMode.FailBackup) return await HedgedAsync(route, policy, method, request, options, context, deadline).ConfigureAwait(false);
+
+        RpcException? last = null;
+        InstanceEndpoint? previous = null;
+        List<InstanceEndpoint>? tried = null;
+        for (int attempt = 1; ; attempt++)
+        {
+            if (Remaining(deadline) is { } left && left <= TimeSpan.Zero)
+            {
+                last = DeadlineSpent(method, attempt - 1, last);
+                break;
+            }
+            InstanceEndpoint endpoint;
+            try
+            {
+                endpoint = mode == FailMode.FailRetry && previous is not null ? previous : route.Pick(route.State, context, tried);
+            }
+            catch (NoInstanceException e)
+            {
+                last = new RpcException(StatusCode.Unavailable, $"call {method.FullName}: {e.Message}");
+                break;
+            }
+            previous = endpoint;
+            try
+            {
+                return await AttemptAsync(endpoint, method, request, options, Remaining(deadline), options.CancellationToken, attempt).ConfigureAwait(false);
+            }
+            catch (RpcException e)
+            {
+                last = e;
+                if (mode is FailMode.FailFast or FailMode.FailSafe || !IsRetryable(e.Status) || attempt >= policy.MaxAttempts
+                    || options.CancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                if (!route.Budget.TryWithdraw())
+                {
+                    ReportDenied(route);
+                    break;
+                }
+                (tried ??= new List<InstanceEndpoint>(policy.MaxAttempts)).Add(endpoint);
+            }
+        }
+        if (mode == FailMode.FailSafe) return policy.Fallback is { } fallback ? (TResponse)fallback(last!)! : default!;
+        throw last!;
+    }
+
+    private static async ValueTask<TResponse> AttemptAsync<TRequest, TResponse>(InstanceEndpoint endpoint, Method<TRequest, TResponse> method, TRequest request,
+        CallOptions options, TimeSpan? remaining, CancellationToken ct, int attempt)
+    {
+        var attemptOptions = options with { CancellationToken = ct, Timeout = remaining ?? options.Timeout };
+        long started = endpoint.OnStarted();
+        bool ok = false;
+        try
+        {
+            var response = await endpoint.Channel!.UnaryAsync(method, request, attemptOptions).ConfigureAwait(false);
+            ok = true;
+            endpoint.ReportReachable(true);
+            endpoint.Breaker?.Record(null);
+            return response;
+        }
+        catch (RpcException e)
+        {
+            endpoint.ReportReachable(e.Status != StatusCode.Unavailable);
+            // A loser cancelled by hedging, or a caller's cancel, says nothing about the instance.
+            if (!ct.IsCancellationRequested) endpoint.Breaker?.Record(e.Status);
+            else endpoint.Breaker?.Abandon();
+            throw Decorate(e, endpoint, attempt);
+        }
+        finally
+        {
+            endpoint.OnFinished(started, ok);
+        }
+    }
+
+    private async ValueTask<TResponse> HedgedAsync<TRequest, TResponse>(ServiceRoute route, CallPolicy policy, Method<TRequest, TResponse> method, TRequest request,
+        CallOptions options, PickContext context, long deadline)
+    {
+        using var losers = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken);
+        var running = new List<(Task<TResponse> Task, InstanceEndpoint Endpoint)>(policy.MaxAttempts);
+        var tried = new List<InstanceEndpoint>(policy.MaxAttempts);
+        RpcException? last = null;
+        int attempts = 0;
+
+        bool Launch()
+        {
+            if (Remaining(deadline) is { } left && left <= TimeSpan.Zero)
+            {
+                last = DeadlineSpent(method, attempts, last);
+                return false;
+            }
+            InstanceEndpoint endpoint;
+            try
+            {
+                endpoint = route.Pick(route.State, context, tried);
+            }
+            catch (NoInstanceException e)
+            {
+                last ??= new RpcException(StatusCode.Unavailable, $"call {method.FullName}: {e.Message}");
+                return false;
+            }
+            tried.Add(endpoint);
+            attempts++;
+            running.Add((AttemptAsync(endpoint, method, request, options, Remaining(deadline), losers.Token, attempts).AsTask(), endpoint));
+            return true;
+        }
+
+        try
+        {
+            if (!Launch()) throw last!;
+            while (running.Count > 0)
+            {
+                bool mayHedge = attempts < policy.MaxAttempts;
+                var waitFor = new Task[running.Count + (mayHedge ? 1 : 0)];
+                for (int i = 0; i < running.Count; i++) waitFor[i] = running[i].Task;
+                Task? hedgeTimer = null;
+                if (mayHedge) waitFor[^1] = hedgeTimer = Task.Delay(policy.HedgeDelay, losers.Token);
+                var done = await Task.WhenAny(waitFor).ConfigureAwait(false);
+                if (done == hedgeTimer)
+                {
+                    if (!done.IsCanceled && (route.Budget.TryWithdraw() || ReportDenied(route))) Launch();
+                    else if (!done.IsCanceled) attempts = policy.MaxAttempts; // budget empty: wait for what runs
+                    continue;
+                }
+                int index = running.FindIndex(r => r.Task == done);
+                var finished = running[index];
+                running.RemoveAt(index);
+                if (finished.Task.IsCompletedSuccessfully) return finished.Task.Result;
+                var error = finished.Task.Exception!.InnerException;
+                last = error as RpcException ?? throw error!;
+                // A failure before the hedge timer fired: fail over at once rather than waiting out the delay.
+                if (running.Count == 0 && IsRetryable(last.Status) && attempts < policy.MaxAttempts && !options.CancellationToken.IsCancellationRequested)
+                {
+                    if (route.Budget.TryWithdraw()) Launch();
+                    else ReportDenied(route);
+                }
+            }
+            throw last!;
+        }
+        finally
+        {
+            // The first answer won: cancel the others (the server sees the cancel) and observe their outcome.
+            await losers.CancelAsync().ConfigureAwait(false);
+            foreach (var r in running) _ = r.Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    // ---- other call kinds: balanced and tagged, never retried (a stream's messages cannot be replayed) ----------
+
+    /// <summary>A one-way call to a balanced instance; never retried (delivery is not acknowledged).</summary>
+    public override async ValueTask OneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        CheckRateLimit(Route(method.Service), method.FullName);
+        var (endpoint, _) = await PickOnceAsync(method.Service, method.Name, method.FullName, request, options).ConfigureAwait(false);
+        long started = endpoint.OnStarted();
+        bool ok = false;
+        try
+        {
+            await endpoint.Channel!.OneWayAsync(method, request, options).ConfigureAwait(false);
+            ok = true;
+        }
+        catch (RpcException e)
+        {
+            throw Decorate(e, endpoint, 1);
+        }
+        finally
+        {
+            endpoint.OnFinished(started, ok);
+        }
+    }
+
+    /// <summary>A client-streaming call to a balanced instance; not retried.</summary>
+    public override async ValueTask<TResponse> ClientStreamingAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        var (endpoint, _) = await PickOnceAsync<object?>(method.Service, method.Name, method.FullName, null, options).ConfigureAwait(false);
+        long started = endpoint.OnStarted();
+        bool ok = false;
+        try
+        {
+            var response = await endpoint.Channel!.ClientStreamingAsync(method, requests, options).ConfigureAwait(false);
+            ok = true;
+            return response;
+        }
+        catch (RpcException e)
+        {
+            throw Decorate(e, endpoint, 1);
+        }
+        finally
+        {
+            endpoint.OnFinished(started, ok);
+        }
+    }
+
+    /// <summary>A server-streaming call to a balanced instance; not retried.</summary>
+    public override IAsyncEnumerable<TResponse> ServerStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        return StreamAsync(method.Service, method.Name, method.FullName, request, options, (channel, o) => channel.ServerStreaming(method, request, o));
+    }
+
+    /// <summary>A duplex call to a balanced instance; not retried.</summary>
+    public override IAsyncEnumerable<TResponse> DuplexStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        return StreamAsync<object?, TResponse>(method.Service, method.Name, method.FullName, null, options, (channel, o) => channel.DuplexStreaming(method, requests, o));
+    }
+
+    private async IAsyncEnumerable<TResponse> StreamAsync<TRequest, TResponse>(string service, string methodName, string fullName, TRequest request, CallOptions options,
+        Func<CallInvoker, CallOptions, IAsyncEnumerable<TResponse>> open, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var (endpoint, _) = await PickOnceAsync(service, methodName, fullName, request, options).ConfigureAwait(false);
+        long started = endpoint.OnStarted();
+        bool ok = false;
+        try
+        {
+            var enumerator = open(endpoint.Channel!, options).GetAsyncEnumerator(cancellationToken);
+            await using (enumerator.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    bool more;
+                    try
+                    {
+                        more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    catch (RpcException e)
+                    {
+                        throw Decorate(e, endpoint, 1);
+                    }
+                    if (!more) break;
+                    yield return enumerator.Current;
+                }
+            }
+            ok = true;
+        }
+        finally
+        {
+            endpoint.OnFinished(started, ok);
+        }
+    }
+
+    private async ValueTask<(InstanceEndpoint Endpoint, CallPolicy Policy)> PickOnceAsync<TRequest>(string service, string methodName, string fullName, TRequest request, CallOptions options)
+    {
+        var route = Route(service);
+        var policy = route.Policy.For(methodName);
+        var state = await route.ReadyAsync(_options.ResolveTimeout, options.CancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (route.Pick(state, new PickContext(HashKey(policy, request, options)), null), policy);
+        }
+        catch (NoInstanceException e)
+        {
+            throw new RpcException(StatusCode.Unavailable, $"call {fullName}: {e.Message}");
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------------------
+
+    private static void CheckRateLimit(ServiceRoute route, string fullName)
+    {
+        if (route.RateLimiter is not { } limiter) return;
+        using var lease = limiter.AttemptAcquire();
+        if (!lease.IsAcquired)
+        {
+            Interlocked.Increment(ref route.RateLimited);
+            throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of service '{route.Service}' ({route.Policy.RateLimit}) is exceeded");
+        }
+    }
+
+    /// <summary>Calls of <paramref name="service"/> refused by the client rate limit.</summary>
+    public long RateLimited(string service) => Interlocked.Read(ref Route(service).RateLimited);
+
+    private static FailMode EffectiveMode(CallPolicy policy, bool idempotent) =>
+        policy.FailMode is FailMode.FailOver or FailMode.FailRetry or FailMode.FailBackup && !idempotent && !policy.RetryNonIdempotent
+            ? FailMode.FailFast
+            : policy.FailMode;
+
+    /// <summary>Failures where another attempt can help: the instance was unreachable, went away, or shed the call.</summary>
+    private static bool IsRetryable(StatusCode status) => status is StatusCode.Unavailable or StatusCode.ResourceExhausted;
+
+    private long Deadline<TRequest, TResponse>(in CallOptions options, CallPolicy policy, Method<TRequest, TResponse> method)
+    {
+        var budget = options.Timeout ?? policy.Timeout ?? _options.Client.DefaultTimeout;
+        if (budget is not { } b) return long.MaxValue;
+        if (b <= TimeSpan.Zero) throw new RpcException(StatusCode.DeadlineExceeded, $"call {method.FullName}: the timeout is zero or negative");
+        return Stopwatch.GetTimestamp() + (long)(b.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    private static TimeSpan? Remaining(long deadline) =>
+        deadline == long.MaxValue ? null : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+
+    private TimeSpan ResolveBudget(long deadline) =>
+        Remaining(deadline) is { } left && left < _options.ResolveTimeout ? (left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1)) : _options.ResolveTimeout;
+
+    private static RpcException DeadlineSpent<TRequest, TResponse>(Method<TRequest, TResponse> method, int attempts, RpcException? last) =>
+        new(StatusCode.DeadlineExceeded, $"call {method.FullName}: the deadline passed after {attempts} attempt(s)" + (last is null ? "" : $"; last error: {last.Message}"), last?.Trailers);
+
+    private static string? HashKey<TRequest>(CallPolicy policy, TRequest request, in CallOptions options) =>
+        policy.HashKeySelector is { } selector ? selector(request) : options.Headers?.Get(policy.HashKeyHeader);
+
+    private bool ReportDenied(ServiceRoute route)
+    {
+        long denied = route.Budget.Denied;
+        // Logged at powers of two: visible at once, never a flood during a long outage.
+        if ((denied & (denied - 1)) == 0) GovernanceLog.BudgetExhausted(_log, route.Service, denied);
+        return false;
+    }
+
+    private static RpcException Decorate(RpcException e, InstanceEndpoint endpoint, int attempt)
+    {
+        if (e.Trailers?.Get(GovernedCall.InstanceTrailer) is not null) return e;
+        var trailers = new Metadata();
+        trailers.AddRange(e.Trailers);
+        trailers.Set(GovernedCall.InstanceTrailer, endpoint.Instance.Id);
+        return new RpcException(e.Status, $"{e.Message} [instance {endpoint.Instance.Id} at {endpoint.Instance.Address}, attempt {attempt}]", trailers);
+    }
+
+    /// <summary>Stops the watches and closes every instance channel. The registry is not disposed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        ServiceRoute[] routes;
+        lock (_gate)
+        {
+            if (_disposed != 0) return;
+            _disposed = 1;
+            routes = _routes.Values.ToArray();
+            _routes.Clear();
+        }
+        foreach (var r in routes) await r.DisposeAsync().ConfigureAwait(false);
+    }
+}

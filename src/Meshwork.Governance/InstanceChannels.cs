@@ -1,0 +1,66 @@
+using Meshwork.Discovery;
+using Meshwork.Rpc.Client;
+
+namespace Meshwork.Governance;
+
+/// <summary>Keys and helpers that make the chosen instance visible to client middleware.</summary>
+public static class GovernedCall
+{
+    /// <summary>Key in <see cref="ClientCallContext.Items"/> holding the <see cref="ServiceInstance"/> a governed call was sent to.</summary>
+    public const string InstanceItem = "meshwork.instance";
+
+    /// <summary>Trailer added to errors of governed calls: the id of the instance that failed.</summary>
+    public const string InstanceTrailer = "meshwork-instance";
+
+    /// <summary>The instance this call goes to, when it runs under a <see cref="GovernedCallInvoker"/>; null otherwise.</summary>
+    public static ServiceInstance? GetServiceInstance(this ClientCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Items.TryGetValue(InstanceItem, out var v) ? v as ServiceInstance : null;
+    }
+}
+
+/// <summary>Runs first in a per-instance channel's middleware so that user middleware sees the instance.</summary>
+internal sealed class InstanceTagMiddleware(ServiceInstance instance) : IClientMiddleware
+{
+    public ValueTask InvokeAsync(ClientCallContext context, ClientCallHandler next)
+    {
+        context.Items[GovernedCall.InstanceItem] = instance;
+        return next(context);
+    }
+}
+
+/// <summary>Builds the channel of one instance from the client template.</summary>
+internal static class InstanceChannels
+{
+    public static RpcChannel Create(ServiceInstance instance, RpcClientOptions template)
+    {
+        var options = new RpcClientOptions
+        {
+            ConnectionsPerEndpoint = template.ConnectionsPerEndpoint,
+            MaxConcurrentStreamsPerConnection = template.MaxConcurrentStreamsPerConnection,
+            MaxFrameSize = template.MaxFrameSize,
+            MaxMessageSize = template.MaxMessageSize,
+            MaxQueuedWriteBytes = template.MaxQueuedWriteBytes,
+            DefaultTimeout = template.DefaultTimeout,
+            ConnectTimeout = template.ConnectTimeout,
+            ReconnectBackoffInitial = template.ReconnectBackoffInitial,
+            ReconnectBackoffMax = template.ReconnectBackoffMax,
+            KeepAliveInterval = template.KeepAliveInterval,
+            KeepAliveTimeout = template.KeepAliveTimeout,
+            IdleTimeout = template.IdleTimeout,
+            StreamWindow = template.StreamWindow,
+            Serializers = template.Serializers,
+            Compression = template.Compression,
+            Tls = template.Tls,
+            LoggerFactory = template.LoggerFactory,
+        };
+        // Only when there is middleware to see it: an empty middleware list keeps the channel on its allocation-free path.
+        if (template.Middleware.Count > 0)
+        {
+            options.Middleware.Add(new InstanceTagMiddleware(instance));
+            foreach (var m in template.Middleware) options.Middleware.Add(m);
+        }
+        return RpcChannel.ForAddress(instance.Address, options);
+    }
+}

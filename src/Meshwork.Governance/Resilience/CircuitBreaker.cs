@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using Meshwork.Rpc;
+
+namespace Meshwork.Governance.Resilience;
+
+/// <summary>Settings of the per-instance circuit breaker. Defaults follow Polly v8's, which are tuned for services of this kind.</summary>
+public sealed class CircuitBreakerOptions
+{
+    /// <summary>Break at or above this share of failed calls in the window. Default 0.5, as Polly: a half-failing instance helps nobody.</summary>
+    public double FailureRatio { get; set; } = 0.5;
+
+    /// <summary>Calls the window must hold before the ratio counts. Default 10: a couple of early errors do not open a quiet instance's breaker.</summary>
+    public int MinimumThroughput { get; set; } = 10;
+
+    /// <summary>Length of the sliding window (ten buckets). Default 10 s: long enough for a ratio, short enough to notice a change.</summary>
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an open breaker refuses calls before letting one probe through (half-open). Default 5 s.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting, prefixed by <paramref name="where"/>.</summary>
+    public void Validate(string where)
+    {
+        if (FailureRatio is <= 0 or > 1 || double.IsNaN(FailureRatio)) throw new ArgumentException($"{where}.FailureRatio must be in (0, 1]");
+        if (MinimumThroughput < 1) throw new ArgumentException($"{where}.MinimumThroughput must be at least 1");
+        if (SamplingDuration < TimeSpan.FromMilliseconds(100)) throw new ArgumentException($"{where}.SamplingDuration must be at least 100 ms");
+        if (BreakDuration <= TimeSpan.Zero) throw new ArgumentException($"{where}.BreakDuration must be positive");
+    }
+
+    /// <summary>A copy.</summary>
+    public CircuitBreakerOptions Clone() => (CircuitBreakerOptions)MemberwiseClone();
+}
+
+/// <summary>State of a circuit breaker.</summary>
+public enum CircuitState
+{
+    /// <summary>Calls flow; outcomes are counted.</summary>
+    Closed,
+
+    /// <summary>Calls are refused until the break ends.</summary>
+    Open,
+
+    /// <summary>One probe call is allowed; its outcome closes or reopens the breaker.</summary>
+    HalfOpen,
+}
+
+/// <summary>
+/// A per-instance circuit breaker: a sliding window of ten buckets counts outcomes; at the failure ratio (with the
+/// minimum throughput) it opens for the break duration, then lets a single probe through. Only failures that say
+/// something about the instance count: Unavailable, DeadlineExceeded, ResourceExhausted, Internal, Unknown, DataLoss.
+/// </summary>
+public sealed class CircuitBreaker
+{
+    private const int Buckets = 10;
+    private readonly CircuitBreakerOptions _options;
+    private readonly long _bucketTicks;
+    private readonly long _breakTicks;
+    private readonly Lock _gate = new();
+    private readonly int[] _successes = new int[Buckets];
+    private readonly int[] _failures = new int[Buckets];
+    private readonly long[] _bucketEpoch = new long[Buckets];
+    private CircuitState _state;
+    private long _openUntil;
+    private bool _probeInFlight;
+    private long _opened;
+
+    /// <summary>Creates a closed breaker.</summary>
+    public CircuitBreaker(CircuitBreakerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate("CircuitBreakerOptions");
+        _options = options;
+        _bucketTicks = Math.Max(1, (long)(options.SamplingDuration.TotalSeconds * Stopwatch.Frequency / Buckets));
+        _breakTicks = (long)(options.BreakDuration.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    /// <summary>The state now (an open breaker whose break ended reads as half-open).</summary>
+    public CircuitState State
+    {
+        get
+        {
+            lock (_gate) return _state == CircuitState.Open && Stopwatch.GetTimestamp() >= _openUntil ? CircuitState.HalfOpen : _state;
+        }
+    }
+
+    /// <summary>How many times the breaker opened.</summary>
+    public long TimesOpened => Interlocked.Read(ref _opened);
+
+    /// <summary>True when a call may go to the instance now; in half-open, claims the single probe slot.</summary>
+    public bool TryAcquire()
+    {
+        lock (_gate)
+        {
+            switch (_state)
+            {
+                case CircuitState.Closed:
+                    return true;
+                case CircuitState.Open when Stopwatch.GetTimestamp() < _openUntil:
+                    return false;
+                default:
+                    if (_probeInFlight) return false;
+                    _state = CircuitState.HalfOpen;
+                    _probeInFlight = true;
+                    return true;
+            }
+        }
+    }
+
+    /// <summary>Forgets a call that ended without a verdict (cancelled by the caller or by hedging), freeing the probe slot.</summary>
+    public void Abandon()
+    {
+        lock (_gate)
+        {
+            if (_state == CircuitState.HalfOpen) _probeInFlight = false;
+        }
+    }
+
+    /// <summary>Whether <paramref name="status"/> counts against the instance.</summary>
+    public static bool IsFailure(StatusCode status) => status is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted
+        or StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss;
+
+    /// <summary>Records the outcome of a call (null status: success).</summary>
+    public void Record(StatusCode? failure)
+    {
+        bool failed = failure is { } s && IsFailure(s);
+        long now = Stopwatch.GetTimestamp();
+        lock (_gate)
+        {
+            if (_state == CircuitState.HalfOpen)
+            {
+                _probeInFlight = false;
+                if (failed)
+                {
+                    Open(now);
+                }
+                else
+                {
+                    _state = CircuitState.Closed;
+                    Array.Clear(_successes);
+                    Array.Clear(_failures);
+                }
+                return;
+            }
+            if (_state == CircuitState.Open) return;
+            long epoch = now / _bucketTicks;
+            int i = (int)(epoch % Buckets);
+            if (_bucketEpoch[i] != epoch)
+            {
+                _bucketEpoch[i] = epoch;
+                _successes[i] = 0;
+                _failures[i] = 0;
+            }
+            if (failed) _failures[i]++;
+            else _successes[i]++;
+            int total = 0, failures = 0;
+            for (int b = 0; b < Buckets; b++)
+            {
+                if (epoch - _bucketEpoch[b] >= Buckets) continue;
+                total += _successes[b] + _failures[b];
+                failures += _failures[b];
+            }
+            if (failed && total >= _options.MinimumThroughput && failures >= _options.FailureRatio * total) Open(now);
+        }
+    }
+
+    private void Open(long now)
+    {
+        _state = CircuitState.Open;
+        _openUntil = now + _breakTicks;
+        Interlocked.Increment(ref _opened);
+    }
+}

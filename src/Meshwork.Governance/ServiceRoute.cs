@@ -1,0 +1,234 @@
+using Meshwork.Discovery;
+using Meshwork.Governance.Balancing;
+using Meshwork.Governance.Resilience;
+using Meshwork.Governance.Routing;
+using Meshwork.Rpc;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Governance;
+
+/// <summary>
+/// Everything a client keeps per service: the watch on the registry, the routed endpoints with their channels and
+/// statistics, the current picker and the retry budget. The watch loop is the only writer; calls read an
+/// immutable <see cref="RouteState"/> snapshot.
+/// </summary>
+internal sealed class ServiceRoute : IAsyncDisposable
+{
+    private readonly IServiceRegistry _registry;
+    private readonly GovernanceOptions _options;
+    private readonly ILogger _log;
+    private readonly ILoadBalancer _balancer;
+    private readonly Dictionary<string, InstanceEndpoint> _byId = new(StringComparer.Ordinal);
+    private readonly List<InstanceEndpoint> _retired = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _watch;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile RouteState _state;
+    private readonly Lock _endpointsGate = new();
+
+    public ServiceRoute(string service, IServiceRegistry registry, GovernanceOptions options, ILogger log)
+    {
+        Service = service;
+        _registry = registry;
+        _options = options;
+        _log = log;
+        Policy = options.For(service);
+        _balancer = Balancers.Create(Policy.Balancer, options.RttEstimator, Policy.VirtualNodes);
+        Budget = new RetryBudget(Policy.RetryBudgetRatio, Policy.RetryBudgetReserve);
+        RateLimiter = Policy.RateLimit is { } limit ? limit.Create() : null;
+        _state = new RouteState([], null, "the registry has not answered yet");
+        _watch = Task.Run(WatchAsync);
+    }
+
+    public string Service { get; }
+
+    public ServicePolicy Policy { get; }
+
+    public long RateLimited;
+
+    public int InFlight;
+
+    public long BulkheadRejected;
+
+    public RetryBudget Budget { get; }
+
+    public System.Threading.RateLimiting.RateLimiter? RateLimiter { get; }
+
+    public RouteState State => _state;
+
+    internal sealed record RouteState(InstanceEndpoint[] Endpoints, IPicker? Picker, string Explanation);
+
+    private async Task WatchAsync()
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var set in _registry.WatchAsync(Service, _stop.Token).ConfigureAwait(false))
+                {
+                    Apply(set);
+                    delay = TimeSpan.FromMilliseconds(200);
+                }
+                if (_stop.IsCancellationRequested) return;
+                throw new RegistryUnavailableException(_registry.Name, "the watch ended");
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The last routed set stays in use; a bounded, jittered backoff keeps a dead registry from being hammered.
+                var wait = delay * (0.8 + Random.Shared.NextDouble() * 0.4);
+                GovernanceLog.WatchFailed(_log, Service, e.Message, wait.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(wait, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    private void Apply(IReadOnlyList<ServiceInstance> set)
+    {
+        var routed = ServiceRouter.Filter(set, Policy.Route);
+        var endpoints = new InstanceEndpoint[routed.Count];
+        lock (_endpointsGate)
+        {
+            var keep = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < routed.Count; i++)
+            {
+                var instance = routed[i];
+                keep.Add(instance.Id);
+                if (_byId.TryGetValue(instance.Id, out var existing) && existing.Instance.Address == instance.Address)
+                {
+                    existing.Instance = instance;
+                    endpoints[i] = existing;
+                }
+                else
+                {
+                    if (existing is not null) _retired.Add(existing);
+                    endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client),
+                        Policy.CircuitBreaker is { } breaker ? new CircuitBreaker(breaker) : null);
+                }
+            }
+            foreach (var id in _byId.Keys.Where(id => !keep.Contains(id)).ToList())
+            {
+                _retired.Add(_byId[id]);
+                _byId.Remove(id);
+            }
+            DisposeIdleRetired();
+        }
+        _state = new RouteState(endpoints, endpoints.Length > 0 ? _balancer.CreatePicker(endpoints) : null,
+            ServiceRouter.Explain(Service, set, Policy.Route));
+        GovernanceLog.RouteChanged(_log, Service, endpoints.Length, set.Count);
+        _ready.TrySetResult();
+        var changed = _changed;
+        _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
+    }
+
+    private void DisposeIdleRetired()
+    {
+        // Retired, not disposed at once: a call may have picked the endpoint a moment ago and must still complete.
+        for (int i = _retired.Count - 1; i >= 0; i--)
+        {
+            if (_retired[i].Outstanding == 0)
+            {
+                if (_retired[i].Channel is IAsyncDisposable d) _ = d.DisposeAsync().AsTask();
+                _retired.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>Waits for the registry's first answer (bounded by <paramref name="timeout"/>).</summary>
+    public async ValueTask<RouteState> ReadyAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        if (_ready.Task.IsCompleted) return _state;
+        try
+        {
+            await _ready.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new RpcException(StatusCode.Unavailable, $"registry '{_registry.Name}' gave no instances of service '{Service}' within {timeout.TotalMilliseconds:0} ms");
+        }
+        catch (OperationCanceledException)
+        {
+            throw new RpcException(StatusCode.Cancelled, $"the call to service '{Service}' was cancelled while waiting for the registry");
+        }
+        return _state;
+    }
+
+    /// <summary>Waits until the routed endpoints satisfy <paramref name="condition"/>.</summary>
+    public async Task<IReadOnlyList<InstanceEndpoint>> WaitUntilAsync(Func<IReadOnlyList<InstanceEndpoint>, bool> condition, CancellationToken ct)
+    {
+        while (true)
+        {
+            var changed = _changed.Task;
+            var endpoints = _state.Endpoints;
+            if (_ready.Task.IsCompleted && condition(endpoints)) return endpoints;
+            await changed.WaitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Picks an endpoint, avoiding those in <paramref name="tried"/> while others remain.</summary>
+    /// <exception cref="RpcException">Unavailable: no routable instance (the message says why).</exception>
+    public InstanceEndpoint Pick(RouteState state, in PickContext context, List<InstanceEndpoint>? tried)
+    {
+        if (state.Picker is not { } picker) throw new NoInstanceException(state.Explanation);
+        var endpoint = picker.Pick(context);
+        if (Usable(endpoint, tried)) return endpoint;
+        for (int i = 0; i < 2; i++)
+        {
+            endpoint = picker.Pick(context);
+            if (Usable(endpoint, tried)) return endpoint;
+        }
+        // The balancer keeps choosing tried or ejected endpoints (hash balancers always do): take the next usable one.
+        var all = state.Endpoints;
+        int start = Random.Shared.Next(all.Length);
+        for (int i = 0; i < all.Length; i++)
+        {
+            var e = all[(start + i) % all.Length];
+            if (Usable(e, tried)) return e;
+        }
+        // Everything is tried or ejected: better to try than to fail without trying (Envoy's "panic" mode).
+        for (int i = 0; i < all.Length; i++)
+        {
+            var e = all[(start + i) % all.Length];
+            if (tried is null || !tried.Contains(e)) return e;
+        }
+        return endpoint;
+    }
+
+    private static bool Usable(InstanceEndpoint e, List<InstanceEndpoint>? tried) =>
+        !e.IsEjected && (tried is null || !tried.Contains(e)) && (e.Breaker is null || e.Breaker.TryAcquire());
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _watch.ConfigureAwait(false);
+        lock (_endpointsGate)
+        {
+            _retired.AddRange(_byId.Values);
+            _byId.Clear();
+        }
+        foreach (var e in _retired)
+        {
+            if (e.Channel is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
+        }
+        _retired.Clear();
+        _stop.Dispose();
+        if (RateLimiter is not null) await RateLimiter.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>Raised inside the invoker when no instance is routable; surfaces to callers as Unavailable.</summary>
+internal sealed class NoInstanceException(string message) : Exception(message);
