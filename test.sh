@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole Meshwork test suite. Installs what the tests talk to (serf) and build tools (clang, zlib) when missing.
+# Runs the whole Meshwork test suite. Installs what the tests talk to (serf, etcd) and build tools (clang, zlib) when missing.
 # The last line printed is "N passed, N failed" summed over every test project; exit status is non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -7,6 +7,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 TESTINGPLATFORM_TELEMETRY_OPTOUT=1 DOTNET_N
 
 need_apt=()
 command -v serf >/dev/null 2>&1 || need_apt+=(serf)
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server etcd-client)   # etcd registry tests (Meshwork.Discovery.Etcd)
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)          # NativeAOT linker for the AOT sample test
 [ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -37,18 +37,18 @@ public sealed class EtcdDiscoveryTests : IAsyncLifetime
 
         await using var clientRegistry = Registry();
         await using var invoker = new GovernedCallInvoker(clientRegistry);
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 2, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 2, Eventually.Token());
         var answers = new HashSet<string>();
         for (int i = 0; i < 40; i++) answers.Add(await invoker.UnaryAsync(Echo.Who, "x"));
         Assert.Equal(["etcd-a", "etcd-b"], answers.Order());
 
         // b "crashes": no deregistration, no revoke; its keep-alive stops and the 2 s lease expires.
         await registryB.AbandonAsync();
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 1 && e[0].Instance.Address == a.Address, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 1 && e[0].Instance.Address == a.Address, Eventually.Token());
 
         // a deregisters (the first step of its drain): the watch removes it.
         await registryA.DeregisterAsync(a.Instance(new SemanticVersion(1, 0, 0)));
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 0, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 0, Eventually.Token());
         await registryA.DisposeAsync();
     }
 

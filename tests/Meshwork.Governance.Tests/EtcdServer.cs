@@ -19,16 +19,9 @@ internal sealed class EtcdServer : IAsyncDisposable
 
     public string Endpoint { get; }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     public static async Task<EtcdServer> StartAsync()
     {
-        int client = FreePort(), peer = FreePort();
+        int client = FreePort.TcpAndUdp(), peer = FreePort.TcpAndUdp();
         var dir = Directory.CreateTempSubdirectory("meshwork-etcd-").FullName;
         var psi = new ProcessStartInfo("etcd")
         {

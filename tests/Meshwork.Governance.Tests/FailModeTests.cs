@@ -28,7 +28,7 @@ public sealed class FailModeTests : IAsyncLifetime
         governance.Services[Echo.Service] = policy;
         options?.Invoke(governance);
         var invoker = new GovernedCallInvoker(registry, governance);
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == count, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == count, Eventually.Token());
         return (servers, invoker);
     }
 

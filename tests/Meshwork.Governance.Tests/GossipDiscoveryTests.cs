@@ -52,7 +52,7 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
     {
         var members = await StartMembersAsync("1.0.0", "1.0.0", "1.0.0");
         var invoker = Invoker();
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Token());
         var resolved = await _registry.ResolveAsync(Echo.Service);
         Assert.Equal(members.Select(m => m.Server.Address).Order(), resolved.Select(i => i.Address).Order());
         Assert.All(resolved, i => Assert.Contains(members, m => m.Node.Name == i.Node));
@@ -69,7 +69,7 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
         var members = await StartMembersAsync("1.0.0", "1.4.2", "2.1.0");
         await Eventually.TrueAsync(async () => (await _registry.ResolveAsync(Echo.Service)).Count == 3, "all three versions announced");
         var invoker = Invoker(new ServicePolicy { Route = new RouteOptions { Version = VersionRange.Parse(">=1.2 <2") } });
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 1, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 1, Eventually.Token());
         for (int i = 0; i < 50; i++) Assert.Equal(members[1].Server.Name, await invoker.UnaryAsync(Echo.Who, "x"));
 
         var none = Invoker(new ServicePolicy { Route = new RouteOptions { Version = VersionRange.Parse(">=3") } });
@@ -83,7 +83,7 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
     {
         var members = await StartMembersAsync("1.0.0", "1.0.0");
         var invoker = Invoker();
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 2, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 2, Eventually.Token());
         using var stop = new CancellationTokenSource();
         int ok = 0;
         var failures = new List<Exception>();
@@ -105,7 +105,7 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
         })).ToArray();
         await Eventually.TrueAsync(() => members[0].Server.Calls > 20 && members[1].Server.Calls > 20, "both members serve");
         await members[0].Discoverable.DrainAsync();
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 1, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 1, Eventually.Token());
         int before = members[1].Server.Calls;
         await Eventually.TrueAsync(() => members[1].Server.Calls > before + 20, "calls continue on the remaining member");
         await stop.CancelAsync();
@@ -119,7 +119,7 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
     {
         var members = (await StartMembersAsync("1.0.0", "1.0.0", "1.0.0")).ToList();
         var invoker = Invoker();
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Token());
         using var stop = new CancellationTokenSource();
         int ok = 0;
         var failures = new List<Exception>();
@@ -148,7 +148,7 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
             _owned.Add(fresh);
             members.Add(fresh);
             var addresses = members.Select(m => m.Server.Address).ToHashSet();
-            await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3 && e.All(x => addresses.Contains(x.Instance.Address)), Eventually.Timeout());
+            await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3 && e.All(x => addresses.Contains(x.Instance.Address)), Eventually.Token());
             int served = fresh.Server.Calls;
             await Eventually.TrueAsync(() => fresh.Server.Calls > served + 10, "the replacement serves");
         }
@@ -163,7 +163,7 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
     {
         var members = await StartMembersAsync("1.0.0", "1.0.0", "1.0.0");
         var invoker = Invoker(new ServicePolicy { Balancer = "round-robin" });
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Timeout());
+        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Token());
         using var stop = new CancellationTokenSource();
         int ok = 0;
         var failures = new List<Exception>();

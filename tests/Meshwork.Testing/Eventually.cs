@@ -15,6 +15,9 @@ public static class Eventually
     /// <summary><see cref="DefaultSeconds"/> as a span, for <c>WaitAsync</c> on tasks that must complete.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(DefaultSeconds);
 
+    /// <summary>A token that cancels after <paramref name="seconds"/>, for awaits that must finish within the test's patience.</summary>
+    public static CancellationToken Token(double seconds = DefaultSeconds) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
+
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(100);
 
