@@ -1,29 +1,41 @@
 using Meshwork.Rpc;
+using Meshwork.Rpc.Client;
 
 namespace Meshwork.Cli.Demo;
 
 /// <summary>
-/// Keeps making unary calls over the gossip-discovered endpoints at a steady pace while the demo drains or kills a
-/// node, and tallies each call's outcome under the phase that was current when the call started.
+/// Keeps making idempotent unary calls through the governed client (discovery, balancer, fail-over) at a steady pace
+/// while the demo drains or kills a node, and tallies each call's outcome under the phase that was current when the
+/// call started. The node that answered is read from the reply, since the balancer, not the caller, picks it.
 /// </summary>
 internal sealed class ContinuousCaller : IAsyncDisposable
 {
-    /// <summary>One call per interval: enough to see every node many times a second, light enough not to starve gossip on a small machine.</summary>
+    /// <summary>One call per interval and worker: enough to see every node many times a second, light enough not to starve gossip on a small machine.</summary>
     private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(4);
 
-    private readonly GossipEndpoints _endpoints;
+    /// <summary>
+    /// Concurrent callers. More than one, so that calls overlap: P2C weighs latency by calls in flight, and with
+    /// overlapping calls it keeps sending some to every node (a lone sequential caller lets P2C settle on the two
+    /// fastest nodes and never try the third, which would make the kill of that node prove nothing).
+    /// </summary>
+    private const int Workers = 8;
+
+    /// <summary>Budget of one call, all fail-over attempts included: generous, so only a real loss fails a call.</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly CallInvoker _invoker;
     private readonly Dictionary<string, Tally> _tallies = new();
     private readonly ChangeSignal _called = new();
     private readonly CancellationTokenSource _stop;
-    private readonly Task _loop;
+    private readonly Task[] _loops;
     private volatile string _phase;
 
-    public ContinuousCaller(GossipEndpoints endpoints, string firstPhase, CancellationToken ct)
+    public ContinuousCaller(CallInvoker invoker, string firstPhase, CancellationToken ct)
     {
-        _endpoints = endpoints;
+        _invoker = invoker;
         _phase = firstPhase;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _loop = Task.Run(LoopAsync);
+        _loops = Enumerable.Range(0, Workers).Select(_ => Task.Run(LoopAsync)).ToArray();
     }
 
     /// <summary>Outcomes of the calls that started in one phase.</summary>
@@ -33,7 +45,6 @@ internal sealed class ContinuousCaller : IAsyncDisposable
         public int Failed { get; internal set; }
         public string? FirstError { get; internal set; }
         public Dictionary<string, int> OkByNode { get; } = new();
-        public Dictionary<string, int> FailedByNode { get; } = new();
     }
 
     /// <summary>Calls started from now on are tallied under <paramref name="phase"/>.</summary>
@@ -51,7 +62,6 @@ internal sealed class ContinuousCaller : IAsyncDisposable
                 copy.Failed = t.Failed;
                 copy.FirstError = t.FirstError;
                 foreach (var (k, v) in t.OkByNode) copy.OkByNode[k] = v;
-                foreach (var (k, v) in t.FailedByNode) copy.FailedByNode[k] = v;
             }
             return copy;
         }
@@ -61,6 +71,9 @@ internal sealed class ContinuousCaller : IAsyncDisposable
     public Task<bool> WaitAsync(string phase, Func<Tally, bool> condition, TimeSpan timeout, CancellationToken ct) =>
         _called.WaitAsync(() => condition(Snapshot(phase)), timeout, ct);
 
+    /// <summary>The node named in a <see cref="DemoContract.Greet"/> reply ("hello x, from node-2").</summary>
+    public static string NodeOf(string reply) => reply[(reply.LastIndexOf(' ') + 1)..];
+
     private async Task LoopAsync()
     {
         using var timer = new PeriodicTimer(Pace);
@@ -68,17 +81,20 @@ internal sealed class ContinuousCaller : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stop.Token))
             {
-                string phase = _phase; // read before picking the node: a call tallied under a phase picked its node in it
-                string node = "(none)";
+                string phase = _phase; // read before the call: a call is tallied under the phase it started in
+                string? node = null;
                 string? error = null;
                 try
                 {
-                    (node, var channel) = _endpoints.Next();
-                    await channel.UnaryAsync(DemoContract.Greet, "steady-caller");
+                    node = NodeOf(await _invoker.UnaryAsync(DemoContract.Greet, "steady-caller", new CallOptions { Timeout = CallTimeout, CancellationToken = _stop.Token }));
                 }
-                catch (RpcException ex)
+                catch (RpcException ex) when (!_stop.IsCancellationRequested)
                 {
                     error = $"{ex.Status}: {ex.Message}";
+                }
+                catch (Exception ex) when (!_stop.IsCancellationRequested && ex is not OperationCanceledException)
+                {
+                    error = $"{ex.GetType().Name}: {ex.Message}"; // counted as a failed call, never crashes the demo
                 }
                 Record(phase, node, error);
             }
@@ -86,14 +102,17 @@ internal sealed class ContinuousCaller : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        catch (RpcException) when (_stop.IsCancellationRequested)
+        {
+        }
     }
 
-    private void Record(string phase, string node, string? error)
+    private void Record(string phase, string? node, string? error)
     {
         lock (_tallies)
         {
             if (!_tallies.TryGetValue(phase, out var t)) _tallies[phase] = t = new Tally();
-            if (error is null)
+            if (error is null && node is not null)
             {
                 t.Ok++;
                 t.OkByNode[node] = t.OkByNode.GetValueOrDefault(node) + 1;
@@ -101,7 +120,6 @@ internal sealed class ContinuousCaller : IAsyncDisposable
             else
             {
                 t.Failed++;
-                t.FailedByNode[node] = t.FailedByNode.GetValueOrDefault(node) + 1;
                 t.FirstError ??= error;
             }
         }
@@ -110,8 +128,8 @@ internal sealed class ContinuousCaller : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _stop.Cancel();
-        await _loop;
+        await _stop.CancelAsync();
+        await Task.WhenAll(_loops);
         _stop.Dispose();
     }
 }

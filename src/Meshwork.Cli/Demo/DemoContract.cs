@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Meshwork.Discovery;
 using Meshwork.Rpc;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
@@ -14,6 +15,11 @@ namespace Meshwork.Cli.Demo;
 internal static class DemoContract
 {
     public const string Service = "Demo";
+
+    /// <summary>The version every demo node announces to discovery.</summary>
+    public static readonly SemanticVersion Version = new(1, 0, 0);
+
+    /// <summary>Idempotent: a greeting may be sent twice, so the governed client fails it over to another node when one dies.</summary>
     public static readonly Method<string, string> Greet = new(Service, "Greet", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>(), idempotent: true);
     public static readonly Method<int, string> Countdown = new(Service, "Countdown", CallKind.ServerStreaming, MessageTypes.Plain<int>(), MessageTypes.Plain<string>());
     public static readonly Method<int, long> Sum = new(Service, "Sum", CallKind.ClientStreaming, MessageTypes.Plain<int>(), MessageTypes.Plain<long>());
