@@ -21,15 +21,7 @@ public class InMemoryClusterTests
         TcpTimeout = TimeSpan.FromSeconds(2),
     };
 
-    private static async Task Until(Func<bool> condition, string what, double seconds = 20)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.Elapsed > TimeSpan.FromSeconds(seconds)) { throw new TimeoutException(what); }
-            await Task.Delay(25);
-        }
-    }
+    private static Task Until(Func<bool> condition, string what, double seconds = 20) => Eventually.TrueAsync(condition, what, seconds);
 
     private static async Task<List<GossipNode>> StartCluster(InMemoryNetwork net, int n, Action<GossipNode>? configure = null)
     {

@@ -80,6 +80,23 @@ public class BalancerDistributionTests
     }
 
     [Fact]
+    public async Task P2c_probes_an_endpoint_again_once_its_slow_latency_is_stale()
+    {
+        var eps = Endpoints(100, 100);
+        eps[0].RecordLatency(100_000);
+        eps[1].RecordLatency(1_000);
+        var picker = new PowerOfTwoChoicesBalancer().CreatePicker(eps);
+        Assert.Equal(0, Count(picker, 1000).GetValueOrDefault(eps[0]));
+        // Nothing is recorded on the slow endpoint (it is never picked); without staleness it would starve forever.
+        await Eventually.TrueAsync(() => eps[0].LatencyEwmaMicros == 0, "the slow endpoint's latency goes stale");
+        eps[1].RecordLatency(1_000);
+        Assert.Same(eps[0], picker.Pick(new PickContext(null)));
+        // The probe's latency replaces the stale average instead of being blended with the old spike.
+        eps[0].RecordLatency(500);
+        Assert.Equal(500, eps[0].LatencyEwmaMicros);
+    }
+
+    [Fact]
     public void P2c_prefers_the_less_loaded_of_equal_latency()
     {
         var eps = Endpoints(100, 100);

@@ -13,8 +13,19 @@ public sealed class InstanceEndpoint
     /// <summary>Weight of a new latency sample in the moving average. 0.3: about the last five calls dominate, so a slowed instance is noticed within a handful of calls.</summary>
     public const double EwmaAlpha = 0.3;
 
+    /// <summary>
+    /// Age after which the latency average counts as unknown. An instance that lost every comparison after one slow
+    /// call would otherwise never be picked again, and so never show that it recovered; once its average is this old
+    /// it looks like a new instance, gets one probe call, and that call's latency replaces the stale average.
+    /// 1 s: at most about one probe per second per idle instance, and a recovered instance is back within a second.
+    /// </summary>
+    public static readonly TimeSpan LatencyStaleAfter = TimeSpan.FromSeconds(1);
+
+    private static readonly long StaleTicks = (long)(LatencyStaleAfter.TotalSeconds * Stopwatch.Frequency);
+
     private int _outstanding;
     private long _ewmaBits;
+    private long _lastSampleTimestamp;
 
     /// <summary>Creates an endpoint for <paramref name="instance"/> served through <paramref name="channel"/> (null in balancer-only use).</summary>
     public InstanceEndpoint(ServiceInstance instance, CallInvoker? channel = null, Resilience.CircuitBreaker? breaker = null)
@@ -37,8 +48,14 @@ public sealed class InstanceEndpoint
     /// <summary>Calls started and not yet finished.</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);
 
-    /// <summary>Moving average of call latency in microseconds; 0 until the first call finishes.</summary>
-    public double LatencyEwmaMicros => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _ewmaBits));
+    /// <summary>
+    /// Moving average of call latency in microseconds; 0 (unknown) until the first call finishes and again once no
+    /// call has finished for <see cref="LatencyStaleAfter"/>.
+    /// </summary>
+    public double LatencyEwmaMicros =>
+        Stopwatch.GetTimestamp() - Volatile.Read(ref _lastSampleTimestamp) > StaleTicks
+            ? 0
+            : BitConverter.Int64BitsToDouble(Interlocked.Read(ref _ewmaBits));
 
     /// <summary>Calls finished successfully and with an error (for tests, metrics and outlier detection).</summary>
     public long Successes => Interlocked.Read(ref _successes);
@@ -94,16 +111,19 @@ public sealed class InstanceEndpoint
         RecordLatency(Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds);
     }
 
-    /// <summary>Adds one latency sample to the moving average.</summary>
+    /// <summary>Adds one latency sample to the moving average; a stale average is replaced instead of blended.</summary>
     public void RecordLatency(double micros)
     {
+        long now = Stopwatch.GetTimestamp();
+        bool stale = now - Volatile.Read(ref _lastSampleTimestamp) > StaleTicks;
         while (true)
         {
             long oldBits = Interlocked.Read(ref _ewmaBits);
             double old = BitConverter.Int64BitsToDouble(oldBits);
-            double next = old == 0 ? micros : old + EwmaAlpha * (micros - old);
-            if (Interlocked.CompareExchange(ref _ewmaBits, BitConverter.DoubleToInt64Bits(next), oldBits) == oldBits) return;
+            double next = old == 0 || stale ? micros : old + EwmaAlpha * (micros - old);
+            if (Interlocked.CompareExchange(ref _ewmaBits, BitConverter.DoubleToInt64Bits(next), oldBits) == oldBits) break;
         }
+        Volatile.Write(ref _lastSampleTimestamp, now);
     }
 
     /// <summary>The instance, for logs.</summary>
