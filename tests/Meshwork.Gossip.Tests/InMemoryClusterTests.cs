@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Meshwork.Gossip.Transport;
 
 namespace Meshwork.Gossip.Tests;

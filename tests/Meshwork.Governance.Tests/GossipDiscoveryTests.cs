@@ -84,34 +84,15 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
         var members = await StartMembersAsync("1.0.0", "1.0.0");
         var invoker = Invoker();
         await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 2, Eventually.Token());
-        using var stop = new CancellationTokenSource();
-        int ok = 0;
-        var failures = new List<Exception>();
-        var load = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    // Not idempotent: drain alone, with no retry, must be enough to lose nothing.
-                    await invoker.UnaryAsync(Echo.Write, "x", new CallOptions { Timeout = TimeSpan.FromSeconds(10) });
-                    Interlocked.Increment(ref ok);
-                }
-                catch (Exception e)
-                {
-                    lock (failures) failures.Add(e);
-                }
-            }
-        })).ToArray();
+        // Not idempotent: drain alone, with no retry, must be enough to lose nothing.
+        await using var load = new CallLoad(_ => invoker.UnaryAsync(Echo.Write, "x", new CallOptions { Timeout = TimeSpan.FromSeconds(10) }).AsTask());
         await Eventually.TrueAsync(() => members[0].Server.Calls > 20 && members[1].Server.Calls > 20, "both members serve");
         await members[0].Discoverable.DrainAsync();
         await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 1, Eventually.Token());
         int before = members[1].Server.Calls;
         await Eventually.TrueAsync(() => members[1].Server.Calls > before + 20, "calls continue on the remaining member");
-        await stop.CancelAsync();
-        await Task.WhenAll(load);
-        Assert.Empty(failures);
-        Assert.True(ok > 40);
+        Assert.Empty(await load.StopAsync());
+        Assert.True(load.Succeeded > 40);
     }
 
     [Fact]
@@ -120,25 +101,9 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
         var members = (await StartMembersAsync("1.0.0", "1.0.0", "1.0.0")).ToList();
         var invoker = Invoker();
         await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Token());
-        using var stop = new CancellationTokenSource();
-        int ok = 0;
-        var failures = new List<Exception>();
-        var load = Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    // Half not idempotent (never retried), half idempotent.
-                    await invoker.UnaryAsync(worker % 2 == 0 ? Echo.Write : Echo.Who, "x", new CallOptions { Timeout = TimeSpan.FromSeconds(10) });
-                    Interlocked.Increment(ref ok);
-                }
-                catch (Exception e)
-                {
-                    lock (failures) failures.Add(e);
-                }
-            }
-        })).ToArray();
+        // Half not idempotent (never retried), half idempotent.
+        await using var load = new CallLoad(worker =>
+            invoker.UnaryAsync(worker % 2 == 0 ? Echo.Write : Echo.Who, "x", new CallOptions { Timeout = TimeSpan.FromSeconds(10) }).AsTask());
         for (int i = 0; i < 3; i++)
         {
             var old = members[0];
@@ -152,10 +117,8 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
             int served = fresh.Server.Calls;
             await Eventually.TrueAsync(() => fresh.Server.Calls > served + 10, "the replacement serves");
         }
-        await stop.CancelAsync();
-        await Task.WhenAll(load);
-        Assert.Empty(failures);
-        Assert.True(ok > 100);
+        Assert.Empty(await load.StopAsync());
+        Assert.True(load.Succeeded > 100);
     }
 
     [Fact]
@@ -164,31 +127,12 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
         var members = await StartMembersAsync("1.0.0", "1.0.0", "1.0.0");
         var invoker = Invoker(new ServicePolicy { Balancer = "round-robin" });
         await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Token());
-        using var stop = new CancellationTokenSource();
-        int ok = 0;
-        var failures = new List<Exception>();
-        var load = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    await invoker.UnaryAsync(Echo.Who, "x", new CallOptions { Timeout = TimeSpan.FromSeconds(10) });
-                    Interlocked.Increment(ref ok);
-                }
-                catch (Exception e)
-                {
-                    lock (failures) failures.Add(e);
-                }
-            }
-        })).ToArray();
+        await using var load = new CallLoad(_ => invoker.UnaryAsync(Echo.Who, "x", new CallOptions { Timeout = TimeSpan.FromSeconds(10) }).AsTask());
         await Eventually.TrueAsync(() => members[0].Server.Calls > 20, "the victim serves");
         await members[0].KillAsync();
-        int afterKill = Volatile.Read(ref ok);
-        await Eventually.TrueAsync(() => Volatile.Read(ref ok) > afterKill + 200, "calls keep succeeding after the kill");
-        await stop.CancelAsync();
-        await Task.WhenAll(load);
-        Assert.Empty(failures);
+        int afterKill = load.Succeeded;
+        await Eventually.TrueAsync(() => load.Succeeded > afterKill + 200, "calls keep succeeding after the kill");
+        Assert.Empty(await load.StopAsync());
     }
 
     [Fact]
