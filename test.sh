@@ -21,11 +21,13 @@ log=.test-logs/test.log
 dotnet test Meshwork.slnx -c Release "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 awk '/^Test run summary:/{f=1} f&&/^  failed:/{F+=$2} f&&/^  succeeded:/{P+=$2} f&&/^  skipped:/{S+=$2}
-     END{printf "%d passed, %d failed, %d skipped\n",P,F,S}' "$log" > .test-logs/summary
-summary=$(cat .test-logs/summary)
+     END{printf "%d passed, %d failed\n%d skipped\n",P,F,S}' "$log" > .test-logs/summary
+summary=$(head -n 1 .test-logs/summary)
+skipped=$(sed -n 2p .test-logs/summary | awk '{print $1}')
 failed=$(echo "$summary" | awk '{print $3}')
 passed=$(echo "$summary" | awk '{print $1}')
 if [ "$rc" -eq 0 ] && [ "${passed:-0}" -eq 0 ]; then rc=1; echo "test.sh: no tests ran"; fi
 if [ "${failed:-0}" -ne 0 ] && [ "$rc" -eq 0 ]; then rc=1; fi
+[ "${skipped:-0}" -ne 0 ] && echo "test.sh: ${skipped} skipped"
 echo "$summary"
 exit $rc
