@@ -54,6 +54,10 @@ public sealed class DnsRegistryTests
         Assert.Equal("0", byAddress["127.0.0.13:7003"].Metadata[DnsServiceRegistry.WeightMetadataKey]);
         Assert.Equal("echo-1." + Domain, byAddress["[::1]:7001"].Metadata[DnsServiceRegistry.TargetMetadataKey]);
         Assert.Equal("0", byAddress["127.0.0.10:7000"].Metadata[DnsServiceRegistry.PriorityMetadataKey]);
+        // dnsmasq sends the targets' addresses in the additional section: no second round trip was needed.
+        await dns.SyncLogAsync();
+        Assert.Equal(0, dns.QueriesFor("echo-0." + Domain) + dns.QueriesFor("echo-1." + Domain));
+        Assert.Equal(1, dns.QueriesFor(EchoSrv));
     }
 
     [Fact]
@@ -98,9 +102,11 @@ public sealed class DnsRegistryTests
 
         Assert.True(await watch.MoveNextAsync());
         Assert.Equal(["127.0.0.20:8080"], watch.Current.Select(i => i.Address));
-        // The watch re-resolves every 100 ms meanwhile (TTL 0); a watch that yielded on every resolve would hand
-        // back the unchanged set next instead of the new one.
+        // Let the watch re-resolve the unchanged records first (TTL 0: every 100 ms); a watch that
+        // yielded on every resolve would then hand back the unchanged set next instead of the new one.
         var next = watch.MoveNextAsync();
+        int asked = dns.QueriesFor("web." + Domain);
+        await Eventually.TrueAsync(() => dns.QueriesFor("web." + Domain) > asked, "the watch re-resolved web");
         await dns.SetHostsAsync([new("web." + Domain, "127.0.0.20"), new("web." + Domain, "127.0.0.22")]);
         Assert.True(await next);
         Assert.Equal(["127.0.0.20:8080", "127.0.0.22:8080"], watch.Current.Select(i => i.Address).Order(StringComparer.Ordinal));
@@ -116,6 +122,8 @@ public sealed class DnsRegistryTests
         Assert.True(await watch.MoveNextAsync());
         Assert.Equal(["127.0.0.10:7000"], watch.Current.Select(i => i.Address));
         var next = watch.MoveNextAsync();
+        int asked = dns.QueriesFor(EchoSrv);
+        await Eventually.TrueAsync(() => dns.QueriesFor(EchoSrv) > asked, "the watch re-resolved the SRV name");
         await dns.SetHostsAsync([new("echo-0." + Domain, "127.0.0.30")]);
         Assert.True(await next);
         Assert.Equal(["127.0.0.30:7000"], watch.Current.Select(i => i.Address));

@@ -102,6 +102,25 @@ public sealed class DnsmasqServer : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>
+    /// How many queries for <paramref name="name"/> (any type) the running dnsmasq has logged: lets a test wait until a
+    /// client has asked again instead of guessing with a sleep.
+    /// </summary>
+    public int QueriesFor(string name) =>
+        Log.Split('\n').Count(l => l.Contains("query[", StringComparison.Ordinal) && l.Contains($"] {name} from ", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Waits until every query dnsmasq answered so far is in <see cref="Log"/>: asks a fresh name and waits for that
+    /// query's line, which dnsmasq writes after all earlier ones (the log is read asynchronously).
+    /// </summary>
+    public async Task SyncLogAsync()
+    {
+        // A name never asked before, so its line cannot be an older one still on its way.
+        string marker = $"sync-{Guid.NewGuid():N}.probe";
+        await DigAsync(marker, "A");
+        await Eventually.TrueAsync(() => QueriesFor(marker) > 0, $"dnsmasq on {Endpoint} logged the query for {marker}");
+    }
+
     /// <summary>Runs <c>dig</c> against this server and returns its short output (one record per line).</summary>
     public async Task<string> DigAsync(string name, string type)
     {
@@ -132,7 +151,7 @@ public sealed class DnsmasqServer : IAsyncDisposable
             var args = new List<string>
             {
                 "--keep-in-foreground", $"--port={chosen}", "--listen-address=127.0.0.1", "--bind-interfaces",
-                "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=", "--log-facility=-",
+                "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=", "--log-facility=-", "--log-queries",
                 $"--local=/{Domain}/", $"--local-ttl={_ttl}", $"--addn-hosts={_hostsFile}",
             };
             args.AddRange(srv.Select(r => $"--srv-host={r.Name},{r.Target},{r.Port},{r.Priority},{r.Weight}"));
