@@ -125,6 +125,59 @@ public sealed class DnsWireTests
     }
 
     [Fact]
+    public async Task Answers_with_another_id_or_question_are_ignored()
+    {
+        // A server that first sends a forged answer with the wrong id, then one for another question, then the real one.
+        using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var stop = new CancellationTokenSource();
+        var forger = Task.Run(async () =>
+        {
+            var buffer = new byte[1024];
+            while (!stop.IsCancellationRequested)
+            {
+                var got = await server.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), stop.Token);
+                var query = buffer.AsSpan(0, got.ReceivedBytes).ToArray();
+                ushort id = BinaryPrimitives.ReadUInt16BigEndian(query);
+                byte[] question = query[12..]; // no EDNS record: the question is the rest of the query
+                byte[] otherQuestion = [.. Name("other.svc.cluster.local"), 0, 1, 0, 1];
+                foreach (var (replyId, q, address) in new[] { ((ushort)(id ^ 0x5A5A), question, 9), (id, otherQuestion, 8), (id, question, 7) })
+                {
+                    var reply = Header(answers: 1, questions: 1);
+                    BinaryPrimitives.WriteUInt16BigEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(reply), replyId);
+                    reply.AddRange(q);
+                    reply.AddRange([0xC0, 12]);
+                    reply.AddRange(RecordHeader(1, 4));
+                    reply.AddRange([127, 0, 0, (byte)address]);
+                    await server.SendToAsync(reply.ToArray(), SocketFlags.None, got.RemoteEndPoint, stop.Token);
+                }
+            }
+        });
+        await using var registry = new DnsServiceRegistry(new DnsDiscoveryOptions
+        {
+            Server = server.LocalEndPoint!.ToString()!,
+            Mode = DnsDiscoveryMode.Headless,
+            Domain = "svc.cluster.local",
+            Port = 80,
+            AddressFamily = DnsAddressFamily.IPv4,
+            UdpPayloadSize = 0,
+        });
+
+        var set = await registry.ResolveAsync("web");
+
+        Assert.Equal(["127.0.0.7:80"], set.Select(i => i.Address));
+        Assert.Equal(0, registry.MalformedResponses);
+        await stop.CancelAsync();
+        try
+        {
+            await forger;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [Fact]
     public async Task Malformed_answers_with_the_right_id_are_counted_and_dropped_not_trusted()
     {
         // A hostile server: it echoes the query id with a compression loop in the answer.
