@@ -22,9 +22,6 @@ internal sealed class MeshworkServiceEndpointProvider(
 
     private readonly RegistryWatch _watch = new(registry, query.ServiceName, options, log);
 
-    /// <summary>The watch behind this provider (tests read its update count).</summary>
-    internal RegistryWatch Watch => _watch;
-
     public async ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
     {
         var (instances, changed) = await _watch.CurrentAsync(cancellationToken).ConfigureAwait(false);

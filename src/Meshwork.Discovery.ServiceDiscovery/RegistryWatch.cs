@@ -29,11 +29,6 @@ internal sealed class RegistryWatch : IAsyncDisposable
         _log = log;
     }
 
-    /// <summary>Instance sets received from the registry (the first included); for tests and diagnostics.</summary>
-    public int Updates => Volatile.Read(ref _updates);
-
-    private int _updates;
-
     /// <summary>
     /// The current set and a token that fires when it is replaced. The first call starts the watch and waits (up to
     /// <see cref="MeshworkEndpointProviderOptions.FirstResolveTimeout"/>) for the first set.
@@ -103,7 +98,6 @@ internal sealed class RegistryWatch : IAsyncDisposable
         TaskCompletionSource? first = null;
         lock (_gate)
         {
-            Interlocked.Increment(ref _updates);
             if (_current is not null && InstanceSets.Same(_current, set)) return;
             if (_current is null) first = _first;
             else
