@@ -61,6 +61,24 @@ public sealed class DnsRegistryTests
     }
 
     [Fact]
+    public async Task A_target_the_server_sends_no_addresses_for_is_looked_up_through_its_cname()
+    {
+        // dnsmasq puts no additional records for a target that is an alias: the registry must ask A itself.
+        await using var dns = await DnsmasqServer.StartAsync([new("_rpc._tcp.cn." + Domain, "alias." + Domain, 7000)],
+            [new("real." + Domain, "127.0.0.40")], cnames: [new("alias." + Domain, "real." + Domain)]);
+        var options = Options(dns);
+        options.AddressFamily = DnsAddressFamily.IPv4;
+        await using var registry = new DnsServiceRegistry(options);
+
+        var instance = Assert.Single(await registry.ResolveAsync("cn"));
+
+        Assert.Equal("127.0.0.40:7000", instance.Address);
+        Assert.Equal("alias." + Domain, instance.Metadata[DnsServiceRegistry.TargetMetadataKey]);
+        await dns.SyncLogAsync();
+        Assert.Equal(1, dns.QueriesFor("alias." + Domain));
+    }
+
+    [Fact]
     public async Task Backup_priorities_are_included_on_request_and_marked()
     {
         await using var dns = await DnsmasqServer.StartAsync(EchoSrvRecords, EchoHosts);

@@ -8,6 +8,9 @@ public sealed record DnsSrvRecord(string Name, string Target, int Port, int Prio
 /// <summary>One address record for <see cref="DnsmasqServer"/> (a line of its hosts file).</summary>
 public sealed record DnsHostRecord(string Name, string Address);
 
+/// <summary>One alias for <see cref="DnsmasqServer"/> (dnsmasq <c>--cname</c>; the target must be a known name).</summary>
+public sealed record DnsCnameRecord(string Alias, string Target);
+
 /// <summary>
 /// A real dnsmasq (Debian <c>dnsmasq-base</c>) on a free loopback port (UDP and TCP), authoritative for
 /// <see cref="Domain"/> so unknown names there get NXDOMAIN. SRV records are command-line flags (a change needs
@@ -26,11 +29,13 @@ public sealed class DnsmasqServer : IAsyncDisposable
     private readonly string _dir;
     private readonly string _hostsFile;
     private readonly int _ttl;
+    private readonly List<DnsCnameRecord> _cnames;
     private RunningProcess? _process;
     private int _hostsGeneration;
 
-    private DnsmasqServer(string dir, string domain, int ttl)
+    private DnsmasqServer(string dir, string domain, int ttl, List<DnsCnameRecord> cnames)
     {
+        _cnames = cnames;
         _dir = dir;
         _hostsFile = Path.Combine(dir, "hosts");
         Domain = domain;
@@ -54,16 +59,17 @@ public sealed class DnsmasqServer : IAsyncDisposable
 
     /// <summary>
     /// Starts dnsmasq with <paramref name="srv"/> and <paramref name="hosts"/>, authoritative for <paramref name="domain"/>,
-    /// answering with TTL <paramref name="ttl"/> seconds (dnsmasq's default for its own records is 0).
+    /// answering with TTL <paramref name="ttl"/> seconds (dnsmasq's default for its own records is 0). Aliases
+    /// (<paramref name="cnames"/>) are kept across restarts.
     /// </summary>
     public static async Task<DnsmasqServer> StartAsync(IEnumerable<DnsSrvRecord> srv, IEnumerable<DnsHostRecord> hosts,
-        string domain = "svc.cluster.local", int ttl = 0)
+        string domain = "svc.cluster.local", int ttl = 0, IEnumerable<DnsCnameRecord>? cnames = null)
     {
         var dir = Directory.CreateTempSubdirectory("meshwork-dnsmasq-").FullName;
         // dnsmasq drops root privileges to "nobody" and must still read the hosts file on SIGHUP.
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        var server = new DnsmasqServer(dir, domain, ttl);
+        var server = new DnsmasqServer(dir, domain, ttl, cnames?.ToList() ?? []);
         try
         {
             server.WriteHosts(hosts);
@@ -155,6 +161,7 @@ public sealed class DnsmasqServer : IAsyncDisposable
                 $"--local=/{Domain}/", $"--local-ttl={_ttl}", $"--addn-hosts={_hostsFile}",
             };
             args.AddRange(srv.Select(r => $"--srv-host={r.Name},{r.Target},{r.Port},{r.Priority},{r.Weight}"));
+            args.AddRange(_cnames.Select(c => $"--cname={c.Alias},{c.Target}"));
             var process = RunningProcess.Start("dnsmasq", args);
             _process = process;
             Port = chosen;
