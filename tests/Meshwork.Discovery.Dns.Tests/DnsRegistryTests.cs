@@ -167,7 +167,7 @@ public sealed class DnsRegistryTests
     [Fact]
     public async Task A_name_that_does_not_exist_resolves_to_an_empty_set()
     {
-        await using var dns = await DnsmasqServer.StartAsync(EchoSrvRecords, EchoHosts);
+        await using var dns = await DnsmasqServer.StartAsync([.. EchoSrvRecords, new("_rpc._tcp.gone." + Domain, "", 0)], EchoHosts);
         await using var srv = new DnsServiceRegistry(Options(dns));
         var headlessOptions = Options(dns);
         headlessOptions.Mode = DnsDiscoveryMode.Headless;
@@ -177,6 +177,8 @@ public sealed class DnsRegistryTests
         Assert.Contains("NXDOMAIN", await DigStatusAsync(dns, "_rpc._tcp.nothere." + Domain, "SRV"));
         Assert.Empty(await srv.ResolveAsync("nothere"));
         Assert.Empty(await headless.ResolveAsync("nothere"));
+        Assert.Contains(" .", await dns.DigAsync("_rpc._tcp.gone." + Domain, "SRV"), StringComparison.Ordinal);
+        Assert.Empty(await srv.ResolveAsync("gone")); // target "." declares the service absent
         Assert.NotEmpty(await srv.ResolveAsync("echo"));
     }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Meshwork.Testing;
 
-/// <summary>One SRV record for <see cref="DnsmasqServer"/> (dnsmasq <c>--srv-host</c>).</summary>
+/// <summary>One SRV record for <see cref="DnsmasqServer"/> (dnsmasq <c>--srv-host</c>); an empty target means "no service".</summary>
 public sealed record DnsSrvRecord(string Name, string Target, int Port, int Priority = 0, int Weight = 0);
 
 /// <summary>One address record for <see cref="DnsmasqServer"/> (a line of its hosts file).</summary>
@@ -160,7 +160,8 @@ public sealed class DnsmasqServer : IAsyncDisposable
                 "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=", "--log-facility=-", "--log-queries",
                 $"--local=/{Domain}/", $"--local-ttl={_ttl}", $"--addn-hosts={_hostsFile}",
             };
-            args.AddRange(srv.Select(r => $"--srv-host={r.Name},{r.Target},{r.Port},{r.Priority},{r.Weight}"));
+            // An empty target publishes "no service here" (target ".").
+            args.AddRange(srv.Select(r => r.Target.Length == 0 ? $"--srv-host={r.Name}" : $"--srv-host={r.Name},{r.Target},{r.Port},{r.Priority},{r.Weight}"));
             args.AddRange(_cnames.Select(c => $"--cname={c.Alias},{c.Target}"));
             var process = RunningProcess.Start("dnsmasq", args);
             _process = process;
