@@ -100,6 +100,46 @@ public sealed class MutualTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task Requested_but_optional_certificates_let_token_callers_and_certificate_callers_share_a_port()
+    {
+        using var client = Issue(_ca, "billing", ClientAuth);
+        using var otherCa = CreateCa("Some Other CA");
+        using var foreign = Issue(otherCa, "billing", ClientAuth);
+        await using var server = await SecureServer.StartAsync(
+            new SecurityOptions
+            {
+                Bearer = new BearerTokenOptions { Tokens = { new StaticBearerToken { Token = "dave-token-0123456789", Name = "dave" } } },
+                ClientCertificates = new ClientCertificateAuthenticationOptions(),
+            },
+            server: o => o.Tls = new TlsServerOptions { Certificate = _serverCertificate }
+                .RequestClientCertificates(new ClientCertificateTrustOptions { TrustedRoots = { _ca } }));
+
+        Assert.Equal("billing|mTLS|", await Channel(server, client).UnaryAsync(SecuredService.WhoAmI, ""));
+        var tokenOnly = Channel(server, clientCertificate: null);
+        var headers = new Metadata { { "authorization", "Bearer dave-token-0123456789" } };
+        Assert.Equal("dave|Bearer|", await tokenOnly.UnaryAsync(SecuredService.WhoAmI, "", new CallOptions { Headers = headers }));
+        // Connected without a certificate, so a call without a token has no identity at all.
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await tokenOnly.UnaryAsync(SecuredService.WhoAmI, ""));
+        Assert.Equal(StatusCode.Unauthenticated, ex.Status);
+        // A certificate that is sent must still be trusted.
+        ex = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Channel(server, foreign).UnaryAsync(SecuredService.WhoAmI, "", new CallOptions { Timeout = TimeSpan.FromSeconds(10) }));
+        Assert.True(ex.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded, ex.ToString());
+    }
+
+    [Fact]
+    public void Requesting_certificates_without_a_callback_is_an_option_error()
+    {
+        var options = new Rpc.Server.RpcServerOptions
+        {
+            Endpoints = { "127.0.0.1:0" },
+            Tls = new TlsServerOptions { Certificate = _serverCertificate, RequestClientCertificate = true },
+        };
+        var ex = Assert.Throws<InvalidOptionException>(options.Validate);
+        Assert.Equal("Tls.ClientCertificateValidation", ex.OptionPath);
+    }
+
+    [Fact]
     public async Task A_token_and_a_certificate_together_give_a_principal_with_both_identities()
     {
         using var client = Issue(_ca, "billing", ClientAuth);

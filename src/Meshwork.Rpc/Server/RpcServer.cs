@@ -227,7 +227,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
                 await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
                 {
                     ServerCertificate = tls.Certificate,
-                    ClientCertificateRequired = tls.ClientCertificateRequired,
+                    ClientCertificateRequired = tls.ClientCertificateRequired || tls.RequestClientCertificate, // asks for one; the callback decides
                     RemoteCertificateValidationCallback = tls.ClientCertificateValidation,
                     ApplicationProtocols = [Alpn.Meshwork1],
                 }, timeout.Token).ConfigureAwait(false);

@@ -49,12 +49,30 @@ public static class ClientCertificateTrust
     {
         ArgumentNullException.ThrowIfNull(tls);
         tls.ClientCertificateRequired = true;
+        tls.RequestClientCertificate = false;
         tls.ClientCertificateValidation = CreateValidator(trust);
         return tls;
     }
 
-    /// <summary>A handshake callback that accepts exactly the client certificates <paramref name="trust"/> allows (validated now).</summary>
-    public static RemoteCertificateValidationCallback CreateValidator(ClientCertificateTrustOptions trust)
+    /// <summary>
+    /// Makes <paramref name="tls"/> ask every client for a certificate without requiring one: a client that sends one
+    /// must send a trusted one (else the handshake fails) and is identified by it; a client that sends none connects
+    /// and must authenticate per call (bearer or HMAC), as the method policies demand. Returns <paramref name="tls"/>.
+    /// </summary>
+    public static TlsServerOptions RequestClientCertificates(this TlsServerOptions tls, ClientCertificateTrustOptions trust)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        tls.ClientCertificateRequired = false;
+        tls.RequestClientCertificate = true;
+        tls.ClientCertificateValidation = CreateValidator(trust, allowMissing: true);
+        return tls;
+    }
+
+    /// <summary>
+    /// A handshake callback that accepts exactly the client certificates <paramref name="trust"/> allows (validated
+    /// now), and a client without a certificate only when <paramref name="allowMissing"/> is true.
+    /// </summary>
+    public static RemoteCertificateValidationCallback CreateValidator(ClientCertificateTrustOptions trust, bool allowMissing = false)
     {
         ArgumentNullException.ThrowIfNull(trust);
         trust.Validate();
@@ -63,7 +81,7 @@ public static class ClientCertificateTrust
         var revocation = trust.RevocationMode;
         return (_, certificate, presentedChain, errors) =>
         {
-            if (certificate is null) return false;
+            if (certificate is null) return allowMissing;
             // Chain errors are expected (the roots are not in the system store) and re-checked below; anything else is not.
             if ((errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None) return false;
             using var chain = new X509Chain();
