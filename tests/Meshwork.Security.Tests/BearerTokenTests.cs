@@ -136,4 +136,15 @@ public class BearerTokenTests
         Assert.Equal(StatusCode.Unauthenticated, ex.Status);
         Assert.Equal(1, server.Calls.Handled);
     }
+
+    [Fact]
+    public async Task One_way_calls_are_checked_and_a_refused_one_is_counted()
+    {
+        await using var server = await SecureServer.StartAsync(Options());
+        await server.Channel().OneWayAsync(SecuredService.Notify, "from nobody");
+        await Eventually.TrueAsync(() => server.Security.Counters[SecurityFailure.MissingCredentials] == 1, "the refused one-way call is counted");
+        await server.Channel(new BearerTokenCredentials(AliceToken)).OneWayAsync(SecuredService.Notify, "from alice");
+        await Eventually.TrueAsync(() => server.Calls.Handled == 1, "alice's one-way call reaches the handler");
+        Assert.Equal(1, server.Security.Counters.Authenticated);
+    }
 }

@@ -12,6 +12,7 @@ internal static class SecuredService
 {
     public static readonly Method<string, string> WhoAmI = new("Greeter", "WhoAmI", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
     public static readonly Method<string, string> Claim = new("Greeter", "Claim", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+    public static readonly Method<string, Empty> Notify = new("Greeter", "Notify", CallKind.OneWay, MessageTypes.Plain<string>(), MessageTypes.Plain<Empty>());
     public static readonly Method<int, int> Count = new("Greeter", "Count", CallKind.ServerStreaming, MessageTypes.Plain<int>(), MessageTypes.Plain<int>());
     public static readonly Method<string, string> Reset = new("Admin", "Reset", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
     public static readonly Method<string, string> Status = new("Admin", "Status", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
@@ -29,6 +30,11 @@ internal static class SecuredService
             .AddUnary(WhoAmI, (_, ctx) => Handle(calls, Describe(ctx.User)))
             // The values of one claim type of the caller, joined: lets tests see every claim an authenticator made.
             .AddUnary(Claim, (type, ctx) => Handle(calls, string.Join(",", ctx.User?.FindAll(type).Select(c => c.Value) ?? [])))
+            .AddOneWay(Notify, (_, ctx) =>
+            {
+                Interlocked.Increment(ref calls.Handled);
+                return ValueTask.CompletedTask;
+            })
             .AddServerStreaming(Count, (n, ctx) => CountAsync(calls, n, ctx.CancellationToken)),
         new ServiceDefinition("Admin")
             .AddUnary(Reset, (_, ctx) => Handle(calls, "reset by " + ctx.User?.Identity?.Name))

@@ -8,6 +8,7 @@ namespace Meshwork.Security.Internal;
 /// </summary>
 internal sealed class FailureLogLimiter(TimeSpan interval, TimeProvider time)
 {
+    /// <summary>Addresses remembered at most, besides one shared overflow entry per reason.</summary>
     public const int MaxEntries = 4096;
     public const string OverflowSource = "(other addresses)";
 
