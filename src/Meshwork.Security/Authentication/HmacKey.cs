@@ -24,7 +24,7 @@ public sealed class HmacKey
     public IList<string> Roles { get; set; } = new List<string>();
 
     /// <summary>Throws <see cref="Rpc.InvalidOptionException"/> when the key is not usable; <paramref name="optionsType"/> and <paramref name="path"/> name it.</summary>
-    public void Validate(string optionsType, string path)
+    internal void Validate(string optionsType, string path)
     {
         if (!HmacSignature.IsValidKeyId(Id)) throw new Rpc.InvalidOptionException(optionsType, path + ".Id", "must be 1-64 characters of letters, digits, '-', '_' and '.'");
         if (Secret is null || Secret.Length < MinSecretBytes) throw new Rpc.InvalidOptionException(optionsType, path + ".Secret", $"must be at least {MinSecretBytes} bytes (was {Secret?.Length ?? 0}); generate it with a cryptographic random generator");
