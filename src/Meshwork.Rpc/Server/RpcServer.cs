@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
@@ -215,6 +216,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         string source = ProtocolErrorMonitor.SourceOf(socket.RemoteEndPoint);
         if (socket.AddressFamily != AddressFamily.Unix) socket.NoDelay = true;
         Stream stream = new NetworkStream(socket, ownsSocket: true);
+        X509Certificate2? clientCertificate = null;
         try
         {
             if (Options.Tls is { } tls)
@@ -225,7 +227,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
                 await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
                 {
                     ServerCertificate = tls.Certificate,
-                    ClientCertificateRequired = tls.ClientCertificateRequired,
+                    ClientCertificateRequired = tls.ClientCertificateRequired || tls.RequestClientCertificate, // asks for one; the callback decides
                     RemoteCertificateValidationCallback = tls.ClientCertificateValidation,
                     ApplicationProtocols = [Alpn.Meshwork1],
                 }, timeout.Token).ConfigureAwait(false);
@@ -233,6 +235,12 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
                 {
                     throw new System.Security.Authentication.AuthenticationException("client presented no certificate");
                 }
+                clientCertificate = ssl.RemoteCertificate switch
+                {
+                    null => null,
+                    X509Certificate2 typed => typed,
+                    var other => X509CertificateLoader.LoadCertificate(other.GetRawCertData()),
+                };
             }
         }
         catch (Exception ex)
@@ -258,7 +266,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
             await ConnectionRejection.RejectAsync(stream, socket, stopping ? StatusCode.Unavailable : StatusCode.ResourceExhausted, why).ConfigureAwait(false);
             return;
         }
-        var connection = new ServerConnection(stream, peer, source, this);
+        var connection = new ServerConnection(stream, peer, source, this) { ClientCertificate = clientCertificate };
         _connections.TryAdd(connection, 0);
         RpcLog.Accepted(Logger, peer);
         connection.Start();

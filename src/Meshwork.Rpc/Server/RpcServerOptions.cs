@@ -128,5 +128,10 @@ public sealed class RpcServerOptions
         if (MaxMessageSize < MaxFrameSize) throw new InvalidOptionException(type, nameof(MaxMessageSize), $"must be at least MaxFrameSize ({MaxMessageSize} < {MaxFrameSize})");
         if (Tls is not null && Tls.Certificate is null) throw new InvalidOptionException(type, "Tls.Certificate", "is required when TLS is enabled");
         if (Tls?.Certificate is { HasPrivateKey: false }) throw new InvalidOptionException(type, "Tls.Certificate", "has no private key");
+        if (Tls is { RequestClientCertificate: true, ClientCertificateRequired: false, ClientCertificateValidation: null })
+        {
+            // Without a callback the handshake would refuse clients that send no certificate: the option would mean "required".
+            throw new InvalidOptionException(type, "Tls.ClientCertificateValidation", "is required with RequestClientCertificate (it decides about clients without a certificate)");
+        }
     }
 }

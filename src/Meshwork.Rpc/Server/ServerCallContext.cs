@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using System.Security.Cryptography.X509Certificates;
 using Meshwork.Rpc.Protocol;
 
 namespace Meshwork.Rpc.Server;
@@ -32,6 +34,19 @@ public sealed class ServerCallContext
 
     /// <summary>Remote address of the caller.</summary>
     public string Peer { get; }
+
+    /// <summary>
+    /// The certificate the client presented in the TLS handshake (mutual TLS), already accepted by
+    /// <see cref="Transport.TlsServerOptions.ClientCertificateValidation"/>; null over plaintext or when the client sent
+    /// none. The same instance for every call of a connection; it lives as long as the connection.
+    /// </summary>
+    public X509Certificate2? ClientCertificate => (Call as ServerCall)?.Connection.ClientCertificate;
+
+    /// <summary>
+    /// The caller's identity, set by authentication middleware (see Meshwork.Security) for the handler and later
+    /// middleware; null while nothing has authenticated the call, so calls on servers without authentication pay nothing.
+    /// </summary>
+    public ClaimsPrincipal? User { get; set; }
 
     /// <summary>Headers sent by the client (null when none).</summary>
     public Metadata? RequestHeaders { get; }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
 using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
@@ -36,6 +37,9 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
 
     /// <summary>The client's address without the port: the key of rate-limited logging.</summary>
     public string Source { get; }
+
+    /// <summary>The client's certificate from the TLS handshake (mTLS); null over plaintext or when it sent none.</summary>
+    public X509Certificate2? ClientCertificate { get; init; }
 
     public int ActiveCalls
     {

@@ -12,6 +12,14 @@ public sealed class TlsServerOptions
     /// <summary>Require and validate a client certificate (mTLS). Default false.</summary>
     public bool ClientCertificateRequired { get; set; }
 
+    /// <summary>
+    /// Ask clients for a certificate without requiring one: clients that send one are identified by it (their
+    /// certificate is on <see cref="Server.ServerCallContext.ClientCertificate"/>), the others connect anyway and may
+    /// authenticate per call (tokens). Needs <see cref="ClientCertificateValidation"/>, which is then also called with a
+    /// null certificate and decides whether that is acceptable. Default false. <see cref="ClientCertificateRequired"/> wins.
+    /// </summary>
+    public bool RequestClientCertificate { get; set; }
+
     /// <summary>Custom validation of client certificates (for example pinning a private CA). Null uses the system trust store.</summary>
     public RemoteCertificateValidationCallback? ClientCertificateValidation { get; set; }
 
