@@ -51,16 +51,32 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 Dispatch(ref header, body);
                 break;
             case FrameType.Cancel:
-                Find(header.RequestId)?.OnCancel(StatusCode.Cancelled);
+                if (Find(header.RequestId) is { } cancelled)
+                {
+                    try { cancelled.OnCancel(StatusCode.Cancelled); }
+                    finally { cancelled.ReleaseRef(); }
+                }
                 break;
             case FrameType.StreamData:
-                Find(header.RequestId)?.OnStreamData(ref header, body);
+                if (Find(header.RequestId) is { } streaming)
+                {
+                    try { streaming.OnStreamData(ref header, body); }
+                    finally { streaming.ReleaseRef(); }
+                }
                 break;
             case FrameType.StreamEnd:
-                Find(header.RequestId)?.OnStreamEnd();
+                if (Find(header.RequestId) is { } ended)
+                {
+                    try { ended.OnStreamEnd(); }
+                    finally { ended.ReleaseRef(); }
+                }
                 break;
             case FrameType.WindowUpdate:
-                Find(header.RequestId)?.OnWindowUpdate(header.Window);
+                if (Find(header.RequestId) is { } granted)
+                {
+                    try { granted.OnWindowUpdate(header.Window); }
+                    finally { granted.ReleaseRef(); }
+                }
                 break;
             case FrameType.Heartbeat:
                 // Answered here, before any middleware, so liveness never depends on application code.
@@ -76,9 +92,15 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         }
     }
 
+    /// <summary>The registered call with this id, with a reference taken for the caller (release it when done), or null.</summary>
     private ServerCall? Find(ulong id)
     {
-        lock (_calls) return _calls.GetValueOrDefault(id);
+        lock (_calls)
+        {
+            if (!_calls.TryGetValue(id, out var call)) return null;
+            call.AddRef();
+            return call;
+        }
     }
 
     private void Dispatch(ref FrameHeader header, in ReadOnlySequence<byte> body)
@@ -160,6 +182,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             {
                 // The connection is gone: nobody could answer or cancel this call.
                 Server.ReleaseCallSlot();
+                call.ReleaseRef();
                 return;
             }
             if (call.IsOneWay)
@@ -169,6 +192,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             else if (!_calls.TryAdd(call.Id, call))
             {
                 Server.ReleaseCallSlot();
+                call.ReleaseRef();
                 throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument, ProtocolErrorKind.DuplicateRequestId);
             }
             if (call.DeadlineMicros != 0) _deadlineCalls++;
@@ -193,10 +217,10 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             _lastCallMicros = Clock.NowMicros;
         }
         ReleaseInFlight(call.ChargedBytes);
-        call.Context.Release();
         Server.ReleaseCallSlot();
     }
 
+    /// <summary>The registered calls that pass <paramref name="filter"/>, each with a reference taken: pass the list to <see cref="ReleaseAll"/> when done.</summary>
     private List<ServerCall> Snapshot(Func<ServerCall, bool>? filter = null)
     {
         lock (_calls)
@@ -204,8 +228,14 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             var all = new List<ServerCall>(_calls.Count + _oneWays.Count);
             foreach (var c in _calls.Values) if (filter is null || filter(c)) all.Add(c);
             foreach (var c in _oneWays) if (filter is null || filter(c)) all.Add(c);
+            foreach (var c in all) c.AddRef();
             return all;
         }
+    }
+
+    private static void ReleaseAll(List<ServerCall> calls)
+    {
+        foreach (var c in calls) c.ReleaseRef();
     }
 
     // ---- replies ----------------------------------------------------------------------------------------------
@@ -328,7 +358,15 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>Cancels every running call, one-way calls included (drain timeout, connection loss).</summary>
     public void CancelAll(StatusCode reason)
     {
-        foreach (var call in Snapshot()) call.OnCancel(reason);
+        var calls = Snapshot();
+        try
+        {
+            foreach (var call in calls) call.OnCancel(reason);
+        }
+        finally
+        {
+            ReleaseAll(calls);
+        }
     }
 
     private void CloseStalled(long now)
@@ -361,9 +399,14 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         }
         if (Volatile.Read(ref _deadlineCalls) > 0)
         {
-            foreach (var call in Snapshot(c => c.DeadlineMicros != 0 && c.DeadlineMicros <= now && c.Context.CancellationReason == StatusCode.OK))
+            var expired = Snapshot(c => c.DeadlineMicros != 0 && c.DeadlineMicros <= now && c.Context.CancellationReason == StatusCode.OK);
+            try
             {
-                call.OnCancel(StatusCode.DeadlineExceeded);
+                foreach (var call in expired) call.OnCancel(StatusCode.DeadlineExceeded);
+            }
+            finally
+            {
+                ReleaseAll(expired);
             }
         }
         long idle = Server.IdleMicros;
