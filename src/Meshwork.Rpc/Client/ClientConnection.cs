@@ -239,6 +239,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     public bool Sweep(long now)
     {
+        Shared.Completions.CheckProgress(now);
         if (IsClosed && ActiveCalls == 0) return false;
         if (!IsClosed && IsWriteStalled(now, Shared.WriteStallMicros))
         {

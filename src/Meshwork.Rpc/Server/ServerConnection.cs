@@ -12,6 +12,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private readonly Dictionary<ulong, ServerCall> _calls = new();
     // One-way calls have no id on the wire but must still be reachable by drain, deadlines and connection loss.
     private readonly HashSet<ServerCall> _oneWays = new();
+    // Handlers run from here rather than one thread-pool work item per call: see RunQueue.
+    private readonly RunQueue _handlers = new();
     private bool _closedForCalls;
     private int _deadlineCalls;
     private const int MaxStatusMessageChars = 8192;
@@ -201,7 +203,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         }
         if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
         if (Server.Options.InlineHandlers) call.Execute();
-        else ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
+        else _handlers.Enqueue(call);
     }
 
     /// <summary>Removes a finished call and returns its slot, once; later calls for the same call do nothing.</summary>
@@ -391,7 +393,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
 
     public bool Sweep(long now)
     {
-        if (IsClosed) return false;
+        _handlers.CheckProgress(now);
+        if (IsClosed) return _handlers.Pending > 0;
         if (IsWriteStalled(now, Server.WriteStallMicros))
         {
             CloseStalled(now);
