@@ -14,7 +14,7 @@ namespace Meshwork.Rpc.Client;
 /// </summary>
 internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TResponse>, IThreadPoolWorkItem
 {
-    private static readonly ObjectPool<UnaryCall<TResponse>> s_pool = new(256);
+    private static readonly ObjectPool<UnaryCall<TResponse>> s_pool = new(1024);
 
     // Continuations run synchronously inside Execute, which is always a RunQueue drainer: never the read loop, the
     // sweeper's timer or a thread that cancelled a token.

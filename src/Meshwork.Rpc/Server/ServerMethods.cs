@@ -12,8 +12,8 @@ internal abstract class ServerMethod(string service, string name, CallKind kind)
     public string FullName { get; } = service + "/" + name;
     public CallKind Kind { get; } = kind;
 
-    /// <summary>Calls kept per unary method for reuse: enough for the calls in flight of a busy server; beyond it the GC takes them.</summary>
-    protected const int CallPoolSize = 256;
+    /// <summary>Calls kept per unary method for reuse: as many as were in flight at once, up to this; beyond it the GC takes them.</summary>
+    protected const int CallPoolSize = 1024;
 
     /// <summary>The middleware chain wrapped around this method's terminal handler; null when there is no middleware.</summary>
     public ServerCallHandler? Pipeline { get; private set; }
