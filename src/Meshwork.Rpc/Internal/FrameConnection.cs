@@ -104,7 +104,7 @@ internal abstract class FrameConnection
             long added = _output.PendingLength - before;
             // Never refused for size: the reply of an admitted call is always sent. Growth is stopped upstream
             // (reads pause, streams and new calls wait) and a peer that reads nothing is cut off by the stall timeout.
-            if (_queuedBytes == 0) Volatile.Write(ref _progressMicros, Clock.NowMicros);
+            if (_queuedBytes == 0) Volatile.Write(ref _progressMicros, Clock.CoarseMicros);
             Volatile.Write(ref _queuedBytes, _queuedBytes + added);
             _budget.Add(added);
             wake = _output.TryTakeIdle();
@@ -128,7 +128,7 @@ internal abstract class FrameConnection
                 {
                     while (FrameCodec.TryRead(ref buffer, Limits.MaxFrameSize, _names, out var header, out var body))
                     {
-                        LastActivityMicros = Clock.NowMicros;
+                        LastActivityMicros = Clock.CoarseMicros;
                         OnFrame(ref header, body);
                         if (MustPauseReading())
                         {
@@ -311,7 +311,7 @@ internal abstract class FrameConnection
                         _budget.Add(-block.Length);
                     }
                 }
-                Volatile.Write(ref _progressMicros, Clock.NowMicros);
+                Volatile.Write(ref _progressMicros, Clock.CoarseMicros);
                 WakeWaiters();
             }
         }

@@ -34,7 +34,9 @@ internal abstract class ServerCall : IThreadPoolWorkItem
         Method = method;
         Id = header.RequestId;
         SerializerId = header.Serializer;
-        long now = Clock.NowMicros;
+        // The start only matters for a deadline (its budget is relative to arrival, and its error message says how it
+        // was spent); without one the coarse clock is enough.
+        long now = header.TimeoutMicros > 0 ? Clock.NowMicros : Clock.CoarseMicros;
         StartMicros = now;
         DeadlineMicros = header.TimeoutMicros > 0 ? now + header.TimeoutMicros : 0;
         ChargedBytes = 0;

@@ -216,7 +216,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 : _calls.TryGetValue(call.Id, out var found) && ReferenceEquals(found, call) && _calls.Remove(call.Id);
             if (!removed) return;
             if (call.DeadlineMicros != 0) _deadlineCalls--;
-            _lastCallMicros = Clock.NowMicros;
+            _lastCallMicros = Clock.CoarseMicros;
         }
         ReleaseInFlight(call.ChargedBytes);
         Server.ReleaseCallSlot();
