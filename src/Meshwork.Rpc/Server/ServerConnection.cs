@@ -39,10 +39,11 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>The client's address without the port: the key of rate-limited logging.</summary>
     public string Source { get; }
 
-    public int ActiveCalls
-    {
-        get { lock (_calls) return _calls.Count + _oneWays.Count; }
-    }
+    /// <summary>Calls registered (unary, streaming and one-way); kept beside the tables so that the admission check of
+    /// every request does not take the table lock.</summary>
+    public int ActiveCalls => Volatile.Read(ref _activeCalls);
+
+    private int _activeCalls; // written under the _calls lock
 
     protected override void OnFrame(ref FrameHeader header, in ReadOnlySequence<byte> body)
     {
@@ -198,6 +199,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument, ProtocolErrorKind.DuplicateRequestId);
             }
             if (call.DeadlineMicros != 0) _deadlineCalls++;
+            Volatile.Write(ref _activeCalls, _activeCalls + 1);
             call.ChargedBytes = _dispatchingBytes;
             ChargeInFlight(call.ChargedBytes);
         }
@@ -216,6 +218,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 : _calls.TryGetValue(call.Id, out var found) && ReferenceEquals(found, call) && _calls.Remove(call.Id);
             if (!removed) return;
             if (call.DeadlineMicros != 0) _deadlineCalls--;
+            Volatile.Write(ref _activeCalls, _activeCalls - 1);
             _lastCallMicros = Clock.CoarseMicros;
         }
         ReleaseInFlight(call.ChargedBytes);
