@@ -92,6 +92,9 @@ Console.WriteLine($"load average at end {LoadAverage():N2}");
 Console.WriteLine();
 Console.WriteLine(Result.MarkdownHeader);
 foreach (var r in results) Console.WriteLine(r.ToMarkdown());
+Console.WriteLine();
+Console.WriteLine(Result.CostHeader);
+foreach (var r in results) Console.WriteLine(r.ToCostMarkdown());
 PrintSideBySide(results);
 if (jsonPath.Length > 0)
 {
@@ -131,6 +134,7 @@ async Task MeasureAsync(string name, IEchoClient client, ServerProcess server, i
     if (sampleAllocations) await server.SampledAllocationsAsync(print: false);
     var serverBefore = await server.GetStatsAsync();
     long clientBefore = GC.GetTotalAllocatedBytes(precise: true);
+    var clientProcessBefore = ProcessCounters.Read();
     var sw = Stopwatch.StartNew();
     Volatile.Write(ref phase, 1);
     await Task.Delay(duration);
@@ -138,6 +142,7 @@ async Task MeasureAsync(string name, IEchoClient client, ServerProcess server, i
     Volatile.Write(ref phase, 2);
     double seconds = sw.Elapsed.TotalSeconds;
     long clientAfter = GC.GetTotalAllocatedBytes(precise: true);
+    var clientProcessAfter = ProcessCounters.Read();
     if (sampleAllocations)
     {
         Console.WriteLine($"  {name} server, conns={connections} c={concurrency}: sampled allocations by type in the measured window");
@@ -151,6 +156,8 @@ async Task MeasureAsync(string name, IEchoClient client, ServerProcess server, i
     into.ServerGen0 += serverAfter.Gen0 - serverBefore.Gen0;
     into.ServerGen1 += serverAfter.Gen1 - serverBefore.Gen1;
     into.ServerGen2 += serverAfter.Gen2 - serverBefore.Gen2;
+    into.ClientProcess += clientProcessAfter - clientProcessBefore;
+    into.ServerProcess += serverAfter.Process - serverBefore.Process;
 }
 
 static void PrintSideBySide(List<Result> results)

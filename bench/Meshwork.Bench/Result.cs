@@ -14,12 +14,34 @@ internal sealed record Result(
 {
     public double? ShareOfBare { get; set; }
 
+    /// <summary>CPU time (user + system) of the client process per call, µs; includes the load generator's own loop.</summary>
+    public double ClientCpuMicrosPerCall { get; init; }
+    /// <summary>CPU time (user + system) of the server process per call, µs.</summary>
+    public double ServerCpuMicrosPerCall { get; init; }
+    /// <summary>Thread-pool work items completed in the client process per call.</summary>
+    public double ClientWorkItemsPerCall { get; init; }
+    /// <summary>Thread-pool work items completed in the server process per call.</summary>
+    public double ServerWorkItemsPerCall { get; init; }
+    /// <summary>Context switches (voluntary + involuntary) of the client process per call: wake-ups and preemptions.</summary>
+    public double ClientSwitchesPerCall { get; init; }
+    /// <summary>Context switches (voluntary + involuntary) of the server process per call.</summary>
+    public double ServerSwitchesPerCall { get; init; }
+
     private string Share => ShareOfBare is { } s ? $"{s * 100:N1} %" : "-";
 
     public string ToRow() =>
         $"{System,-12} conns={Connections} c={Concurrency,-4} {RequestsPerSecond,10:N0} req/s  p50 {P50Micros,8:N1} µs  p99 {P99Micros,8:N1} µs  " +
         $"p99.9 {P999Micros,8:N1} µs  client {ClientBytesPerCall,7:N0} B/call  server {ServerBytesPerCall,7:N0} B/call  " +
-        $"server GCs {ServerGen0}/{ServerGen1}/{ServerGen2}  load {LoadAverage:N2}";
+        $"server GCs {ServerGen0}/{ServerGen1}/{ServerGen2}  load {LoadAverage:N2}\n" +
+        $"{"",-12} CPU µs/call client {ClientCpuMicrosPerCall:N2} server {ServerCpuMicrosPerCall:N2}  work items/call client {ClientWorkItemsPerCall:N2} " +
+        $"server {ServerWorkItemsPerCall:N2}  switches/call client {ClientSwitchesPerCall:N2} server {ServerSwitchesPerCall:N2}";
+
+    public const string CostHeader =
+        "| system | conns | concurrency | client CPU µs/call | server CPU µs/call | client work items/call | server work items/call | client switches/call | server switches/call |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|";
+
+    public string ToCostMarkdown() =>
+        $"| {System} | {Connections} | {Concurrency} | {ClientCpuMicrosPerCall:N2} | {ServerCpuMicrosPerCall:N2} | {ClientWorkItemsPerCall:N2} | {ServerWorkItemsPerCall:N2} | {ClientSwitchesPerCall:N2} | {ServerSwitchesPerCall:N2} |";
 
     public const string MarkdownHeader =
         "| system | conns | concurrency | req/s | share of bare | p50 µs | p99 µs | p99.9 µs | client B/call | server B/call |\n" +

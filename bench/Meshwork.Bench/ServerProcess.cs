@@ -37,7 +37,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public async Task<ServerStats> GetStatsAsync()
     {
         var f = (await CommandAsync("STATS", "STATS ")).Split(' ');
-        return new ServerStats(long.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]));
+        return new ServerStats(long.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]), ProcessCounters.FromStatsFields(f, 5));
     }
 
     /// <summary>
@@ -75,5 +75,5 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 }
 
-/// <summary>A server's counters since its start: bytes allocated (precise) and collections per generation.</summary>
-internal readonly record struct ServerStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2);
+/// <summary>A server's counters since its start: bytes allocated (precise), collections per generation, CPU, work items and context switches.</summary>
+internal readonly record struct ServerStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2, ProcessCounters Process);

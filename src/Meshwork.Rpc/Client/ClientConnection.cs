@@ -99,7 +99,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             if (_goAway || _idleClosed || IsClosed) return false;
             call.Id = ++_nextId;
             _calls.Add(call.Id, call);
-            _lastCallMicros = Clock.NowMicros;
+            _lastCallMicros = Clock.CoarseMicros;
             if (call.DeadlineMicros != 0) _deadlineCalls++;
         }
         return true;
@@ -121,7 +121,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     {
         _calls.Remove(call.Id);
         if (call.DeadlineMicros != 0) _deadlineCalls--;
-        _lastCallMicros = Clock.NowMicros;
+        _lastCallMicros = Clock.CoarseMicros;
     }
 
     private void AfterRemove()
@@ -145,7 +145,8 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         try
         {
             using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
-            call.SentMicros = Clock.NowMicros;
+            // Only a deadline's error message uses it (how long the call waited before and after sending).
+            if (call.DeadlineMicros != 0) call.SentMicros = Clock.NowMicros;
             if (TryWriteFrame(header, body.WrittenSpan)) return true;
             error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent: {StateReason}");
         }
@@ -239,6 +240,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     public bool Sweep(long now)
     {
+        Shared.Completions.CheckProgress(now);
         if (IsClosed && ActiveCalls == 0) return false;
         if (!IsClosed && IsWriteStalled(now, Shared.WriteStallMicros))
         {

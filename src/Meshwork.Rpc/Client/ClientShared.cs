@@ -30,6 +30,9 @@ internal sealed class ClientShared
 
     public long WriteStallMicros { get; }
 
+    /// <summary>Where the unary calls of this channel's connections are completed (their callers' continuations run), see <see cref="RunQueue"/>.</summary>
+    public RunQueue Completions { get; } = new();
+
     /// <summary>Counts and rate-limits the protocol errors of the servers this channel talks to.</summary>
     public ProtocolErrorMonitor ProtocolMonitor { get; }
 

@@ -76,7 +76,8 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         {
             return ValueTask.FromException<TResponse>(new RpcException(StatusCode.Cancelled, $"call {method.FullName} was cancelled before it started"));
         }
-        long start = Clock.NowMicros;
+        // The start is only read for a deadline (the budget and its error message); without one the coarse clock will do.
+        long start = options.Timeout is not null || _defaultTimeoutMicros != 0 ? Clock.NowMicros : Clock.CoarseMicros;
         long deadline;
         try
         {

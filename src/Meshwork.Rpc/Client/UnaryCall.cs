@@ -6,13 +6,22 @@ using Meshwork.Rpc.Serialization;
 
 namespace Meshwork.Rpc.Client;
 
-/// <summary>A pooled unary call that is its own <see cref="IValueTaskSource{T}"/>: a call allocates nothing but its reply.</summary>
-internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TResponse>
+/// <summary>
+/// A pooled unary call that is its own <see cref="IValueTaskSource{T}"/>: a call allocates nothing but its reply.
+/// The read loop (or whoever fails the call) only records the outcome and queues the call on the channel's
+/// <see cref="RunQueue"/>; the caller's continuation then runs there, inline, so the replies of one read cost one or two
+/// thread-pool work items instead of one each.
+/// </summary>
+internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TResponse>, IThreadPoolWorkItem
 {
-    private static readonly ObjectPool<UnaryCall<TResponse>> s_pool = new(256);
+    private static readonly ObjectPool<UnaryCall<TResponse>> s_pool = new(1024);
 
-    private ManualResetValueTaskSourceCore<TResponse> _core = new() { RunContinuationsAsynchronously = true };
+    // Continuations run synchronously inside Execute, which is always a RunQueue drainer: never the read loop, the
+    // sweeper's timer or a thread that cancelled a token.
+    private ManualResetValueTaskSourceCore<TResponse> _core = new() { RunContinuationsAsynchronously = false };
     private MessageType<TResponse>? _type;
+    private TResponse _value = default!;
+    private Exception? _error;
 
     public static UnaryCall<TResponse> Rent(ClientConnection connection, string fullName, MessageType<TResponse> type,
         long startMicros, long deadlineMicros)
@@ -33,7 +42,7 @@ internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TRespo
         var connection = Connection!;
         if (header.Status != StatusCode.OK)
         {
-            _core.SetException(StatusError(ref header, FullName, connection.Peer));
+            Finish(connection, default!, StatusError(ref header, FullName, connection.Peer));
             return;
         }
         TResponse value;
@@ -44,13 +53,32 @@ internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TRespo
         catch (Exception ex)
         {
             // Whatever the decoder throws, the caller must hear about it: the call is already out of the table.
-            _core.SetException(ex as RpcException ?? new RpcException(StatusCode.Internal, $"cannot decode the reply of {FullName}: {ex.Message}", ex));
+            Finish(connection, default!, ex as RpcException ?? new RpcException(StatusCode.Internal, $"cannot decode the reply of {FullName}: {ex.Message}", ex));
             return;
         }
-        _core.SetResult(value);
+        Finish(connection, value, null);
     }
 
-    public override void OnFailed(RpcException error) => _core.SetException(error);
+    public override void OnFailed(RpcException error) => Finish(Connection!, default!, error);
+
+    private void Finish(ClientConnection connection, TResponse value, Exception? error)
+    {
+        _value = value;
+        _error = error;
+        connection.Shared.Completions.Enqueue(this);
+    }
+
+    /// <summary>Runs on a <see cref="RunQueue"/> drainer: completes the call, running the caller's continuation here.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        var value = _value;
+        var error = _error;
+        _value = default!;
+        _error = null;
+        // Nothing of this object may be touched after completing: the continuation can recycle and reuse it at once.
+        if (error is null) _core.SetResult(value);
+        else _core.SetException(error);
+    }
 
     public TResponse GetResult(short token)
     {

@@ -23,6 +23,8 @@ internal static class DeadlineSweeper
 
     public static void Register(ISweepable item)
     {
+        // The coarse clock stops with the timer: bring it up to date before the new item reads it.
+        Clock.RefreshCoarse();
         lock (s_lock)
         {
             s_items.Add(item);
@@ -37,7 +39,7 @@ internal static class DeadlineSweeper
         if (Interlocked.Exchange(ref s_running, 1) == 1) return;
         try
         {
-            long now = Clock.NowMicros;
+            long now = Clock.RefreshCoarse();
             List<ISweepable>? dead = null;
             foreach (var item in s_snapshot)
             {

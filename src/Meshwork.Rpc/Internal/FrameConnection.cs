@@ -8,8 +8,8 @@ namespace Meshwork.Rpc.Internal;
 
 /// <summary>
 /// One multiplexed connection: a read loop that parses frames and hands them to <see cref="OnFrame"/>, and a write
-/// path where any thread appends whole frames to an in-memory pipe under a short lock while a single pump copies
-/// everything queued to the socket. The pump is what coalesces many frames into one write.
+/// path where any thread appends whole frames to the pending send buffer under a short lock while a single pump
+/// writes everything queued to the socket (<see cref="SendBuffers"/>). The pump is what coalesces many frames into one write.
 /// Memory is bounded by back-pressure, not by dropping frames: every byte queued, read-but-unparsed or charged for a
 /// call in flight is counted here and in the shared <see cref="BufferBudget"/>; a side that must not grow stops
 /// reading (<see cref="MustPauseReading"/>) or waits for room (<see cref="WaitForWriteRoomAsync"/>), and a peer that
@@ -17,11 +17,10 @@ namespace Meshwork.Rpc.Internal;
 /// </summary>
 internal abstract class FrameConnection
 {
-    private const int CoalesceBytes = 64 * 1024;
-
     private readonly Stream _stream;
     private readonly PipeReader _input;
-    private readonly Pipe _output;
+    private readonly SendBuffers _output = new();
+    private bool _writesCompleted; // under _writeLock: no more frames; the pump exits once the queue is sent
     private readonly object _writeLock = new();
     private readonly Utf8StringCache? _names;
     private readonly long _maxQueuedBytes;
@@ -48,8 +47,6 @@ internal abstract class FrameConnection
         Logger = logger;
         _maxQueuedBytes = limits.MaxQueuedWriteBytes;
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
-        _output = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: 16 * 1024,
-            readerScheduler: PipeScheduler.ThreadPool, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
         LastActivityMicros = Clock.NowMicros;
     }
 
@@ -97,23 +94,22 @@ internal abstract class FrameConnection
     /// <summary>Appends a frame to the send queue. Returns false if the connection no longer accepts writes.</summary>
     public bool TryWriteFrame(in FrameHeader header, ReadOnlySpan<byte> body)
     {
+        bool wake;
         lock (_writeLock)
         {
             if (_state != 0) return false;
-            var writer = _output.Writer;
-            long before = writer.UnflushedBytes;
-            FrameCodec.Write(writer, header, body);
-            long added = writer.UnflushedBytes - before;
+            int before = _output.PendingLength;
+            // The header is checked (size limit) before anything is appended, so a refused frame leaves no trace.
+            FrameCodec.Write(_output, header, body);
+            long added = _output.PendingLength - before;
             // Never refused for size: the reply of an admitted call is always sent. Growth is stopped upstream
             // (reads pause, streams and new calls wait) and a peer that reads nothing is cut off by the stall timeout.
-            if (_queuedBytes == 0) Volatile.Write(ref _progressMicros, Clock.NowMicros);
+            if (_queuedBytes == 0) Volatile.Write(ref _progressMicros, Clock.CoarseMicros);
             Volatile.Write(ref _queuedBytes, _queuedBytes + added);
             _budget.Add(added);
-            var flush = writer.FlushAsync();
-            // The pipe never pauses the writer (pauseWriterThreshold 0), so the flush completes synchronously.
-            if (flush.IsCompleted) flush.GetAwaiter().GetResult();
-            else flush.AsTask().GetAwaiter().GetResult();
+            wake = _output.TryTakeIdle();
         }
+        if (wake) _output.Wake();
         return true;
     }
 
@@ -132,7 +128,7 @@ internal abstract class FrameConnection
                 {
                     while (FrameCodec.TryRead(ref buffer, Limits.MaxFrameSize, _names, out var header, out var body))
                     {
-                        LastActivityMicros = Clock.NowMicros;
+                        LastActivityMicros = Clock.CoarseMicros;
                         OnFrame(ref header, body);
                         if (MustPauseReading())
                         {
@@ -282,48 +278,41 @@ internal abstract class FrameConnection
 
     private async Task WriteLoopAsync()
     {
-        var reader = _output.Reader;
-        byte[]? coalesce = null;
         try
         {
             while (true)
             {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                long length = buffer.Length;
-                if (length > 0)
+                ReadOnlyMemory<byte> block;
+                lock (_writeLock)
                 {
-                    if (buffer.IsSingleSegment)
+                    if (_output.PendingLength == 0)
                     {
-                        await _stream.WriteAsync(buffer.First).ConfigureAwait(false);
-                    }
-                    else if (length <= CoalesceBytes)
-                    {
-                        coalesce ??= new byte[CoalesceBytes];
-                        buffer.CopyTo(coalesce);
-                        await _stream.WriteAsync(coalesce.AsMemory(0, (int)length)).ConfigureAwait(false);
+                        if (_writesCompleted) break;
+                        _output.MarkIdle();
+                        block = default;
                     }
                     else
                     {
-                        foreach (var segment in buffer)
-                        {
-                            await _stream.WriteAsync(segment).ConfigureAwait(false);
-                        }
+                        block = _output.TakePending();
                     }
-                    await _stream.FlushAsync().ConfigureAwait(false);
                 }
-                reader.AdvanceTo(buffer.End);
+                if (block.IsEmpty)
+                {
+                    await _output.WaitAsync().ConfigureAwait(false);
+                    continue;
+                }
+                await _stream.WriteAsync(block).ConfigureAwait(false);
+                await _stream.FlushAsync().ConfigureAwait(false);
                 lock (_writeLock)
                 {
                     if (!_settled)
                     {
-                        Volatile.Write(ref _queuedBytes, _queuedBytes - length);
-                        _budget.Add(-length);
+                        Volatile.Write(ref _queuedBytes, _queuedBytes - block.Length);
+                        _budget.Add(-block.Length);
                     }
                 }
-                Volatile.Write(ref _progressMicros, Clock.NowMicros);
+                Volatile.Write(ref _progressMicros, Clock.CoarseMicros);
                 WakeWaiters();
-                if (result.IsCompleted) break;
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
@@ -332,7 +321,15 @@ internal abstract class FrameConnection
             // reading then), so the connection is closed from here too; closing twice is harmless.
             if (!IsClosed) _ = AbortAsync(ex);
         }
-        await reader.CompleteAsync().ConfigureAwait(false);
+        finally
+        {
+            lock (_writeLock)
+            {
+                // No frame can be appended any more (closing), or none will ever be sent (the stream failed).
+                _writesCompleted = true;
+                if (_state != 0) _output.Release();
+            }
+        }
     }
 
     /// <summary>Stops accepting writes, sends everything queued, then closes the stream.</summary>
@@ -340,10 +337,13 @@ internal abstract class FrameConnection
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
         {
+            bool wake;
             lock (_writeLock)
             {
-                _output.Writer.Complete();
+                _writesCompleted = true;
+                wake = _output.TryTakeIdle();
             }
+            if (wake) _output.Wake();
         }
         if (Interlocked.Exchange(ref _state, 2) == 2)
         {

@@ -1,33 +1,94 @@
 namespace Meshwork.Rpc.Internal;
 
-/// <summary>Small lock-free pool: a fast first slot plus a fixed array. Losing an object under contention is fine; the GC takes it.</summary>
+/// <summary>
+/// Small bounded lock-free pool: a fixed ring of cells with sequence numbers (the bounded multi-producer,
+/// multi-consumer queue of ConcurrentQueue's segments, without its growth). Renting and returning cost one
+/// compare-and-swap whatever the number of objects out: a scan of a slot array costs one read per object currently
+/// rented (256 reads per call at 256 calls in flight), and a lock costs a convoy when its holder is preempted on a busy
+/// machine. A rent that finds nothing (or races with a return still being published) returns null and the caller
+/// allocates; a return to a full pool leaves the object to the GC.
+/// </summary>
 internal sealed class ObjectPool<T> where T : class
 {
-    private T? _first;
-    private readonly T?[] _items;
+    private struct Cell
+    {
+        public long Sequence;
+        public T? Item;
+    }
 
-    public ObjectPool(int size = 64) => _items = new T?[size];
+    private readonly Cell[] _cells;
+    private readonly int _mask;
+    private long _head; // next cell to rent from
+    private long _tail; // next cell to return to
+
+    public ObjectPool(int size = 64)
+    {
+        int capacity = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, size));
+        _cells = new Cell[capacity];
+        _mask = capacity - 1;
+        for (int i = 0; i < capacity; i++) _cells[i].Sequence = i;
+    }
 
     public T? TryRent()
     {
-        var item = _first;
-        if (item is not null && Interlocked.CompareExchange(ref _first, null, item) == item) return item;
-        var items = _items;
-        for (int i = 0; i < items.Length; i++)
+        var cells = _cells;
+        long head = Volatile.Read(ref _head);
+        while (true)
         {
-            item = items[i];
-            if (item is not null && Interlocked.CompareExchange(ref items[i], null, item) == item) return item;
+            ref var cell = ref cells[head & _mask];
+            long sequence = Volatile.Read(ref cell.Sequence);
+            long diff = sequence - (head + 1);
+            if (diff == 0)
+            {
+                long seen = Interlocked.CompareExchange(ref _head, head + 1, head);
+                if (seen == head)
+                {
+                    var item = cell.Item;
+                    cell.Item = null;
+                    Volatile.Write(ref cell.Sequence, head + cells.Length);
+                    return item;
+                }
+                head = seen;
+            }
+            else if (diff < 0)
+            {
+                return null; // empty (or the next return is still being published)
+            }
+            else
+            {
+                head = Volatile.Read(ref _head);
+            }
         }
-        return null;
     }
 
     public void Return(T item)
     {
-        if (_first is null && Interlocked.CompareExchange(ref _first, item, null) is null) return;
-        var items = _items;
-        for (int i = 0; i < items.Length; i++)
+        var cells = _cells;
+        long tail = Volatile.Read(ref _tail);
+        while (true)
         {
-            if (items[i] is null && Interlocked.CompareExchange(ref items[i], item, null) is null) return;
+            ref var cell = ref cells[tail & _mask];
+            long sequence = Volatile.Read(ref cell.Sequence);
+            long diff = sequence - tail;
+            if (diff == 0)
+            {
+                long seen = Interlocked.CompareExchange(ref _tail, tail + 1, tail);
+                if (seen == tail)
+                {
+                    cell.Item = item;
+                    Volatile.Write(ref cell.Sequence, tail + 1);
+                    return;
+                }
+                tail = seen;
+            }
+            else if (diff < 0)
+            {
+                return; // full
+            }
+            else
+            {
+                tail = Volatile.Read(ref _tail);
+            }
         }
     }
 }

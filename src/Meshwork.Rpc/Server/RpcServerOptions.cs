@@ -90,8 +90,9 @@ public sealed class RpcServerOptions
     public bool DetailedErrors { get; set; }
 
     /// <summary>
-    /// Run handlers on the connection's read loop instead of the thread pool. Faster for handlers that complete
-    /// synchronously and never block; a blocking handler would stall every call on its connection. Default false.
+    /// Run handlers on the connection's read loop instead of the connection's handler queue on the thread pool. Saves
+    /// the hand-off for handlers that complete synchronously and never block; a blocking handler would stall every call
+    /// on its connection, with nothing to rescue them. Default false.
     /// </summary>
     public bool InlineHandlers { get; set; }
 

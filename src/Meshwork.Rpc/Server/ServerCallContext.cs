@@ -7,6 +7,8 @@ namespace Meshwork.Rpc.Server;
 /// <summary>
 /// Per-call state handed to handlers and middleware: names, headers, trailers, deadline and cancellation.
 /// The cancellation token fires when the client cancels, the deadline passes, the connection drops, or a drain times out.
+/// A context is valid only until its call has ended (the handler's task completed): the server reuses the contexts of
+/// unary calls for later calls, so neither the context nor its <see cref="Items"/> may be kept or used after that.
 /// </summary>
 public sealed class ServerCallContext
 {
@@ -15,7 +17,15 @@ public sealed class ServerCallContext
     private Metadata? _trailers;
     private Dictionary<string, object?>? _items;
 
-    internal ServerCallContext(string service, string method, CallKind kind, string peer, Metadata? headers, long deadlineMicros)
+    internal ServerCallContext(string service, string method, CallKind kind, string peer, Metadata? headers, long deadlineMicros) =>
+        Initialize(service, method, kind, peer, headers, deadlineMicros);
+
+    /// <summary>
+    /// Sets the per-call fields; together with <see cref="Release"/> this is what lets a pooled unary call reuse its
+    /// context. Every field a call can change must be reset here or in <see cref="Release"/>, or it leaks into the
+    /// next call that reuses this object.
+    /// </summary>
+    internal void Initialize(string service, string method, CallKind kind, string peer, Metadata? headers, long deadlineMicros)
     {
         Service = service;
         Method = method;
@@ -26,14 +36,14 @@ public sealed class ServerCallContext
     }
 
     /// <summary>Service name of the call.</summary>
-    public string Service { get; }
+    public string Service { get; private set; } = "";
     /// <summary>Method name of the call.</summary>
-    public string Method { get; }
+    public string Method { get; private set; } = "";
     /// <summary>Shape of the call.</summary>
-    public CallKind Kind { get; }
+    public CallKind Kind { get; private set; }
 
     /// <summary>Remote address of the caller.</summary>
-    public string Peer { get; }
+    public string Peer { get; private set; } = "";
 
     /// <summary>
     /// The certificate the client presented in the TLS handshake (mutual TLS), already accepted by
@@ -49,14 +59,14 @@ public sealed class ServerCallContext
     public ClaimsPrincipal? User { get; set; }
 
     /// <summary>Headers sent by the client (null when none).</summary>
-    public Metadata? RequestHeaders { get; }
+    public Metadata? RequestHeaders { get; private set; }
 
     /// <summary>Metadata returned to the client with the response.</summary>
     public Metadata ResponseTrailers => _trailers ??= new Metadata();
 
     internal Metadata? TrailersIfAny => _trailers;
 
-    internal long DeadlineMicros { get; }
+    internal long DeadlineMicros { get; private set; }
 
     /// <summary>Time left before the client's deadline, or null when the client set none.</summary>
     public TimeSpan? RemainingTime => DeadlineMicros == 0 ? null : TimeSpan.FromMicroseconds(Math.Max(0, DeadlineMicros - Internal.Clock.NowMicros));
@@ -135,9 +145,31 @@ public sealed class ServerCallContext
         lock (list) list.Add(resource);
     }
 
+    /// <summary>
+    /// Ends the call's use of this context: disposes what was registered, and clears every per-call field so that a
+    /// pooled call can reuse the object (see <see cref="Initialize"/>). The token source is kept for the next call when it
+    /// was never cancelled (<see cref="CancellationTokenSource.TryReset"/> drops its registrations), otherwise disposed.
+    /// </summary>
     internal void Release()
     {
-        _cts?.Dispose();
+        var cts = _cts;
+        if (cts is not null && !cts.TryReset())
+        {
+            cts.Dispose();
+            _cts = null;
+        }
+        _cancelled = 0;
+        _trailers = null;
+        _items?.Clear();
+        Request = null;
+        Response = null;
+        RequestHeaders = null;
+        User = null; // never carry one caller's identity into the next call that reuses this context
+        DisposeRegistered();
+    }
+
+    private void DisposeRegistered()
+    {
         var taken = Interlocked.Exchange(ref _disposables, null);
         if (taken is null) return;
         object[] disposables;

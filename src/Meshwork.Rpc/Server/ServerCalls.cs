@@ -4,37 +4,78 @@ using Meshwork.Rpc.Protocol;
 
 namespace Meshwork.Rpc.Server;
 
-/// <summary>One call being served. Runs on the thread pool (or inline, see <see cref="RpcServerOptions.InlineHandlers"/>).</summary>
+/// <summary>
+/// One call being served. Runs on the thread pool (or inline, see <see cref="RpcServerOptions.InlineHandlers"/>).
+/// Lifetime: the running call holds one reference from <see cref="ServerConnection.Launch"/> until its handler has finished and its final
+/// frame was written; anyone who looks a call up in the connection's table to act on it (cancel, stream data, deadline
+/// sweep) holds another while doing so. When the last one is released the context is cleared and a pooled call goes
+/// back to its method's pool, so a late cancel can never reach the next call that reuses the object.
+/// </summary>
 internal abstract class ServerCall : IThreadPoolWorkItem
 {
+    private int _answered;
+    private int _refs;
+
+    protected ServerCall()
+    {
+        Context = new ServerCallContext("", "", CallKind.Unary, "", null, 0) { Call = this };
+    }
+
     protected ServerCall(ServerConnection connection, ServerMethod method, ref FrameHeader header)
+        : this()
+    {
+        Initialize(connection, method, ref header);
+    }
+
+    /// <summary>Sets up the call for one request; the caller (the read loop) owns the reference it returns with.</summary>
+    protected void Initialize(ServerConnection connection, ServerMethod method, ref FrameHeader header)
     {
         Connection = connection;
         Method = method;
         Id = header.RequestId;
         SerializerId = header.Serializer;
-        long now = Clock.NowMicros;
+        // The start only matters for a deadline (its budget is relative to arrival, and its error message says how it
+        // was spent); without one the coarse clock is enough.
+        long now = header.TimeoutMicros > 0 ? Clock.NowMicros : Clock.CoarseMicros;
         StartMicros = now;
         DeadlineMicros = header.TimeoutMicros > 0 ? now + header.TimeoutMicros : 0;
-        Context = new ServerCallContext(method.Service, method.Name, method.Kind, connection.Peer, header.Metadata, DeadlineMicros) { Call = this };
+        ChargedBytes = 0;
+        _answered = 0;
+        Volatile.Write(ref _refs, 1);
+        Context.Initialize(method.Service, method.Name, method.Kind, connection.Peer, header.Metadata, DeadlineMicros);
     }
 
-    public ServerConnection Connection { get; }
-    public ServerMethod Method { get; }
-    public ulong Id { get; }
-    public byte SerializerId { get; }
-    public long StartMicros { get; }
-    public long DeadlineMicros { get; }
+    public ServerConnection Connection { get; private set; } = null!;
+    public ServerMethod Method { get; private set; } = null!;
+    public ulong Id { get; private set; }
+    public byte SerializerId { get; private set; }
+    public long StartMicros { get; private set; }
+    public long DeadlineMicros { get; private set; }
     public ServerCallContext Context { get; }
     public virtual bool IsOneWay => false;
 
     /// <summary>Request bytes counted against the connection and the server's buffer budget while the call runs.</summary>
     public long ChargedBytes { get; set; }
 
-    private int _answered;
-
     /// <summary>True for the one caller allowed to send this call's final frame; later answers are dropped.</summary>
     public bool TryAnswer() => Interlocked.Exchange(ref _answered, 1) == 0;
+
+    /// <summary>Takes a reference for someone who found the call in the table; only under the table's lock, while it is registered.</summary>
+    public void AddRef() => Interlocked.Increment(ref _refs);
+
+    /// <summary>Drops a reference; the last one clears the context and recycles the call.</summary>
+    public void ReleaseRef()
+    {
+        if (Interlocked.Decrement(ref _refs) != 0) return;
+        Context.Release();
+        Connection = null!;
+        Recycle();
+    }
+
+    /// <summary>Called once per use when nothing refers to the call any more; pooled calls return to their pool.</summary>
+    protected virtual void Recycle()
+    {
+    }
 
     public abstract void Execute();
 
@@ -59,16 +100,26 @@ internal abstract class ServerCall : IThreadPoolWorkItem
     }
 }
 
+/// <summary>A unary call. Pooled per method: a call and its context are reused, so serving a call allocates neither.</summary>
 internal sealed class UnaryServerCall<TRequest, TResponse> : ServerCall
 {
-    private readonly UnaryServerMethod<TRequest, TResponse> _method;
-    private readonly TRequest _request;
+    private UnaryServerMethod<TRequest, TResponse> _method = null!;
+    private TRequest _request = default!;
 
-    public UnaryServerCall(ServerConnection connection, UnaryServerMethod<TRequest, TResponse> method, ref FrameHeader header, TRequest request)
-        : base(connection, method, ref header)
+    public static UnaryServerCall<TRequest, TResponse> Rent(ServerConnection connection, UnaryServerMethod<TRequest, TResponse> method, ref FrameHeader header, TRequest request)
     {
-        _method = method;
-        _request = request;
+        var call = method.CallPool.TryRent() ?? new UnaryServerCall<TRequest, TResponse>();
+        call._method = method;
+        call._request = request;
+        call.Initialize(connection, method, ref header);
+        return call;
+    }
+
+    protected override void Recycle()
+    {
+        var method = _method;
+        _request = default!;
+        method.CallPool.Return(this);
     }
 
     public override void Execute()
@@ -81,11 +132,13 @@ internal sealed class UnaryServerCall<TRequest, TResponse> : ServerCall
         catch (Exception ex)
         {
             Connection.FailCall(this, ex);
+            ReleaseRef();
             return;
         }
         if (pending.IsCompletedSuccessfully)
         {
             Connection.Reply(this, pending.Result, _method.Method.ResponseType);
+            ReleaseRef();
             return;
         }
         _ = AwaitAsync(pending);
@@ -100,17 +153,24 @@ internal sealed class UnaryServerCall<TRequest, TResponse> : ServerCall
 
     private async Task AwaitAsync(ValueTask<TResponse> pending)
     {
-        TResponse response;
         try
         {
-            response = await pending.ConfigureAwait(false);
+            TResponse response;
+            try
+            {
+                response = await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Connection.FailCall(this, ex);
+                return;
+            }
+            Connection.Reply(this, response, _method.Method.ResponseType);
         }
-        catch (Exception ex)
+        finally
         {
-            Connection.FailCall(this, ex);
-            return;
+            ReleaseRef();
         }
-        Connection.Reply(this, response, _method.Method.ResponseType);
     }
 }
 
@@ -140,6 +200,10 @@ internal sealed class OneWayServerCall<TRequest> : ServerCall
         catch (Exception ex)
         {
             Connection.CompleteOneWay(this, ex);
+        }
+        finally
+        {
+            ReleaseRef();
         }
     }
 }
@@ -181,6 +245,10 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         catch (Exception ex)
         {
             Connection.FailCall(this, ex);
+        }
+        finally
+        {
+            ReleaseRef();
         }
     }
 

@@ -13,6 +13,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private readonly Dictionary<ulong, ServerCall> _calls = new();
     // One-way calls have no id on the wire but must still be reachable by drain, deadlines and connection loss.
     private readonly HashSet<ServerCall> _oneWays = new();
+    // Handlers run from here rather than one thread-pool work item per call: see RunQueue.
+    private readonly RunQueue _handlers = new();
     private bool _closedForCalls;
     private int _deadlineCalls;
     private const int MaxStatusMessageChars = 8192;
@@ -41,10 +43,11 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>The client's certificate from the TLS handshake (mTLS); null over plaintext or when it sent none.</summary>
     public X509Certificate2? ClientCertificate { get; init; }
 
-    public int ActiveCalls
-    {
-        get { lock (_calls) return _calls.Count + _oneWays.Count; }
-    }
+    /// <summary>Calls registered (unary, streaming and one-way); kept beside the tables so that the admission check of
+    /// every request does not take the table lock.</summary>
+    public int ActiveCalls => Volatile.Read(ref _activeCalls);
+
+    private int _activeCalls; // written under the _calls lock
 
     protected override void OnFrame(ref FrameHeader header, in ReadOnlySequence<byte> body)
     {
@@ -55,16 +58,32 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 Dispatch(ref header, body);
                 break;
             case FrameType.Cancel:
-                Find(header.RequestId)?.OnCancel(StatusCode.Cancelled);
+                if (Find(header.RequestId) is { } cancelled)
+                {
+                    try { cancelled.OnCancel(StatusCode.Cancelled); }
+                    finally { cancelled.ReleaseRef(); }
+                }
                 break;
             case FrameType.StreamData:
-                Find(header.RequestId)?.OnStreamData(ref header, body);
+                if (Find(header.RequestId) is { } streaming)
+                {
+                    try { streaming.OnStreamData(ref header, body); }
+                    finally { streaming.ReleaseRef(); }
+                }
                 break;
             case FrameType.StreamEnd:
-                Find(header.RequestId)?.OnStreamEnd();
+                if (Find(header.RequestId) is { } ended)
+                {
+                    try { ended.OnStreamEnd(); }
+                    finally { ended.ReleaseRef(); }
+                }
                 break;
             case FrameType.WindowUpdate:
-                Find(header.RequestId)?.OnWindowUpdate(header.Window);
+                if (Find(header.RequestId) is { } granted)
+                {
+                    try { granted.OnWindowUpdate(header.Window); }
+                    finally { granted.ReleaseRef(); }
+                }
                 break;
             case FrameType.Heartbeat:
                 // Answered here, before any middleware, so liveness never depends on application code.
@@ -80,9 +99,15 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         }
     }
 
+    /// <summary>The registered call with this id, with a reference taken for the caller (release it when done), or null.</summary>
     private ServerCall? Find(ulong id)
     {
-        lock (_calls) return _calls.GetValueOrDefault(id);
+        lock (_calls)
+        {
+            if (!_calls.TryGetValue(id, out var call)) return null;
+            call.AddRef();
+            return call;
+        }
     }
 
     private void Dispatch(ref FrameHeader header, in ReadOnlySequence<byte> body)
@@ -164,6 +189,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             {
                 // The connection is gone: nobody could answer or cancel this call.
                 Server.ReleaseCallSlot();
+                call.ReleaseRef();
                 return;
             }
             if (call.IsOneWay)
@@ -173,15 +199,17 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             else if (!_calls.TryAdd(call.Id, call))
             {
                 Server.ReleaseCallSlot();
+                call.ReleaseRef();
                 throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument, ProtocolErrorKind.DuplicateRequestId);
             }
             if (call.DeadlineMicros != 0) _deadlineCalls++;
+            Volatile.Write(ref _activeCalls, _activeCalls + 1);
             call.ChargedBytes = _dispatchingBytes;
             ChargeInFlight(call.ChargedBytes);
         }
         if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
         if (Server.Options.InlineHandlers) call.Execute();
-        else ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
+        else _handlers.Enqueue(call);
     }
 
     /// <summary>Removes a finished call and returns its slot, once; later calls for the same call do nothing.</summary>
@@ -194,13 +222,14 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 : _calls.TryGetValue(call.Id, out var found) && ReferenceEquals(found, call) && _calls.Remove(call.Id);
             if (!removed) return;
             if (call.DeadlineMicros != 0) _deadlineCalls--;
-            _lastCallMicros = Clock.NowMicros;
+            Volatile.Write(ref _activeCalls, _activeCalls - 1);
+            _lastCallMicros = Clock.CoarseMicros;
         }
         ReleaseInFlight(call.ChargedBytes);
-        call.Context.Release();
         Server.ReleaseCallSlot();
     }
 
+    /// <summary>The registered calls that pass <paramref name="filter"/>, each with a reference taken: pass the list to <see cref="ReleaseAll"/> when done.</summary>
     private List<ServerCall> Snapshot(Func<ServerCall, bool>? filter = null)
     {
         lock (_calls)
@@ -208,8 +237,14 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             var all = new List<ServerCall>(_calls.Count + _oneWays.Count);
             foreach (var c in _calls.Values) if (filter is null || filter(c)) all.Add(c);
             foreach (var c in _oneWays) if (filter is null || filter(c)) all.Add(c);
+            foreach (var c in all) c.AddRef();
             return all;
         }
+    }
+
+    private static void ReleaseAll(List<ServerCall> calls)
+    {
+        foreach (var c in calls) c.ReleaseRef();
     }
 
     // ---- replies ----------------------------------------------------------------------------------------------
@@ -332,7 +367,15 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>Cancels every running call, one-way calls included (drain timeout, connection loss).</summary>
     public void CancelAll(StatusCode reason)
     {
-        foreach (var call in Snapshot()) call.OnCancel(reason);
+        var calls = Snapshot();
+        try
+        {
+            foreach (var call in calls) call.OnCancel(reason);
+        }
+        finally
+        {
+            ReleaseAll(calls);
+        }
     }
 
     private void CloseStalled(long now)
@@ -357,7 +400,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
 
     public bool Sweep(long now)
     {
-        if (IsClosed) return false;
+        _handlers.CheckProgress(now);
+        if (IsClosed) return _handlers.Pending > 0;
         if (IsWriteStalled(now, Server.WriteStallMicros))
         {
             CloseStalled(now);
@@ -365,9 +409,14 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         }
         if (Volatile.Read(ref _deadlineCalls) > 0)
         {
-            foreach (var call in Snapshot(c => c.DeadlineMicros != 0 && c.DeadlineMicros <= now && c.Context.CancellationReason == StatusCode.OK))
+            var expired = Snapshot(c => c.DeadlineMicros != 0 && c.DeadlineMicros <= now && c.Context.CancellationReason == StatusCode.OK);
+            try
             {
-                call.OnCancel(StatusCode.DeadlineExceeded);
+                foreach (var call in expired) call.OnCancel(StatusCode.DeadlineExceeded);
+            }
+            finally
+            {
+                ReleaseAll(expired);
             }
         }
         long idle = Server.IdleMicros;

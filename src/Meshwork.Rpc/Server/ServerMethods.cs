@@ -12,6 +12,9 @@ internal abstract class ServerMethod(string service, string name, CallKind kind)
     public string FullName { get; } = service + "/" + name;
     public CallKind Kind { get; } = kind;
 
+    /// <summary>Calls kept per unary method for reuse: as many as were in flight at once, up to this; beyond it the GC takes them.</summary>
+    protected const int CallPoolSize = 1024;
+
     /// <summary>The middleware chain wrapped around this method's terminal handler; null when there is no middleware.</summary>
     public ServerCallHandler? Pipeline { get; private set; }
 
@@ -65,10 +68,13 @@ internal sealed class UnaryServerMethod<TRequest, TResponse>(Method<TRequest, TR
     public Method<TRequest, TResponse> Method { get; } = method;
     public UnaryHandler<TRequest, TResponse> Handler { get; } = handler;
 
+    /// <summary>Finished calls of this method with their contexts, reused by later calls (see <see cref="ServerCall"/> for when one is returned).</summary>
+    internal ObjectPool<UnaryServerCall<TRequest, TResponse>> CallPool { get; } = new(CallPoolSize);
+
     public override void Start(ServerConnection connection, ref FrameHeader header, in ReadOnlySequence<byte> body)
     {
         if (!TryDecode(connection, ref header, body, Method.RequestType, out var request)) return;
-        connection.Launch(new UnaryServerCall<TRequest, TResponse>(connection, this, ref header, request));
+        connection.Launch(UnaryServerCall<TRequest, TResponse>.Rent(connection, this, ref header, request));
     }
 
     internal override async ValueTask Terminal(ServerCallContext context) =>
