@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
-dotnet build Meshwork.slnx -c Release --no-incremental -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= >"$log" 2>&1 || true
+dotnet build "${1:-Meshwork.slnx}" -c Release --no-incremental -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= >"$log" 2>&1 || true
 python3 - "$log" <<'PY'
 import re, sys, collections, os
 added = collections.defaultdict(set); removed = collections.defaultdict(set)
