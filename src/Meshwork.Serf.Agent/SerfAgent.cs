@@ -128,8 +128,8 @@ public sealed class SerfAgent : IAsyncDisposable
         }
         _ipc.Start();
         _handlers = new EventHandlerRunner(_node, o, _loggerFactory.CreateLogger("Meshwork.Serf.Agent.Handlers"));
+        _loops.Add(_handlers.StartAsync(Events, _stop.Token)); // subscribe before the hub runs, so the scripts see our own join
         _loops.Add(Events.RunAsync(_node, _stop.Token));
-        _loops.Add(_handlers.RunAsync(Events, _stop.Token));
         _leave = new Lazy<Task>(() => _node.LeaveAsync());
 
         if (o.StartJoin.Count > 0)

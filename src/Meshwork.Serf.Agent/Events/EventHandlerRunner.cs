@@ -53,11 +53,17 @@ public sealed partial class EventHandlerRunner
         return eq < 0 ? (EventFilter.ParseList(""), spec) : (EventFilter.ParseList(spec[..eq]), spec[(eq + 1)..]);
     }
 
-    internal async Task RunAsync(AgentEventHub hub, CancellationToken ct)
+    /// <summary>Subscribes now (so no event published after this call is missed) and runs the scripts until cancelled.</summary>
+    internal Task StartAsync(AgentEventHub hub, CancellationToken ct)
     {
-        if (_handlers.Count == 0) return;
+        if (_handlers.Count == 0) return Task.CompletedTask;
         var all = _handlers.SelectMany(h => h.Filters).Distinct().ToList();
-        using var subscription = hub.Subscribe(all, _options.HandlerQueueCapacity, "event handlers");
+        return RunAsync(hub.Subscribe(all, _options.HandlerQueueCapacity, "event handlers"), ct);
+    }
+
+    private async Task RunAsync(AgentEventHub.Subscription subscription, CancellationToken ct)
+    {
+        using var _ = subscription;
         try
         {
             await foreach (var e in subscription.Reader.ReadAllAsync(ct).ConfigureAwait(false))

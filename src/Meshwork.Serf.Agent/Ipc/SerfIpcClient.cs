@@ -29,6 +29,16 @@ public sealed record IpcMember(string Name, IPAddress Address, int Port, IReadOn
 /// <param name="Payload">The response payload (empty for acks).</param>
 public sealed record IpcQueryRecord(string Type, string From, byte[] Payload);
 
+/// <summary>One event of a <c>stream</c>: a member event, a user event or a query to answer with <see cref="SerfIpcClient.RespondAsync"/>.</summary>
+/// <param name="Event">"member-join", ..., "user" or "query".</param>
+/// <param name="Members">For member events: the members concerned.</param>
+/// <param name="LTime">For user events and queries: the Lamport time.</param>
+/// <param name="Name">For user events and queries: the name.</param>
+/// <param name="Payload">For user events and queries: the payload.</param>
+/// <param name="QueryId">For queries: the id to respond with (per connection).</param>
+/// <param name="Coalesce">For user events: whether the sender allowed coalescing.</param>
+public sealed record IpcEvent(string Event, IReadOnlyList<IpcMember> Members, ulong LTime, string Name, byte[] Payload, ulong QueryId, bool Coalesce);
+
 /// <summary>The outcome of a key command across the cluster.</summary>
 /// <param name="Messages">Per-node error messages.</param>
 /// <param name="Keys">For list-keys: each installed key and how many nodes hold it.</param>
@@ -292,6 +302,37 @@ public sealed class SerfIpcClient : IAsyncDisposable
             yield return new IpcQueryRecord(type, r.String("From"), r.Bytes("Payload"));
         }
     }
+
+    /// <summary>
+    /// Streams the agent's events matching <paramref name="filter"/> (serf's syntax: <c>*</c>, <c>member-join,user:deploy</c>,
+    /// <c>query:load</c>, ...) until cancelled.
+    /// </summary>
+    public async IAsyncEnumerable<IpcEvent> StreamAsync(string filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var records = await StartStreamAsync(IpcProtocol.Stream, w =>
+        {
+            w.WriteMapHeader(1);
+            w.WriteStr("Type");
+            w.WriteStr(filter);
+        }, cancellationToken).ConfigureAwait(false);
+        await foreach (var record in records.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var r = new IpcBody(record as Dictionary<string, object?>);
+            yield return new IpcEvent(r.String("Event"), r.Has("Members") ? ReadMembers(record) : [], r.UInt("LTime"), r.String("Name"),
+                r.Bytes("Payload"), r.UInt("ID"), r.Bool("Coalesce"));
+        }
+    }
+
+    /// <summary>Answers a query received on <see cref="StreamAsync"/> (by its <see cref="IpcEvent.QueryId"/>).</summary>
+    public Task RespondAsync(ulong queryId, byte[] payload, CancellationToken cancellationToken = default) =>
+        CallAsync(IpcProtocol.Respond, w =>
+        {
+            w.WriteMapHeader(2);
+            w.WriteStr("ID");
+            w.WriteUInt(queryId);
+            w.WriteStr("Payload");
+            w.WriteBin(payload);
+        }, false, cancellationToken);
 
     /// <summary>Streams the agent's log lines at <paramref name="level"/> and above until cancelled.</summary>
     public async IAsyncEnumerable<string> MonitorAsync(string level, [EnumeratorCancellation] CancellationToken cancellationToken = default)
