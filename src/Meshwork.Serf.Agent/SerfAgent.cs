@@ -175,7 +175,7 @@ public sealed class SerfAgent : IAsyncDisposable
             AgentLog.Joined(_logger, joined);
             return (joined, "");
         }
-        string error = errors.Count == 0 ? "no address answered" : $"{errors.Count} error(s) occurred: {string.Join("; ", errors)}";
+        string error = $"could not join any of {string.Join(", ", addresses)}" + (errors.Count == 0 ? "" : $": {string.Join("; ", errors)}");
         AgentLog.JoinFailed(_logger, error);
         return (0, error);
     }

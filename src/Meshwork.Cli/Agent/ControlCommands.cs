@@ -218,7 +218,7 @@ internal static class ControlCommands
             }
             catch (SerfIpcException ex)
             {
-                Console.Error.WriteLine($"error: could not join any of {string.Join(", ", targets)}: {ex.Message}");
+                Console.Error.WriteLine($"error: Error joining the cluster: {ex.Message}");
                 return 1;
             }
         }));
