@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Records every public symbol the build reports as undeclared (RS0016) into that project's PublicAPI.Unshipped.txt,
 # and drops declared symbols that no longer exist (RS0017). Run after an intended public API change, then review the
-# diff of the PublicAPI.*.txt files: that diff is the API change.
+# diff of the PublicAPI.*.txt files: that diff is the API change. Optional argument: one project (or solution) to build
+# instead of the whole solution, for a quicker run when only that project's API changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
-dotnet build Meshwork.slnx -c Release --no-incremental -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= >"$log" 2>&1 || true
+dotnet build "${1:-Meshwork.slnx}" -c Release --no-incremental -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= >"$log" 2>&1 || true
 python3 - "$log" <<'PY'
 import re, sys, collections, os
 added = collections.defaultdict(set); removed = collections.defaultdict(set)

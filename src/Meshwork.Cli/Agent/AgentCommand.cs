@@ -1,56 +1,88 @@
 using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
-using Meshwork.Gossip;
-using Meshwork.Gossip.Security;
-using Meshwork.Rpc.Server;
-using Meshwork.Serf;
-using Microsoft.Extensions.Logging;
+using Meshwork.Serf.Agent;
 
 namespace Meshwork.Cli.Agent;
 
 /// <summary>
-/// <c>meshwork agent</c>: runs a Serf-compatible gossip node plus its control API. Flags follow <c>serf agent</c>.
-/// SIGINT leaves the cluster gracefully (peers see "left"); SIGTERM stops without leaving (peers see "failed"), as serf does.
+/// <c>meshwork agent</c>: a drop-in serf agent. Flags and config keys follow <c>serf agent</c>; the client RPC address
+/// speaks serf's IPC protocol, so the <c>serf</c> CLI and serf client libraries work against it. SIGINT leaves the
+/// cluster gracefully (peers see "left"); SIGTERM stops without leaving (peers see "failed"), as serf does.
 /// </summary>
 internal static class AgentCommand
 {
     public static Command Create()
     {
-        var node = new Option<string>("--node") { Description = "Node name (default: host name)", DefaultValueFactory = _ => Environment.MachineName };
-        var bind = new Option<string>("--bind") { Description = "Gossip address (UDP and TCP)", DefaultValueFactory = _ => "127.0.0.1:7946" };
+        var node = new Option<string?>("--node") { Description = "Node name (default: host name)" };
+        var bind = new Option<string?>("--bind") { Description = "Gossip address ip[:port] for UDP and TCP (default 127.0.0.1:7946)" };
         var advertise = new Option<string?>("--advertise") { Description = "Address announced to peers (default: the bind address)" };
-        var rpc = new Option<string>("--rpc-addr") { Description = "Control API address for the other commands", DefaultValueFactory = _ => "127.0.0.1:7373" };
-        var join = new Option<string[]>("--join") { Description = "Address of a member to join (repeatable)" };
+        var rpc = new Option<string?>("--rpc-addr") { Description = "Client RPC address (serf's IPC protocol; default 127.0.0.1:7373)" };
+        var rpcAuth = new Option<string?>("--rpc-auth") { Description = "Key RPC clients must present (serf's rpc_auth)" };
+        var join = new Option<string[]>("--join") { Description = "Address (ip or DNS name) to join at start; the agent stops if none answers (repeatable)" };
+        var retryJoin = new Option<string[]>("--retry-join") { Description = "Address to join in the background until one answers (repeatable)" };
+        var retryInterval = new Option<string?>("--retry-interval") { Description = "Pause between retry-join attempts (default 30s)" };
+        var retryMax = new Option<int?>("--retry-max") { Description = "Retry-join attempts before giving up (default 0 = forever)" };
         var tags = new Option<string[]>("--tag") { Description = "Tag key=value (repeatable)" };
+        var tagsFile = new Option<string?>("--tags-file") { Description = "Tags file: loaded at start, rewritten when tags change" };
         var encrypt = new Option<string?>("--encrypt") { Description = "Base64 encryption key (16, 24 or 32 bytes), as serf keygen makes" };
+        var keyringFile = new Option<string?>("--keyring-file") { Description = "Keyring file (JSON list of base64 keys); rewritten when keys rotate" };
         var snapshot = new Option<string?>("--snapshot") { Description = "Snapshot file: lets a restarted agent rejoin its cluster" };
-        var keyringFile = new Option<string?>("--keyring-file") { Description = "Keyring file (JSON list of base64 keys, serf's format); rewritten when keys rotate" };
-        var profile = new Option<string>("--profile") { Description = "Timing profile: lan, wan or local", DefaultValueFactory = _ => "lan" };
-        var logLevel = new Option<LogLevel>("--log-level") { Description = "Log level", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("agent", "Run a gossip agent (Serf-compatible) with a control API")
+        var rejoin = new Option<bool>("--rejoin") { Description = "Rejoin the snapshot's members even after a graceful leave" };
+        var replay = new Option<bool>("--replay") { Description = "Replay old user events when joining" };
+        var profile = new Option<string?>("--profile") { Description = "Timing profile: lan, wan or local (default lan)" };
+        var protocol = new Option<int?>("--protocol") { Description = "Serf protocol version 2..5 (default 5)" };
+        var handlers = new Option<string[]>("--event-handler") { Description = "[filter=]script run on events, as serf's -event-handler (repeatable)" };
+        var configFile = new Option<string[]>("--config-file") { Description = "JSON configuration file, serf's format (repeatable)" };
+        var configDir = new Option<string[]>("--config-dir") { Description = "Directory of JSON configuration files, read in name order (repeatable)" };
+        var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, info, warn or err (default info)" };
+        var command = new Command("agent", "Run a serf-compatible gossip agent")
         {
-            node, bind, advertise, rpc, join, tags, encrypt, snapshot, keyringFile, profile, logLevel,
+            node, bind, advertise, rpc, rpcAuth, join, retryJoin, retryInterval, retryMax, tags, tagsFile, encrypt, keyringFile, snapshot,
+            rejoin, replay, profile, protocol, handlers, configFile, configDir, logLevel,
         };
         command.SetAction(async (r, ct) =>
         {
-            var settings = new AgentSettings(r.GetValue(node)!, r.GetValue(bind)!, r.GetValue(advertise), r.GetValue(rpc)!, r.GetValue(join) ?? [],
-                r.GetValue(tags) ?? [], r.GetValue(encrypt), r.GetValue(snapshot), r.GetValue(keyringFile), r.GetValue(profile)!, r.GetValue(logLevel));
             try
             {
-                return await RunAsync(settings, ct);
+                var options = new SerfAgentOptions();
+                // Config files first, then flags on top: serf's precedence.
+                AgentConfigFile.Apply(options, [.. r.GetValue(configFile) ?? [], .. r.GetValue(configDir) ?? []]);
+                if (r.GetValue(node) is { } n) options.NodeName = n;
+                if (r.GetValue(bind) is { } b) options.BindAddress = b;
+                if (r.GetValue(advertise) is { } a) options.AdvertiseAddress = a;
+                if (r.GetValue(rpc) is { } ra) options.RpcAddress = ra;
+                if (r.GetValue(rpcAuth) is { } auth) options.RpcAuthKey = auth;
+                options.StartJoin.AddRange(r.GetValue(join) ?? []);
+                options.RetryJoin.AddRange(r.GetValue(retryJoin) ?? []);
+                if (r.GetValue(retryInterval) is { } ri) options.RetryInterval = AgentConfigFile.ParseDuration(ri);
+                if (r.GetValue(retryMax) is { } rm) options.RetryMaxAttempts = rm;
+                foreach (var (k, v) in ParseTags(r.GetValue(tags) ?? [])) options.Tags[k] = v;
+                if (r.GetValue(tagsFile) is { } tf) options.TagsFile = tf;
+                if (r.GetValue(encrypt) is { } e) options.EncryptKey = e;
+                if (r.GetValue(keyringFile) is { } kf) options.KeyringFile = kf;
+                if (r.GetValue(snapshot) is { } s) options.SnapshotPath = s;
+                if (r.GetValue(rejoin)) options.Rejoin = true;
+                if (r.GetValue(replay)) options.Replay = true;
+                if (r.GetValue(profile) is { } p) options.Profile = p;
+                if (r.GetValue(protocol) is { } pv) options.Protocol = pv is >= 0 and <= 255 ? (byte)pv : throw new ArgumentException($"protocol must be 2..5, got {pv}");
+                options.EventHandlers.AddRange(r.GetValue(handlers) ?? []);
+                if (r.GetValue(logLevel) is { } ll) options.LogLevel = ll;
+                return await RunAsync(options, ct);
             }
-            catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or System.Text.Json.JsonException or System.Net.Sockets.SocketException)
+            catch (Exception ex) when (ex is ArgumentException or FormatException or AgentConfigException)
             {
                 Console.Error.WriteLine($"error: {ex.Message}");
                 return 2;
             }
+            catch (AgentStartException ex)
+            {
+                Console.Error.WriteLine($"error: {ex.Message}");
+                return ex.Message.StartsWith("Error joining", StringComparison.Ordinal) ? 1 : 2;
+            }
         });
         return command;
     }
-
-    private sealed record AgentSettings(string Node, string Bind, string? Advertise, string Rpc, string[] Join, string[] Tags, string? Encrypt,
-        string? Snapshot, string? KeyringFile, string Profile, LogLevel LogLevel);
 
     public static IPEndPoint ParseEndPoint(string text, int defaultPort)
     {
@@ -75,76 +107,30 @@ internal static class AgentCommand
         return tags;
     }
 
-    private static async Task<int> RunAsync(AgentSettings s, CancellationToken ct)
+    private static async Task<int> RunAsync(SerfAgentOptions options, CancellationToken ct)
     {
-        using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(s.LogLevel));
-        var bind = ParseEndPoint(s.Bind, 7946);
-        var memberlist = s.Profile switch
-        {
-            "lan" => MemberlistOptions.Lan(s.Node),
-            "wan" => MemberlistOptions.Wan(s.Node),
-            "local" => MemberlistOptions.Local(s.Node),
-            _ => throw new ArgumentException($"--profile must be lan, wan or local, got '{s.Profile}'"),
-        };
-        memberlist.BindAddress = bind.Address;
-        memberlist.BindPort = bind.Port;
-        if (s.Advertise is not null)
-        {
-            var adv = ParseEndPoint(s.Advertise, bind.Port);
-            memberlist.AdvertiseAddress = adv.Address;
-            memberlist.AdvertisePort = adv.Port;
-        }
-        if (s.Encrypt is not null) memberlist.Keyring = Keyring.FromBase64(s.Encrypt);
-        var options = new SerfOptions { Memberlist = memberlist, Tags = ParseTags(s.Tags), SnapshotPath = s.Snapshot, KeyringFile = s.KeyringFile };
+        await using var agent = new SerfAgent(options, Console.Out);
+        await agent.StartAsync(ct);
+        Console.WriteLine($"meshwork agent '{options.NodeName}': gossip on {agent.Node.LocalEndPoint}, control API on {agent.Ipc.EndPoint}");
 
-        await using var serf = new SerfNode(options, loggerFactory: loggerFactory);
-        serf.Start();
-        var leaveOnce = new Lazy<Task>(() => serf.LeaveAsync());
         var stop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously); // true = graceful leave
-        await using var control = new RpcServer(new RpcServerOptions { Endpoints = { s.Rpc } }, loggerFactory, s.Node);
-        control.AddService(AgentControlDispatcher.Bind(new AgentControlService(serf, async () =>
-        {
-            await leaveOnce.Value;
-            stop.TrySetResult(false);
-        })));
-        await control.StartAsync(ct);
-        Console.WriteLine($"meshwork agent '{s.Node}': gossip on {serf.LocalEndPoint}, control API on {control.BoundEndpoints[0]}");
-
-        if (s.Join.Length > 0)
-        {
-            var seeds = s.Join.Select(j => ParseEndPoint(j, 7946)).ToList();
-            int joined;
-            try
-            {
-                joined = await serf.JoinAsync(seeds, cancellationToken: ct);
-            }
-            catch (AggregateException ex)
-            {
-                Console.Error.WriteLine($"error: could not join any of {string.Join(", ", s.Join)}: {string.Join("; ", ex.InnerExceptions.Select(e => e.Message))}");
-                return 1;
-            }
-            if (joined == 0)
-            {
-                Console.Error.WriteLine($"error: could not join any of {string.Join(", ", s.Join)}");
-                return 1;
-            }
-            Console.WriteLine($"joined {joined} of {seeds.Count} seed(s)");
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(true); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(false); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(!options.SkipLeaveOnInterrupt); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(options.LeaveOnTerminate); });
         using var reg = ct.Register(() => stop.TrySetResult(true));
+        _ = agent.ShutdownRequested.ContinueWith(_ => stop.TrySetResult(false), TaskScheduler.Default); // an RPC leave already left
         bool graceful = await stop.Task;
+        if (agent.ShutdownRequested.IsCompleted)
+        {
+            Console.WriteLine("left the cluster on request; shutting down");
+            return 0;
+        }
         if (graceful)
         {
             Console.WriteLine("leaving the cluster gracefully ...");
-            await leaveOnce.Value;
+            await agent.LeaveAsync();
+            return 0;
         }
-        else
-        {
-            Console.WriteLine("shutting down without leaving");
-        }
-        await control.StopAsync(CancellationToken.None);
-        return graceful ? 0 : 1;
+        Console.WriteLine("shutting down without leaving");
+        return 1;
     }
 }

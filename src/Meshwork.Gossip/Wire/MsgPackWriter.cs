@@ -128,6 +128,35 @@ public sealed class MsgPackWriter
         Encoding.UTF8.GetBytes(value, Grab(count));
     }
 
+    /// <summary>
+    /// Writes a string in the newer msgpack dialect (fixstr, str8, str16, str32). Serf's client RPC ("IPC") encodes
+    /// strings this way; gossip messages never do.
+    /// </summary>
+    public void WriteStr(string value)
+    {
+        var count = Encoding.UTF8.GetByteCount(value);
+        if (count < 32) { WriteByte((byte)(0xa0 | count)); }
+        else if (count < 256) { var s = Grab(2); s[0] = 0xd9; s[1] = (byte)count; }
+        else if (count < 65536) { var s = Grab(3); s[0] = 0xda; BinaryPrimitives.WriteUInt16BigEndian(s[1..], (ushort)count); }
+        else { var s = Grab(5); s[0] = 0xdb; BinaryPrimitives.WriteUInt32BigEndian(s[1..], (uint)count); }
+        Encoding.UTF8.GetBytes(value, Grab(count));
+    }
+
+    /// <summary>
+    /// Writes bytes as msgpack bin (bin8, bin16, bin32), the newer dialect's form of a Go []byte that serf's client
+    /// RPC uses; gossip messages never do.
+    /// </summary>
+    public void WriteBin(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 256) { var s = Grab(2); s[0] = 0xc4; s[1] = (byte)bytes.Length; }
+        else if (bytes.Length < 65536) { var s = Grab(3); s[0] = 0xc5; BinaryPrimitives.WriteUInt16BigEndian(s[1..], (ushort)bytes.Length); }
+        else { var s = Grab(5); s[0] = 0xc6; BinaryPrimitives.WriteUInt32BigEndian(s[1..], (uint)bytes.Length); }
+        WriteRawBytes(bytes);
+    }
+
+    /// <summary>Starts over, keeping the buffer (for a writer reused across messages).</summary>
+    public void Reset() => _length = 0;
+
     /// <summary>Writes a map key (field name); alias of <see cref="WriteString"/> for readability.</summary>
     public void Key(string name) => WriteString(name);
 }
