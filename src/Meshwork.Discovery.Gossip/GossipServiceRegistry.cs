@@ -15,7 +15,7 @@ namespace Meshwork.Discovery.Gossip;
 /// when its fingerprint changes. Membership status maps to health: a leaving node's instances are draining, a
 /// failed or left node's are gone. See docs/governance.md for the design and its limits.
 /// </summary>
-public sealed class GossipServiceRegistry : IServiceRegistry
+public sealed class GossipServiceRegistry : IServiceRegistry, IRttEstimator
 {
     private readonly SerfNode _node;
     private readonly GossipDiscoveryOptions _options;
@@ -35,13 +35,33 @@ public sealed class GossipServiceRegistry : IServiceRegistry
     /// <summary>Discovery over <paramref name="node"/>, which the caller starts, joins and disposes.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public GossipServiceRegistry(SerfNode node, GossipDiscoveryOptions? options = null, ILoggerFactory? loggerFactory = null)
+        : this(node, options, loggerFactory, ownsNode: false, joined: Task.CompletedTask)
+    {
+    }
+
+    /// <summary>
+    /// The provider's form: the registry owns <paramref name="node"/> (leaves and stops it on dispose) and every
+    /// operation first waits for <paramref name="joined"/>, whose failure surfaces as <see cref="RegistryUnavailableException"/>.
+    /// </summary>
+    internal GossipServiceRegistry(SerfNode node, GossipDiscoveryOptions? options, ILoggerFactory? loggerFactory, bool ownsNode, Task joined)
     {
         ArgumentNullException.ThrowIfNull(node);
         _node = node;
         _options = options ?? new GossipDiscoveryOptions();
         _options.Validate();
         _log = loggerFactory?.CreateLogger("Meshwork.Discovery.Gossip") ?? NullLogger.Instance;
+        _ownsNode = ownsNode;
+        _joined = joined;
     }
+
+    private readonly bool _ownsNode;
+    private readonly Task _joined;
+
+    /// <summary>The Serf node the records ride on.</summary>
+    public SerfNode Node => _node;
+
+    private ValueTask JoinedAsync(CancellationToken ct) =>
+        _joined.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(_joined.WaitAsync(ct));
 
     /// <inheritdoc />
     public string Name => "gossip";
@@ -60,6 +80,9 @@ public sealed class GossipServiceRegistry : IServiceRegistry
     /// <summary>The RTT estimator for the coordinate-aware balancer, from this node's Vivaldi coordinates.</summary>
     public IRttEstimator RttEstimator => new SerfRttEstimator(_node);
 
+    /// <summary>The Vivaldi RTT estimate from this node to the node hosting <paramref name="instance"/> (so the registry itself can feed the "nearest" balancer).</summary>
+    public TimeSpan? EstimateRtt(ServiceInstance instance) => instance?.Node is { } n ? _node.EstimateRtt(_node.Name, n) : null;
+
     /// <summary>Adds a local instance and re-announces this node's service set (peers see a member update).</summary>
     /// <exception cref="ArgumentException">The service name contains ';' or ',' (reserved by the tag format).</exception>
     public async ValueTask RegisterAsync(ServiceInstance instance, CancellationToken cancellationToken = default)
@@ -69,6 +92,7 @@ public sealed class GossipServiceRegistry : IServiceRegistry
         {
             throw new ArgumentException($"service name '{instance.Service}' contains ';' or ',', which the gossip announcement reserves", nameof(instance));
         }
+        await JoinedAsync(cancellationToken).ConfigureAwait(false);
         long generation;
         lock (_gate)
         {
@@ -137,6 +161,7 @@ public sealed class GossipServiceRegistry : IServiceRegistry
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await JoinedAsync(cancellationToken).ConfigureAwait(false);
         var members = _node.Members();
         var hosts = new List<(Member Member, ServiceTag Tag)>();
         foreach (var m in members)
@@ -247,12 +272,27 @@ public sealed class GossipServiceRegistry : IServiceRegistry
         }
     }
 
-    /// <summary>Closes directory connections. Does not leave the cluster or touch the node's tags.</summary>
+    /// <summary>
+    /// Closes directory connections. A registry made over a caller's node does not leave the cluster or touch the
+    /// node's tags; one made by <see cref="GossipServiceRegistryProvider"/> owns its node and leaves and stops it.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         foreach (var c in _channels.Values) await c.DisposeAsync().ConfigureAwait(false);
         _channels.Clear();
         _announce.Dispose();
+        if (_ownsNode)
+        {
+            // Created by the provider, so stopped here: leave first, so peers see "left" at once rather than a failure.
+            try
+            {
+                await _node.LeaveAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+            }
+            await _node.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

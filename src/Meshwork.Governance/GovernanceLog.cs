@@ -19,4 +19,7 @@ internal static partial class GovernanceLog
 
     [LoggerMessage(EventId = 4204, Level = LogLevel.Information, Message = "Registered {Count} instances at {Address}")]
     public static partial void Registered(ILogger logger, int count, string address);
+
+    [LoggerMessage(EventId = 4205, Level = LogLevel.Warning, Message = "Registry {Registry} cannot be reached at start ({Reason}); starting on the disk cache ({Services} services)")]
+    public static partial void StartingOnCache(ILogger logger, string registry, int services, string reason);
 }

@@ -100,6 +100,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private async ValueTask<TResponse> UnaryGovernedAsync<TRequest, TResponse>(ServiceRoute route, Method<TRequest, TResponse> method, TRequest request, CallOptions options)
     {
         var policy = route.Policy.For(method.Name);
+        if (policy.Compression is { } compression && options.Compression is null) options = options with { Compression = compression };
         long deadline = Deadline(options, policy, method);
         var state = await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
         var mode = EffectiveMode(policy, method.Idempotent);

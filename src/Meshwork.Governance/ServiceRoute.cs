@@ -115,7 +115,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
                 else
                 {
                     if (existing is not null) _retired.Add(existing);
-                    endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client),
+                    endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client, Policy),
                         Policy.CircuitBreaker is { } breaker ? new CircuitBreaker(breaker) : null);
                 }
             }

@@ -26,6 +26,18 @@ public sealed class CallPolicy
     /// <summary>Fail-safe: produces the value returned instead of the error. Default null: the response type's default value.</summary>
     public Func<RpcException, object?>? Fallback { get; set; }
 
+    /// <summary>
+    /// Compression of request bodies ("gzip", "br") when the caller sets none. Default null: the channel's automatic
+    /// compression of large messages only, because compressing small messages costs more CPU than it saves bytes.
+    /// </summary>
+    public string? Compression { get; set; }
+
+    /// <summary>
+    /// Client-side rate limit of this method alone, on top of the service's. Default null (none): only the owner
+    /// knows what a method costs. Calls over it fail at once with ResourceExhausted and are never retried.
+    /// </summary>
+    public RateLimitOptions? RateLimit { get; set; }
+
     /// <summary>Request header whose value is the hash key for hash balancers. Default <c>hash-key</c>.</summary>
     public string HashKeyHeader { get; set; } = "hash-key";
 
@@ -33,7 +45,12 @@ public sealed class CallPolicy
     public Func<object?, string?>? HashKeySelector { get; set; }
 
     /// <summary>A copy, for per-method policies that start from the service's.</summary>
-    public CallPolicy Clone() => (CallPolicy)MemberwiseClone();
+    public CallPolicy Clone()
+    {
+        var copy = (CallPolicy)MemberwiseClone();
+        copy.RateLimit = RateLimit?.Clone();
+        return copy;
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting, prefixed by <paramref name="where"/>.</summary>
     public void Validate(string where)
@@ -42,5 +59,6 @@ public sealed class CallPolicy
         if (HedgeDelay <= TimeSpan.Zero) throw new ArgumentException($"{where}.HedgeDelay must be positive");
         if (Timeout is { } t && t <= TimeSpan.Zero) throw new ArgumentException($"{where}.Timeout must be positive");
         if (!Enum.IsDefined(FailMode)) throw new ArgumentException($"{where}.FailMode {(int)FailMode} is not a fail mode");
+        RateLimit?.Validate(where + ".RateLimit");
     }
 }

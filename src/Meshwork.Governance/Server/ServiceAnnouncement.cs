@@ -23,6 +23,12 @@ public sealed class ServiceAnnouncement
     /// <summary>Free-form metadata. Default none.</summary>
     public Dictionary<string, string> Metadata { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The services to announce, by name. Default null: every service the server hosts (minus <see cref="Exclude"/>).
+    /// Naming a service the server does not host fails the start, so a typo cannot silently hide a service.
+    /// </summary>
+    public HashSet<string>? Services { get; set; }
+
     /// <summary>Services not to announce (for example infrastructure endpoints). Default: the gossip directory.</summary>
     public HashSet<string> Exclude { get; set; } = new(StringComparer.Ordinal) { "meshwork.discovery" };
 
