@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Meshwork.Discovery;
 using Meshwork.Governance.Balancing;
 using Meshwork.Governance.Resilience;
@@ -37,6 +38,9 @@ internal sealed class ServiceRoute : IAsyncDisposable
         _balancer = Balancers.Create(Policy.Balancer, options.RttEstimator, Policy.VirtualNodes);
         Budget = new RetryBudget(Policy.RetryBudgetRatio, Policy.RetryBudgetReserve);
         RateLimiter = Policy.RateLimit is { } limit ? limit.Create() : null;
+        MethodLimiters = Policy.Methods
+            .Where(m => m.Value.RateLimit is not null)
+            .ToDictionary(m => m.Key, m => new MethodLimiter(m.Value.RateLimit!.Create(), m.Value.RateLimit.ToString(), new StrongBox<long>()), StringComparer.Ordinal);
         _state = new RouteState([], null, "the registry has not answered yet");
         _watch = Task.Run(WatchAsync);
     }
@@ -50,6 +54,13 @@ internal sealed class ServiceRoute : IAsyncDisposable
     public int InFlight;
 
     public long BulkheadRejected;
+
+    public long FallbacksUsed;
+
+    /// <summary>Per-method client rate limits, built once from the policy (which does not change after the invoker starts).</summary>
+    public Dictionary<string, MethodLimiter> MethodLimiters { get; }
+
+    internal sealed record MethodLimiter(System.Threading.RateLimiting.RateLimiter Limiter, string Text, StrongBox<long> Refused);
 
     public RetryBudget Budget { get; }
 
@@ -227,6 +238,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
         _retired.Clear();
         _stop.Dispose();
         if (RateLimiter is not null) await RateLimiter.DisposeAsync().ConfigureAwait(false);
+        foreach (var m in MethodLimiters.Values) await m.Limiter.DisposeAsync().ConfigureAwait(false);
     }
 }
 

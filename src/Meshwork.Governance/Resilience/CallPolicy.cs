@@ -38,6 +38,30 @@ public sealed class CallPolicy
     /// </summary>
     public RateLimitOptions? RateLimit { get; set; }
 
+    /// <summary>
+    /// Per-method fallback for unary calls, in any fail mode: when the call finally fails with an error that
+    /// <see cref="FallbackWhen"/> accepts, its result is returned instead. Default null (none). Runs after retries
+    /// and hedges, so it answers only what resilience could not; a fallback that throws surfaces its own error.
+    /// </summary>
+    public CallFallback? FallbackHandler { get; set; }
+
+    /// <summary>
+    /// Which errors <see cref="FallbackHandler"/> answers. Default null: failures of the dependency itself
+    /// (Unavailable, DeadlineExceeded, ResourceExhausted, including the client's own rate limit and bulkhead,
+    /// Internal, Unknown, DataLoss); application errors such as InvalidArgument or NotFound pass through, because
+    /// a substitute answer would hide a bug in the caller.
+    /// </summary>
+    public Func<RpcException, bool>? FallbackWhen { get; set; }
+
+    /// <summary>Sets <see cref="FallbackHandler"/> from a typed delegate for <paramref name="method"/>; returns this policy.</summary>
+    public CallPolicy WithFallback<TRequest, TResponse>(Method<TRequest, TResponse> method, Func<TRequest, RpcException, CancellationToken, ValueTask<TResponse>> fallback)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(fallback);
+        FallbackHandler = async (request, error, ct) => await fallback((TRequest)request!, error, ct).ConfigureAwait(false);
+        return this;
+    }
+
     /// <summary>Request header whose value is the hash key for hash balancers. Default <c>hash-key</c>.</summary>
     public string HashKeyHeader { get; set; } = "hash-key";
 
