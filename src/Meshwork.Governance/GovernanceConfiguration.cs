@@ -102,6 +102,8 @@ public static class GovernanceConfiguration
                 if (Get(s, "CircuitBreaker:MinimumThroughput") is { } mt) cb.MinimumThroughput = Int(mt, 1, 1_000_000);
                 if (Get(s, "CircuitBreaker:SamplingDuration") is { } sd) cb.SamplingDuration = Duration(sd);
                 if (Get(s, "CircuitBreaker:BreakDuration") is { } bd) cb.BreakDuration = Duration(bd);
+                if (Get(s, "CircuitBreaker:HealthProbe") is { } hp) cb.HealthProbe = Bool(hp);
+                if (Get(s, "CircuitBreaker:ProbeInterval") is { } pi) cb.ProbeInterval = Duration(pi);
             }
             p.RateLimit = RateLimit(s, p.RateLimit);
             var serviceCalls = p.Calls;

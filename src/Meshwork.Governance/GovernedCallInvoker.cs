@@ -104,6 +104,9 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         throw new RpcException(StatusCode.Internal, $"call {method.FullName}: the fallback returned {value?.GetType().Name ?? "null"}, not {typeof(TResponse).Name}; the original error: {error.Message}", error.Trailers);
     }
 
+    /// <summary>Health checks sent to open-breaker or ejected instances of <paramref name="service"/> (recovery through the heartbeat).</summary>
+    public long Heartbeats(string service) => Interlocked.Read(ref Route(service).Heartbeats);
+
     /// <summary>Unary calls of <paramref name="service"/> answered by a per-method fallback instead of an error.</summary>
     public long FallbacksUsed(string service) => Interlocked.Read(ref Route(service).FallbacksUsed);
 

@@ -52,6 +52,8 @@ public sealed class DiscoverableServer : IAsyncDisposable
                 throw new InvalidOperationException($"the announcement names services the server does not host: {string.Join(", ", missing)}; it hosts {string.Join(", ", Server.Services.Select(s => s.Name))}");
             }
         }
+        // The heartbeat target of clients whose breaker for this server is open; it says "not serving" once draining.
+        if (!Server.Services.Any(s => s.Name == HealthService.ServiceName)) Server.AddService(HealthService.Create(() => _drain is null));
         await Server.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = _announcement.AdvertiseAddress ?? Server.BoundEndpoints[0].ToString();
         var instances = Server.Services

@@ -29,8 +29,8 @@ public sealed class ServiceAnnouncement
     /// </summary>
     public HashSet<string>? Services { get; set; }
 
-    /// <summary>Services not to announce (for example infrastructure endpoints). Default: the gossip directory.</summary>
-    public HashSet<string> Exclude { get; set; } = new(StringComparer.Ordinal) { "meshwork.discovery" };
+    /// <summary>Services not to announce (for example infrastructure endpoints). Default: the gossip directory and the health service.</summary>
+    public HashSet<string> Exclude { get; set; } = new(StringComparer.Ordinal) { "meshwork.discovery", HealthService.ServiceName };
 
     /// <summary>
     /// Drain step 2: how long to keep serving after deregistering, so that every client sees the change before
