@@ -52,6 +52,7 @@ public sealed class GossipServiceRegistry : IServiceRegistry, IRttEstimator
         _log = loggerFactory?.CreateLogger("Meshwork.Discovery.Gossip") ?? NullLogger.Instance;
         _ownsNode = ownsNode;
         _joined = joined;
+        _node.MemberChanged += OnMemberChanged;
     }
 
     private readonly bool _ownsNode;
@@ -149,6 +150,7 @@ public sealed class GossipServiceRegistry : IServiceRegistry, IRttEstimator
             }
             await _node.SetTagsAsync(tags).ConfigureAwait(false);
             Volatile.Write(ref _announced, covered);
+            Changed(); // local watchers see this node's own change at once, whether or not a member event follows
         }
         finally
         {
@@ -229,24 +231,33 @@ public sealed class GossipServiceRegistry : IServiceRegistry, IRttEstimator
                 Timeout = _options.FetchTimeout,
             }).ConfigureAwait(false);
             var instances = ServiceInstanceJson.Decode(json);
-            // The fingerprint the node announced may already be older than what it served; the next poll fixes that.
+            // The fingerprint the node announced may already be older than what it served; the next member event or resync fixes that.
             _directories[member.Name] = new NodeDirectory(tag.Fingerprint, instances);
             return instances;
         }
         catch (Exception e) when (e is RpcException or InvalidDataException or ArgumentException or FormatException)
         {
+            Interlocked.Increment(ref _fetchFailures);
             if (Remember(member.Name + "\n" + tag.Fingerprint + "\n" + e.GetType().Name)) GossipDiscoveryLog.FetchFailed(_log, member.Name, tag.DirectoryAddress, e.Message);
             // A stale directory beats none: the node is alive, only its details could not be refreshed.
             return known?.Instances ?? [];
         }
     }
 
-    /// <summary>The current set, then a new set whenever membership, health or a node's announcement changes (polled every <see cref="GossipDiscoveryOptions.PollInterval"/>).</summary>
+    /// <summary>
+    /// The current set, then a new set whenever membership, health or a node's announcement changes. Woken by the
+    /// node's member events and by local registrations, not by polling; a full re-read every
+    /// <see cref="GossipDiscoveryOptions.ResyncInterval"/> is the safety net, and a failed directory fetch is
+    /// retried after <see cref="GossipDiscoveryOptions.FetchRetryInterval"/>.
+    /// </summary>
     public async IAsyncEnumerable<IReadOnlyList<ServiceInstance>> WatchAsync(string service, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         IReadOnlyList<ServiceInstance>? last = null;
         while (!cancellationToken.IsCancellationRequested)
         {
+            // Taken before reading, so a change during the read wakes the next wait at once.
+            var changed = Volatile.Read(ref _changed).Task;
+            long failuresBefore = Interlocked.Read(ref _fetchFailures);
             IReadOnlyList<ServiceInstance> now;
             try
             {
@@ -261,9 +272,14 @@ public sealed class GossipServiceRegistry : IServiceRegistry, IRttEstimator
                 last = now;
                 yield return now;
             }
+            var wait = Interlocked.Read(ref _fetchFailures) != failuresBefore ? _options.FetchRetryInterval : _options.ResyncInterval;
             try
             {
-                await Task.Delay(_options.PollInterval, cancellationToken).ConfigureAwait(false);
+                await changed.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Interlocked.Increment(ref _resyncs);
             }
             catch (OperationCanceledException)
             {
@@ -272,6 +288,18 @@ public sealed class GossipServiceRegistry : IServiceRegistry, IRttEstimator
         }
     }
 
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _fetchFailures;
+    private long _resyncs;
+
+    /// <summary>Watch wake-ups by the resync timer rather than by a change notification (a measure that notifications suffice).</summary>
+    public long Resyncs => Interlocked.Read(ref _resyncs);
+
+    /// <summary>Wakes every watch: a member event arrived or a local registration changed.</summary>
+    private void Changed() => Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    private void OnMemberChanged(MemberEventRecord e) => Changed();
+
     /// <summary>
     /// Closes directory connections. A registry made over a caller's node does not leave the cluster or touch the
     /// node's tags; one made by <see cref="GossipServiceRegistryProvider"/> owns its node and leaves and stops it.
@@ -279,6 +307,7 @@ public sealed class GossipServiceRegistry : IServiceRegistry, IRttEstimator
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _node.MemberChanged -= OnMemberChanged;
         foreach (var c in _channels.Values) await c.DisposeAsync().ConfigureAwait(false);
         _channels.Clear();
         _announce.Dispose();
