@@ -122,20 +122,6 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_killed_instance_loses_no_idempotent_call_with_fail_over()
-    {
-        var members = await StartMembersAsync("1.0.0", "1.0.0", "1.0.0");
-        var invoker = Invoker(new ServicePolicy { Balancer = "round-robin" });
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Token());
-        await using var load = new CallLoad(_ => invoker.UnaryAsync(Echo.Who, "x", new CallOptions { Timeout = TimeSpan.FromSeconds(10) }).AsTask());
-        await Eventually.TrueAsync(() => members[0].Server.Calls > 20, "the victim serves");
-        await members[0].KillAsync();
-        int afterKill = load.Succeeded;
-        await Eventually.TrueAsync(() => load.Succeeded > afterKill + 200, "calls keep succeeding after the kill");
-        Assert.Empty(await load.StopAsync());
-    }
-
-    [Fact]
     public async Task Many_services_per_node_fit_the_tag_and_are_fetched_only_on_change()
     {
         var node = GossipMember.StartNode("big-" + Guid.NewGuid().ToString("n")[..6]);
