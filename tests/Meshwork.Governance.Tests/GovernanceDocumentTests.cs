@@ -32,11 +32,11 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     {
         var builder = new ConfigurationBuilder().AddYamlStream(new MemoryStream(Encoding.UTF8.GetBytes(yaml)));
         if (overrides is not null) builder.AddInMemoryCollection(overrides);
-        return builder.Build().GetSection("Meshwork");
+        return builder.Build().GetSection("Governance");
     }
 
     private const string Minimal = """
-        Meshwork:
+        Governance:
           Registry:
             Type: static
         """;
@@ -45,7 +45,7 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     public void The_sample_in_docs_is_read_as_documented()
     {
         var config = new ConfigurationBuilder().AddYamlFile(Path.Combine(Repository.Root, "docs", "samples", "meshwork.yaml")).Build();
-        var doc = GovernanceDocument.Read(config.GetSection("Meshwork"));
+        var doc = GovernanceDocument.Read(config.GetSection("Governance"));
 
         Assert.Equal("orders-app", doc.Application.Name);
         Assert.Equal(new SemanticVersion(1, 4, 2), doc.Application.Version);
@@ -95,24 +95,24 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("Meshwork:Client:Services:orders:Version", ">=1.x.2", "follows a wildcard")]
-    [InlineData("Meshwork:Client:Services:orders:Version", "1.2.3.4", "invalid version range")]
-    [InlineData("Meshwork:Client:Services:orders:Balancer", "fastest", "unknown balancer 'fastest'")]
-    [InlineData("Meshwork:Client:Services:orders:Balancer", "nearest", "RTT estimator")]
-    [InlineData("Meshwork:Client:Services:orders:Codec", "xml", "unknown codec 'xml'; known: msgpack, protobuf")]
-    [InlineData("Meshwork:Client:Services:orders:Codec:Name", "thrift", "unknown codec 'thrift'")]
-    [InlineData("Meshwork:Client:Services:orders:Codec:MaxSize", "1k", "below the smallest message size")]
-    [InlineData("Meshwork:Client:Services:orders:Methods:Get:Compression", "lz4", "unknown compression 'lz4'")]
-    [InlineData("Meshwork:Client:Services:orders:Methods:Get:RateLimit:PermitsPerSecond", "fast", "is not a number")]
-    [InlineData("Meshwork:Client:Services:orders:ConnectionsPerInstance", "0", "between 1 and 64")]
-    [InlineData("Meshwork:Application:Version", "one", "not a semantic version")]
-    [InlineData("Meshwork:Server:Address", "9000", "is not host:port")]
-    [InlineData("Meshwork:Server:Weight", "-1", "between 1 and")]
-    [InlineData("Meshwork:Server:Drain:PropagationDelay", "later", "positive duration")]
-    [InlineData("Meshwork:Server:Limits:Services:orders:Burst", "5", "missing; a limit needs its sustained rate")]
-    [InlineData("Meshwork:Registry:Type", "", "missing")]
-    [InlineData("Meshwork:Registry:StartTimeout", "0s", "positive duration")]
-    [InlineData("Meshwork:Registry:Cache:PullInterval", "often", "positive duration")]
+    [InlineData("Governance:Client:Services:orders:Version", ">=1.x.2", "follows a wildcard")]
+    [InlineData("Governance:Client:Services:orders:Version", "1.2.3.4", "invalid version range")]
+    [InlineData("Governance:Client:Services:orders:Balancer", "fastest", "unknown balancer 'fastest'")]
+    [InlineData("Governance:Client:Services:orders:Balancer", "nearest", "RTT estimator")]
+    [InlineData("Governance:Client:Services:orders:Codec", "xml", "unknown codec 'xml'; known: msgpack, protobuf")]
+    [InlineData("Governance:Client:Services:orders:Codec:Name", "thrift", "unknown codec 'thrift'")]
+    [InlineData("Governance:Client:Services:orders:Codec:MaxSize", "1k", "below the smallest message size")]
+    [InlineData("Governance:Client:Services:orders:Methods:Get:Compression", "lz4", "unknown compression 'lz4'")]
+    [InlineData("Governance:Client:Services:orders:Methods:Get:RateLimit:PermitsPerSecond", "fast", "is not a number")]
+    [InlineData("Governance:Client:Services:orders:ConnectionsPerInstance", "0", "between 1 and 64")]
+    [InlineData("Governance:Application:Version", "one", "not a semantic version")]
+    [InlineData("Governance:Server:Address", "9000", "is not host:port")]
+    [InlineData("Governance:Server:Weight", "-1", "between 1 and")]
+    [InlineData("Governance:Server:Drain:PropagationDelay", "later", "positive duration")]
+    [InlineData("Governance:Server:Limits:Services:orders:Burst", "5", "missing; a limit needs its sustained rate")]
+    [InlineData("Governance:Registry:Type", "", "missing")]
+    [InlineData("Governance:Registry:StartTimeout", "0s", "positive duration")]
+    [InlineData("Governance:Registry:Cache:PullInterval", "often", "positive duration")]
     public void Bad_values_name_their_key(string key, string value, string problem)
     {
         var expectedKey = key.EndsWith(":Burst", StringComparison.Ordinal) ? key.Replace(":Burst", ":PermitsPerSecond", StringComparison.Ordinal) : key;
@@ -125,20 +125,20 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     [Fact]
     public void A_method_limit_key_must_be_a_full_method_name()
     {
-        var e = Assert.Throws<DiscoveryConfigurationException>(() => GovernanceDocument.Read(Yaml(Minimal, new() { ["Meshwork:Server:Limits:Methods:Pay:PermitsPerSecond"] = "5" })));
-        Assert.Equal("Meshwork:Server:Limits:Methods:Pay", e.Key);
+        var e = Assert.Throws<DiscoveryConfigurationException>(() => GovernanceDocument.Read(Yaml(Minimal, new() { ["Governance:Server:Limits:Methods:Pay:PermitsPerSecond"] = "5" })));
+        Assert.Equal("Governance:Server:Limits:Methods:Pay", e.Key);
         Assert.Contains("service/method", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("Meshwork:Registry:Type", "consul", "Meshwork:Registry:Type", "unknown registry type 'consul'; expected one of: etcd, gossip, static")]
-    [InlineData("Meshwork:Registry:Bind", "nowhere", "Meshwork:Registry:Bind", "is not an IP address")]
-    [InlineData("Meshwork:Registry:Profile", "mars", "Meshwork:Registry:Profile", "unknown gossip profile")]
-    [InlineData("Meshwork:Registry:Endpoint", "127.0.0.1:2379", "Meshwork:Registry:Endpoint", "is not an http(s) URL")]
+    [InlineData("Governance:Registry:Type", "consul", "Governance:Registry:Type", "unknown registry type 'consul'; expected one of: etcd, gossip, static")]
+    [InlineData("Governance:Registry:Bind", "nowhere", "Governance:Registry:Bind", "is not an IP address")]
+    [InlineData("Governance:Registry:Profile", "mars", "Governance:Registry:Profile", "unknown gossip profile")]
+    [InlineData("Governance:Registry:Endpoint", "127.0.0.1:2379", "Governance:Registry:Endpoint", "is not an http(s) URL")]
     public async Task Bad_provider_values_name_their_key(string key, string value, string expectedKey, string problem)
     {
         var type = key.EndsWith("Endpoint", StringComparison.Ordinal) ? "etcd" : key.EndsWith("Type", StringComparison.Ordinal) ? value : "gossip";
-        var doc = GovernanceDocument.Read(Yaml(Minimal, new() { ["Meshwork:Registry:Type"] = type, [key] = value }));
+        var doc = GovernanceDocument.Read(Yaml(Minimal, new() { ["Governance:Registry:Type"] = type, [key] = value }));
         var e = await Assert.ThrowsAsync<DiscoveryConfigurationException>(() => doc.ConnectRegistryAsync(Providers()));
         Assert.Equal(expectedKey, e.Key);
         Assert.Contains(problem, e.Message, StringComparison.Ordinal);
@@ -148,14 +148,14 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     public async Task An_unreachable_etcd_registry_fails_the_start_with_a_clear_error()
     {
         var doc = GovernanceDocument.Read(Yaml($"""
-            Meshwork:
+            Governance:
               Registry:
                 Type: etcd
                 Endpoint: http://127.0.0.1:{FreePort.TcpAndUdp()}
                 StartTimeout: 20s
             """));
         var e = await Assert.ThrowsAsync<DiscoveryConfigurationException>(() => doc.ConnectRegistryAsync(Providers()));
-        Assert.Equal("Meshwork:Registry", e.Key);
+        Assert.Equal("Governance:Registry", e.Key);
         Assert.Contains("the etcd registry cannot be reached at start", e.Message, StringComparison.Ordinal);
     }
 
@@ -164,7 +164,7 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     {
         int closed = FreePort.TcpAndUdp();
         var doc = GovernanceDocument.Read(Yaml($"""
-            Meshwork:
+            Governance:
               Registry:
                 Type: gossip
                 Bind: 127.0.0.1:0
@@ -172,9 +172,9 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
                 StartTimeout: 30s
             """));
         var e = await Assert.ThrowsAsync<DiscoveryConfigurationException>(() => doc.ConnectRegistryAsync(Providers()));
-        Assert.Equal("Meshwork:Registry", e.Key);
+        Assert.Equal("Governance:Registry", e.Key);
         Assert.Contains("the gossip registry cannot be reached at start", e.Message, StringComparison.Ordinal);
-        Assert.Contains($"no seed of 'Meshwork:Registry:Join' (127.0.0.1:{closed}) answered", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"no seed of 'Governance:Registry:Join' (127.0.0.1:{closed}) answered", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -186,7 +186,7 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     {
         var path = Path.Combine(_dir, "services.json");
         await File.WriteAllTextAsync(path, content);
-        var doc = GovernanceDocument.Read(Yaml(Minimal, new() { ["Meshwork:Registry:Cache:Path"] = path }));
+        var doc = GovernanceDocument.Read(Yaml(Minimal, new() { ["Governance:Registry:Cache:Path"] = path }));
         var logs = new TestLoggerFactory();
         await using var registry = await doc.ConnectRegistryAsync(Providers(), logs);
         var warning = Assert.Single(logs.Entries, e => e.Level >= LogLevel.Warning);
@@ -204,7 +204,7 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
             await seed.ResolveAsync(Echo.Service);
         }
         var doc = GovernanceDocument.Read(Yaml($"""
-            Meshwork:
+            Governance:
               Registry:
                 Type: etcd
                 Endpoint: http://127.0.0.1:{FreePort.TcpAndUdp()}
@@ -222,7 +222,7 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     public async Task A_document_drives_a_gossip_server_and_its_client_end_to_end()
     {
         var doc = GovernanceDocument.Read(Yaml("""
-            Meshwork:
+            Governance:
               Application: { Name: echo-app, Version: 1.4.2 }
               Registry:
                 Type: gossip
