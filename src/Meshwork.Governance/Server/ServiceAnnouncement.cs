@@ -34,7 +34,7 @@ public sealed class ServiceAnnouncement
 
     /// <summary>
     /// Drain step 2: how long to keep serving after deregistering, so that every client sees the change before
-    /// the go-away. Default 2 s: several gossip rounds and watch polls on a LAN; raise it for large clusters or
+    /// the go-away. Default 2 s: several gossip rounds on a LAN; raise it for large clusters or
     /// registries with slow watches.
     /// </summary>
     public TimeSpan PropagationDelay { get; set; } = TimeSpan.FromSeconds(2);
