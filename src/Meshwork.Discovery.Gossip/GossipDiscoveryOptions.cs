@@ -22,12 +22,20 @@ public sealed class GossipDiscoveryOptions
     public int MaxTagBytes { get; set; } = 256;
 
     /// <summary>
-    /// How often watchers re-read the member list. Default 250 ms: reading it is an in-memory copy, and a quarter
-    /// second is well below gossip's own propagation time, so it adds little to how fast a change is seen.
+    /// Watches react to member events (joins, failures, leaves, tag updates) as they happen; besides that they re-read
+    /// the member list every <c>ResyncInterval</c>, as a safety net should a change ever be missed. Default 30 s:
+    /// reading is an in-memory copy, so it costs nothing worth measuring, and a miss heals within half a minute.
     /// </summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Time budget of one directory fetch. Default 2 s: on a LAN it takes a millisecond; a node that needs longer is skipped and asked again on the next poll.</summary>
+    /// <summary>
+    /// How soon a watch retries a node whose directory fetch failed (the node's last known records stay in use
+    /// meanwhile). Default 1 s: quick enough to pick up a node that was still starting, slow enough not to hammer a
+    /// sick one.
+    /// </summary>
+    public TimeSpan FetchRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Time budget of one directory fetch. Default 2 s: on a LAN it takes a millisecond; a node that needs longer keeps its last known records and is asked again after FetchRetryInterval.</summary>
     public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Client settings for directory fetches (TLS, limits). Default: plaintext with the RPC defaults.</summary>
@@ -38,7 +46,8 @@ public sealed class GossipDiscoveryOptions
     {
         if (string.IsNullOrWhiteSpace(TagName)) throw new ArgumentException("GossipDiscoveryOptions.TagName must not be empty");
         if (MaxTagBytes is < 32 or > 512) throw new ArgumentException($"GossipDiscoveryOptions.MaxTagBytes must be between 32 and 512 (Serf's limit for all tags), not {MaxTagBytes}");
-        if (PollInterval <= TimeSpan.Zero) throw new ArgumentException("GossipDiscoveryOptions.PollInterval must be positive");
+        if (ResyncInterval <= TimeSpan.Zero) throw new ArgumentException("GossipDiscoveryOptions.ResyncInterval must be positive");
+        if (FetchRetryInterval <= TimeSpan.Zero) throw new ArgumentException("GossipDiscoveryOptions.FetchRetryInterval must be positive");
         if (FetchTimeout <= TimeSpan.Zero) throw new ArgumentException("GossipDiscoveryOptions.FetchTimeout must be positive");
     }
 }

@@ -15,7 +15,7 @@ namespace Meshwork.Discovery.Gossip;
 /// when its fingerprint changes. Membership status maps to health: a leaving node's instances are draining, a
 /// failed or left node's are gone. See docs/governance.md for the design and its limits.
 /// </summary>
-public sealed class GossipServiceRegistry : IServiceRegistry
+public sealed class GossipServiceRegistry : IServiceRegistry, IRttEstimator
 {
     private readonly SerfNode _node;
     private readonly GossipDiscoveryOptions _options;
@@ -35,13 +35,34 @@ public sealed class GossipServiceRegistry : IServiceRegistry
     /// <summary>Discovery over <paramref name="node"/>, which the caller starts, joins and disposes.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public GossipServiceRegistry(SerfNode node, GossipDiscoveryOptions? options = null, ILoggerFactory? loggerFactory = null)
+        : this(node, options, loggerFactory, ownsNode: false, joined: Task.CompletedTask)
+    {
+    }
+
+    /// <summary>
+    /// The provider's form: the registry owns <paramref name="node"/> (leaves and stops it on dispose) and every
+    /// operation first waits for <paramref name="joined"/>, whose failure surfaces as <see cref="RegistryUnavailableException"/>.
+    /// </summary>
+    internal GossipServiceRegistry(SerfNode node, GossipDiscoveryOptions? options, ILoggerFactory? loggerFactory, bool ownsNode, Task joined)
     {
         ArgumentNullException.ThrowIfNull(node);
         _node = node;
         _options = options ?? new GossipDiscoveryOptions();
         _options.Validate();
         _log = loggerFactory?.CreateLogger("Meshwork.Discovery.Gossip") ?? NullLogger.Instance;
+        _ownsNode = ownsNode;
+        _joined = joined;
+        _node.MemberChanged += OnMemberChanged;
     }
+
+    private readonly bool _ownsNode;
+    private readonly Task _joined;
+
+    /// <summary>The Serf node the records ride on.</summary>
+    public SerfNode Node => _node;
+
+    private ValueTask JoinedAsync(CancellationToken ct) =>
+        _joined.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(_joined.WaitAsync(ct));
 
     /// <inheritdoc />
     public string Name => "gossip";
@@ -60,6 +81,9 @@ public sealed class GossipServiceRegistry : IServiceRegistry
     /// <summary>The RTT estimator for the coordinate-aware balancer, from this node's Vivaldi coordinates.</summary>
     public IRttEstimator RttEstimator => new SerfRttEstimator(_node);
 
+    /// <summary>The Vivaldi RTT estimate from this node to the node hosting <paramref name="instance"/> (so the registry itself can feed the "nearest" balancer).</summary>
+    public TimeSpan? EstimateRtt(ServiceInstance instance) => instance?.Node is { } n ? _node.EstimateRtt(_node.Name, n) : null;
+
     /// <summary>Adds a local instance and re-announces this node's service set (peers see a member update).</summary>
     /// <exception cref="ArgumentException">The service name contains ';' or ',' (reserved by the tag format).</exception>
     public async ValueTask RegisterAsync(ServiceInstance instance, CancellationToken cancellationToken = default)
@@ -69,6 +93,7 @@ public sealed class GossipServiceRegistry : IServiceRegistry
         {
             throw new ArgumentException($"service name '{instance.Service}' contains ';' or ',', which the gossip announcement reserves", nameof(instance));
         }
+        await JoinedAsync(cancellationToken).ConfigureAwait(false);
         long generation;
         lock (_gate)
         {
@@ -125,6 +150,7 @@ public sealed class GossipServiceRegistry : IServiceRegistry
             }
             await _node.SetTagsAsync(tags).ConfigureAwait(false);
             Volatile.Write(ref _announced, covered);
+            Changed(); // local watchers see this node's own change at once, whether or not a member event follows
         }
         finally
         {
@@ -137,6 +163,7 @@ public sealed class GossipServiceRegistry : IServiceRegistry
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await JoinedAsync(cancellationToken).ConfigureAwait(false);
         var members = _node.Members();
         var hosts = new List<(Member Member, ServiceTag Tag)>();
         foreach (var m in members)
@@ -204,24 +231,33 @@ public sealed class GossipServiceRegistry : IServiceRegistry
                 Timeout = _options.FetchTimeout,
             }).ConfigureAwait(false);
             var instances = ServiceInstanceJson.Decode(json);
-            // The fingerprint the node announced may already be older than what it served; the next poll fixes that.
+            // The fingerprint the node announced may already be older than what it served; the next member event or resync fixes that.
             _directories[member.Name] = new NodeDirectory(tag.Fingerprint, instances);
             return instances;
         }
         catch (Exception e) when (e is RpcException or InvalidDataException or ArgumentException or FormatException)
         {
+            Interlocked.Increment(ref _fetchFailures);
             if (Remember(member.Name + "\n" + tag.Fingerprint + "\n" + e.GetType().Name)) GossipDiscoveryLog.FetchFailed(_log, member.Name, tag.DirectoryAddress, e.Message);
             // A stale directory beats none: the node is alive, only its details could not be refreshed.
             return known?.Instances ?? [];
         }
     }
 
-    /// <summary>The current set, then a new set whenever membership, health or a node's announcement changes (polled every <see cref="GossipDiscoveryOptions.PollInterval"/>).</summary>
+    /// <summary>
+    /// The current set, then a new set whenever membership, health or a node's announcement changes. Woken by the
+    /// node's member events and by local registrations, not by polling; a full re-read every
+    /// <see cref="GossipDiscoveryOptions.ResyncInterval"/> is the safety net, and a failed directory fetch is
+    /// retried after <see cref="GossipDiscoveryOptions.FetchRetryInterval"/>.
+    /// </summary>
     public async IAsyncEnumerable<IReadOnlyList<ServiceInstance>> WatchAsync(string service, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         IReadOnlyList<ServiceInstance>? last = null;
         while (!cancellationToken.IsCancellationRequested)
         {
+            // Taken before reading, so a change during the read wakes the next wait at once.
+            var changed = Volatile.Read(ref _changed).Task;
+            long failuresBefore = Interlocked.Read(ref _fetchFailures);
             IReadOnlyList<ServiceInstance> now;
             try
             {
@@ -236,9 +272,14 @@ public sealed class GossipServiceRegistry : IServiceRegistry
                 last = now;
                 yield return now;
             }
+            var wait = Interlocked.Read(ref _fetchFailures) != failuresBefore ? _options.FetchRetryInterval : _options.ResyncInterval;
             try
             {
-                await Task.Delay(_options.PollInterval, cancellationToken).ConfigureAwait(false);
+                await changed.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Interlocked.Increment(ref _resyncs);
             }
             catch (OperationCanceledException)
             {
@@ -247,12 +288,40 @@ public sealed class GossipServiceRegistry : IServiceRegistry
         }
     }
 
-    /// <summary>Closes directory connections. Does not leave the cluster or touch the node's tags.</summary>
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _fetchFailures;
+    private long _resyncs;
+
+    /// <summary>Watch wake-ups by the resync timer rather than by a change notification (a measure that notifications suffice).</summary>
+    public long Resyncs => Interlocked.Read(ref _resyncs);
+
+    /// <summary>Wakes every watch: a member event arrived or a local registration changed.</summary>
+    private void Changed() => Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    private void OnMemberChanged(MemberEventRecord e) => Changed();
+
+    /// <summary>
+    /// Closes directory connections. A registry made over a caller's node does not leave the cluster or touch the
+    /// node's tags; one made by <see cref="GossipServiceRegistryProvider"/> owns its node and leaves and stops it.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _node.MemberChanged -= OnMemberChanged;
         foreach (var c in _channels.Values) await c.DisposeAsync().ConfigureAwait(false);
         _channels.Clear();
         _announce.Dispose();
+        if (_ownsNode)
+        {
+            // Created by the provider, so stopped here: leave first, so peers see "left" at once rather than a failure.
+            try
+            {
+                await _node.LeaveAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+            }
+            await _node.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -35,6 +35,9 @@ public sealed class CachedServiceRegistry : IServiceRegistry
     /// <inheritdoc />
     public string Name => _inner.Name;
 
+    /// <summary>The wrapped registry (for provider-specific members, such as the gossip directory).</summary>
+    public IServiceRegistry Inner => _inner;
+
     /// <summary>Services currently held in the cache.</summary>
     public IReadOnlyCollection<string> CachedServices
     {

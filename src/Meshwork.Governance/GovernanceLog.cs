@@ -19,4 +19,10 @@ internal static partial class GovernanceLog
 
     [LoggerMessage(EventId = 4204, Level = LogLevel.Information, Message = "Registered {Count} instances at {Address}")]
     public static partial void Registered(ILogger logger, int count, string address);
+
+    [LoggerMessage(EventId = 4205, Level = LogLevel.Warning, Message = "Registry {Registry} cannot be reached at start ({Reason}); starting on the disk cache ({Services} services)")]
+    public static partial void StartingOnCache(ILogger logger, string registry, int services, string reason);
+
+    [LoggerMessage(EventId = 4206, Level = LogLevel.Information, Message = "Service {Service}: instance {Instance} answered the heartbeat; its circuit breaker is closed again")]
+    public static partial void RecoveredByHeartbeat(ILogger logger, string service, string instance);
 }

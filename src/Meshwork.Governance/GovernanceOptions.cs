@@ -37,6 +37,14 @@ public sealed class GovernanceOptions
         if (ResolveTimeout <= TimeSpan.Zero) throw new ArgumentException("GovernanceOptions.ResolveTimeout must be positive");
         Defaults.Validate("GovernanceOptions.Defaults", RttEstimator);
         foreach (var (name, policy) in Services) policy.Validate($"GovernanceOptions.Services[{name}]", RttEstimator);
+        var codecs = GovernanceConfiguration.KnownCodecs(Client);
+        foreach (var (where, policy) in Services.Select(s => ($"GovernanceOptions.Services[{s.Key}]", s.Value)).Append(("GovernanceOptions.Defaults", Defaults)))
+        {
+            if (policy.Codec is { } codec && !codecs.Contains(codec, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"{where}.Codec: unknown codec '{codec}'; known: {string.Join(", ", codecs)}");
+            }
+        }
     }
 }
 
@@ -77,6 +85,28 @@ public sealed class ServicePolicy
     /// </summary>
     public int? MaxConcurrentCalls { get; set; }
 
+    /// <summary>
+    /// Serializer of this service's calls, by name ("msgpack", "protobuf", or any registered in the client
+    /// template's serializers). Default null: the template's default (MessagePack). Both ends must know it; the
+    /// server answers in the codec of the request.
+    /// </summary>
+    public string? Codec { get; set; }
+
+    /// <summary>Smallest accepted <see cref="MaxMessageSize"/>: 64 KiB, so a frame still holds a useful message.</summary>
+    public const int MinMessageSize = 64 * 1024;
+
+    /// <summary>Largest message this service's channels send or accept (frames shrink to match). Default null: the client template's (64 MiB).</summary>
+    public int? MaxMessageSize { get; set; }
+
+    /// <summary>Connect timeout of this service's channels. Default null: the client template's.</summary>
+    public TimeSpan? ConnectTimeout { get; set; }
+
+    /// <summary>
+    /// Connections per instance in this service's own pool. Each service has its own channels, so one service's
+    /// slow calls never hold another's connections. Default null: the client template's ConnectionsPerEndpoint.
+    /// </summary>
+    public int? ConnectionsPerInstance { get; set; }
+
     /// <summary>The policy for method <paramref name="method"/>.</summary>
     public CallPolicy For(string method) => Methods.GetValueOrDefault(method) ?? Calls;
 
@@ -94,6 +124,9 @@ public sealed class ServicePolicy
         if (RetryBudgetRatio is < 0 or > 1 || double.IsNaN(RetryBudgetRatio)) throw new ArgumentException($"{where}.RetryBudgetRatio must be between 0 and 1");
         if (MaxConcurrentCalls is < 1) throw new ArgumentException($"{where}.MaxConcurrentCalls must be at least 1");
         if (RetryBudgetReserve < 0) throw new ArgumentException($"{where}.RetryBudgetReserve cannot be negative");
+        if (MaxMessageSize is < MinMessageSize) throw new ArgumentException($"{where}.MaxMessageSize must be at least {MinMessageSize} bytes");
+        if (ConnectTimeout is { } connect && connect <= TimeSpan.Zero) throw new ArgumentException($"{where}.ConnectTimeout must be positive");
+        if (ConnectionsPerInstance is < 1 or > 64) throw new ArgumentException($"{where}.ConnectionsPerInstance must be between 1 and 64");
         Calls.Validate(where + ".Calls");
         CircuitBreaker?.Validate(where + ".CircuitBreaker");
         RateLimit?.Validate(where + ".RateLimit");

@@ -72,16 +72,43 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private async ValueTask<TResponse> UnaryCoreAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
     {
         var route = Route(method.Service);
-        EnterBulkhead(route, method.FullName);
         try
         {
-            return await UnaryGovernedAsync(route, method, request, options).ConfigureAwait(false);
+            EnterBulkhead(route, method.FullName);
+            try
+            {
+                return await UnaryGovernedAsync(route, method, request, options).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref route.InFlight);
+            }
         }
-        finally
+        catch (RpcException e) when (route.Policy.For(method.Name) is { FallbackHandler: not null } policy && FallbackApplies(policy, e)
+            && !options.CancellationToken.IsCancellationRequested)
         {
-            Interlocked.Decrement(ref route.InFlight);
+            return await FallbackAsync(route, policy, method, request, e, options.CancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static bool FallbackApplies(CallPolicy policy, RpcException e) =>
+        policy.FallbackWhen is { } when ? when(e) : CircuitBreaker.IsFailure(e.Status);
+
+    private static async ValueTask<TResponse> FallbackAsync<TRequest, TResponse>(ServiceRoute route, CallPolicy policy, Method<TRequest, TResponse> method,
+        TRequest request, RpcException error, CancellationToken ct)
+    {
+        Interlocked.Increment(ref route.FallbacksUsed);
+        var value = await policy.FallbackHandler!(request, error, ct).ConfigureAwait(false);
+        if (value is TResponse response) return response;
+        if (value is null && default(TResponse) is null) return default!;
+        throw new RpcException(StatusCode.Internal, $"call {method.FullName}: the fallback returned {value?.GetType().Name ?? "null"}, not {typeof(TResponse).Name}; the original error: {error.Message}", error.Trailers);
+    }
+
+    /// <summary>Health checks sent to open-breaker or ejected instances of <paramref name="service"/> (recovery through the heartbeat).</summary>
+    public long Heartbeats(string service) => Interlocked.Read(ref Route(service).Heartbeats);
+
+    /// <summary>Unary calls of <paramref name="service"/> answered by a per-method fallback instead of an error.</summary>
+    public long FallbacksUsed(string service) => Interlocked.Read(ref Route(service).FallbacksUsed);
 
     private static void EnterBulkhead(ServiceRoute route, string fullName)
     {
@@ -90,7 +117,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         {
             Interlocked.Decrement(ref route.InFlight);
             Interlocked.Increment(ref route.BulkheadRejected);
-            throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the bulkhead of service '{route.Service}' is full ({max} calls in flight)");
+            throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the bulkhead of service '{route.Service}' is full ({max} calls and streams in flight)");
         }
     }
 
@@ -100,10 +127,11 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private async ValueTask<TResponse> UnaryGovernedAsync<TRequest, TResponse>(ServiceRoute route, Method<TRequest, TResponse> method, TRequest request, CallOptions options)
     {
         var policy = route.Policy.For(method.Name);
+        options = WithPolicy(options, policy);
         long deadline = Deadline(options, policy, method);
         var state = await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
         var mode = EffectiveMode(policy, method.Idempotent);
-        CheckRateLimit(route, method.FullName);
+        CheckRateLimit(route, method.Name, method.FullName);
         route.Budget.Deposit();
         var context = new PickContext(HashKey(policy, request, options));
         if (mode == FailMode.FailBackup) return await HedgedAsync(route, policy, method, request, options, context, deadline).ConfigureAwait(false);
@@ -259,56 +287,79 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     public override async ValueTask OneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(method);
-        CheckRateLimit(Route(method.Service), method.FullName);
-        var (endpoint, _) = await PickOnceAsync(method.Service, method.Name, method.FullName, request, options).ConfigureAwait(false);
-        long started = endpoint.OnStarted();
-        bool ok = false;
+        var route = Route(method.Service);
+        EnterBulkhead(route, method.FullName);
         try
         {
-            await endpoint.Channel!.OneWayAsync(method, request, options).ConfigureAwait(false);
-            ok = true;
-        }
-        catch (RpcException e)
-        {
-            throw Decorate(e, endpoint, 1);
+            var (endpoint, policy) = await PickOnceAsync(route, method.Name, method.FullName, request, options).ConfigureAwait(false);
+            long started = endpoint.OnStarted();
+            bool ok = false;
+            try
+            {
+                await endpoint.Channel!.OneWayAsync(method, request, WithPolicy(options, policy)).ConfigureAwait(false);
+                ok = true;
+            }
+            catch (RpcException e)
+            {
+                RecordFailure(endpoint, e, options.CancellationToken);
+                throw Decorate(e, endpoint, 1);
+            }
+            finally
+            {
+                if (ok) endpoint.Breaker?.Record(null);
+                else endpoint.Breaker?.Abandon();
+                endpoint.OnFinished(started, ok);
+            }
         }
         finally
         {
-            endpoint.OnFinished(started, ok);
+            Interlocked.Decrement(ref route.InFlight);
         }
     }
 
-    /// <summary>A client-streaming call to a balanced instance; not retried.</summary>
+    /// <summary>A client-streaming call to a balanced instance; not retried. It holds a bulkhead slot of its service until it ends.</summary>
     public override async ValueTask<TResponse> ClientStreamingAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(method);
-        var (endpoint, _) = await PickOnceAsync<object?>(method.Service, method.Name, method.FullName, null, options).ConfigureAwait(false);
-        long started = endpoint.OnStarted();
-        bool ok = false;
+        var route = Route(method.Service);
+        EnterBulkhead(route, method.FullName);
         try
         {
-            var response = await endpoint.Channel!.ClientStreamingAsync(method, requests, options).ConfigureAwait(false);
-            ok = true;
-            return response;
-        }
-        catch (RpcException e)
-        {
-            throw Decorate(e, endpoint, 1);
+            var (endpoint, policy) = await PickOnceAsync<object?>(route, method.Name, method.FullName, null, options).ConfigureAwait(false);
+            long started = endpoint.OnStarted();
+            bool ok = false;
+            try
+            {
+                var response = await endpoint.Channel!.ClientStreamingAsync(method, requests, WithPolicy(options, policy)).ConfigureAwait(false);
+                ok = true;
+                return response;
+            }
+            catch (RpcException e)
+            {
+                RecordFailure(endpoint, e, options.CancellationToken);
+                throw Decorate(e, endpoint, 1);
+            }
+            finally
+            {
+                if (ok) endpoint.Breaker?.Record(null);
+                else endpoint.Breaker?.Abandon();
+                endpoint.OnFinished(started, ok);
+            }
         }
         finally
         {
-            endpoint.OnFinished(started, ok);
+            Interlocked.Decrement(ref route.InFlight);
         }
     }
 
-    /// <summary>A server-streaming call to a balanced instance; not retried.</summary>
+    /// <summary>A server-streaming call to a balanced instance; not retried. It holds a bulkhead slot of its service until the stream ends or is abandoned.</summary>
     public override IAsyncEnumerable<TResponse> ServerStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(method);
         return StreamAsync(method.Service, method.Name, method.FullName, request, options, (channel, o) => channel.ServerStreaming(method, request, o));
     }
 
-    /// <summary>A duplex call to a balanced instance; not retried.</summary>
+    /// <summary>A duplex call to a balanced instance; not retried. It holds a bulkhead slot of its service until the stream ends or is abandoned.</summary>
     public override IAsyncEnumerable<TResponse> DuplexStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(method);
@@ -318,42 +369,69 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private async IAsyncEnumerable<TResponse> StreamAsync<TRequest, TResponse>(string service, string methodName, string fullName, TRequest request, CallOptions options,
         Func<CallInvoker, CallOptions, IAsyncEnumerable<TResponse>> open, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var (endpoint, _) = await PickOnceAsync(service, methodName, fullName, request, options).ConfigureAwait(false);
-        long started = endpoint.OnStarted();
-        bool ok = false;
+        var route = Route(service);
+        // Entered when enumeration starts and left in the iterator's finally, which runs when the stream completes,
+        // fails, or the caller stops reading (await foreach disposes the enumerator): an abandoned stream frees its slot.
+        EnterBulkhead(route, fullName);
         try
         {
-            var enumerator = open(endpoint.Channel!, options).GetAsyncEnumerator(cancellationToken);
-            await using (enumerator.ConfigureAwait(false))
+            var (endpoint, policy) = await PickOnceAsync(route, methodName, fullName, request, options).ConfigureAwait(false);
+            long started = endpoint.OnStarted();
+            bool ok = false;
+            bool failed = false;
+            try
             {
-                while (true)
+                var enumerator = open(endpoint.Channel!, WithPolicy(options, policy)).GetAsyncEnumerator(cancellationToken);
+                await using (enumerator.ConfigureAwait(false))
                 {
-                    bool more;
-                    try
+                    while (true)
                     {
-                        more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                        bool more;
+                        try
+                        {
+                            more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                        }
+                        catch (RpcException e)
+                        {
+                            failed = true;
+                            RecordFailure(endpoint, e, options.CancellationToken);
+                            throw Decorate(e, endpoint, 1);
+                        }
+                        if (!more) break;
+                        yield return enumerator.Current;
                     }
-                    catch (RpcException e)
-                    {
-                        throw Decorate(e, endpoint, 1);
-                    }
-                    if (!more) break;
-                    yield return enumerator.Current;
                 }
+                ok = true;
             }
-            ok = true;
+            finally
+            {
+                if (ok) endpoint.Breaker?.Record(null);
+                else if (!failed) endpoint.Breaker?.Abandon();
+                endpoint.OnFinished(started, ok);
+            }
         }
         finally
         {
-            endpoint.OnFinished(started, ok);
+            Interlocked.Decrement(ref route.InFlight);
         }
     }
 
-    private async ValueTask<(InstanceEndpoint Endpoint, CallPolicy Policy)> PickOnceAsync<TRequest>(string service, string methodName, string fullName, TRequest request, CallOptions options)
+    /// <summary>Feeds a failed stream or one-way call into the instance's ejection and breaker, as unary attempts do.</summary>
+    private static void RecordFailure(InstanceEndpoint endpoint, RpcException e, CancellationToken ct)
     {
-        var route = Route(service);
+        endpoint.ReportReachable(e.Status != StatusCode.Unavailable);
+        if (!ct.IsCancellationRequested) endpoint.Breaker?.Record(e.Status);
+        else endpoint.Breaker?.Abandon();
+    }
+
+    private static CallOptions WithPolicy(CallOptions options, CallPolicy policy) =>
+        policy.Compression is { } compression && options.Compression is null ? options with { Compression = compression } : options;
+
+    private async ValueTask<(InstanceEndpoint Endpoint, CallPolicy Policy)> PickOnceAsync<TRequest>(ServiceRoute route, string methodName, string fullName, TRequest request, CallOptions options)
+    {
         var policy = route.Policy.For(methodName);
         var state = await route.ReadyAsync(_options.ResolveTimeout, options.CancellationToken).ConfigureAwait(false);
+        CheckRateLimit(route, methodName, fullName);
         try
         {
             return (route.Pick(state, new PickContext(HashKey(policy, request, options)), null), policy);
@@ -366,19 +444,36 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
 
     // ---- helpers ------------------------------------------------------------------------------------------------
 
-    private static void CheckRateLimit(ServiceRoute route, string fullName)
+    private static void CheckRateLimit(ServiceRoute route, string methodName, string fullName)
     {
-        if (route.RateLimiter is not { } limiter) return;
-        using var lease = limiter.AttemptAcquire();
-        if (!lease.IsAcquired)
+        // The method's own limit first: it is the narrower one, and a call it refuses then spends nothing of the service's.
+        if (route.MethodLimiters.TryGetValue(methodName, out var method))
         {
-            Interlocked.Increment(ref route.RateLimited);
-            throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of service '{route.Service}' ({route.Policy.RateLimit}) is exceeded");
+            using var lease = method.Limiter.AttemptAcquire();
+            if (!lease.IsAcquired)
+            {
+                Interlocked.Increment(ref route.RateLimited);
+                Interlocked.Increment(ref method.Refused.Value);
+                throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of method '{fullName}' ({method.Text}) is exceeded");
+            }
+        }
+        if (route.RateLimiter is { } limiter)
+        {
+            using var lease = limiter.AttemptAcquire();
+            if (!lease.IsAcquired)
+            {
+                Interlocked.Increment(ref route.RateLimited);
+                throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of service '{route.Service}' ({route.Policy.RateLimit}) is exceeded");
+            }
         }
     }
 
-    /// <summary>Calls of <paramref name="service"/> refused by the client rate limit.</summary>
+    /// <summary>Calls of <paramref name="service"/> refused by a client rate limit (the service's or one of its methods').</summary>
     public long RateLimited(string service) => Interlocked.Read(ref Route(service).RateLimited);
+
+    /// <summary>Calls of method <paramref name="method"/> of <paramref name="service"/> refused by that method's own client rate limit.</summary>
+    public long RateLimited(string service, string method) =>
+        Route(service).MethodLimiters.TryGetValue(method, out var m) ? Interlocked.Read(ref m.Refused.Value) : 0;
 
     private static FailMode EffectiveMode(CallPolicy policy, bool idempotent) =>
         policy.FailMode is FailMode.FailOver or FailMode.FailRetry or FailMode.FailBackup && !idempotent && !policy.RetryNonIdempotent

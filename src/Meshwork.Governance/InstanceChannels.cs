@@ -1,5 +1,6 @@
 using Meshwork.Discovery;
 using Meshwork.Rpc.Client;
+using Meshwork.Rpc.Serialization;
 
 namespace Meshwork.Governance;
 
@@ -33,24 +34,24 @@ internal sealed class InstanceTagMiddleware(ServiceInstance instance) : IClientM
 /// <summary>Builds the channel of one instance from the client template.</summary>
 internal static class InstanceChannels
 {
-    public static RpcChannel Create(ServiceInstance instance, RpcClientOptions template)
+    public static RpcChannel Create(ServiceInstance instance, RpcClientOptions template, ServicePolicy policy)
     {
         var options = new RpcClientOptions
         {
-            ConnectionsPerEndpoint = template.ConnectionsPerEndpoint,
+            ConnectionsPerEndpoint = policy.ConnectionsPerInstance ?? template.ConnectionsPerEndpoint,
             MaxConcurrentStreamsPerConnection = template.MaxConcurrentStreamsPerConnection,
-            MaxFrameSize = template.MaxFrameSize,
-            MaxMessageSize = template.MaxMessageSize,
+            MaxFrameSize = Math.Min(template.MaxFrameSize, policy.MaxMessageSize ?? int.MaxValue),
+            MaxMessageSize = policy.MaxMessageSize ?? template.MaxMessageSize,
             MaxQueuedWriteBytes = template.MaxQueuedWriteBytes,
             DefaultTimeout = template.DefaultTimeout,
-            ConnectTimeout = template.ConnectTimeout,
+            ConnectTimeout = policy.ConnectTimeout ?? template.ConnectTimeout,
             ReconnectBackoffInitial = template.ReconnectBackoffInitial,
             ReconnectBackoffMax = template.ReconnectBackoffMax,
             KeepAliveInterval = template.KeepAliveInterval,
             KeepAliveTimeout = template.KeepAliveTimeout,
             IdleTimeout = template.IdleTimeout,
             StreamWindow = template.StreamWindow,
-            Serializers = template.Serializers,
+            Serializers = policy.Codec is { } codec ? WithDefault(template.Serializers, codec) : template.Serializers,
             Compression = template.Compression,
             Tls = template.Tls,
             LoggerFactory = template.LoggerFactory,
@@ -62,5 +63,19 @@ internal static class InstanceChannels
             foreach (var m in template.Middleware) options.Middleware.Add(m);
         }
         return RpcChannel.ForAddress(instance.Address, options);
+    }
+
+    /// <summary>The template's serializers with <paramref name="codec"/> (validated to be among them) as the default for outgoing calls.</summary>
+    private static SerializerRegistry WithDefault(SerializerRegistry template, string codec)
+    {
+        var copy = new SerializerRegistry();
+        ISerializer? chosen = null;
+        for (int id = 1; id < 256; id++)
+        {
+            if (template.Find((byte)id) is not { } s) continue;
+            copy.Add(s);
+            if (string.Equals(s.Name, codec, StringComparison.OrdinalIgnoreCase)) chosen = s;
+        }
+        return copy.UseDefault(chosen ?? throw new ArgumentException($"unknown codec '{codec}'"));
     }
 }

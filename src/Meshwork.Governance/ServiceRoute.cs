@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Meshwork.Discovery;
 using Meshwork.Governance.Balancing;
 using Meshwork.Governance.Resilience;
@@ -37,8 +38,12 @@ internal sealed class ServiceRoute : IAsyncDisposable
         _balancer = Balancers.Create(Policy.Balancer, options.RttEstimator, Policy.VirtualNodes);
         Budget = new RetryBudget(Policy.RetryBudgetRatio, Policy.RetryBudgetReserve);
         RateLimiter = Policy.RateLimit is { } limit ? limit.Create() : null;
+        MethodLimiters = Policy.Methods
+            .Where(m => m.Value.RateLimit is not null)
+            .ToDictionary(m => m.Key, m => new MethodLimiter(m.Value.RateLimit!.Create(), m.Value.RateLimit.ToString(), new StrongBox<long>()), StringComparer.Ordinal);
         _state = new RouteState([], null, "the registry has not answered yet");
         _watch = Task.Run(WatchAsync);
+        _heartbeat = Policy.CircuitBreaker is { HealthProbe: true } breaker ? Task.Run(() => HeartbeatLoopAsync(breaker.ProbeInterval)) : Task.CompletedTask;
     }
 
     public string Service { get; }
@@ -50,6 +55,13 @@ internal sealed class ServiceRoute : IAsyncDisposable
     public int InFlight;
 
     public long BulkheadRejected;
+
+    public long FallbacksUsed;
+
+    /// <summary>Per-method client rate limits, built once from the policy (which does not change after the invoker starts).</summary>
+    public Dictionary<string, MethodLimiter> MethodLimiters { get; }
+
+    internal sealed record MethodLimiter(System.Threading.RateLimiting.RateLimiter Limiter, string Text, StrongBox<long> Refused);
 
     public RetryBudget Budget { get; }
 
@@ -115,8 +127,11 @@ internal sealed class ServiceRoute : IAsyncDisposable
                 else
                 {
                     if (existing is not null) _retired.Add(existing);
-                    endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client),
-                        Policy.CircuitBreaker is { } breaker ? new CircuitBreaker(breaker) : null);
+                    endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client, Policy),
+                        Policy.CircuitBreaker is { } breaker ? new CircuitBreaker(breaker) { Opened = WantHeartbeat } : null)
+                    {
+                        Ejected = WantHeartbeat,
+                    };
                 }
             }
             foreach (var id in _byId.Keys.Where(id => !keep.Contains(id)).ToList())
@@ -145,6 +160,78 @@ internal sealed class ServiceRoute : IAsyncDisposable
                 if (_retired[i].Channel is IAsyncDisposable d) _ = d.DisposeAsync().AsTask();
                 _retired.RemoveAt(i);
             }
+        }
+    }
+
+    // ---- heartbeat: recovery of open breakers and ejected endpoints ---------------------------------------------
+
+    private readonly Task _heartbeat;
+    private TaskCompletionSource _heartbeatWanted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Health checks sent to open or ejected instances.</summary>
+    public long Heartbeats;
+
+    /// <summary>Signals the heartbeat loop; called under a breaker's lock, so it only completes a task.</summary>
+    private void WantHeartbeat() => Volatile.Read(ref _heartbeatWanted).TrySetResult();
+
+    private static bool NeedsHeartbeat(InstanceEndpoint e) => e.IsEjected || e.Breaker?.NeedsHeartbeat == true;
+
+    /// <summary>
+    /// Idle until a breaker opens or an endpoint is ejected; then, every <paramref name="interval"/>, one health
+    /// check per such endpoint (bounded by the number of endpoints, each with the interval as its budget), until
+    /// none is left. Nothing runs while every instance is healthy.
+    /// </summary>
+    private async Task HeartbeatLoopAsync(TimeSpan interval)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            var wanted = Volatile.Read(ref _heartbeatWanted);
+            try
+            {
+                if (!_state.Endpoints.Any(NeedsHeartbeat))
+                {
+                    await wanted.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
+                    Volatile.Write(ref _heartbeatWanted, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                }
+                await Task.Delay(interval, _stop.Token).ConfigureAwait(false);
+                var targets = _state.Endpoints.Where(NeedsHeartbeat).ToArray();
+                await Task.WhenAll(targets.Select(e => HeartbeatAsync(e, interval))).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task HeartbeatAsync(InstanceEndpoint endpoint, TimeSpan budget)
+    {
+        bool healthy;
+        try
+        {
+            Interlocked.Increment(ref Heartbeats);
+            healthy = await endpoint.Channel!.UnaryAsync(Server.HealthService.Check, Service, new CallOptions { Timeout = budget, CancellationToken = _stop.Token })
+                .ConfigureAwait(false) == Server.HealthService.Serving;
+        }
+        catch (RpcException e) when (e.Status == StatusCode.Unimplemented)
+        {
+            return; // no health service there: recovery is left to the half-open probe
+        }
+        catch (RpcException)
+        {
+            healthy = false;
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        bool wasOpen = endpoint.Breaker?.NeedsHeartbeat == true;
+        endpoint.Breaker?.ReportHeartbeat(healthy);
+        if (healthy)
+        {
+            endpoint.ClearEjection();
+            endpoint.ReportReachable(true);
+            if (wasOpen) GovernanceLog.RecoveredByHeartbeat(_log, Service, endpoint.Instance.Id);
         }
     }
 
@@ -215,6 +302,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _watch.ConfigureAwait(false);
+        await _heartbeat.ConfigureAwait(false);
         lock (_endpointsGate)
         {
             _retired.AddRange(_byId.Values);
@@ -227,6 +315,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
         _retired.Clear();
         _stop.Dispose();
         if (RateLimiter is not null) await RateLimiter.DisposeAsync().ConfigureAwait(false);
+        foreach (var m in MethodLimiters.Values) await m.Limiter.DisposeAsync().ConfigureAwait(false);
     }
 }
 

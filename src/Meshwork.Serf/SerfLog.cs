@@ -22,4 +22,7 @@ internal static partial class SerfLog
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Snapshot error")]
     public static partial void SnapshotFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Error, Message = "A MemberChanged handler threw {Error}: {Detail}")]
+    public static partial void MemberHandlerFailed(ILogger logger, string error, string detail);
 }

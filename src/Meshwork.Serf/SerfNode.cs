@@ -109,6 +109,50 @@ public sealed partial class SerfNode : IAsyncDisposable
         await foreach (var e in Events.ReadAllAsync(cancellationToken).ConfigureAwait(false)) { yield return e; }
     }
 
+    /// <summary>
+    /// Raised after each member event (join, leave, failure, tag update, reap), for any number of subscribers and
+    /// independently of <see cref="Events"/>, which has a single reader. Handlers run on the thread pool, never
+    /// under the node's lock; they should be quick, and the order of two close events is not guaranteed, so read
+    /// <see cref="Members"/> for the current state rather than replaying events.
+    /// </summary>
+    public event Action<MemberEventRecord>? MemberChanged
+    {
+        add
+        {
+            lock (_memberChangedGate)
+            {
+                _memberChanged += value;
+                lock (_gossip.StateLock) { _core.MemberObserver ??= DispatchMemberChanged; }
+            }
+        }
+        remove
+        {
+            lock (_memberChangedGate) { _memberChanged -= value; }
+        }
+    }
+
+    private readonly Lock _memberChangedGate = new();
+    private Action<MemberEventRecord>? _memberChanged;
+
+    private void DispatchMemberChanged(MemberEventRecord e)
+    {
+        if (Volatile.Read(ref _memberChanged) is not { } handlers) return;
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Node.RunMemberHandlers(state.Handlers, state.Event), (Node: this, Handlers: handlers, Event: e), preferLocal: false);
+    }
+
+    private void RunMemberHandlers(Action<MemberEventRecord> handlers, MemberEventRecord e)
+    {
+        try
+        {
+            handlers(e);
+        }
+        catch (Exception ex)
+        {
+            // A subscriber's bug must not take the process down from a thread-pool item.
+            SerfLog.MemberHandlerFailed(_log, ex.GetType().Name, ex.Message);
+        }
+    }
+
     /// <summary>All members known (alive, leaving, left and failed until reaped).</summary>
     public IReadOnlyList<Member> Members() { lock (_gossip.StateLock) { return _core.Members(); } }
 

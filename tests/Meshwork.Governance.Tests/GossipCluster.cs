@@ -22,7 +22,6 @@ internal sealed class GossipMember : IAsyncDisposable
     public GossipServiceRegistry Registry { get; }
     public TestServer Server { get; }
     public DiscoverableServer Discoverable { get; }
-    private bool _stopped;
 
     public static SerfNode StartNode(string name)
     {
@@ -35,12 +34,13 @@ internal sealed class GossipMember : IAsyncDisposable
         return node;
     }
 
-    public static async Task<GossipMember> StartAsync(string name, SemanticVersion version, IPEndPoint? seed, TimeSpan? propagation = null)
+    public static async Task<GossipMember> StartAsync(string name, SemanticVersion version, IPEndPoint? seed, TimeSpan? propagation = null,
+        params Meshwork.Rpc.Server.ServiceDefinition[] extra)
     {
         var node = StartNode(name);
         if (seed is not null) await node.JoinAsync([seed]);
         var registry = new GossipServiceRegistry(node);
-        var server = new TestServer(name, DirectoryService.Create(registry));
+        var server = new TestServer(name, [DirectoryService.Create(registry), .. extra]);
         var discoverable = new DiscoverableServer(server.Server, registry, new ServiceAnnouncement
         {
             Version = version,
@@ -50,17 +50,9 @@ internal sealed class GossipMember : IAsyncDisposable
         return new GossipMember(node, registry, server, discoverable);
     }
 
-    /// <summary>Stops abruptly: no deregistration, no leave, in-flight calls cut (as a crash looks to clients).</summary>
-    public async Task KillAsync()
-    {
-        _stopped = true;
-        await Server.Server.StopAsync(new CancellationToken(true));
-        await Node.DisposeAsync();
-    }
-
     public async ValueTask DisposeAsync()
     {
-        if (!_stopped) await Server.Server.StopAsync(new CancellationToken(true));
+        await Server.Server.StopAsync(new CancellationToken(true));
         await Server.DisposeAsync();
         await Registry.DisposeAsync();
         await Node.DisposeAsync();

@@ -122,20 +122,6 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_killed_instance_loses_no_idempotent_call_with_fail_over()
-    {
-        var members = await StartMembersAsync("1.0.0", "1.0.0", "1.0.0");
-        var invoker = Invoker(new ServicePolicy { Balancer = "round-robin" });
-        await invoker.WaitForEndpointsAsync(Echo.Service, e => e.Count == 3, Eventually.Token());
-        await using var load = new CallLoad(_ => invoker.UnaryAsync(Echo.Who, "x", new CallOptions { Timeout = TimeSpan.FromSeconds(10) }).AsTask());
-        await Eventually.TrueAsync(() => members[0].Server.Calls > 20, "the victim serves");
-        await members[0].KillAsync();
-        int afterKill = load.Succeeded;
-        await Eventually.TrueAsync(() => load.Succeeded > afterKill + 200, "calls keep succeeding after the kill");
-        Assert.Empty(await load.StopAsync());
-    }
-
-    [Fact]
     public async Task Many_services_per_node_fit_the_tag_and_are_fetched_only_on_change()
     {
         var node = GossipMember.StartNode("big-" + Guid.NewGuid().ToString("n")[..6]);
@@ -157,4 +143,70 @@ public sealed class GossipDiscoveryTests : IAsyncLifetime
         for (int i = 0; i < 10; i++) await _registry.ResolveAsync("inventory.warehouse.service-007");
         Assert.Equal(fetches, _registry.DirectoryFetches);
     }
+
+    [Fact]
+    public async Task Watches_follow_member_events_without_polling()
+    {
+        // A resync interval far longer than the test: every change below must arrive by notification.
+        await using var registry = new GossipServiceRegistry(_client, new GossipDiscoveryOptions { ResyncInterval = TimeSpan.FromHours(1) });
+        using var stop = new CancellationTokenSource();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<IReadOnlyList<ServiceInstance>>();
+        var watch = Task.Run(async () =>
+        {
+            await foreach (var set in registry.WatchAsync(Echo.Service, stop.Token)) seen.Enqueue(set);
+        });
+        await Eventually.TrueAsync(() => seen.Count == 1, "the watch yields the first (empty) set");
+
+        var member = (await StartMembersAsync("1.0.0"))[0];
+        await Eventually.TrueAsync(() => seen.LastOrDefault() is [{ } only] && only.Address == member.Server.Address, "the watch sees the new member's instance");
+        await member.Discoverable.DrainAsync();
+        await Eventually.TrueAsync(() => seen.LastOrDefault() is [], "the watch sees the instance go");
+        Assert.Equal(0, registry.Resyncs);
+
+        await stop.CancelAsync();
+        await watch;
+    }
+
+    [Fact]
+    public async Task Member_changes_reach_every_subscriber()
+    {
+        var first = new System.Collections.Concurrent.ConcurrentQueue<MemberEventRecord>();
+        var second = new System.Collections.Concurrent.ConcurrentQueue<MemberEventRecord>();
+        Action<MemberEventRecord> a = first.Enqueue, b = second.Enqueue;
+        _client.MemberChanged += a;
+        _client.MemberChanged += b;
+        try
+        {
+            var member = (await StartMembersAsync("1.0.0"))[0];
+            foreach (var q in new[] { first, second })
+            {
+                await Eventually.TrueAsync(() => q.Any(e => e.Type == MemberEventType.Join && e.Member.Name == member.Node.Name), "a subscriber sees the join");
+                // Registering re-announces the member's tag: an update event.
+                await Eventually.TrueAsync(() => q.Any(e => e.Type == MemberEventType.Update && e.Member.Name == member.Node.Name), "a subscriber sees the tag update");
+            }
+        }
+        finally
+        {
+            _client.MemberChanged -= a;
+            _client.MemberChanged -= b;
+        }
+    }
+
+    [Fact]
+    public async Task Registering_on_a_lone_node_does_not_wait_out_the_broadcast_timeout()
+    {
+        var node = new SerfNode(new SerfOptions
+        {
+            Memberlist = new Meshwork.Gossip.MemberlistOptions { Name = "lone-" + Guid.NewGuid().ToString("n")[..6], BindAddress = System.Net.IPAddress.Loopback, BindPort = 0 },
+            // Far longer than the wait below: if registering waited for a broadcast nobody can receive, this test fails.
+            BroadcastTimeout = TimeSpan.FromMinutes(10),
+        });
+        node.Start();
+        _owned.Add(node);
+        await using var registry = new GossipServiceRegistry(node);
+        await registry.RegisterAsync(new ServiceInstance(Echo.Service, "127.0.0.1:7001")).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.StartsWith("1;", node.Member(node.Name)!.Tags["mw-svc"], StringComparison.Ordinal);
+        Assert.Single(await registry.ResolveAsync(Echo.Service));
+    }
 }
+

@@ -39,8 +39,14 @@ public sealed class RunningProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="file"/> with <paramref name="args"/> (no shell).</summary>
-    public static RunningProcess Start(string file, IEnumerable<string> args) =>
-        new(Process.Start(ProcessRunner.StartInfo(file, args)) ?? throw new InvalidOperationException($"{file} did not start"));
+    public static RunningProcess Start(string file, IEnumerable<string> args) => Start(ProcessRunner.StartInfo(file, args));
+
+    /// <summary>
+    /// Starts a process from <paramref name="startInfo"/>, which must redirect stdout and stderr (see
+    /// <see cref="ProcessRunner.StartInfo"/>); set <c>RedirectStandardInput</c> to hold its stdin open for as long as it runs.
+    /// </summary>
+    public static RunningProcess Start(ProcessStartInfo startInfo) =>
+        new(Process.Start(startInfo) ?? throw new InvalidOperationException($"{startInfo.FileName} did not start"));
 
     /// <summary>Everything the process printed so far (stdout and stderr interleaved by arrival).</summary>
     public string Log

@@ -24,14 +24,14 @@ internal sealed class DemoNode : IAsyncDisposable
     private static readonly TimeSpan LeavePropagateDelay = TimeSpan.FromMilliseconds(300);
 
     /// <summary>
-    /// How long a tag update or leave waits to be gossiped. On loopback one gossip interval suffices; the first node
-    /// has no peer to gossip to, and with the 5 s default its registration would wait that long for nothing.
+    /// How long a tag update or leave waits to be gossiped. On loopback one gossip interval suffices, so 1 s instead of
+    /// Serf's 5 s default keeps the demo quick when a broadcast is slow to go out.
     /// </summary>
     private static readonly TimeSpan BroadcastTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How long a draining node keeps serving after deregistering and leaving, before go-away: a few gossip rounds and
-    /// registry polls (250 ms) on loopback. Shorter than the library's 2 s default, which is sized for real LANs, so
+    /// watch notifications on loopback. Shorter than the library's 2 s default, which is sized for real LANs, so
     /// the demo stays quick.
     /// </summary>
     private static readonly TimeSpan PropagationDelay = TimeSpan.FromSeconds(1);

@@ -153,7 +153,11 @@ internal sealed partial class MemberlistCore
         if (meta.Length > MemberlistOptions.MetaMaxSize) { throw new ArgumentException($"node meta is {meta.Length} bytes, the limit is {MemberlistOptions.MetaMaxSize}"); }
         var alive = new AliveMessage(me.Incarnation + 1, Name, AdvertiseAddr, AdvertisePort, meta, Options.Vsn);
         HandleAlive(alive, bootstrap: true);
-        Broadcasts.Enqueue(PacketCodec.Encode(alive), Name, broadcastDone);
+        // Alone, nobody can receive the broadcast, so waiting for it would only wait out the caller's timeout
+        // (as memberlist does, only wait when another member is alive). It stays queued for whoever joins next.
+        bool alone = NumAlive() <= 1;
+        Broadcasts.Enqueue(PacketCodec.Encode(alive), Name, alone ? null : broadcastDone);
+        if (alone) broadcastDone?.Invoke();
     }
 
     /// <summary>Starts a graceful leave: broadcasts dead(self, From=self). <paramref name="done"/> runs once it was transmitted.</summary>

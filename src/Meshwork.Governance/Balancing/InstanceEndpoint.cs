@@ -93,8 +93,15 @@ public sealed class InstanceEndpoint
         {
             Volatile.Write(ref _ejectedUntil, Stopwatch.GetTimestamp() + (long)(EjectionTime.TotalSeconds * Stopwatch.Frequency));
             Volatile.Write(ref _consecutiveUnavailable, 0);
+            Ejected?.Invoke();
         }
     }
+
+    /// <summary>Called each time the endpoint is ejected: starts the heartbeat, which can bring it back early.</summary>
+    internal Action? Ejected { get; set; }
+
+    /// <summary>Ends an ejection early: the heartbeat found the instance serving again.</summary>
+    internal void ClearEjection() => Volatile.Write(ref _ejectedUntil, 0);
 
     /// <summary>Marks a call as started; returns the start timestamp to pass to <see cref="OnFinished"/>.</summary>
     public long OnStarted()

@@ -26,6 +26,42 @@ public sealed class CallPolicy
     /// <summary>Fail-safe: produces the value returned instead of the error. Default null: the response type's default value.</summary>
     public Func<RpcException, object?>? Fallback { get; set; }
 
+    /// <summary>
+    /// Compression of request bodies ("gzip", "br") when the caller sets none. Default null: the channel's automatic
+    /// compression of large messages only, because compressing small messages costs more CPU than it saves bytes.
+    /// </summary>
+    public string? Compression { get; set; }
+
+    /// <summary>
+    /// Client-side rate limit of this method alone, on top of the service's. Default null (none): only the owner
+    /// knows what a method costs. Calls over it fail at once with ResourceExhausted and are never retried.
+    /// </summary>
+    public RateLimitOptions? RateLimit { get; set; }
+
+    /// <summary>
+    /// Per-method fallback for unary calls, in any fail mode: when the call finally fails with an error that
+    /// <see cref="FallbackWhen"/> accepts, its result is returned instead. Default null (none). Runs after retries
+    /// and hedges, so it answers only what resilience could not; a fallback that throws surfaces its own error.
+    /// </summary>
+    public CallFallback? FallbackHandler { get; set; }
+
+    /// <summary>
+    /// Which errors <see cref="FallbackHandler"/> answers. Default null: failures of the dependency itself
+    /// (Unavailable, DeadlineExceeded, ResourceExhausted, including the client's own rate limit and bulkhead,
+    /// Internal, Unknown, DataLoss); application errors such as InvalidArgument or NotFound pass through, because
+    /// a substitute answer would hide a bug in the caller.
+    /// </summary>
+    public Func<RpcException, bool>? FallbackWhen { get; set; }
+
+    /// <summary>Sets <see cref="FallbackHandler"/> from a typed delegate for <paramref name="method"/>; returns this policy.</summary>
+    public CallPolicy WithFallback<TRequest, TResponse>(Method<TRequest, TResponse> method, Func<TRequest, RpcException, CancellationToken, ValueTask<TResponse>> fallback)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(fallback);
+        FallbackHandler = async (request, error, ct) => await fallback((TRequest)request!, error, ct).ConfigureAwait(false);
+        return this;
+    }
+
     /// <summary>Request header whose value is the hash key for hash balancers. Default <c>hash-key</c>.</summary>
     public string HashKeyHeader { get; set; } = "hash-key";
 
@@ -33,7 +69,12 @@ public sealed class CallPolicy
     public Func<object?, string?>? HashKeySelector { get; set; }
 
     /// <summary>A copy, for per-method policies that start from the service's.</summary>
-    public CallPolicy Clone() => (CallPolicy)MemberwiseClone();
+    public CallPolicy Clone()
+    {
+        var copy = (CallPolicy)MemberwiseClone();
+        copy.RateLimit = RateLimit?.Clone();
+        return copy;
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting, prefixed by <paramref name="where"/>.</summary>
     public void Validate(string where)
@@ -42,5 +83,6 @@ public sealed class CallPolicy
         if (HedgeDelay <= TimeSpan.Zero) throw new ArgumentException($"{where}.HedgeDelay must be positive");
         if (Timeout is { } t && t <= TimeSpan.Zero) throw new ArgumentException($"{where}.Timeout must be positive");
         if (!Enum.IsDefined(FailMode)) throw new ArgumentException($"{where}.FailMode {(int)FailMode} is not a fail mode");
+        RateLimit?.Validate(where + ".RateLimit");
     }
 }

@@ -18,9 +18,24 @@ public sealed class CircuitBreakerOptions
     /// <summary>How long an open breaker refuses calls before letting one probe through (half-open). Default 5 s.</summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Recovery through the heartbeat: while the breaker is open, the instance gets a health check
+    /// (<see cref="Server.HealthService"/>) every <see cref="ProbeInterval"/>. A "serving" answer closes the breaker at
+    /// once; a failed one restarts the break, so no user call is spent as a half-open probe on an instance known to
+    /// be down. A server without the health service is left to the half-open probe. Default true.
+    /// </summary>
+    public bool HealthProbe { get; set; } = true;
+
+    /// <summary>
+    /// Time between heartbeats to an open instance, and the budget of each. Default 1 s: a recovered instance is back
+    /// within about a second, at the cost of one tiny call per second per broken instance.
+    /// </summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting, prefixed by <paramref name="where"/>.</summary>
     public void Validate(string where)
     {
+        if (ProbeInterval < TimeSpan.FromMilliseconds(10)) throw new ArgumentException($"{where}.ProbeInterval must be at least 10 ms");
         if (FailureRatio is <= 0 or > 1 || double.IsNaN(FailureRatio)) throw new ArgumentException($"{where}.FailureRatio must be in (0, 1]");
         if (MinimumThroughput < 1) throw new ArgumentException($"{where}.MinimumThroughput must be at least 1");
         if (SamplingDuration < TimeSpan.FromMilliseconds(100)) throw new ArgumentException($"{where}.SamplingDuration must be at least 100 ms");
@@ -168,5 +183,48 @@ public sealed class CircuitBreaker
         _state = CircuitState.Open;
         _openUntil = now + _breakTicks;
         Interlocked.Increment(ref _opened);
+        Opened?.Invoke();
+    }
+
+    /// <summary>Called (under the breaker's lock, so it must only signal) each time the breaker opens: starts the heartbeat.</summary>
+    internal Action? Opened { get; set; }
+
+    /// <summary>Heartbeats answered "serving" that closed this breaker.</summary>
+    public long ClosedByHeartbeat => Interlocked.Read(ref _closedByHeartbeat);
+
+    private long _closedByHeartbeat;
+
+    /// <summary>True while the breaker is open or half-open: the instance is one the heartbeat should check.</summary>
+    public bool NeedsHeartbeat
+    {
+        get
+        {
+            lock (_gate) return _state != CircuitState.Closed;
+        }
+    }
+
+    /// <summary>
+    /// The heartbeat's verdict on an open or half-open breaker. Healthy: close it now (the window starts empty).
+    /// Unhealthy: restart the break, so that the half-open probe is not spent on an instance known to be down.
+    /// </summary>
+    public void ReportHeartbeat(bool healthy)
+    {
+        lock (_gate)
+        {
+            if (_state == CircuitState.Closed) return;
+            if (healthy)
+            {
+                _state = CircuitState.Closed;
+                _probeInFlight = false;
+                Array.Clear(_successes);
+                Array.Clear(_failures);
+                Interlocked.Increment(ref _closedByHeartbeat);
+            }
+            else if (!_probeInFlight)
+            {
+                _state = CircuitState.Open;
+                _openUntil = Stopwatch.GetTimestamp() + _breakTicks;
+            }
+        }
     }
 }

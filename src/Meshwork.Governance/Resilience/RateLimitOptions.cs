@@ -18,6 +18,9 @@ public sealed class RateLimitOptions
         if (Burst < 0) throw new ArgumentException($"{where}.Burst cannot be negative");
     }
 
+    /// <summary>A copy.</summary>
+    public RateLimitOptions Clone() => (RateLimitOptions)MemberwiseClone();
+
     /// <summary>Builds the limiter: a bucket of <c>Burst</c> (or one second of permits), refilled every 100 ms.</summary>
     public RateLimiter Create()
     {

@@ -44,10 +44,20 @@ public sealed class DiscoverableServer : IAsyncDisposable
     /// <summary>Starts the server, then registers one instance per service at the advertised address.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        if (_announcement.Services is { } only)
+        {
+            var missing = only.Where(name => !Server.Services.Any(s => s.Name == name)).Order(StringComparer.Ordinal).ToArray();
+            if (missing.Length > 0)
+            {
+                throw new InvalidOperationException($"the announcement names services the server does not host: {string.Join(", ", missing)}; it hosts {string.Join(", ", Server.Services.Select(s => s.Name))}");
+            }
+        }
+        // The heartbeat target of clients whose breaker for this server is open; it says "not serving" once draining.
+        if (!Server.Services.Any(s => s.Name == HealthService.ServiceName)) Server.AddService(HealthService.Create(() => _drain is null));
         await Server.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = _announcement.AdvertiseAddress ?? Server.BoundEndpoints[0].ToString();
         var instances = Server.Services
-            .Where(s => !_announcement.Exclude.Contains(s.Name))
+            .Where(s => !_announcement.Exclude.Contains(s.Name) && (_announcement.Services is null || _announcement.Services.Contains(s.Name)))
             .Select(s => new ServiceInstance(s.Name, address)
             {
                 Version = _announcement.Version,

@@ -23,12 +23,18 @@ public sealed class ServiceAnnouncement
     /// <summary>Free-form metadata. Default none.</summary>
     public Dictionary<string, string> Metadata { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Services not to announce (for example infrastructure endpoints). Default: the gossip directory.</summary>
-    public HashSet<string> Exclude { get; set; } = new(StringComparer.Ordinal) { "meshwork.discovery" };
+    /// <summary>
+    /// The services to announce, by name. Default null: every service the server hosts (minus <see cref="Exclude"/>).
+    /// Naming a service the server does not host fails the start, so a typo cannot silently hide a service.
+    /// </summary>
+    public HashSet<string>? Services { get; set; }
+
+    /// <summary>Services not to announce (for example infrastructure endpoints). Default: the gossip directory and the health service.</summary>
+    public HashSet<string> Exclude { get; set; } = new(StringComparer.Ordinal) { "meshwork.discovery", HealthService.ServiceName };
 
     /// <summary>
     /// Drain step 2: how long to keep serving after deregistering, so that every client sees the change before
-    /// the go-away. Default 2 s: several gossip rounds and watch polls on a LAN; raise it for large clusters or
+    /// the go-away. Default 2 s: several gossip rounds on a LAN; raise it for large clusters or
     /// registries with slow watches.
     /// </summary>
     public TimeSpan PropagationDelay { get; set; } = TimeSpan.FromSeconds(2);

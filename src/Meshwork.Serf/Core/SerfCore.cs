@@ -70,9 +70,13 @@ internal sealed partial class SerfCore : IGossipDelegate, IMemberEventDelegate
     /// <summary>Sees every event before it is published (used by the snapshotter; called under the lock).</summary>
     public Action<SerfEvent>? Observer { get; set; }
 
+    /// <summary>Sees every member event (called under the lock, so it must only hand the event on).</summary>
+    public Action<MemberEventRecord>? MemberObserver { get; set; }
+
     private void Emit(SerfEvent e)
     {
         Observer?.Invoke(e);
+        if (e is MemberEventRecord member) MemberObserver?.Invoke(member);
         _events.Writer.TryWrite(e);
     }
 

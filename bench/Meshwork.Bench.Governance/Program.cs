@@ -1,0 +1,27 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.NoEmit;
+using Meshwork.Bench.Governance;
+
+// Governance benchmarks, all in one quick run (about two minutes):
+//   picks     pick cost per balancer (BenchmarkDotNet, in-process: ns and allocated bytes per pick)
+//   pipeline  governed pipeline (static discovery, P2C, breaker, retry budget) vs a bare RpcChannel, c=64, same run
+//   slow      p99 with one of three servers slowed by 20 ms: P2C-EWMA vs round robin (and all-healthy P2C)
+// Run: dotnet run -c Release --project bench/Meshwork.Bench.Governance [-- picks|pipeline|slow ...]
+var parts = args.Length == 0 ? ["picks", "pipeline", "slow"] : args;
+Console.WriteLine($"Load average at start: {LoadAverage()}, {Environment.ProcessorCount} cores");
+if (parts.Contains("picks"))
+{
+    // In-process (no per-benchmark rebuild, which times out on a loaded machine), few iterations: the allocation
+    // column does not depend on the load, the nanoseconds do.
+    var job = Job.Default.WithToolchain(InProcessNoEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1);
+    var config = DefaultConfig.Instance.AddJob(job).AddDiagnoser(MemoryDiagnoser.Default).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+    BenchmarkRunner.Run<PickBenchmarks>(config);
+}
+if (parts.Contains("pipeline")) await PipelineBenchmark.RunAsync();
+if (parts.Contains("slow")) await SlowServerBenchmark.RunAsync();
+Console.WriteLine($"Load average at end: {LoadAverage()}");
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "n/a";
