@@ -49,6 +49,7 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
     private int _connections;
     private int _sessions;
     private int _expirations;
+    private long _pingReplies;
 
     /// <summary>
     /// Creates the client; it connects on <see cref="Start"/> or the first request. A non-zero session id (with its
@@ -82,6 +83,9 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
 
     /// <summary>Session expiries reported by servers.</summary>
     public int Expirations => Volatile.Read(ref _expirations);
+
+    /// <summary>Ping replies received (the session's keep-alive at work).</summary>
+    public long PingReplies => Interlocked.Read(ref _pingReplies);
 
     /// <summary>Watches set and not yet fired.</summary>
     public int PendingWatches => _watches.Count;
@@ -135,7 +139,11 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
                     _connected = new TaskCompletionSource<ZooKeeperConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
                 }
             }
-            if (ct.IsCancellationRequested) break;
+            if (ct.IsCancellationRequested)
+            {
+                connection.Fail(new ZooKeeperException(ZooKeeperErrorCode.ConnectionLoss, "the client was closed"));
+                break;
+            }
             var reason = connection.Closed.Result;
             _lastError = reason.Message;
             _watches.FireAll(WatchKeeperState.Disconnected);
@@ -163,7 +171,7 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
                 try
                 {
                     var connection = await ZooKeeperConnection.OpenAsync(host, session, password, Interlocked.Read(ref _lastZxid), _options,
-                        OnEvent, OnZxid, ct).ConfigureAwait(false);
+                        OnEvent, OnZxid, OnPingReply, ct).ConfigureAwait(false);
                     bool newSession = connection.Grant.SessionId != session;
                     lock (_gate)
                     {
@@ -209,6 +217,8 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
     }
 
     private void OnEvent(WatchedEvent e) => _watches.Notify(e);
+
+    private void OnPingReply() => Interlocked.Increment(ref _pingReplies);
 
     private void OnZxid(long zxid)
     {
@@ -386,9 +396,10 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
         ZooKeeperConnection? connection;
         lock (_gate)
         {
-            _stop.Cancel();
-            supervisor = _supervisor;
+            // Read before cancelling: cancelling lets the supervisor (possibly inline) clear the field.
             connection = _connection;
+            supervisor = _supervisor;
+            _stop.Cancel();
             _connected.TrySetException(new ObjectDisposedException(nameof(ZooKeeperClient)));
         }
         connection?.Fail(new ZooKeeperException(ZooKeeperErrorCode.ConnectionLoss, "the client was closed"));

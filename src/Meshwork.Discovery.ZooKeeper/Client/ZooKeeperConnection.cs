@@ -29,6 +29,7 @@ internal sealed class ZooKeeperConnection
     private readonly TimeSpan _pingInterval;
     private readonly Action<WatchedEvent> _onEvent;
     private readonly Action<long> _onZxid;
+    private readonly Action _onPingReply;
     private readonly Channel<JuteWriter> _outgoing = Channel.CreateUnbounded<JuteWriter>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Queue<PendingRequest> _pending = new();
     private readonly CancellationTokenSource _closing = new();
@@ -38,7 +39,7 @@ internal sealed class ZooKeeperConnection
     private Exception? _failure;
 
     private ZooKeeperConnection(Socket socket, ZooKeeperHost server, SessionGrant grant, ZooKeeperDiscoveryOptions options,
-        Action<WatchedEvent> onEvent, Action<long> onZxid)
+        Action<WatchedEvent> onEvent, Action<long> onZxid, Action onPingReply)
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
@@ -52,6 +53,7 @@ internal sealed class ZooKeeperConnection
         _pingInterval = grant.Timeout / 3;
         _onEvent = onEvent;
         _onZxid = onZxid;
+        _onPingReply = onPingReply;
     }
 
     public ZooKeeperHost Server { get; }
@@ -70,7 +72,7 @@ internal sealed class ZooKeeperConnection
     /// closed, timed out) or <see cref="ZooKeeperErrorCode.MarshallingError"/> (malformed response).
     /// </exception>
     public static async Task<ZooKeeperConnection> OpenAsync(ZooKeeperHost server, long sessionId, byte[] password, long lastZxid,
-        ZooKeeperDiscoveryOptions options, Action<WatchedEvent> onEvent, Action<long> onZxid, CancellationToken cancellationToken)
+        ZooKeeperDiscoveryOptions options, Action<WatchedEvent> onEvent, Action<long> onZxid, Action onPingReply, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -98,7 +100,7 @@ internal sealed class ZooKeeperConnection
             {
                 ArrayPool<byte>.Shared.Return(frame);
             }
-            var connection = new ZooKeeperConnection(socket, server, grant, options, onEvent, onZxid);
+            var connection = new ZooKeeperConnection(socket, server, grant, options, onEvent, onZxid, onPingReply);
             connection.Start();
             return connection;
         }
@@ -318,6 +320,8 @@ internal sealed class ZooKeeperConnection
         switch (xid)
         {
             case SpecialXid.Ping:
+                _onPingReply();
+                return;
             case SpecialXid.Auth:
             case SpecialXid.SetWatches:
                 return;

@@ -1,0 +1,138 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Meshwork.Discovery.ZooKeeper.Protocol;
+
+namespace Meshwork.Discovery.ZooKeeper.Tests;
+
+/// <summary>Unreachable and misbehaving servers give clear errors (the client against loopback peers that break the protocol).</summary>
+public sealed class ZooKeeperWireErrorTests
+{
+    private static async Task<(RegistryUnavailableException Error, ZooKeeperException Cause)> ResolveFailsAsync(string connectString, TimeSpan? request = null)
+    {
+        await using var registry = new ZooKeeperServiceRegistry(Zk.Options(connectString, request: request ?? TimeSpan.FromSeconds(1)));
+        var error = await Assert.ThrowsAsync<RegistryUnavailableException>(async () => await registry.ResolveAsync("anything"));
+        return (error, Assert.IsType<ZooKeeperException>(error.InnerException));
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_is_named_with_the_reason()
+    {
+        var connect = $"127.0.0.1:{FreePort.TcpAndUdp()}";
+        var (error, cause) = await ResolveFailsAsync(connect);
+        Assert.Equal(ZooKeeperErrorCode.ConnectionLoss, cause.Code);
+        Assert.Contains($"not connected to any of {connect}", error.Message);
+        Assert.Contains("ConnectionRefused", error.Message);
+    }
+
+    [Fact]
+    public async Task An_absurd_frame_length_is_refused_before_reading_it()
+    {
+        await using var peer = new FakeZooKeeperPeer(async (stream, ct) =>
+        {
+            await FakeZooKeeperPeer.ReadFrameAsync(stream, ct);
+            var prefix = new byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(prefix, 0x7FFF_FFF0);
+            await stream.WriteAsync(prefix, ct);
+            await FakeZooKeeperPeer.DrainAsync(stream, ct);
+        });
+        var (error, _) = await ResolveFailsAsync(peer.ConnectString);
+        Assert.Contains("frame claims 2147483632 bytes", error.Message);
+        Assert.Contains("MaxPacketSize", error.Message);
+    }
+
+    [Fact]
+    public async Task A_truncated_handshake_reply_names_the_missing_field()
+    {
+        await using var peer = new FakeZooKeeperPeer(async (stream, ct) =>
+        {
+            await FakeZooKeeperPeer.ReadFrameAsync(stream, ct);
+            await stream.WriteAsync(new byte[] { 0, 0, 0, 6, 0, 0, 0, 0, 0, 1 }, ct); // protocolVersion, then 2 of timeOut's 4 bytes
+            await FakeZooKeeperPeer.DrainAsync(stream, ct);
+        });
+        var (error, _) = await ResolveFailsAsync(peer.ConnectString);
+        Assert.Contains("malformed ConnectResponse", error.Message);
+        Assert.Contains("'timeOut' needs 4 bytes but the frame has 2 left", error.Message);
+    }
+
+    [Fact]
+    public async Task A_reply_to_a_request_never_sent_fails_it_as_a_protocol_error()
+    {
+        await using var peer = new FakeZooKeeperPeer(async (stream, ct) =>
+        {
+            await FakeZooKeeperPeer.ReadFrameAsync(stream, ct);
+            await stream.WriteAsync(FakeZooKeeperPeer.GoodConnectResponse(), ct);
+            while (true)
+            {
+                var request = await FakeZooKeeperPeer.ReadFrameAsync(stream, ct);
+                if (BinaryPrimitives.ReadInt32BigEndian(request) == SpecialXid.Ping) continue;
+                using var reply = new JuteWriter();
+                reply.WriteInt(99);
+                reply.WriteLong(1);
+                reply.WriteInt(0);
+                await stream.WriteAsync(reply.Frame(), ct);
+                await FakeZooKeeperPeer.DrainAsync(stream, ct);
+                return;
+            }
+        });
+        var (error, cause) = await ResolveFailsAsync(peer.ConnectString);
+        Assert.Equal(ZooKeeperErrorCode.MarshallingError, cause.Code);
+        Assert.Contains("answered xid 99 but the oldest pending request is 1", error.Message);
+    }
+
+    [Fact]
+    public async Task A_server_that_never_replies_times_the_request_out()
+    {
+        await using var peer = new FakeZooKeeperPeer(async (stream, ct) =>
+        {
+            await FakeZooKeeperPeer.ReadFrameAsync(stream, ct);
+            await stream.WriteAsync(FakeZooKeeperPeer.GoodConnectResponse(), ct);
+            await FakeZooKeeperPeer.DrainAsync(stream, ct);
+        });
+        var (error, cause) = await ResolveFailsAsync(peer.ConnectString, TimeSpan.FromMilliseconds(500));
+        Assert.Equal(ZooKeeperErrorCode.RequestTimeout, cause.Code);
+        Assert.Contains("got no reply from", error.Message);
+        Assert.Contains("RequestTimeout", error.Message);
+    }
+
+    [Fact]
+    public async Task A_server_reporting_the_session_expired_gets_a_new_session_request()
+    {
+        // The first handshake (resuming session 0x77) is answered "expired" (timeout 0); the client must then ask for
+        // a new session (session id 0) on the same server.
+        var sessionsAsked = new List<long>();
+        await using var peer = new FakeZooKeeperPeer(async (stream, ct) =>
+        {
+            var request = await FakeZooKeeperPeer.ReadFrameAsync(stream, ct);
+            long asked = BinaryPrimitives.ReadInt64BigEndian(request.AsSpan(16));
+            lock (sessionsAsked) sessionsAsked.Add(asked);
+            if (asked == 0x77)
+            {
+                using var expired = new JuteWriter();
+                expired.WriteInt(0);
+                expired.WriteInt(0);
+                expired.WriteLong(0);
+                expired.WriteBuffer(new byte[16]);
+                await stream.WriteAsync(expired.Frame(), ct);
+                return;
+            }
+            await stream.WriteAsync(FakeZooKeeperPeer.GoodConnectResponse(), ct);
+            await FakeZooKeeperPeer.DrainAsync(stream, ct);
+        });
+        await using var client = new Client.ZooKeeperClient(Zk.Options(peer.ConnectString), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            0x77, new byte[16]);
+        client.Start();
+        await Eventually.TrueAsync(() => client.IsConnected, "connected");
+        Assert.Equal(1, client.Expirations);
+        Assert.Equal(0x1234, client.SessionId);
+        lock (sessionsAsked) Assert.Equal([0x77L, 0L], sessionsAsked);
+    }
+
+    [Fact]
+    public async Task An_oversized_record_is_refused_before_it_is_sent()
+    {
+        await using var registry = new ZooKeeperServiceRegistry(Zk.Options($"127.0.0.1:{FreePort.TcpAndUdp()}"));
+        var huge = new ServiceInstance("zk-huge", "127.0.0.1:1") { Metadata = new Dictionary<string, string> { ["blob"] = new string('x', 1_100_000) } };
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await registry.RegisterAsync(huge));
+        Assert.Contains("1000000-byte limit", error.Message);
+    }
+}
