@@ -64,6 +64,9 @@ public sealed class ZooKeeperDiscoveryOptions
     /// </summary>
     public TimeSpan ReconnectMax { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Index of the server tried first; null (the default) picks one at random so clients spread out. For tests.</summary>
+    internal int? FirstHost { get; set; }
+
     /// <summary>The parsed <see cref="ConnectString"/>.</summary>
     internal IReadOnlyList<ZooKeeperHost> Hosts => ConnectStringParser.Parse(ConnectString);
 

@@ -61,6 +61,9 @@ public sealed class ZooKeeperServiceRegistry : IServiceRegistry
     /// <summary>Connections made so far (more than one means the connection was lost and replaced).</summary>
     public int Connections => _client.Connections;
 
+    /// <summary>Connections dropped because a server sent a malformed or oversized frame.</summary>
+    public long MalformedFrames => _client.MalformedFrames;
+
     /// <summary>Instance nodes skipped because their data was not a valid instance record.</summary>
     public long InvalidRecords => Interlocked.Read(ref _invalidRecords);
 

@@ -7,10 +7,13 @@ namespace Meshwork.Discovery.ZooKeeper.Tests;
 /// <summary>Unreachable and misbehaving servers give clear errors (the client against loopback peers that break the protocol).</summary>
 public sealed class ZooKeeperWireErrorTests
 {
-    private static async Task<(RegistryUnavailableException Error, ZooKeeperException Cause)> ResolveFailsAsync(string connectString, TimeSpan? request = null)
+    private static async Task<(RegistryUnavailableException Error, ZooKeeperException Cause)> ResolveFailsAsync(string connectString,
+        TimeSpan? request = null, bool malformed = false)
     {
         await using var registry = new ZooKeeperServiceRegistry(Zk.Options(connectString, request: request ?? TimeSpan.FromSeconds(1)));
         var error = await Assert.ThrowsAsync<RegistryUnavailableException>(async () => await registry.ResolveAsync("anything"));
+        if (malformed) await Eventually.TrueAsync(() => registry.MalformedFrames > 0, "the malformed frame is counted");
+        else Assert.Equal(0, registry.MalformedFrames);
         return (error, Assert.IsType<ZooKeeperException>(error.InnerException));
     }
 
@@ -35,7 +38,7 @@ public sealed class ZooKeeperWireErrorTests
             await stream.WriteAsync(prefix, ct);
             await FakeZooKeeperPeer.DrainAsync(stream, ct);
         });
-        var (error, _) = await ResolveFailsAsync(peer.ConnectString);
+        var (error, _) = await ResolveFailsAsync(peer.ConnectString, malformed: true);
         Assert.Contains("frame claims 2147483632 bytes", error.Message);
         Assert.Contains("MaxPacketSize", error.Message);
     }
@@ -49,7 +52,7 @@ public sealed class ZooKeeperWireErrorTests
             await stream.WriteAsync(new byte[] { 0, 0, 0, 6, 0, 0, 0, 0, 0, 1 }, ct); // protocolVersion, then 2 of timeOut's 4 bytes
             await FakeZooKeeperPeer.DrainAsync(stream, ct);
         });
-        var (error, _) = await ResolveFailsAsync(peer.ConnectString);
+        var (error, _) = await ResolveFailsAsync(peer.ConnectString, malformed: true);
         Assert.Contains("malformed ConnectResponse", error.Message);
         Assert.Contains("'timeOut' needs 4 bytes but the frame has 2 left", error.Message);
     }
@@ -74,7 +77,7 @@ public sealed class ZooKeeperWireErrorTests
                 return;
             }
         });
-        var (error, cause) = await ResolveFailsAsync(peer.ConnectString);
+        var (error, cause) = await ResolveFailsAsync(peer.ConnectString, malformed: true);
         Assert.Equal(ZooKeeperErrorCode.MarshallingError, cause.Code);
         Assert.Contains("answered xid 99 but the oldest pending request is 1", error.Message);
     }

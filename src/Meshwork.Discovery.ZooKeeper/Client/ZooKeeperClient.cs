@@ -50,6 +50,7 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
     private int _sessions;
     private int _expirations;
     private long _pingReplies;
+    private long _malformedFrames;
 
     /// <summary>
     /// Creates the client; it connects on <see cref="Start"/> or the first request. A non-zero session id (with its
@@ -63,7 +64,7 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
         _log = logger;
         _sessionId = sessionId;
         _password = password ?? new byte[ZooKeeperWire.PasswordLength];
-        _nextHost = Random.Shared.Next(_hosts.Count);
+        _nextHost = options.FirstHost is { } first ? first % _hosts.Count : Random.Shared.Next(_hosts.Count);
     }
 
     /// <summary>The current session id (0 before the first connection).</summary>
@@ -86,6 +87,9 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
 
     /// <summary>Ping replies received (the session's keep-alive at work).</summary>
     public long PingReplies => Interlocked.Read(ref _pingReplies);
+
+    /// <summary>Connections dropped because a server sent a malformed frame (or one above the size limit).</summary>
+    public long MalformedFrames => Interlocked.Read(ref _malformedFrames);
 
     /// <summary>Watches set and not yet fired.</summary>
     public int PendingWatches => _watches.Count;
@@ -146,6 +150,7 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
             }
             var reason = connection.Closed.Result;
             _lastError = reason.Message;
+            CountMalformed(reason);
             _watches.FireAll(WatchKeeperState.Disconnected);
             _events.Writer.TryWrite(new SessionEvent(SessionEventKind.Disconnected, SessionId, false));
             ZooKeeperLog.ConnectionLost(_log, connection.Server.ToString(), reason.Message);
@@ -203,6 +208,7 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
                 catch (ZooKeeperException e)
                 {
                     _lastError = e.Message;
+                    CountMalformed(e);
                 }
                 _nextHost = (_nextHost + 1) % _hosts.Count;
             }
@@ -214,6 +220,11 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
             await Task.Delay(delay * (0.8 + Random.Shared.NextDouble() * 0.4), ct).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMax.Ticks));
         }
+    }
+
+    private void CountMalformed(Exception e)
+    {
+        if (e is ZooKeeperException { Code: ZooKeeperErrorCode.MarshallingError }) Interlocked.Increment(ref _malformedFrames);
     }
 
     private void OnEvent(WatchedEvent e) => _watches.Notify(e);
