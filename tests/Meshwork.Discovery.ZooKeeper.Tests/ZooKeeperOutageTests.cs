@@ -37,6 +37,10 @@ public sealed class ZooKeeperOutageTests : IAsyncLifetime
         Assert.True(await next.WaitAsync(Eventually.Timeout));
         Assert.Equal([x.Address, y.Address], watch.Current.Select(i => i.Address).Order());
         Assert.True(watcher.Connections >= 2);
+        // The server restored its sessions from the data directory and the owner resumed its own (same id and
+        // password) instead of opening a new one: its instance never vanished.
+        Assert.Equal(1, owner.SessionsOpened);
+        Assert.Equal(0, owner.Client.Expirations);
     }
 
     [Fact]
