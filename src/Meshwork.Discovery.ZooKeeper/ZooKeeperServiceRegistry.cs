@@ -77,7 +77,8 @@ public sealed class ZooKeeperServiceRegistry : IServiceRegistry
 
     /// <summary>
     /// Creates (or replaces) the instance's ephemeral node and remembers the instance, so that it is created again if
-    /// the session expires.
+    /// the session expires. The instance is remembered even when this call fails because ZooKeeper is unreachable: its
+    /// node is then created on the next connection (deregister it to cancel).
     /// </summary>
     /// <exception cref="ArgumentException">The encoded record exceeds <see cref="MaxRecordBytes"/>.</exception>
     /// <exception cref="RegistryUnavailableException">ZooKeeper cannot be reached or refused the write.</exception>

@@ -98,6 +98,31 @@ public sealed class ZooKeeperWireErrorTests
     }
 
     [Fact]
+    public async Task Requests_beyond_the_in_flight_limit_are_throttled_at_once()
+    {
+        await using var peer = new FakeZooKeeperPeer(async (stream, ct) =>
+        {
+            await FakeZooKeeperPeer.ReadFrameAsync(stream, ct);
+            await stream.WriteAsync(FakeZooKeeperPeer.GoodConnectResponse(), ct);
+            await FakeZooKeeperPeer.DrainAsync(stream, ct);
+        });
+        var options = Zk.Options(peer.ConnectString, request: TimeSpan.FromSeconds(20));
+        options.MaxInFlightRequests = 2;
+        var client = new Client.ZooKeeperClient(options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        // Connected first, so the three requests are sent in call order (no continuation race on the connection).
+        client.Start();
+        await Eventually.TrueAsync(() => client.IsConnected, "connected");
+        var first = client.ExistsAsync("/a", watch: false, Eventually.Token());
+        var second = client.ExistsAsync("/b", watch: false, Eventually.Token());
+        var third = await Assert.ThrowsAsync<ZooKeeperException>(() => client.ExistsAsync("/c", watch: false, Eventually.Token()));
+        Assert.Equal(ZooKeeperErrorCode.Throttled, third.Code);
+        Assert.Contains("2 requests already in flight", third.Message);
+        Assert.Equal("/c", third.Path);
+        Assert.False(first.IsCompleted || second.IsCompleted);
+        await client.AbandonAsync(); // this peer never answers a closeSession
+    }
+
+    [Fact]
     public async Task A_server_reporting_the_session_expired_gets_a_new_session_request()
     {
         // The first handshake (resuming session 0x77) is answered "expired" (timeout 0); the client must then ask for
@@ -121,13 +146,14 @@ public sealed class ZooKeeperWireErrorTests
             await stream.WriteAsync(FakeZooKeeperPeer.GoodConnectResponse(), ct);
             await FakeZooKeeperPeer.DrainAsync(stream, ct);
         });
-        await using var client = new Client.ZooKeeperClient(Zk.Options(peer.ConnectString), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+        var client = new Client.ZooKeeperClient(Zk.Options(peer.ConnectString), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
             0x77, new byte[16]);
         client.Start();
         await Eventually.TrueAsync(() => client.IsConnected, "connected");
         Assert.Equal(1, client.Expirations);
         Assert.Equal(0x1234, client.SessionId);
         lock (sessionsAsked) Assert.Equal([0x77L, 0L], sessionsAsked);
+        await client.AbandonAsync(); // this peer never answers a closeSession
     }
 
     [Fact]

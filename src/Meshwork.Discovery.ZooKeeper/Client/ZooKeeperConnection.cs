@@ -90,7 +90,7 @@ internal sealed class ZooKeeperConnection
                 request.WriteBool(false); // readOnly: this client needs a quorum (it writes its instances)
                 await socket.SendAsync(request.Frame(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
             }
-            var (frame, length) = await ReadFrameAsync(socket, options.MaxPacketSize, "ConnectResponse", timeout.Token).ConfigureAwait(false);
+            var (frame, length) = await ReadFrameAsync(socket, new byte[4], options.MaxPacketSize, "ConnectResponse", timeout.Token).ConfigureAwait(false);
             SessionGrant grant;
             try
             {
@@ -141,19 +141,10 @@ internal sealed class ZooKeeperConnection
     }
 
     /// <summary>Reads one length-prefixed frame into a pooled buffer (the caller returns it).</summary>
-    private static async Task<(byte[] Frame, int Length)> ReadFrameAsync(Socket socket, int maxPacket, string what, CancellationToken ct)
+    private static async Task<(byte[] Frame, int Length)> ReadFrameAsync(Socket socket, byte[] prefix, int maxPacket, string what, CancellationToken ct)
     {
-        var prefix = ArrayPool<byte>.Shared.Rent(4);
-        int length;
-        try
-        {
-            await ReceiveExactlyAsync(socket, prefix.AsMemory(0, 4), ct).ConfigureAwait(false);
-            length = BinaryPrimitives.ReadInt32BigEndian(prefix);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(prefix);
-        }
+        await ReceiveExactlyAsync(socket, prefix.AsMemory(0, 4), ct).ConfigureAwait(false);
+        int length = BinaryPrimitives.ReadInt32BigEndian(prefix);
         CheckLength(length, maxPacket, what);
         var frame = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         try
@@ -273,6 +264,7 @@ internal sealed class ZooKeeperConnection
     {
         // One timer for the whole connection, pushed forward by every frame: no allocation per frame.
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        var prefix = new byte[4];
         try
         {
             while (true)
@@ -282,7 +274,7 @@ internal sealed class ZooKeeperConnection
                 int length;
                 try
                 {
-                    (frame, length) = await ReadFrameAsync(_socket, _maxPacket, "reply", idle.Token).ConfigureAwait(false);
+                    (frame, length) = await ReadFrameAsync(_socket, prefix, _maxPacket, "reply", idle.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!_closing.IsCancellationRequested)
                 {

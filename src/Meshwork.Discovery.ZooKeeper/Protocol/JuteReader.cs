@@ -10,6 +10,8 @@ namespace Meshwork.Discovery.ZooKeeper.Protocol;
 /// </summary>
 internal ref struct JuteReader
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
     private readonly ReadOnlySpan<byte> _data;
     private readonly string _record;
     private int _position;
@@ -57,7 +59,7 @@ internal ref struct JuteReader
         if (length < 0) return null;
         try
         {
-            return new UTF8Encoding(false, true).GetString(Take(length, field));
+            return StrictUtf8.GetString(Take(length, field));
         }
         catch (DecoderFallbackException e)
         {
