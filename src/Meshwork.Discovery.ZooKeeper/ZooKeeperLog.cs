@@ -8,11 +8,11 @@ internal static partial class ZooKeeperLog
     [LoggerMessage(EventId = 4500, Level = LogLevel.Information, Message = "ZooKeeper session 0x{Session:x} connected to {Server} (timeout {TimeoutMs} ms, new session: {NewSession})")]
     public static partial void Connected(ILogger logger, long session, string server, long timeoutMs, bool newSession);
 
-    [LoggerMessage(EventId = 4501, Level = LogLevel.Warning, Message = "ZooKeeper connection to {Server} lost: {Reason}; reconnecting")]
-    public static partial void ConnectionLost(ILogger logger, string server, string reason);
+    [LoggerMessage(EventId = 4501, Level = LogLevel.Warning, Message = "ZooKeeper connection to {Server} lost: {Reason}; reconnecting ({Suppressed} more losses not logged; at most one line per 30 s)")]
+    public static partial void ConnectionLost(ILogger logger, string server, string reason, long suppressed);
 
-    [LoggerMessage(EventId = 4502, Level = LogLevel.Warning, Message = "No ZooKeeper server of {Servers} reachable (last error: {Reason}); retrying with backoff, logged again when connected")]
-    public static partial void Unreachable(ILogger logger, string servers, string reason);
+    [LoggerMessage(EventId = 4502, Level = LogLevel.Warning, Message = "No ZooKeeper server of {Servers} reachable (last error: {Reason}); retrying with backoff ({Suppressed} more failed rounds not logged; at most one line per 30 s)")]
+    public static partial void Unreachable(ILogger logger, string servers, string reason, long suppressed);
 
     [LoggerMessage(EventId = 4503, Level = LogLevel.Warning, Message = "ZooKeeper session 0x{Session:x} expired; its ephemeral nodes are gone; opening a new session")]
     public static partial void SessionExpired(ILogger logger, long session);

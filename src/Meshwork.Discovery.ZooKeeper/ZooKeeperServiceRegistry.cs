@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Meshwork.Discovery.ZooKeeper.Client;
@@ -27,8 +26,6 @@ public sealed class ZooKeeperServiceRegistry : IServiceRegistry
     /// </summary>
     public const int MaxRecordBytes = 1_000_000;
 
-    private static readonly TimeSpan BadRecordLogInterval = TimeSpan.FromMinutes(1);
-
     private readonly ZooKeeperDiscoveryOptions _options;
     private readonly ILogger _log;
     private readonly ZooKeeperClient _client;
@@ -38,7 +35,7 @@ public sealed class ZooKeeperServiceRegistry : IServiceRegistry
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sessionLoop;
     private long _invalidRecords;
-    private long _lastBadRecordLog;
+    private readonly LogRateLimit _badRecordLog = new(TimeSpan.FromMinutes(1));
 
     /// <summary>Creates the registry; it connects on first use.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -322,12 +319,7 @@ public sealed class ZooKeeperServiceRegistry : IServiceRegistry
         }
         long total = Interlocked.Increment(ref _invalidRecords);
         // Rate-limited: a bad node is seen again on every read and watch turn, and must not flood the log.
-        long now = Stopwatch.GetTimestamp();
-        long last = Interlocked.Read(ref _lastBadRecordLog);
-        if ((last == 0 || Stopwatch.GetElapsedTime(last, now) >= BadRecordLogInterval) && Interlocked.CompareExchange(ref _lastBadRecordLog, now, last) == last)
-        {
-            ZooKeeperLog.BadRecord(_log, path, reason, total);
-        }
+        if (_badRecordLog.Allow(out _)) ZooKeeperLog.BadRecord(_log, path, reason, total);
         return null;
     }
 

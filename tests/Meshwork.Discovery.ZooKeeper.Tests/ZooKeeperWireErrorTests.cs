@@ -98,6 +98,34 @@ public sealed class ZooKeeperWireErrorTests
     }
 
     [Fact]
+    public async Task A_server_that_drops_every_connection_after_the_handshake_is_not_hammered()
+    {
+        int accepted = 0;
+        await using var peer = new FakeZooKeeperPeer(async (stream, ct) =>
+        {
+            Interlocked.Increment(ref accepted);
+            await FakeZooKeeperPeer.ReadFrameAsync(stream, ct);
+            await stream.WriteAsync(FakeZooKeeperPeer.GoodConnectResponse(), ct);
+        });
+        // A backoff far longer than the test: after the first short-lived connection, the client must wait it out.
+        var options = new ZooKeeperDiscoveryOptions
+        {
+            ConnectString = peer.ConnectString,
+            SessionTimeout = TimeSpan.FromHours(1),
+            ReconnectInitial = TimeSpan.FromMinutes(30),
+            ReconnectMax = TimeSpan.FromMinutes(30),
+            RequestTimeout = TimeSpan.FromSeconds(1),
+        };
+        var client = new Client.ZooKeeperClient(options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        client.Start();
+        await Eventually.TrueAsync(() => client.Connections == 1 && !client.IsConnected, "the first connection came and went");
+        var error = await Assert.ThrowsAsync<ZooKeeperException>(() => client.ExistsAsync("/", watch: false, Eventually.Token()));
+        Assert.Equal(ZooKeeperErrorCode.ConnectionLoss, error.Code);
+        Assert.Equal(1, Volatile.Read(ref accepted));
+        await client.AbandonAsync();
+    }
+
+    [Fact]
     public async Task Requests_beyond_the_in_flight_limit_are_throttled_at_once()
     {
         await using var peer = new FakeZooKeeperPeer(async (stream, ct) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Meshwork.Discovery.ZooKeeper.Protocol;
 using Microsoft.Extensions.Logging;
@@ -45,6 +46,9 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
     private long _lastZxid;
     private int _nextHost;
     private string _lastError = "no connection attempted yet";
+    private TimeSpan _backoff;
+    private readonly LogRateLimit _lossLog = new(TimeSpan.FromSeconds(30));
+    private readonly LogRateLimit _unreachableLog = new(TimeSpan.FromSeconds(30));
     private Task? _supervisor;
     private int _connections;
     private int _sessions;
@@ -62,6 +66,7 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
         _options = options;
         _hosts = options.Hosts;
         _log = logger;
+        _backoff = options.ReconnectInitial;
         _sessionId = sessionId;
         _password = password ?? new byte[ZooKeeperWire.PasswordLength];
         _nextHost = options.FirstHost is { } first ? first % _hosts.Count : Random.Shared.Next(_hosts.Count);
@@ -133,6 +138,7 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
                 connected = _connected;
             }
             connected.TrySetResult(connection);
+            long connectedAt = Stopwatch.GetTimestamp();
             await ((Task)connection.Closed.WaitAsync(ct)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             lock (_gate)
             {
@@ -153,14 +159,38 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
             CountMalformed(reason);
             _watches.FireAll(WatchKeeperState.Disconnected);
             _events.Writer.TryWrite(new SessionEvent(SessionEventKind.Disconnected, SessionId, false));
-            ZooKeeperLog.ConnectionLost(_log, connection.Server.ToString(), reason.Message);
+            if (_lossLog.Allow(out long suppressed)) ZooKeeperLog.ConnectionLost(_log, connection.Server.ToString(), reason.Message, suppressed);
+            // A connection that dies right after its handshake (a flapping or hostile server) counts as a failed
+            // attempt: the next one waits the backoff, so reconnects never spin. A connection that lived longer than
+            // the backoff ceiling resets it, so an ordinary loss is repaired at once.
+            if (Stopwatch.GetElapsedTime(connectedAt) < _options.ReconnectMax)
+            {
+                try
+                {
+                    await BackOffAsync(ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+            else
+            {
+                _backoff = _options.ReconnectInitial;
+            }
         }
+    }
+
+    /// <summary>Waits the current backoff (±20 % jitter, so clients of a restarted ensemble do not return in step) and doubles it.</summary>
+    private async Task BackOffAsync(CancellationToken ct)
+    {
+        var delay = _backoff * (0.8 + Random.Shared.NextDouble() * 0.4);
+        _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _options.ReconnectMax.Ticks));
+        await Task.Delay(delay, ct).ConfigureAwait(false);
     }
 
     private async Task<ZooKeeperConnection> ConnectAnyAsync(CancellationToken ct)
     {
-        var delay = _options.ReconnectInitial;
-        bool warned = false;
         while (true)
         {
             for (int tried = 0; tried < _hosts.Count; tried++)
@@ -189,8 +219,10 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
                     _events.Writer.TryWrite(new SessionEvent(SessionEventKind.Connected, connection.Grant.SessionId, newSession));
                     return connection;
                 }
-                catch (ZooKeeperException e) when (e.Code == ZooKeeperErrorCode.SessionExpired)
+                catch (ZooKeeperException e) when (e.Code == ZooKeeperErrorCode.SessionExpired && session != 0)
                 {
+                    // Only a resumed session can expire; "expired" in answer to a new-session request is a failed
+                    // attempt like any other (below), so a broken server cannot make this loop spin.
                     // The same server is asked again at once, for a new session.
                     Interlocked.Increment(ref _expirations);
                     ZooKeeperLog.SessionExpired(_log, session);
@@ -212,13 +244,8 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
                 }
                 _nextHost = (_nextHost + 1) % _hosts.Count;
             }
-            if (!warned)
-            {
-                warned = true;
-                ZooKeeperLog.Unreachable(_log, Servers, _lastError);
-            }
-            await Task.Delay(delay * (0.8 + Random.Shared.NextDouble() * 0.4), ct).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMax.Ticks));
+            if (_unreachableLog.Allow(out long suppressed)) ZooKeeperLog.Unreachable(_log, Servers, _lastError, suppressed);
+            await BackOffAsync(ct).ConfigureAwait(false);
         }
     }
 
