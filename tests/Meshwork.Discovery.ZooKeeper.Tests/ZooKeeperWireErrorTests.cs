@@ -7,22 +7,28 @@ namespace Meshwork.Discovery.ZooKeeper.Tests;
 /// <summary>Unreachable and misbehaving servers give clear errors (the client against loopback peers that break the protocol).</summary>
 public sealed class ZooKeeperWireErrorTests
 {
+    /// <summary>
+    /// Resolves through a registry pointed at <paramref name="connectString"/> and returns the error. The request
+    /// budget covers waiting for a connection that never comes, so it is short, but long enough that a loaded
+    /// machine does not turn a protocol error into a timeout.
+    /// </summary>
     private static async Task<(RegistryUnavailableException Error, ZooKeeperException Cause)> ResolveFailsAsync(string connectString,
-        TimeSpan? request = null, bool malformed = false)
+        ZooKeeperErrorCode expected, TimeSpan? request = null, bool malformed = false)
     {
-        await using var registry = new ZooKeeperServiceRegistry(Zk.Options(connectString, request: request ?? TimeSpan.FromSeconds(1)));
+        await using var registry = new ZooKeeperServiceRegistry(Zk.Options(connectString, request: request ?? TimeSpan.FromSeconds(3)));
         var error = await Assert.ThrowsAsync<RegistryUnavailableException>(async () => await registry.ResolveAsync("anything"));
+        var cause = Assert.IsType<ZooKeeperException>(error.InnerException);
+        Assert.True(cause.Code == expected, error.Message);
         if (malformed) await Eventually.TrueAsync(() => registry.MalformedFrames > 0, "the malformed frame is counted");
         else Assert.Equal(0, registry.MalformedFrames);
-        return (error, Assert.IsType<ZooKeeperException>(error.InnerException));
+        return (error, cause);
     }
 
     [Fact]
     public async Task An_unreachable_server_is_named_with_the_reason()
     {
         var connect = $"127.0.0.1:{FreePort.TcpAndUdp()}";
-        var (error, cause) = await ResolveFailsAsync(connect);
-        Assert.Equal(ZooKeeperErrorCode.ConnectionLoss, cause.Code);
+        var (error, _) = await ResolveFailsAsync(connect, ZooKeeperErrorCode.ConnectionLoss);
         Assert.Contains($"not connected to any of {connect}", error.Message);
         Assert.Contains("ConnectionRefused", error.Message);
     }
@@ -38,7 +44,7 @@ public sealed class ZooKeeperWireErrorTests
             await stream.WriteAsync(prefix, ct);
             await FakeZooKeeperPeer.DrainAsync(stream, ct);
         });
-        var (error, _) = await ResolveFailsAsync(peer.ConnectString, malformed: true);
+        var (error, _) = await ResolveFailsAsync(peer.ConnectString, ZooKeeperErrorCode.ConnectionLoss, malformed: true);
         Assert.Contains("frame claims 2147483632 bytes", error.Message);
         Assert.Contains("MaxPacketSize", error.Message);
     }
@@ -52,7 +58,7 @@ public sealed class ZooKeeperWireErrorTests
             await stream.WriteAsync(new byte[] { 0, 0, 0, 6, 0, 0, 0, 0, 0, 1 }, ct); // protocolVersion, then 2 of timeOut's 4 bytes
             await FakeZooKeeperPeer.DrainAsync(stream, ct);
         });
-        var (error, _) = await ResolveFailsAsync(peer.ConnectString, malformed: true);
+        var (error, _) = await ResolveFailsAsync(peer.ConnectString, ZooKeeperErrorCode.ConnectionLoss, malformed: true);
         Assert.Contains("malformed ConnectResponse", error.Message);
         Assert.Contains("'timeOut' needs 4 bytes but the frame has 2 left", error.Message);
     }
@@ -77,8 +83,7 @@ public sealed class ZooKeeperWireErrorTests
                 return;
             }
         });
-        var (error, cause) = await ResolveFailsAsync(peer.ConnectString, malformed: true);
-        Assert.Equal(ZooKeeperErrorCode.MarshallingError, cause.Code);
+        var (error, _) = await ResolveFailsAsync(peer.ConnectString, ZooKeeperErrorCode.MarshallingError, TimeSpan.FromSeconds(20), malformed: true);
         Assert.Contains("answered xid 99 but the oldest pending request is 1", error.Message);
     }
 
@@ -91,10 +96,18 @@ public sealed class ZooKeeperWireErrorTests
             await stream.WriteAsync(FakeZooKeeperPeer.GoodConnectResponse(), ct);
             await FakeZooKeeperPeer.DrainAsync(stream, ct);
         });
-        var (error, cause) = await ResolveFailsAsync(peer.ConnectString, TimeSpan.FromMilliseconds(500));
-        Assert.Equal(ZooKeeperErrorCode.RequestTimeout, cause.Code);
-        Assert.Contains("got no reply from", error.Message);
-        Assert.Contains("RequestTimeout", error.Message);
+        var client = new Client.ZooKeeperClient(Zk.Options(peer.ConnectString, request: TimeSpan.FromMilliseconds(500)),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        // Connected first, so the whole budget is spent waiting for the reply, not for the connection.
+        client.Start();
+        await Eventually.TrueAsync(() => client.IsConnected, "connected");
+        var error = await Assert.ThrowsAsync<ZooKeeperException>(() => client.GetChildrenAsync("/meshwork", watch: false, Eventually.Token()));
+        Assert.Equal(ZooKeeperErrorCode.RequestTimeout, error.Code);
+        Assert.Contains($"GetChildren2 got no reply from {peer.ConnectString} within 500 ms (RequestTimeout)", error.Message);
+        Assert.Equal("/meshwork", error.Path);
+        // Replies come in order, so the stuck connection is replaced.
+        await Eventually.TrueAsync(() => client.Connections >= 2, "a new connection after the timeout");
+        await client.AbandonAsync();
     }
 
     [Fact]
