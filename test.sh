@@ -9,6 +9,7 @@ need_apt=()
 command -v serf >/dev/null 2>&1 || need_apt+=(serf)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server etcd-client)   # etcd registry tests (Meshwork.Discovery.Etcd)
 command -v dnsmasq >/dev/null 2>&1 && command -v dig >/dev/null 2>&1 || need_apt+=(dnsmasq-base bind9-dnsutils)   # DNS registry tests (Meshwork.Discovery.Dns)
+[ -e /usr/share/java/zookeeper.jar ] || need_apt+=(zookeeper)   # ZooKeeper registry tests (Meshwork.Discovery.ZooKeeper)
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)          # NativeAOT linker for the AOT sample test
 [ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
