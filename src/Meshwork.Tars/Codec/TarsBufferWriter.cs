@@ -30,6 +30,9 @@ public sealed class TarsBufferWriter : IBufferWriter<byte>, IDisposable
     /// <summary>The bytes written so far (valid until the next write or <see cref="Dispose"/>).</summary>
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
 
+    /// <summary>The written bytes as a writable span, for patching a length prefix after the body is written.</summary>
+    internal Span<byte> WrittenBuffer() => _buffer.AsSpan(0, _written);
+
     /// <summary>Forgets what was written, keeping the array.</summary>
     public void Clear() => _written = 0;
 
