@@ -115,7 +115,7 @@ internal sealed class TypeMapper(TarsIdlOptions options)
         };
     }
 
-    private string WriterLambda(TypeNode element, int depth)
+    public string WriterLambda(TypeNode element, int depth)
     {
         var w = "w" + depth;
         var t = "t" + depth;
@@ -123,7 +123,7 @@ internal sealed class TypeMapper(TarsIdlOptions options)
         return "static (ref " + Writer + " " + w + ", int " + t + ", " + CSharpType(element) + " " + v + ") => " + Write(element, w, t, v, depth + 1);
     }
 
-    private string ReaderLambda(TypeNode element, int depth)
+    public string ReaderLambda(TypeNode element, int depth)
     {
         var r = "r" + depth;
         var t = "t" + depth;
@@ -131,4 +131,22 @@ internal sealed class TypeMapper(TarsIdlOptions options)
         var fallback = IsReference(element) && element.Kind != TypeKind.String ? "null!" : element.IsEnum ? "default(" + CSharpType(element) + ")" : InitialValue(element, null);
         return "static (ref " + Reader + " " + r + ", int " + t + ") => " + Read(element, r, t, true, fallback, depth + 1);
     }
+
+    /// <summary>The TUP version-2 type name of a value (what Java and Node put in the inner map).</summary>
+    public static string TupTypeName(TypeNode type) => type.Kind switch
+    {
+        TypeKind.Bool => "bool",
+        TypeKind.Byte => "char",
+        TypeKind.UnsignedByte or TypeKind.Short => "short",
+        TypeKind.UnsignedShort or TypeKind.Int => "int32",
+        TypeKind.UnsignedInt or TypeKind.Long => "int64",
+        TypeKind.Float => "float",
+        TypeKind.Double => "double",
+        TypeKind.String => "string",
+        TypeKind.Vector when type.IsByteVector => "list<char>",
+        TypeKind.Vector => "list<" + TupTypeName(type.Element!) + ">",
+        TypeKind.Map => "map<" + TupTypeName(type.Key!) + "," + TupTypeName(type.Element!) + ">",
+        _ when type.IsEnum => "int32",
+        _ => StructEmitter.TypeName((StructNode)type.Resolved!),
+    };
 }
