@@ -105,7 +105,7 @@ internal sealed class Parser
         else if (token.IsWord("const")) module.Definitions.Add(ParseConst(module));
         else if (token.IsWord("interface")) module.Definitions.Add(ParseInterface(module));
         else if (token.IsWord("key")) module.Keys.Add(ParseKey());
-        else if (token.Is("#")) throw Error("#include must come before the first module.", token);
+        else if (token.Is("#")) throw Error("#include must be at the top level of the file, not inside a module.", token);
         else throw Error("Expected a definition (struct, enum, const, interface, key or module), found " + token.Describe() + ".", token);
     }
 
