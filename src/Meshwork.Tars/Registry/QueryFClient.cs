@@ -23,10 +23,10 @@ internal static class QueryFClient
 
     /// <summary><c>int findObjectById4Any(string id, out vector&lt;EndpointF&gt; activeEp, out vector&lt;EndpointF&gt; inactiveEp)</c>.</summary>
     public static async ValueTask<(int Ret, List<EndpointF> Active, List<EndpointF> Inactive)> FindObjectById4AnyAsync(CallInvoker invoker,
-        string registryObject, string id, CancellationToken cancellationToken)
+        string registryObject, string id, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var reply = await invoker.UnaryAsync(TarsMethods.Unary(registryObject, "findObjectById4Any", idempotent: true), new TarsInvocation(new IdArgument(id)),
-            new Meshwork.Rpc.CallOptions(cancellationToken)).ConfigureAwait(false);
+            new Meshwork.Rpc.CallOptions(cancellationToken) { Timeout = timeout }).ConfigureAwait(false);
         int ret = reply.Results.ReadReturn(static (ref TarsReader r, int t) => r.ReadInt32(t, true));
         var active = reply.Results.Read(2, "activeEp", EndpointF.ReadList);
         var inactive = reply.Results.Read(3, "inactiveEp", EndpointF.ReadList);
