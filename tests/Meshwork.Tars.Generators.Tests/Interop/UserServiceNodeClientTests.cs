@@ -6,9 +6,13 @@ namespace Meshwork.Tars.Generators.Tests.Interop;
 
 /// <summary>
 /// An unmodified Node TARS client (@tars/rpc, @tars/stream; node/user-client.js) calls every function of the
-/// UserService sample, served by Meshwork through its generated dispatcher, over TARS v1 and both TUP versions:
-/// out parameters, nested structs in vectors, maps, unicode, a 100 KB value, paging and business errors.
+/// UserService sample, served by Meshwork through its generated dispatcher, over TARS v1 and TUP v3: out parameters,
+/// nested structs in vectors, maps, unicode, a 100 KB value, paging and business errors.
 /// </summary>
+/// <remarks>
+/// Not TUP v2: for vectors, Node looks up the type name <c>List&lt;T&gt;</c> (capital L) while Java and Meshwork write
+/// <c>list&lt;T&gt;</c> (tars-wire.md §4.3), so a Node v2 client cannot read a vector result from a Java or Meshwork server.
+/// </remarks>
 [Trait("Category", "Interop")]
 public sealed class UserServiceNodeClientTests
 {
@@ -16,7 +20,6 @@ public sealed class UserServiceNodeClientTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(2)]
     [InlineData(3)]
     public async Task Node_client_calls_every_function(int tup)
     {
@@ -44,7 +47,8 @@ public sealed class UserServiceNodeClientTests
         Assert.Equal((0, UserErrors.NotFound), (steps.GetProperty("deleted").GetInt32(), steps.GetProperty("deletedAgain").GetInt32()));
         var missing = steps.GetProperty("missing");
         Assert.Equal(UserErrors.NotFound, Int(missing, "code"));
-        Assert.Contains("user 1 not found", Str(missing, "message"), StringComparison.Ordinal);
+        // The Node client takes the error text from sResultDesc over v1 only; over TUP it reports just the code.
+        if (tup == 0) Assert.Contains("user 1 not found", Str(missing, "message"), StringComparison.Ordinal);
     }
 
     private static int Int(JsonElement e, string name) => e.GetProperty(name).GetInt32();

@@ -109,6 +109,7 @@ const batchGetUsers = (ids) => {
 (async () => {
   const s = {};
   s.created = await createUser({ userName: '王小明', email: 'xm@example.org', age: 30, tags: ['a', 'b'], metadata: { team: '核心', big: 'm'.repeat(100000) } });
+  s.created.result.metadata = { bigLength: s.created.result.metadata.big.length };
   s.invalid = await createUser({ userName: 'no e-mail' });
   const got = await getUser(s.created.result.userId);
   s.got = { ...got, metadata: { team: got.metadata.team, bigLength: got.metadata.big.length } };
@@ -122,5 +123,11 @@ const batchGetUsers = (ids) => {
   s.missing = await getUser(s.created.result.userId);
   return s;
 })().then(
-  (steps) => { process.stdout.write(JSON.stringify({ ok: true, steps }) + '\n'); comm.destroy(); setTimeout(() => process.exit(0), 20); },
-  (err) => { process.stdout.write(JSON.stringify({ ok: false, error: failure(err), text: String(err && (err.stack || err)) }) + '\n'); comm.destroy(); setTimeout(() => process.exit(1), 20); });
+  (steps) => finish({ ok: true, steps }, 0),
+  (err) => finish({ ok: false, error: failure(err), text: String(err && (err.stack || err)) }, 1));
+
+// Exit only once the line is written: a pipe takes the data asynchronously.
+function finish(result, code) {
+  comm.destroy();
+  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(code));
+}
