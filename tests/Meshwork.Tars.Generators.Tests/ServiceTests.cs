@@ -79,6 +79,7 @@ public sealed class ServiceTests
         Assert.Equal(Everything.Color.@class, await proxy.PaintAsync(Everything.Color.BLUE, Level.HIGH));
         Assert.True(await proxy.CheckAsync([1, 2, 3], 65535));
         Assert.False(await proxy.CheckAsync([], 1));
+        Assert.Equal(new IKitchen.AwkwardResult(6, 5), await proxy.AwkwardAsync(1, "ab", 2, "cde", 3));
     }
 
     [Fact]
@@ -173,5 +174,8 @@ public sealed class ServiceTests
 
         public ValueTask<bool> CheckAsync(byte[] blob, ushort port, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(blob.Length == 3 && port == 65535);
+
+        public ValueTask<IKitchen.AwkwardResult> AwkwardAsync(int _p0, string context_, int result_, string cancellationToken_, int @event, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(new IKitchen.AwkwardResult(_p0 + result_ + @event, (context_ + cancellationToken_).Length));
     }
 }

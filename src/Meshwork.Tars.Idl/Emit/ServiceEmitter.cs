@@ -174,7 +174,7 @@ internal static class ServiceEmitter
         w.Line();
         w.Line("public " + op.ArgumentsName + "(" + string.Join(", ", op.In.Select(p => p.CSharpType + " " + p.Identifier)) + ")");
         w.Open();
-        for (var i = 0; i < op.In.Count; i++) w.Line("_p" + i.ToString(CultureInfo.InvariantCulture) + " = " + op.In[i].Identifier + ";");
+        for (var i = 0; i < op.In.Count; i++) w.Line("this._p" + i.ToString(CultureInfo.InvariantCulture) + " = " + op.In[i].Identifier + ";");
         w.Close();
         w.Line();
         w.Line("public void WriteTo(global::Meshwork.Tars.TarsParameterWriter writer)");
@@ -182,7 +182,7 @@ internal static class ServiceEmitter
         for (var i = 0; i < op.In.Count; i++)
         {
             var p = op.In[i];
-            w.Line("writer.Write(" + p.Node.Tag + ", " + Literal.String(p.Node.Name) + ", " + Literal.String(TypeMapper.TupTypeName(p.Node.Type)) + ", _p" + i.ToString(CultureInfo.InvariantCulture)
+            w.Line("writer.Write(" + p.Node.Tag + ", " + Literal.String(p.Node.Name) + ", " + Literal.String(TypeMapper.TupTypeName(p.Node.Type)) + ", this._p" + i.ToString(CultureInfo.InvariantCulture)
                 + ", " + service.Types.WriterLambda(p.Node.Type, 0) + ");");
         }
         w.Close();
