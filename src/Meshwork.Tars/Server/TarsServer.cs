@@ -173,6 +173,7 @@ public sealed class TarsServer : IAsyncDisposable
         try
         {
             await connection.RunAsync().ConfigureAwait(false);
+            await connection.Closed.ConfigureAwait(false);
         }
         finally
         {

@@ -25,6 +25,7 @@ internal sealed class TarsServerConnection
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentSet _calls = new();
     private int _closedFlag;
+    private volatile bool _stopReading;
 
     public long LastActivityMicros;
     public int InFlightCalls;
@@ -90,7 +91,8 @@ internal sealed class TarsServerConnection
         finally
         {
             await _input.CompleteAsync().ConfigureAwait(false);
-            Close();
+            // On a drain the server closes the connection once calls in flight have answered.
+            if (!_stopReading) Close();
         }
     }
 
@@ -302,7 +304,11 @@ internal sealed class TarsServerConnection
     }
 
     /// <summary>Stops reading new requests (drain); calls in flight still reply.</summary>
-    public void StopReading() => _input.CancelPendingRead();
+    public void StopReading()
+    {
+        _stopReading = true;
+        _input.CancelPendingRead();
+    }
 
     public void Close()
     {

@@ -114,4 +114,17 @@ public sealed class LoopbackTests
         Assert.Equal(StatusCode.Unavailable, e.Status);
         Assert.Equal(TarsReturnCode.ProxyConnectError, e.GetTarsReturnCode());
     }
+
+    [Fact]
+    public async Task Stop_lets_calls_in_flight_answer_before_closing()
+    {
+        var (server, _, proxy) = await StartAsync();
+        await using var channel = TarsChannel.ForProxy(proxy);
+        var client = new EchoClient(channel);
+        var slow = client.SleepAsync(1000, new CallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        await Eventually.TrueAsync(() => server.InFlight == 1, "the slow call is in flight");
+        await server.StopAsync();
+        Assert.Equal(1000, await slow);
+        await server.DisposeAsync();
+    }
 }
