@@ -77,6 +77,21 @@ public sealed class RawFrameTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_one_way_request_gets_no_reply_at_all()
+    {
+        using var socket = await ConnectAsync();
+        // The Node client's captured one-way echo("one-way"), then a normal echo("hello") on the same connection.
+        await socket.SendAsync(Hex.Bytes("00000042100120013c4002561b4d657368546573742e4563686f5365727665722e4563686f4f626a66046563686f7d00000916076f6e652d776179810bb8980ca80c"));
+        await socket.SendAsync(Hex.Bytes("0000003f10012c3c4002561b4d657368546573742e4563686f5365727665722e4563686f4f626a66046563686f7d000007160568656c6c6f810bb8980ca80c"));
+        Assert.Equal("0000001c10012c30024c5c6d000007060568656c6c6f780c8600980c", Hex.Of(await ReadFrameAsync(socket)));
+        await Eventually.TrueAsync(() => _service.Echoed.Contains("one-way") && _server.InFlight == 0, "the one-way call ran to completion");
+        socket.Shutdown(SocketShutdown.Send);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var rest = new byte[1024];
+        Assert.Equal(0, await socket.ReceiveAsync(rest.AsMemory(), SocketFlags.None, timeout.Token)); // nothing but the close
+    }
+
+    [Fact]
     public async Task Two_requests_in_one_write_and_one_byte_per_write_both_get_replies()
     {
         var echo = Hex.Bytes("0000003f10012c3c4002561b4d657368546573742e4563686f5365727665722e4563686f4f626a66046563686f7d000007160568656c6c6f810bb8980ca80c");
