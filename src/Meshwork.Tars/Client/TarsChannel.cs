@@ -380,11 +380,17 @@ public sealed class TarsChannel : CallInvoker, IAsyncDisposable
         {
             throw new RpcException(StatusCode.Unavailable, $"resolving {objectName} through the TARS registry {_options.Locator} failed: {e.Message}", e);
         }
+        TarsEndpointSlot[] retired;
         lock (_gate)
         {
             var slots = found.Select(f => f.ToEndpoint()).Where(e => e.Transport == TarsTransport.Tcp).Select(SlotFor).ToArray();
             _resolved[objectName] = new Resolution { Slots = slots, ResolvedMicros = Clock.NowMicros };
+            // Endpoints no object resolves to any more are closed and forgotten, so registry churn cannot grow the table.
+            var live = _resolved.Values.SelectMany(r => r.Slots).ToHashSet();
+            retired = [.. _slots.Values.Where(s => !live.Contains(s))];
+            foreach (var s in retired) _slots.Remove((s.Endpoint.Host, s.Endpoint.Port));
         }
+        foreach (var s in retired) s.Close();
     }
 
     private TarsEndpointSlot SlotFor(TarsEndpoint endpoint)

@@ -173,6 +173,7 @@ public sealed class TarsServer : IAsyncDisposable
         try
         {
             await connection.RunAsync().ConfigureAwait(false);
+            await connection.Closed.ConfigureAwait(false);
         }
         finally
         {
@@ -248,7 +249,7 @@ public sealed class TarsServer : IAsyncDisposable
         if (Interlocked.Exchange(ref _state, 2) == 2) return;
         if (Endpoint is not null) TarsLog.Stopping(Logger, Endpoint.ToString(), InFlight);
         _listener?.Dispose();
-        foreach (var c in _connections.Keys) c.StopReading();
+        await Task.WhenAll(_connections.Keys.Select(c => c.StopReadingAsync())).ConfigureAwait(false);
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         drain.CancelAfter(Options.DrainTimeout);
         if (InFlight == 0) _drained.TrySetResult();

@@ -25,6 +25,7 @@ internal sealed class TarsServerConnection
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentSet _calls = new();
     private int _closedFlag;
+    private volatile bool _stopReading;
 
     public long LastActivityMicros;
     public int InFlightCalls;
@@ -90,7 +91,8 @@ internal sealed class TarsServerConnection
         finally
         {
             await _input.CompleteAsync().ConfigureAwait(false);
-            Close();
+            // On a drain the server closes the connection once calls in flight have answered.
+            if (!_stopReading) Close();
         }
     }
 
@@ -301,8 +303,22 @@ internal sealed class TarsServerConnection
         }
     }
 
-    /// <summary>Stops reading new requests (drain); calls in flight still reply.</summary>
-    public void StopReading() => _input.CancelPendingRead();
+    /// <summary>
+    /// Stops reading new requests (drain); calls in flight still reply. Tells the client first, as a Go server does on a
+    /// graceful stop: a push (request id 0) with <c>_reconnect_</c> makes C++, Go and Meshwork clients send new calls on a
+    /// new connection instead of this one (the Node client ignores it and sees the close).
+    /// </summary>
+    public async Task StopReadingAsync()
+    {
+        _stopReading = true;
+        using (var frame = new TarsBufferWriter(64))
+        {
+            TarsFrame.Compose(frame, 0, static (ref TarsWriter w, int _) =>
+                TarsResponsePacket.Write(ref w, TarsVersion.Tars, 0, 0, 0, [], null, "_reconnect_", null), _server.Options.MaxPacketSize);
+            await SendAsync(frame.WrittenMemory).ConfigureAwait(false);
+        }
+        _input.CancelPendingRead();
+    }
 
     public void Close()
     {

@@ -13,6 +13,9 @@ public sealed class EchoService
 
     public ConcurrentQueue<string> Echoed { get; } = new();
 
+    /// <summary>"wait" calls finish when the test completes this.</summary>
+    public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private static readonly TarsValueReader<string> ReadString = static (ref TarsReader r, int t) => r.ReadString(t, true);
     private static readonly TarsValueReader<int> ReadInt = static (ref TarsReader r, int t) => r.ReadInt32(t, true);
     private static readonly TarsValueWriter<string> WriteString = static (ref TarsWriter w, int t, string v) => w.WriteString(t, v);
@@ -47,6 +50,7 @@ public sealed class EchoService
             int code = ctx.Arguments.Read(1, "code", ReadInt);
             throw new TarsException(code, "fail requested");
         })
+        .Add("wait", async ctx => await Gate.Task.WaitAsync(ctx.CancellationToken))
         .Add("sleep", async ctx =>
         {
             int ms = ctx.Arguments.Read(1, "arg1", ReadInt);

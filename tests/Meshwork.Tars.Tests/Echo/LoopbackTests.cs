@@ -114,4 +114,48 @@ public sealed class LoopbackTests
         Assert.Equal(StatusCode.Unavailable, e.Status);
         Assert.Equal(TarsReturnCode.ProxyConnectError, e.GetTarsReturnCode());
     }
+
+    [Fact]
+    public async Task Stop_lets_calls_in_flight_answer_before_closing()
+    {
+        var (server, _, proxy) = await StartAsync();
+        await using var channel = TarsChannel.ForProxy(proxy);
+        var client = new EchoClient(channel);
+        var slow = client.SleepAsync(1000, new CallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        await Eventually.TrueAsync(() => server.InFlight == 1, "the slow call is in flight");
+        await server.StopAsync();
+        Assert.Equal(1000, await slow);
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Stopping_tells_clients_to_reconnect_so_new_calls_do_not_wait_on_the_draining_connection()
+    {
+        var (server, service, proxy) = await StartAsync();
+        await using var channel = TarsChannel.ForProxy(proxy);
+        var client = new EchoClient(channel);
+        var held = client.CallAsync("wait", new CallOptions { Timeout = TimeSpan.FromSeconds(60) });
+        await Eventually.TrueAsync(() => server.InFlight == 1, "the held call is in flight");
+        var stopping = server.StopAsync();
+        // After the _reconnect_ push the channel opens a new connection for new calls; the listener is closed, so a call
+        // fails at once as unreachable. Without the push it would go out on the draining connection, which no longer
+        // reads, and time out (a call that raced the push does, hence the retries with a short timeout).
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await client.EchoAsync("new", new CallOptions { Timeout = TimeSpan.FromSeconds(1) });
+                return false;
+            }
+            catch (RpcException e)
+            {
+                return e.Status == StatusCode.Unavailable;
+            }
+        }, "a new call is refused at once instead of waiting on the draining connection");
+        Assert.False(held.IsCompleted);
+        service.Gate.SetResult();
+        await held;
+        await stopping;
+        await server.DisposeAsync();
+    }
 }
