@@ -18,6 +18,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null || echo "test.sh: warning: apt-get install failed"
 fi
 
+[ -d tests/Meshwork.Tars.Tests/node/node_modules/@tars/rpc ] || (cd tests/Meshwork.Tars.Tests/node && npm ci --no-audit --no-fund >/dev/null) || echo "test.sh: warning: npm ci failed (the Node TARS peer for Meshwork.Tars.Tests)"
 mkdir -p .test-logs
 log=.test-logs/test.log
 dotnet test Meshwork.slnx -c Release "$@" 2>&1 | tee "$log"

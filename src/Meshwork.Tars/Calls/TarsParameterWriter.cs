@@ -1,0 +1,118 @@
+namespace Meshwork.Tars;
+
+/// <summary>
+/// Writes the parameters of a call (client: in-parameters; server: return value and out-parameters) in the form the
+/// wire version needs: TARS v1 writes each value at its tag into one buffer; TUP (v2, v3) encodes each value on its own
+/// at tag 0 and files it under its name (v2 also under its type name) in a <c>map&lt;string, vector&lt;byte&gt;&gt;</c>.
+/// Generated code calls it without knowing the version. Buffers are pooled; <see cref="Dispose"/> returns them.
+/// </summary>
+public sealed class TarsParameterWriter : IDisposable
+{
+    private readonly TarsBufferWriter _values = new();
+    private TarsBufferWriter? _composed;
+    private List<(string Name, string TypeName, int Start, int Length)>? _entries;
+
+    /// <summary>Creates a writer for <paramref name="version"/> (1, 2 or 3).</summary>
+    /// <param name="version">The <c>iVersion</c> of the packet the parameters go into.</param>
+    public TarsParameterWriter(short version)
+    {
+        if (version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup))
+            throw new ArgumentOutOfRangeException(nameof(version), version, "Parameters are written for TARS version 1, 2 or 3.");
+        Version = version;
+    }
+
+    /// <summary>The wire version.</summary>
+    public short Version { get; }
+
+    /// <summary>
+    /// Writes one parameter.
+    /// </summary>
+    /// <typeparam name="T">The value's type.</typeparam>
+    /// <param name="tag">TARS v1 tag: the parameter's 1-based position counting in and out parameters (0 = return value).</param>
+    /// <param name="name">TUP key: the parameter's IDL name ("" = return value).</param>
+    /// <param name="typeName">TUP v2 type name (<c>int32</c>, <c>string</c>, <c>list&lt;int32&gt;</c>, <c>Module.Struct</c>, ...).</param>
+    /// <param name="value">The value.</param>
+    /// <param name="write">Writes the value at the tag it is given.</param>
+    public void Write<T>(int tag, string name, string typeName, T value, TarsValueWriter<T> write)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(typeName);
+        ArgumentNullException.ThrowIfNull(write);
+        _composed?.Clear();
+        var writer = new TarsWriter(_values);
+        if (Version == TarsVersion.Tars)
+        {
+            write(ref writer, tag, value);
+            return;
+        }
+        int start = _values.WrittenCount;
+        write(ref writer, 0, value);
+        (_entries ??= []).Add((name, typeName, start, _values.WrittenCount - start));
+    }
+
+    /// <summary>
+    /// Writes the return value: tag 0 for TARS v1; key "" for TUP (v3 also under <c>tars_ret</c>, as C++ and Go servers
+    /// do, so every client finds it).
+    /// </summary>
+    /// <typeparam name="T">The value's type.</typeparam>
+    /// <param name="typeName">TUP v2 type name.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="write">Writes the value at the tag it is given.</param>
+    public void WriteReturn<T>(string typeName, T value, TarsValueWriter<T> write)
+    {
+        Write(0, TarsKeys.TupReturnEmpty, typeName, value, write);
+        if (Version == TarsVersion.Tup)
+        {
+            var last = _entries![^1];
+            _entries.Add((TarsKeys.TupReturn, last.TypeName, last.Start, last.Length));
+        }
+    }
+
+    /// <summary>The encoded <c>sBuffer</c> content (valid until the next write or <see cref="Dispose"/>).</summary>
+    public ReadOnlySpan<byte> Buffer
+    {
+        get
+        {
+            if (Version == TarsVersion.Tars) return _values.WrittenSpan;
+            if (_composed is { WrittenCount: > 0 }) return _composed.WrittenSpan;
+            _composed ??= new TarsBufferWriter();
+            var writer = new TarsWriter(_composed);
+            var entries = _entries;
+            int count = entries?.Count ?? 0;
+            writer.WriteMapHeader(0, count);
+            var values = _values.WrittenSpan;
+            for (int i = 0; i < count; i++)
+            {
+                var (name, typeName, start, length) = entries![i];
+                writer.WriteString(0, name);
+                var bytes = values.Slice(start, length);
+                if (Version == TarsVersion.Tup)
+                {
+                    writer.WriteBytes(1, bytes);
+                }
+                else
+                {
+                    writer.WriteMapHeader(1, 1);
+                    writer.WriteString(0, typeName);
+                    writer.WriteBytes(1, bytes);
+                }
+            }
+            return _composed.WrittenSpan;
+        }
+    }
+
+    /// <summary>Forgets everything written, keeping the buffers.</summary>
+    public void Clear()
+    {
+        _values.Clear();
+        _composed?.Clear();
+        _entries?.Clear();
+    }
+
+    /// <summary>Returns the pooled buffers.</summary>
+    public void Dispose()
+    {
+        _values.Dispose();
+        _composed?.Dispose();
+    }
+}

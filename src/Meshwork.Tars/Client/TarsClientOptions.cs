@@ -1,0 +1,72 @@
+using Meshwork.Rpc.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Tars;
+
+/// <summary>Settings of a <see cref="TarsChannel"/>. Defaults follow the TARS clients (3 s call timeout, 10 MiB packets).</summary>
+public sealed class TarsClientOptions
+{
+    /// <summary>
+    /// Wire version of requests: 1 (TARS, positional), 3 (TUP by name) or 2 (TUP with type names). Default 1: every
+    /// TARS server speaks it, C++ and Go servers do not speak 2.
+    /// </summary>
+    public short Version { get; set; } = TarsVersion.Tars;
+
+    /// <summary>
+    /// Call timeout when the call sets none; also sent as <c>iTimeout</c> so the server can give up too. Default 3 s, the
+    /// C++ synchronous and Node proxy default.
+    /// </summary>
+    public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long opening a connection may take. Default 3 s (a dead host fails the call fast, unlike Node).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Largest frame sent or accepted, prefix included. Default 10 MiB (Go and Java); a bigger reply closes the connection.</summary>
+    public int MaxPacketSize { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>
+    /// Calls in flight on one connection; beyond it a call fails at once with ResourceExhausted instead of queueing
+    /// without bound. Default 10000.
+    /// </summary>
+    public int MaxInFlightPerConnection { get; set; } = 10_000;
+
+    /// <summary>First wait before reconnecting to an endpoint whose connection failed; doubles up to <see cref="ReconnectBackoffMax"/>, with jitter. Default 100 ms.</summary>
+    public TimeSpan ReconnectBackoffInitial { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest wait between reconnect attempts. Default 5 s.</summary>
+    public TimeSpan ReconnectBackoffMax { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The TARS registry to resolve object names through when a proxy string has no <c>@endpoints</c>, e.g.
+    /// <c>tars.tarsregistry.QueryObj@tcp -h 10.0.0.1 -p 17890</c>. Default null (proxy strings must carry endpoints).
+    /// </summary>
+    public string? Locator { get; set; }
+
+    /// <summary>How often endpoints resolved through the <see cref="Locator"/> are refreshed. Default 60 s, as TARS clients refresh.</summary>
+    public TimeSpan LocatorRefreshInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Nesting limit when decoding replies. Default 64 (<see cref="TarsReader.DefaultMaxDepth"/>).</summary>
+    public int MaxDepth { get; set; } = TarsReader.DefaultMaxDepth;
+
+    /// <summary>Meshwork client middleware run around every call, outermost first; its headers travel in the TARS <c>context</c> map.</summary>
+    public IList<IClientMiddleware> Middleware { get; } = new List<IClientMiddleware>();
+
+    /// <summary>Where logs go; null for none.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (Version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup))
+            throw new ArgumentException($"TarsClientOptions.Version must be 1, 2 or 3 (was {Version})");
+        if (DefaultTimeout <= TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.DefaultTimeout must be positive (was {DefaultTimeout})");
+        if (ConnectTimeout <= TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.ConnectTimeout must be positive (was {ConnectTimeout})");
+        if (MaxPacketSize < 64) throw new ArgumentException($"TarsClientOptions.MaxPacketSize must be at least 64 bytes (was {MaxPacketSize})");
+        if (MaxInFlightPerConnection < 1) throw new ArgumentException($"TarsClientOptions.MaxInFlightPerConnection must be at least 1 (was {MaxInFlightPerConnection})");
+        if (ReconnectBackoffInitial <= TimeSpan.Zero || ReconnectBackoffMax < ReconnectBackoffInitial)
+            throw new ArgumentException($"TarsClientOptions.ReconnectBackoffInitial must be positive and not above ReconnectBackoffMax (were {ReconnectBackoffInitial} and {ReconnectBackoffMax})");
+        if (LocatorRefreshInterval <= TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.LocatorRefreshInterval must be positive (was {LocatorRefreshInterval})");
+        if (MaxDepth < 1) throw new ArgumentException($"TarsClientOptions.MaxDepth must be at least 1 (was {MaxDepth})");
+        if (Locator is not null) TarsProxyString.Parse(Locator);
+    }
+}

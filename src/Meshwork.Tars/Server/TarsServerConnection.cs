@@ -1,0 +1,359 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Meshwork.Rpc;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Server;
+
+namespace Meshwork.Tars;
+
+/// <summary>
+/// One accepted TARS connection: a read loop that cuts frames (bounded by the maximum packet size), decodes request
+/// packets and launches calls; replies are written whole under a lock. A malformed frame closes the connection, as
+/// C++, Go and Node servers do.
+/// </summary>
+internal sealed class TarsServerConnection
+{
+    private readonly TarsServer _server;
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _input;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentSet _calls = new();
+    private int _closedFlag;
+    private volatile bool _stopReading;
+
+    public long LastActivityMicros;
+    public int InFlightCalls;
+
+    public TarsServerConnection(TarsServer server, Socket socket, string peer)
+    {
+        _server = server;
+        _socket = socket;
+        Peer = peer;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        LastActivityMicros = Clock.NowMicros;
+    }
+
+    public string Peer { get; }
+
+    public int InFlight => Volatile.Read(ref InFlightCalls);
+
+    public Task Closed => _closed.Task;
+
+    public async Task RunAsync()
+    {
+        var options = _server.Options;
+        try
+        {
+            while (true)
+            {
+                ReadResult result;
+                try
+                {
+                    result = await _input.ReadAsync(_closing.Token).ConfigureAwait(false);
+                }
+                catch (Exception) when (_closing.IsCancellationRequested)
+                {
+                    break;
+                }
+                var buffer = result.Buffer;
+                Volatile.Write(ref LastActivityMicros, Clock.NowMicros);
+                try
+                {
+                    while (TarsFrame.TryReadLength(buffer, options.MaxPacketSize, out int length) && buffer.Length >= length)
+                    {
+                        int bodyLength = length - TarsFrame.PrefixLength;
+                        byte[] body = ArrayPool<byte>.Shared.Rent(bodyLength);
+                        buffer.Slice(TarsFrame.PrefixLength, bodyLength).CopyTo(body);
+                        buffer = buffer.Slice(length);
+                        OnFrame(body, bodyLength);
+                    }
+                }
+                catch (TarsDecodeException e)
+                {
+                    Malformed(e.Message);
+                    break;
+                }
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted || result.IsCanceled) break;
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The peer went away; calls in flight finish and their replies are dropped.
+        }
+        finally
+        {
+            await _input.CompleteAsync().ConfigureAwait(false);
+            // On a drain the server closes the connection once calls in flight have answered.
+            if (!_stopReading) Close();
+        }
+    }
+
+    private void Malformed(string reason)
+    {
+        _server.CountMalformed();
+        if (_server.MalformedLog.ShouldLog(Peer, 1, out long suppressed)) TarsLog.MalformedInput(_server.Logger, Peer, reason, suppressed);
+    }
+
+    /// <summary>Decodes one request (the body array is owned by the call from here on) and launches it.</summary>
+    private void OnFrame(byte[] body, int length)
+    {
+        TarsRequestPacket request;
+        try
+        {
+            request = TarsRequestPacket.Decode(body.AsMemory(0, length), _server.Options.MaxDepth);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(body);
+            throw;
+        }
+        bool oneWay = request.PacketType == TarsPacketType.OneWay;
+        if (!_server.TryEnterCall(this, out string reason))
+        {
+            if (_server.MalformedLog.ShouldLog(Peer, 2, out long suppressed))
+                TarsLog.Overloaded(_server.Logger, request.ServantName, request.FunctionName, Peer, reason, suppressed);
+            if (!oneWay) _ = ReplyAsync(request, TarsReturnCode.ServerOverload, "server overloaded: " + reason, null, null);
+            ArrayPool<byte>.Shared.Return(body);
+            return;
+        }
+        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Connection.RunCallAsync(s.Request, s.Body),
+            (Connection: this, Request: request, Body: body), preferLocal: false);
+    }
+
+    private async Task RunCallAsync(TarsRequestPacket request, byte[] body)
+    {
+        var results = new TarsParameterWriter(TarsVersion.IsTup(request.Version) ? request.Version : TarsVersion.Tars);
+        ServerCallContext? rpc = null;
+        Timer? deadline = null;
+        int code = TarsReturnCode.Success;
+        string description = "";
+        TarsServerCallContext? context = null;
+        try
+        {
+            if (request.Version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup))
+                throw new TarsException(TarsReturnCode.ServerDecodeError, $"unsupported TARS version {request.Version} (this server speaks 1, 2 and 3)");
+            if (!_server.TryGetService(request.ServantName, out var service))
+                throw new TarsException(TarsReturnCode.NoServant, $"no object '{request.ServantName}' at this endpoint (served: {string.Join(", ", _server.ObjectNames)})");
+            // tars_ping is answered with iRet 0 and no results, like the C++ framework does, before any dispatch.
+            if (request.FunctionName != TarsKeys.Ping)
+            {
+                if (!service.TryGetHandler(request.FunctionName, out var handler))
+                    throw new TarsException(TarsReturnCode.NoFunction, $"no function '{request.FunctionName}' on object '{request.ServantName}'");
+
+                var arguments = new TarsParameters(request.Version, request.Buffer, _server.Options.MaxDepth);
+                long deadlineMicros = _server.Options.HonorClientTimeout && request.Timeout > 0 ? Clock.NowMicros + request.Timeout * 1000L : 0;
+                rpc = new ServerCallContext(request.ServantName, request.FunctionName,
+                    request.PacketType == TarsPacketType.OneWay ? CallKind.OneWay : CallKind.Unary, Peer, ToMetadata(request.Context), deadlineMicros);
+                if (deadlineMicros != 0)
+                    deadline = new Timer(static s => ((ServerCallContext)s!).Cancel(StatusCode.DeadlineExceeded), rpc, request.Timeout, Timeout.Infinite);
+                _calls.Add(rpc);
+                context = new TarsServerCallContext(request, arguments, results, rpc);
+                rpc.Request = context;
+                var middleware = _server.Middleware;
+                if (middleware.Length == 0)
+                {
+                    await handler(context).ConfigureAwait(false);
+                }
+                else
+                {
+                    ServerCallHandler next = ctx => handler((TarsServerCallContext)ctx.Request!);
+                    for (int i = middleware.Length - 1; i >= 0; i--)
+                    {
+                        var m = middleware[i];
+                        var inner = next;
+                        next = ctx => m.InvokeAsync(ctx, inner);
+                    }
+                    await next(rpc).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            (code, description) = Classify(e, rpc, request);
+            results.Clear();
+        }
+        finally
+        {
+            if (deadline is not null) await deadline.DisposeAsync().ConfigureAwait(false);
+        }
+        try
+        {
+            if (request.PacketType != TarsPacketType.OneWay)
+                await ReplyAsync(request, code, description, results, context?.ResponseContextIfAny).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (rpc is not null)
+            {
+                _calls.Remove(rpc);
+                rpc.Release();
+            }
+            results.Dispose();
+            ArrayPool<byte>.Shared.Return(body);
+            _server.ExitCall(this);
+        }
+    }
+
+    private (int Code, string Description) Classify(Exception e, ServerCallContext? rpc, TarsRequestPacket request)
+    {
+        switch (e)
+        {
+            case TarsException t:
+                return (t.ReturnCode, t.Message);
+            case TarsDecodeException d:
+                return (TarsReturnCode.ServerDecodeError, "cannot decode the arguments: " + d.Message);
+            case RpcException r:
+                return (TarsStatusMapping.ToReturnCode(r.Status), r.Message);
+            case OperationCanceledException when rpc?.CancellationReason == StatusCode.DeadlineExceeded:
+                return (TarsReturnCode.ServerQueueTimeout, $"server invoke timeout: the client's {request.Timeout} ms passed before {request.FunctionName} finished");
+            case OperationCanceledException when rpc?.CancellationReason == StatusCode.Unavailable:
+                return (TarsReturnCode.ServerUnknownError, "the server is stopping");
+            default:
+                TarsLog.HandlerFailed(_server.Logger, request.ServantName, request.FunctionName, e.GetType().Name + ": " + e.Message);
+                return (TarsReturnCode.ServerUnknownError, $"{request.FunctionName} failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static Metadata? ToMetadata(IReadOnlyDictionary<string, string> context)
+    {
+        if (context.Count == 0) return null;
+        var md = new Metadata(context.Count);
+        foreach (var (k, v) in context)
+        {
+            if (k.Length > 0) md.Add(k, v);
+        }
+        return md;
+    }
+
+    private async Task ReplyAsync(TarsRequestPacket request, int code, string description, TarsParameterWriter? results,
+        IReadOnlyDictionary<string, string>? responseContext)
+    {
+        using var frame = new TarsBufferWriter(512);
+        var state = (Request: request, Code: code, Description: description, Results: results, Context: responseContext);
+        try
+        {
+            TarsFrame.Compose(frame, state, WriteReply, _server.Options.MaxPacketSize);
+        }
+        catch (TarsPacketTooLargeException e)
+        {
+            TarsFrame.Compose(frame, state with { Code = TarsReturnCode.ServerEncodeError, Description = e.Message, Results = null }, WriteReply,
+                _server.Options.MaxPacketSize);
+        }
+        await SendAsync(frame.WrittenMemory).ConfigureAwait(false);
+    }
+
+    private static void WriteReply(ref TarsWriter writer,
+        (TarsRequestPacket Request, int Code, string Description, TarsParameterWriter? Results, IReadOnlyDictionary<string, string>? Context) s)
+    {
+        var request = s.Request;
+        var buffer = s.Results is null || s.Code != 0 ? EmptyResults(request.Version) : s.Results.Buffer;
+        if (TarsVersion.IsTup(request.Version))
+        {
+            // TUP: the reply is a RequestPacket with the result code in the status map (Node writes both keys always).
+            var status = new Dictionary<string, string>(2, StringComparer.Ordinal)
+            {
+                [TarsKeys.StatusResultCode] = s.Code.ToString(CultureInfo.InvariantCulture),
+                [TarsKeys.StatusResultDesc] = s.Description,
+            };
+            TarsRequestPacket.Write(ref writer, request.Version, TarsPacketType.Normal, request.MessageType, request.RequestId,
+                request.ServantName, request.FunctionName, buffer, 0, s.Context, status);
+        }
+        else
+        {
+            short version = request.Version is TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup ? request.Version : TarsVersion.Tars;
+            TarsResponsePacket.Write(ref writer, version, request.RequestId, request.MessageType, s.Code, buffer, null, s.Description, s.Context);
+        }
+    }
+
+    private static readonly byte[] EmptyTup = [0x08, 0x0C];
+
+    private static ReadOnlySpan<byte> EmptyResults(short version) => TarsVersion.IsTup(version) ? EmptyTup : [];
+
+    private async Task SendAsync(ReadOnlyMemory<byte> frame)
+    {
+        if (Volatile.Read(ref _closedFlag) != 0) return;
+        try
+        {
+            await _writeLock.WaitAsync(_closing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+            Volatile.Write(ref LastActivityMicros, Clock.NowMicros);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            Close();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Stops reading new requests (drain); calls in flight still reply. Tells the client first, as a Go server does on a
+    /// graceful stop: a push (request id 0) with <c>_reconnect_</c> makes C++, Go and Meshwork clients send new calls on a
+    /// new connection instead of this one (the Node client ignores it and sees the close).
+    /// </summary>
+    public async Task StopReadingAsync()
+    {
+        _stopReading = true;
+        using (var frame = new TarsBufferWriter(64))
+        {
+            TarsFrame.Compose(frame, 0, static (ref TarsWriter w, int _) =>
+                TarsResponsePacket.Write(ref w, TarsVersion.Tars, 0, 0, 0, [], null, "_reconnect_", null), _server.Options.MaxPacketSize);
+            await SendAsync(frame.WrittenMemory).ConfigureAwait(false);
+        }
+        _input.CancelPendingRead();
+    }
+
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _closedFlag, 1) != 0) return;
+        _closing.Cancel();
+        foreach (var call in _calls.Snapshot()) call.Cancel(StatusCode.Unavailable);
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        _stream.Dispose();
+        _closed.TrySetResult();
+    }
+
+    /// <summary>The live calls of this connection, so closing it cancels their handlers.</summary>
+    private sealed class ConcurrentSet
+    {
+        private readonly HashSet<ServerCallContext> _items = new(ReferenceEqualityComparer.Instance);
+
+        public void Add(ServerCallContext item)
+        {
+            lock (_items) _items.Add(item);
+        }
+
+        public void Remove(ServerCallContext item)
+        {
+            lock (_items) _items.Remove(item);
+        }
+
+        public ServerCallContext[] Snapshot()
+        {
+            lock (_items) return [.. _items];
+        }
+    }
+}
