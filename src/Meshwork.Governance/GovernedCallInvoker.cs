@@ -72,7 +72,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private async ValueTask<TResponse> UnaryCoreAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
     {
         var route = Route(method.Service);
-        EnterBulkhead(route, method.FullName);
+        EnterBulkhead(route, method.Name, method.FullName);
         try
         {
             return await UnaryGovernedAsync(route, method, request, options).ConfigureAwait(false);
@@ -83,13 +83,14 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         }
     }
 
-    private static void EnterBulkhead(ServiceRoute route, string fullName)
+    private static void EnterBulkhead(ServiceRoute route, string methodName, string fullName)
     {
         int now = Interlocked.Increment(ref route.InFlight);
         if (route.Policy.MaxConcurrentCalls is { } max && now > max)
         {
             Interlocked.Decrement(ref route.InFlight);
             Interlocked.Increment(ref route.BulkheadRejected);
+            GovernanceMetrics.BulkheadRejected(route.Service, methodName);
             throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the bulkhead of service '{route.Service}' is full ({max} calls in flight)");
         }
     }
@@ -146,6 +147,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                     ReportDenied(route);
                     break;
                 }
+                GovernanceMetrics.Retry(route.Service, method.Name);
                 (tried ??= new List<InstanceEndpoint>(policy.MaxAttempts)).Add(endpoint);
             }
         }
@@ -226,7 +228,11 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                 var done = await Task.WhenAny(waitFor).ConfigureAwait(false);
                 if (done == hedgeTimer)
                 {
-                    if (!done.IsCanceled && (route.Budget.TryWithdraw() || ReportDenied(route))) Launch();
+                    if (!done.IsCanceled && (route.Budget.TryWithdraw() || ReportDenied(route)))
+                    {
+                        GovernanceMetrics.Hedge(route.Service, method.Name);
+                        Launch();
+                    }
                     else if (!done.IsCanceled) attempts = policy.MaxAttempts; // budget empty: wait for what runs
                     continue;
                 }
@@ -239,8 +245,15 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                 // A failure before the hedge timer fired: fail over at once rather than waiting out the delay.
                 if (running.Count == 0 && IsRetryable(last.Status) && attempts < policy.MaxAttempts && !options.CancellationToken.IsCancellationRequested)
                 {
-                    if (route.Budget.TryWithdraw()) Launch();
-                    else ReportDenied(route);
+                    if (route.Budget.TryWithdraw())
+                    {
+                        GovernanceMetrics.Retry(route.Service, method.Name);
+                        Launch();
+                    }
+                    else
+                    {
+                        ReportDenied(route);
+                    }
                 }
             }
             throw last!;
@@ -373,6 +386,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         if (!lease.IsAcquired)
         {
             Interlocked.Increment(ref route.RateLimited);
+            GovernanceMetrics.RateLimited(route.Service, fullName);
             throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of service '{route.Service}' ({route.Policy.RateLimit}) is exceeded");
         }
     }
@@ -411,6 +425,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private bool ReportDenied(ServiceRoute route)
     {
         long denied = route.Budget.Denied;
+        GovernanceMetrics.Denied(route.Service);
         // Logged at powers of two: visible at once, never a flood during a long outage.
         if ((denied & (denied - 1)) == 0) GovernanceLog.BudgetExhausted(_log, route.Service, denied);
         return false;

@@ -116,7 +116,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
                 {
                     if (existing is not null) _retired.Add(existing);
                     endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client),
-                        Policy.CircuitBreaker is { } breaker ? new CircuitBreaker(breaker) : null);
+                        Policy.CircuitBreaker is { } breaker ? NewBreaker(breaker, instance.Id) : null);
                 }
             }
             foreach (var id in _byId.Keys.Where(id => !keep.Contains(id)).ToList())
@@ -133,6 +133,12 @@ internal sealed class ServiceRoute : IAsyncDisposable
         var changed = _changed;
         _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         changed.TrySetResult();
+    }
+
+    private CircuitBreaker NewBreaker(CircuitBreakerOptions options, string instanceId)
+    {
+        var service = Service;
+        return new CircuitBreaker(options) { Transitioned = state => GovernanceMetrics.BreakerTransition(service, instanceId, state) };
     }
 
     private void DisposeIdleRetired()
@@ -182,6 +188,13 @@ internal sealed class ServiceRoute : IAsyncDisposable
     /// <summary>Picks an endpoint, avoiding those in <paramref name="tried"/> while others remain.</summary>
     /// <exception cref="RpcException">Unavailable: no routable instance (the message says why).</exception>
     public InstanceEndpoint Pick(RouteState state, in PickContext context, List<InstanceEndpoint>? tried)
+    {
+        var picked = PickCore(state, context, tried);
+        GovernanceMetrics.Picked(Service, picked, Policy.Balancer);
+        return picked;
+    }
+
+    private InstanceEndpoint PickCore(RouteState state, in PickContext context, List<InstanceEndpoint>? tried)
     {
         if (state.Picker is not { } picker) throw new NoInstanceException(state.Explanation);
         var endpoint = picker.Pick(context);

@@ -83,6 +83,9 @@ public sealed class CircuitBreaker
         }
     }
 
+    /// <summary>Called (under the breaker's lock, so it must be quick) with the new state at every transition; for metrics.</summary>
+    internal Action<CircuitState>? Transitioned { get; init; }
+
     /// <summary>How many times the breaker opened.</summary>
     public long TimesOpened => Interlocked.Read(ref _opened);
 
@@ -99,6 +102,7 @@ public sealed class CircuitBreaker
                     return false;
                 default:
                     if (_probeInFlight) return false;
+                    if (_state != CircuitState.HalfOpen) Transitioned?.Invoke(CircuitState.HalfOpen);
                     _state = CircuitState.HalfOpen;
                     _probeInFlight = true;
                     return true;
@@ -136,6 +140,7 @@ public sealed class CircuitBreaker
                 else
                 {
                     _state = CircuitState.Closed;
+                    Transitioned?.Invoke(CircuitState.Closed);
                     Array.Clear(_successes);
                     Array.Clear(_failures);
                 }
@@ -168,5 +173,6 @@ public sealed class CircuitBreaker
         _state = CircuitState.Open;
         _openUntil = now + _breakTicks;
         Interlocked.Increment(ref _opened);
+        Transitioned?.Invoke(CircuitState.Open);
     }
 }
