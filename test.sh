@@ -10,6 +10,7 @@ command -v serf >/dev/null 2>&1 || need_apt+=(serf)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server etcd-client)   # etcd registry tests (Meshwork.Discovery.Etcd)
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)          # NativeAOT linker for the AOT sample test
 [ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)    # browser test of the gateway dashboard (Meshwork.Gateway.Tests, Playwright)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "test.sh: installing ${need_apt[*]}"
