@@ -117,6 +117,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         {
             Interlocked.Decrement(ref route.InFlight);
             Interlocked.Increment(ref route.BulkheadRejected);
+            GovernanceMetrics.BulkheadRejected(route.Service, fullName);
             throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the bulkhead of service '{route.Service}' is full ({max} calls and streams in flight)");
         }
     }
@@ -174,6 +175,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                     ReportDenied(route);
                     break;
                 }
+                GovernanceMetrics.Retry(route.Service, method.Name);
                 (tried ??= new List<InstanceEndpoint>(policy.MaxAttempts)).Add(endpoint);
             }
         }
@@ -254,7 +256,11 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                 var done = await Task.WhenAny(waitFor).ConfigureAwait(false);
                 if (done == hedgeTimer)
                 {
-                    if (!done.IsCanceled && (route.Budget.TryWithdraw() || ReportDenied(route))) Launch();
+                    if (!done.IsCanceled && (route.Budget.TryWithdraw() || ReportDenied(route)))
+                    {
+                        GovernanceMetrics.Hedge(route.Service, method.Name);
+                        Launch();
+                    }
                     else if (!done.IsCanceled) attempts = policy.MaxAttempts; // budget empty: wait for what runs
                     continue;
                 }
@@ -267,8 +273,15 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                 // A failure before the hedge timer fired: fail over at once rather than waiting out the delay.
                 if (running.Count == 0 && IsRetryable(last.Status) && attempts < policy.MaxAttempts && !options.CancellationToken.IsCancellationRequested)
                 {
-                    if (route.Budget.TryWithdraw()) Launch();
-                    else ReportDenied(route);
+                    if (route.Budget.TryWithdraw())
+                    {
+                        GovernanceMetrics.Retry(route.Service, method.Name);
+                        Launch();
+                    }
+                    else
+                    {
+                        ReportDenied(route);
+                    }
                 }
             }
             throw last!;
@@ -454,6 +467,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             {
                 Interlocked.Increment(ref route.RateLimited);
                 Interlocked.Increment(ref method.Refused.Value);
+                GovernanceMetrics.RateLimited(route.Service, fullName);
                 throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of method '{fullName}' ({method.Text}) is exceeded");
             }
         }
@@ -463,6 +477,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             if (!lease.IsAcquired)
             {
                 Interlocked.Increment(ref route.RateLimited);
+                GovernanceMetrics.RateLimited(route.Service, fullName);
                 throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of service '{route.Service}' ({route.Policy.RateLimit}) is exceeded");
             }
         }
@@ -506,6 +521,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private bool ReportDenied(ServiceRoute route)
     {
         long denied = route.Budget.Denied;
+        GovernanceMetrics.Denied(route.Service);
         // Logged at powers of two: visible at once, never a flood during a long outage.
         if ((denied & (denied - 1)) == 0) GovernanceLog.BudgetExhausted(_log, route.Service, denied);
         return false;

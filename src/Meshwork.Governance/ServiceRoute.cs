@@ -128,7 +128,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
                 {
                     if (existing is not null) _retired.Add(existing);
                     endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client, Policy),
-                        Policy.CircuitBreaker is { } breaker ? new CircuitBreaker(breaker) { Opened = WantHeartbeat } : null)
+                        Policy.CircuitBreaker is { } breaker ? NewBreaker(breaker, instance.Id) : null)
                     {
                         Ejected = WantHeartbeat,
                     };
@@ -148,6 +148,16 @@ internal sealed class ServiceRoute : IAsyncDisposable
         var changed = _changed;
         _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         changed.TrySetResult();
+    }
+
+    private CircuitBreaker NewBreaker(CircuitBreakerOptions options, string instanceId)
+    {
+        var service = Service;
+        return new CircuitBreaker(options)
+        {
+            Opened = WantHeartbeat,
+            Transitioned = state => GovernanceMetrics.BreakerTransition(service, instanceId, state),
+        };
     }
 
     private void DisposeIdleRetired()
@@ -269,6 +279,13 @@ internal sealed class ServiceRoute : IAsyncDisposable
     /// <summary>Picks an endpoint, avoiding those in <paramref name="tried"/> while others remain.</summary>
     /// <exception cref="RpcException">Unavailable: no routable instance (the message says why).</exception>
     public InstanceEndpoint Pick(RouteState state, in PickContext context, List<InstanceEndpoint>? tried)
+    {
+        var picked = PickCore(state, context, tried);
+        GovernanceMetrics.Picked(Service, picked, Policy.Balancer);
+        return picked;
+    }
+
+    private InstanceEndpoint PickCore(RouteState state, in PickContext context, List<InstanceEndpoint>? tried)
     {
         if (state.Picker is not { } picker) throw new NoInstanceException(state.Explanation);
         var endpoint = picker.Pick(context);

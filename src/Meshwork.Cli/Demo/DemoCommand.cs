@@ -28,13 +28,25 @@ internal static class DemoCommand
     {
         var nodes = new Option<int>("--nodes") { Description = "In-process server nodes to start (one more runs as a separate process, to be killed)", DefaultValueFactory = _ => 3 };
         var calls = new Option<int>("--calls") { Description = "Unary calls to spread over the nodes", DefaultValueFactory = _ => 3000 };
-        var command = new Command("demo", "Run a local demo cluster on loopback (gossip discovery, no external servers)") { nodes, calls };
-        command.SetAction((result, ct) => RunAsync(result.GetValue(nodes), result.GetValue(calls), ct));
+        var dashboardPort = new Option<int>("--dashboard-port") { Description = "Port of the web dashboard on 127.0.0.1 (0: a free port)", DefaultValueFactory = _ => 0 };
+        var linger = new Option<double>("--linger") { Description = "Seconds to keep the cluster and the dashboard up after the demo (0: exit at once)", DefaultValueFactory = _ => 0 };
+        var command = new Command("demo", "Run a local demo cluster on loopback (gossip discovery, no external servers)") { nodes, calls, dashboardPort, linger };
+        command.SetAction((result, ct) => RunAsync(result.GetValue(nodes), result.GetValue(calls), result.GetValue(dashboardPort), result.GetValue(linger), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(int nodeCount, int callCount, CancellationToken ct)
+    private static async Task<int> RunAsync(int nodeCount, int callCount, int dashboardPort, double linger, CancellationToken ct)
     {
+        if (dashboardPort is < 0 or > 65535)
+        {
+            Console.Error.WriteLine($"error: --dashboard-port must be between 0 and 65535 (was {dashboardPort})");
+            return 2;
+        }
+        if (linger < 0 || double.IsNaN(linger))
+        {
+            Console.Error.WriteLine($"error: --linger must not be negative (was {linger})");
+            return 2;
+        }
         if (nodeCount < 1)
         {
             Console.Error.WriteLine("error: --nodes must be at least 1");
@@ -51,6 +63,7 @@ internal static class DemoCommand
         SerfNode? clientGossip = null;
         GossipServiceRegistry? clientRegistry = null;
         GovernedCallInvoker? invoker = null;
+        DemoDashboard? dashboard = null;
         try
         {
             for (int i = 0; i < nodeCount; i++)
@@ -68,6 +81,8 @@ internal static class DemoCommand
             // Library defaults throughout: the demo shows what every client gets without configuration.
             var options = new GovernanceOptions { Client = new RpcClientOptions { DefaultTimeout = TimeSpan.FromSeconds(5) } };
             invoker = new GovernedCallInvoker(clientRegistry, options);
+            dashboard = await DemoDashboard.StartAsync(clientGossip, clientRegistry, invoker, dashboardPort, ct);
+            Console.WriteLine($"Dashboard: {dashboard.Url} (members, coordinates, instances, breakers, calls and events, live)");
             var policy = options.For(DemoContract.Service);
             var greetPolicy = policy.For(DemoContract.Greet.Name);
             Console.WriteLine($"Client: GovernedCallInvoker over GossipServiceRegistry; balancer '{policy.Balancer}' (power of two choices over EWMA latency), " +
@@ -98,6 +113,17 @@ internal static class DemoCommand
 
             Console.WriteLine();
             Console.WriteLine("Demo complete.");
+            if (linger > 0)
+            {
+                Console.WriteLine($"The cluster and the dashboard stay up for {linger:0.#} s: {dashboard.Url} (Ctrl+C ends it sooner)");
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(linger), ct);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
             return 0;
         }
         catch (TimeoutException ex)
@@ -107,6 +133,7 @@ internal static class DemoCommand
         }
         finally
         {
+            if (dashboard is not null) await dashboard.DisposeAsync();
             if (invoker is not null) await invoker.DisposeAsync();
             if (clientRegistry is not null) await clientRegistry.DisposeAsync();
             if (clientGossip is not null) await clientGossip.DisposeAsync();

@@ -60,6 +60,7 @@ internal sealed class DemoNode : IAsyncDisposable
         var gossip = StartGossip(name);
         var registry = new GossipServiceRegistry(gossip);
         var server = new RpcServer(new RpcServerOptions { Endpoints = { "127.0.0.1:0" }, DrainTimeout = DrainTimeout }, name: name);
+        server.Use(new Diagnostics.ServerTelemetryMiddleware()); // the dashboard's per-method charts read the server-side call metrics
         server.AddService(DemoContract.Bind(name));
         server.AddService(DirectoryService.Create(registry)); // gossip clients fetch this node's records from here
         // The drain leaves gossip right after deregistering, so every member sees this node go as "left", not "failed".

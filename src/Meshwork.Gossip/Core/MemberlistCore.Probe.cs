@@ -55,6 +55,7 @@ internal sealed partial class MemberlistCore
     private void ProbeNode(NodeState node)
     {
         var seq = NextSeq();
+        Interlocked.Increment(ref Statistics.ProbesValue);
         var sent = _rt.Now;
         var interval = Awareness.Scale(Options.ProbeInterval);
         var expectedNacks = 0;
@@ -90,6 +91,7 @@ internal sealed partial class MemberlistCore
             }
             var delta = expectedNacks > 0 ? Math.Max(0, expectedNacks - nacks) : 1;
             Awareness.ApplyDelta(delta);
+            Interlocked.Increment(ref Statistics.ProbesFailedValue);
             GossipLog.ProbeFailed(_log, node.Name);
             HandleSuspect(new AccusationMessage(node.Incarnation, node.Name, Name));
             ScheduleProbe(TimeSpan.Zero);

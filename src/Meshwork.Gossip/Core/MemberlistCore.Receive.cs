@@ -13,6 +13,8 @@ internal sealed partial class MemberlistCore
     public void HandlePacket(IPEndPoint from, ReadOnlyMemory<byte> datagram)
     {
         if (_shutdown) { return; }
+        Interlocked.Increment(ref Statistics.PacketsReceivedValue);
+        Interlocked.Add(ref Statistics.BytesReceivedValue, datagram.Length);
         using var source = MalformedInputReporter.BeginSource(from);
         var buf = datagram;
         if (Options.Keyring is { } ring)

@@ -89,6 +89,7 @@ internal sealed partial class MemberlistCore
             return;
         }
         Broadcast(s.Node, PacketCodec.EncodeSuspect(s));
+        Interlocked.Increment(ref Statistics.SuspicionsValue);
         state.Incarnation = s.Incarnation;
         state.State = NodeStatus.Suspect;
         var changeTime = _rt.Now;
@@ -139,6 +140,7 @@ internal sealed partial class MemberlistCore
         var inc = me.Incarnation + 1;
         if (accused >= inc) { inc = accused + 1; }
         me.Incarnation = inc;
+        Interlocked.Increment(ref Statistics.RefutationsValue);
         Awareness.ApplyDelta(1);
         GossipLog.Refuting(_log, kind, accused);
         var alive = new AliveMessage(inc, Name, AdvertiseAddr, AdvertisePort, me.Meta, me.Vsn);

@@ -81,6 +81,9 @@ internal sealed partial class MemberlistCore
     /// <summary>Bytes handed to the runtime, for bandwidth figures.</summary>
     public long BytesSent { get; private set; }
 
+    /// <summary>Probe, suspicion, refutation and packet totals, for metrics.</summary>
+    public Diagnostics.GossipStatistics Statistics { get; } = new();
+
     public int NumNodes => _nodes.Count;
 
     public NodeState? LocalState => _nodeMap.GetValueOrDefault(Name);
@@ -159,6 +162,8 @@ internal sealed partial class MemberlistCore
         if (crc) { message = PacketCodec.AddCrc(message); }
         if (Options.Keyring is { } ring) { message = PacketEncryption.Encrypt(ring.PrimaryKey, message, []); }
         BytesSent += message.Length;
+        Interlocked.Increment(ref Statistics.PacketsSentValue);
+        Interlocked.Add(ref Statistics.BytesSentValue, message.Length);
         _rt.SendPacket(to, message);
     }
 

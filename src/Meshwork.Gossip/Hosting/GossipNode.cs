@@ -120,6 +120,9 @@ public sealed partial class GossipNode : IAsyncDisposable
     /// <summary>Malformed input dropped by this node (and the layer above it): counts per kind and the rate-limited log.</summary>
     public MalformedInputReporter MalformedInput => Core.Malformed;
 
+    /// <summary>Probe, suspicion, refutation and packet totals since the node started; readable without the state lock.</summary>
+    public GossipStatistics Statistics => Core.Statistics;
+
     /// <summary>Lifeguard health score (0 = healthy).</summary>
     public int HealthScore { get { lock (Gate) { return Core.Awareness.Score; } } }
 

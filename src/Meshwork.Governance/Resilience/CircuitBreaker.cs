@@ -98,6 +98,9 @@ public sealed class CircuitBreaker
         }
     }
 
+    /// <summary>Called (under the breaker's lock, so it must be quick) with the new state at every transition; for metrics.</summary>
+    internal Action<CircuitState>? Transitioned { get; init; }
+
     /// <summary>How many times the breaker opened.</summary>
     public long TimesOpened => Interlocked.Read(ref _opened);
 
@@ -114,6 +117,7 @@ public sealed class CircuitBreaker
                     return false;
                 default:
                     if (_probeInFlight) return false;
+                    if (_state != CircuitState.HalfOpen) Transitioned?.Invoke(CircuitState.HalfOpen);
                     _state = CircuitState.HalfOpen;
                     _probeInFlight = true;
                     return true;
@@ -151,6 +155,7 @@ public sealed class CircuitBreaker
                 else
                 {
                     _state = CircuitState.Closed;
+                    Transitioned?.Invoke(CircuitState.Closed);
                     Array.Clear(_successes);
                     Array.Clear(_failures);
                 }
@@ -184,6 +189,7 @@ public sealed class CircuitBreaker
         _openUntil = now + _breakTicks;
         Interlocked.Increment(ref _opened);
         Opened?.Invoke();
+        Transitioned?.Invoke(CircuitState.Open);
     }
 
     /// <summary>Called (under the breaker's lock, so it must only signal) each time the breaker opens: starts the heartbeat.</summary>
@@ -219,11 +225,13 @@ public sealed class CircuitBreaker
                 Array.Clear(_successes);
                 Array.Clear(_failures);
                 Interlocked.Increment(ref _closedByHeartbeat);
+                Transitioned?.Invoke(CircuitState.Closed);
             }
             else if (!_probeInFlight)
             {
                 _state = CircuitState.Open;
                 _openUntil = Stopwatch.GetTimestamp() + _breakTicks;
+                Transitioned?.Invoke(CircuitState.Open);
             }
         }
     }

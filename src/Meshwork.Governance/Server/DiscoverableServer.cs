@@ -38,6 +38,13 @@ public sealed class DiscoverableServer : IAsyncDisposable
     /// <summary>The server.</summary>
     public RpcServer Server { get; }
 
+    /// <summary>
+    /// Raised once, first thing in <see cref="DrainAsync"/>: before deregistering and long before go-away, so readiness
+    /// probes (Kubernetes, balancers using the health service) stop sending work while the server still serves.
+    /// Handlers run synchronously and must be quick; an exception from one is not caught and fails the drain's start.
+    /// </summary>
+    public event EventHandler? DrainStarting;
+
     /// <summary>The instances registered by <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<ServiceInstance> Registered => _registered;
 
@@ -84,6 +91,7 @@ public sealed class DiscoverableServer : IAsyncDisposable
 
     private async Task DrainCoreAsync(CancellationToken ct)
     {
+        DrainStarting?.Invoke(this, EventArgs.Empty);
         try
         {
             await Task.WhenAll(_registered.Select(i => _registry.DeregisterAsync(i, ct).AsTask())).ConfigureAwait(false);

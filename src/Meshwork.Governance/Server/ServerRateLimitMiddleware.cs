@@ -68,26 +68,27 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
     public ValueTask InvokeAsync(ServerCallContext context, ServerCallHandler next)
     {
         var fullName = context.Service + "/" + context.Method;
-        if (_methods.TryGetValue(fullName, out var m)) Check(m.Limiter, $"method {fullName} ({m.Text})");
-        if (_services.TryGetValue(context.Service, out var s)) Check(s.Limiter, $"service {context.Service} ({s.Text})");
+        if (_methods.TryGetValue(fullName, out var m)) Check(m.Limiter, context, "method", $"method {fullName} ({m.Text})");
+        if (_services.TryGetValue(context.Service, out var s)) Check(s.Limiter, context, "service", $"service {context.Service} ({s.Text})");
         if (_callers is not null)
         {
             var caller = context.RequestHeaders?.Get(_callerHeader) ?? PeerHost(context.Peer);
             using var lease = _callers.AttemptAcquire(caller);
-            if (!lease.IsAcquired) Reject($"caller {caller} ({_callerText})");
+            if (!lease.IsAcquired) Reject(context, "caller", $"caller {caller} ({_callerText})");
         }
         return next(context);
     }
 
-    private void Check(RateLimiter limiter, string what)
+    private void Check(RateLimiter limiter, ServerCallContext context, string limit, string what)
     {
         using var lease = limiter.AttemptAcquire();
-        if (!lease.IsAcquired) Reject(what);
+        if (!lease.IsAcquired) Reject(context, limit, what);
     }
 
-    private void Reject(string what)
+    private void Reject(ServerCallContext context, string limit, string what)
     {
         Interlocked.Increment(ref _rejected);
+        GovernanceMetrics.Shed(context.Service, context.Method, limit);
         throw new RpcException(StatusCode.ResourceExhausted, $"rate limit of {what} exceeded");
     }
 
