@@ -11,4 +11,8 @@ root.Subcommands.Add(CallCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(Tars2CsCommand.Create());
 foreach (var command in ControlCommands.Create()) root.Subcommands.Add(command);
-return await root.Parse(args).InvokeAsync();
+// The agent handles SIGINT and SIGTERM itself, as serf does (a graceful leave takes as long as it takes); left to the
+// parser, a leave slower than its 2 s termination timeout would end the process with 130 halfway through.
+var invocation = new InvocationConfiguration();
+if (args.Length > 0 && args[0] == "agent") invocation.ProcessTerminationTimeout = null;
+return await root.Parse(args).InvokeAsync(invocation);

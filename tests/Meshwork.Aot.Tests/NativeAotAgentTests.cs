@@ -11,15 +11,9 @@ public class NativeAotAgentTests
     [Trait("Category", "Interop")]
     public async Task The_native_meshwork_binary_is_a_working_serf_agent()
     {
-        string root = Repository.Root;
-        string work = Path.Combine(Path.GetTempPath(), "meshwork-aot-cli-" + Guid.NewGuid().ToString("N"));
+        string work = Repository.CopySources("src");
         try
         {
-            CopyTree(Path.Combine(root, "src"), Path.Combine(work, "src"));
-            foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json", ".editorconfig" })
-            {
-                File.Copy(Path.Combine(root, file), Path.Combine(work, file));
-            }
             string output = Path.Combine(work, "out");
             var (code, stdout, stderr) = await ProcessRunner.RunAsync("dotnet",
                 ["publish", "src/Meshwork.Cli", "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo"], TimeSpan.FromMinutes(12), work);
@@ -48,25 +42,7 @@ public class NativeAotAgentTests
         }
         finally
         {
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        foreach (var dir in Directory.EnumerateDirectories(from))
-        {
-            string name = Path.GetFileName(dir);
-            if (name is "bin" or "obj") continue;
-            CopyTree(dir, Path.Combine(to, name));
+            Repository.DeleteCopy(work);
         }
     }
 }

@@ -10,18 +10,9 @@ public class NativeAotSampleTests
     [Fact]
     public async Task Greeter_sample_publishes_with_NativeAOT_and_runs()
     {
-        string root = Repository.Root;
-        string work = Path.Combine(Path.GetTempPath(), "meshwork-aot-" + Guid.NewGuid().ToString("N"));
+        string work = Repository.CopySources("src/Meshwork.Rpc", "src/Meshwork.Rpc.Generators", "samples/Meshwork.Samples.Greeter");
         try
         {
-            foreach (var dir in new[] { "src/Meshwork.Rpc", "src/Meshwork.Rpc.Generators", "samples/Meshwork.Samples.Greeter" })
-            {
-                CopyTree(Path.Combine(root, dir), Path.Combine(work, dir));
-            }
-            foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json" })
-            {
-                File.Copy(Path.Combine(root, file), Path.Combine(work, file));
-            }
             string output = Path.Combine(work, "out");
             var (code, log) = await RunAsync("dotnet", work, TimeSpan.FromMinutes(8),
                 "publish", "samples/Meshwork.Samples.Greeter/Meshwork.Samples.Greeter.csproj", "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo");
@@ -39,25 +30,7 @@ public class NativeAotSampleTests
         }
         finally
         {
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        foreach (var dir in Directory.EnumerateDirectories(from))
-        {
-            string name = Path.GetFileName(dir);
-            if (name is "bin" or "obj") continue;
-            CopyTree(dir, Path.Combine(to, name));
+            Repository.DeleteCopy(work);
         }
     }
 

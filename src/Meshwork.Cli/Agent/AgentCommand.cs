@@ -116,7 +116,7 @@ internal static class AgentCommand
         var stop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously); // true = graceful leave
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(!options.SkipLeaveOnInterrupt); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(options.LeaveOnTerminate); });
-        using var reg = ct.Register(() => stop.TrySetResult(true));
+        using var reg = ct.Register(() => stop.TrySetResult(true)); // a host that cancels the action: leave gracefully
         _ = agent.ShutdownRequested.ContinueWith(_ => stop.TrySetResult(false), TaskScheduler.Default); // an RPC leave already left
         bool graceful = await stop.Task;
         if (agent.ShutdownRequested.IsCompleted)
