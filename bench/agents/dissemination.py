@@ -6,8 +6,8 @@ import os, signal, statistics, subprocess, sys, tempfile, time
 from common import Agent, publish_native
 
 HANDLER = """#!/bin/sh
-read first rest
-echo "$(date +%s%N) $SERF_EVENT ${SERF_USER_EVENT:-$first}" >> "$1"
+# One line per member: serf coalesces member events, so one invocation may carry several members.
+while read first rest; do echo "$(date +%s%N) $SERF_EVENT ${SERF_USER_EVENT:-$first}" >> "$1"; done
 """
 
 
