@@ -151,7 +151,7 @@ public sealed class SerfAgent : IAsyncDisposable
         {
             try
             {
-                seeds.AddRange(await ResolveAsync(a, cancellationToken).ConfigureAwait(false));
+                seeds.AddRange(await ResolveAsync(a, cancellationToken: cancellationToken).ConfigureAwait(false));
             }
             catch (Exception ex) when (ex is FormatException or System.Net.Sockets.SocketException)
             {
@@ -181,19 +181,19 @@ public sealed class SerfAgent : IAsyncDisposable
     }
 
     /// <summary>
-    /// Resolves <c>host[:port]</c> (an IP or a DNS name, default port 7946). Names are resolved on every call, so a
-    /// retry-join or rejoin follows DNS changes.
+    /// Resolves <c>host[:port]</c> (an IP or a DNS name; without a port, <paramref name="defaultPort"/>, the gossip
+    /// port 7946 unless given). Names are resolved on every call, so a retry-join or rejoin follows DNS changes.
     /// </summary>
-    public static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(string address, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(string address, int defaultPort = 7946, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
         if (IPEndPoint.TryParse(address, out var ep))
         {
-            if (ep.Port == 0 && !address.EndsWith(":0", StringComparison.Ordinal)) ep.Port = 7946;
+            if (ep.Port == 0 && !address.EndsWith(":0", StringComparison.Ordinal)) ep.Port = defaultPort;
             return [ep];
         }
         string host = address;
-        int port = 7946;
+        int port = defaultPort;
         int colon = address.LastIndexOf(':');
         if (colon > 0 && !address.Contains(']', StringComparison.Ordinal) && address.IndexOf(':') == colon)
         {

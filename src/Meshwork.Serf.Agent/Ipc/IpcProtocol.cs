@@ -37,6 +37,15 @@ internal static class IpcProtocol
     public const string AuthRequired = "Authentication required";
     public const string InvalidAuthToken = "Invalid authentication token";
 
+    private static readonly HashSet<string> s_commands = new(StringComparer.Ordinal)
+    {
+        Handshake, Auth, Event, ForceLeave, Join, Members, MembersFiltered, Stream, Stop, Monitor, Leave,
+        InstallKey, UseKey, RemoveKey, ListKeys, Tags, Query, Respond, Stats, GetCoordinate,
+    };
+
+    /// <summary>Whether serf 0.9.4 has this command (an unknown one is answered and the connection closed).</summary>
+    public static bool IsKnown(string command) => s_commands.Contains(command);
+
     /// <summary>Commands whose request header is followed by a body object.</summary>
     public static bool HasBody(string command) => command is not (Members or Leave or ListKeys or Stats);
 }

@@ -56,14 +56,11 @@ internal sealed class IpcSession : IAsyncDisposable
                 string command = h.String("Command");
                 ulong seq = h.UInt("Seq");
                 IpcBody body = default;
-                if (IpcProtocol.HasBody(command) || !IsKnown(command))
+                if (IpcProtocol.IsKnown(command) && IpcProtocol.HasBody(command))
                 {
-                    if (IsKnown(command))
-                    {
-                        var b = await reader.ReadAsync(ct).ConfigureAwait(false);
-                        if (b == IpcObjectReader.EndOfStream) return;
-                        body = new IpcBody(b as Dictionary<string, object?>);
-                    }
+                    var b = await reader.ReadAsync(ct).ConfigureAwait(false);
+                    if (b == IpcObjectReader.EndOfStream) return;
+                    body = new IpcBody(b as Dictionary<string, object?>);
                 }
                 if (!await HandleAsync(command, seq, body, ct).ConfigureAwait(false)) return;
             }
@@ -78,11 +75,6 @@ internal sealed class IpcSession : IAsyncDisposable
             // The client went away or the agent is stopping.
         }
     }
-
-    private static bool IsKnown(string command) => command is IpcProtocol.Handshake or IpcProtocol.Auth or IpcProtocol.Event or IpcProtocol.ForceLeave
-        or IpcProtocol.Join or IpcProtocol.Members or IpcProtocol.MembersFiltered or IpcProtocol.Stream or IpcProtocol.Stop or IpcProtocol.Monitor
-        or IpcProtocol.Leave or IpcProtocol.InstallKey or IpcProtocol.UseKey or IpcProtocol.RemoveKey or IpcProtocol.ListKeys or IpcProtocol.Tags
-        or IpcProtocol.Query or IpcProtocol.Respond or IpcProtocol.Stats or IpcProtocol.GetCoordinate;
 
     /// <summary>Handles one request; false closes the connection (as serf does after these errors).</summary>
     private async Task<bool> HandleAsync(string command, ulong seq, IpcBody body, CancellationToken ct)

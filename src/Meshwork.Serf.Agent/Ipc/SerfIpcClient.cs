@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Threading.Channels;
 using Meshwork.Gossip.Wire;
 
@@ -102,8 +101,7 @@ public sealed class SerfIpcClient : IAsyncDisposable
     /// <exception cref="SocketException">No agent listens at <paramref name="address"/>.</exception>
     public static async Task<SerfIpcClient> ConnectAsync(string address, string? authKey = null, CancellationToken cancellationToken = default)
     {
-        var ep = (await SerfAgent.ResolveAsync(address, cancellationToken).ConfigureAwait(false))[0];
-        if (ep.Port == 7946 && !address.EndsWith(":7946", StringComparison.Ordinal)) ep.Port = 7373;
+        var ep = (await SerfAgent.ResolveAsync(address, 7373, cancellationToken).ConfigureAwait(false))[0];
         var tcp = new TcpClient(ep.AddressFamily) { NoDelay = true };
         try
         {
@@ -484,6 +482,4 @@ public sealed class SerfIpcClient : IAsyncDisposable
 
         public TaskCompletionSource<(string Error, object? Body)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
-
-    internal static string Text(byte[] b) => Encoding.UTF8.GetString(b);
 }
