@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -44,7 +43,7 @@ public sealed class DnsServiceRegistryProvider : IServiceRegistryProvider
         if (Text(section, "EndpointName") is { } endpoint) o.EndpointName = endpoint;
         if (Text(section, "Protocol") is { } protocol) o.Protocol = protocol;
         if (section.GetSection("Domain").Value is { } domain) o.Domain = domain.Trim();
-        if (Text(section, "Port") is { } port) o.Port = Int(section, "Port", port, 1, 65535);
+        if (ConfigurationValues.Get(section, "Port") is { } port) o.Port = ConfigurationValues.Int(port, 1, 65535);
         if (Text(section, "AddressFamily") is { } family)
         {
             o.AddressFamily = family.ToLowerInvariant() switch
@@ -55,18 +54,12 @@ public sealed class DnsServiceRegistryProvider : IServiceRegistryProvider
                 _ => throw Bad(section, "AddressFamily", $"unknown address family '{family}'; expected any, ipv4 or ipv6"),
             };
         }
-        if (Text(section, "IncludeAllPriorities") is { } all)
-        {
-            o.IncludeAllPriorities = bool.TryParse(all, out var b) ? b : throw Bad(section, "IncludeAllPriorities", $"'{all}' is not true or false");
-        }
-        if (Text(section, "Timeout") is { } timeout) o.Timeout = Duration(section, "Timeout", timeout);
-        if (Text(section, "Attempts") is { } attempts) o.Attempts = Int(section, "Attempts", attempts, 1, 10);
-        if (Text(section, "MinRefreshInterval") is { } min) o.MinRefreshInterval = Duration(section, "MinRefreshInterval", min);
-        if (Text(section, "MaxRefreshInterval") is { } max) o.MaxRefreshInterval = Duration(section, "MaxRefreshInterval", max);
-        if (Text(section, "UdpPayloadSize") is { } payload)
-        {
-            o.UdpPayloadSize = Int(section, "UdpPayloadSize", payload, 0, 65535);
-        }
+        if (ConfigurationValues.Get(section, "IncludeAllPriorities") is { } all) o.IncludeAllPriorities = ConfigurationValues.Bool(all);
+        if (ConfigurationValues.Get(section, "Timeout") is { } timeout) o.Timeout = ConfigurationValues.Duration(timeout);
+        if (ConfigurationValues.Get(section, "Attempts") is { } attempts) o.Attempts = ConfigurationValues.Int(attempts, 1, 10);
+        if (ConfigurationValues.Get(section, "MinRefreshInterval") is { } min) o.MinRefreshInterval = ConfigurationValues.Duration(min);
+        if (ConfigurationValues.Get(section, "MaxRefreshInterval") is { } max) o.MaxRefreshInterval = ConfigurationValues.Duration(max);
+        if (ConfigurationValues.Get(section, "UdpPayloadSize") is { } payload) o.UdpPayloadSize = ConfigurationValues.Int(payload, 0, 65535);
         try
         {
             o.Validate();
@@ -88,28 +81,4 @@ public sealed class DnsServiceRegistryProvider : IServiceRegistryProvider
 
     private static string? Text(IConfigurationSection section, string key) =>
         section.GetSection(key).Value is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
-
-    private static int Int(IConfigurationSection section, string key, string value, int min, int max) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
-            ? n
-            : throw Bad(section, key, $"'{value}' is not an integer between {min} and {max}");
-
-    private static TimeSpan Duration(IConfigurationSection section, string key, string text)
-    {
-        TimeSpan value;
-        bool ok;
-        if (text.EndsWith("ms", StringComparison.Ordinal)) ok = Number(text[..^2], 1e-3, out value);
-        else if (text.EndsWith('s')) ok = Number(text[..^1], 1, out value);
-        else if (text.EndsWith('m')) ok = Number(text[..^1], 60, out value);
-        else ok = TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
-        if (!ok || value <= TimeSpan.Zero) throw Bad(section, key, $"'{text}' is not a positive duration (examples: 250ms, 2s, 1m, 00:00:02)");
-        return value;
-    }
-
-    private static bool Number(string s, double secondsPerUnit, out TimeSpan value)
-    {
-        bool ok = double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && double.IsFinite(n) && n * secondsPerUnit < TimeSpan.MaxValue.TotalSeconds;
-        value = ok ? TimeSpan.FromSeconds(n * secondsPerUnit) : default;
-        return ok;
-    }
 }

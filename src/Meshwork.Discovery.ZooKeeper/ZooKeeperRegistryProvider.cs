@@ -33,11 +33,11 @@ public sealed class ZooKeeperRegistryProvider : IServiceRegistryProvider
         }
         options.ConnectString = connect.Value;
         if (Value(section, nameof(options.Root)) is { } root) options.Root = root.Value;
-        if (Value(section, nameof(options.SessionTimeout)) is { } st) options.SessionTimeout = Duration(st);
-        if (Value(section, nameof(options.RequestTimeout)) is { } rt) options.RequestTimeout = Duration(rt);
-        if (Value(section, nameof(options.ConnectTimeout)) is { } ct) options.ConnectTimeout = Duration(ct);
-        if (Value(section, nameof(options.ReconnectInitial)) is { } ri) options.ReconnectInitial = Duration(ri);
-        if (Value(section, nameof(options.ReconnectMax)) is { } rm) options.ReconnectMax = Duration(rm);
+        if (Value(section, nameof(options.SessionTimeout)) is { } st) options.SessionTimeout = ConfigurationValues.Duration(st);
+        if (Value(section, nameof(options.RequestTimeout)) is { } rt) options.RequestTimeout = ConfigurationValues.Duration(rt);
+        if (Value(section, nameof(options.ConnectTimeout)) is { } ct) options.ConnectTimeout = ConfigurationValues.Duration(ct);
+        if (Value(section, nameof(options.ReconnectInitial)) is { } ri) options.ReconnectInitial = ConfigurationValues.Duration(ri);
+        if (Value(section, nameof(options.ReconnectMax)) is { } rm) options.ReconnectMax = ConfigurationValues.Duration(rm);
         if (Value(section, nameof(options.MaxPacketSize)) is { } mp) options.MaxPacketSize = Integer(mp);
         if (Value(section, nameof(options.MaxInFlightRequests)) is { } mi) options.MaxInFlightRequests = Integer(mi);
         if (options.FindProblem() is { } problem)
@@ -57,28 +57,4 @@ public sealed class ZooKeeperRegistryProvider : IServiceRegistryProvider
         int.TryParse(e.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
             ? n
             : throw new DiscoveryConfigurationException(e.Key, $"'{e.Value}' is not a non-negative whole number");
-
-    /// <summary>Durations as <c>250ms</c>, <c>2s</c>, <c>1m</c> or a TimeSpan (<c>00:00:02</c>); must be positive.</summary>
-    private static TimeSpan Duration((string Key, string Value) e)
-    {
-        var text = e.Value.Trim();
-        TimeSpan value;
-        bool ok;
-        if (text.EndsWith("ms", StringComparison.Ordinal)) ok = Number(text[..^2], 1e-3, out value);
-        else if (text.EndsWith('s')) ok = Number(text[..^1], 1, out value);
-        else if (text.EndsWith('m')) ok = Number(text[..^1], 60, out value);
-        else ok = TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
-        if (!ok || value <= TimeSpan.Zero)
-        {
-            throw new DiscoveryConfigurationException(e.Key, $"'{e.Value}' is not a positive duration (examples: 250ms, 2s, 1m, 00:00:02)");
-        }
-        return value;
-    }
-
-    private static bool Number(string s, double secondsPerUnit, out TimeSpan value)
-    {
-        bool ok = double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && double.IsFinite(n) && n * secondsPerUnit < 1e9;
-        value = ok ? TimeSpan.FromSeconds(n * secondsPerUnit) : default;
-        return ok;
-    }
 }
