@@ -37,6 +37,9 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         _log = loggerFactory?.CreateLogger("Meshwork.Governance") ?? NullLogger.Instance;
     }
 
+    /// <summary>The route of <paramref name="service"/>, created on first use (for tests of its internals).</summary>
+    internal ServiceRoute RouteFor(string service) => Route(service);
+
     private ServiceRoute Route(string service)
     {
         lock (_gate)
@@ -148,9 +151,12 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                 break;
             }
             InstanceEndpoint endpoint;
+            long started;
             try
             {
-                endpoint = mode == FailMode.FailRetry && previous is not null ? previous : route.Pick(route.State, context, tried);
+                endpoint = mode == FailMode.FailRetry && previous is not null
+                    ? route.AcquireAgain(previous, context, tried, out started)
+                    : route.Acquire(context, tried, out started);
             }
             catch (NoInstanceException e)
             {
@@ -160,7 +166,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             previous = endpoint;
             try
             {
-                return await AttemptAsync(endpoint, method, request, options, Remaining(deadline), options.CancellationToken, attempt).ConfigureAwait(false);
+                return await AttemptAsync(endpoint, started, method, request, options, Remaining(deadline), options.CancellationToken, attempt).ConfigureAwait(false);
             }
             catch (RpcException e)
             {
@@ -183,11 +189,11 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         throw last!;
     }
 
-    private static async ValueTask<TResponse> AttemptAsync<TRequest, TResponse>(InstanceEndpoint endpoint, Method<TRequest, TResponse> method, TRequest request,
+    /// <summary>One attempt on an endpoint on which the call was already counted as started (see <see cref="ServiceRoute.Acquire"/>).</summary>
+    private static async ValueTask<TResponse> AttemptAsync<TRequest, TResponse>(InstanceEndpoint endpoint, long started, Method<TRequest, TResponse> method, TRequest request,
         CallOptions options, TimeSpan? remaining, CancellationToken ct, int attempt)
     {
         var attemptOptions = options with { CancellationToken = ct, Timeout = remaining ?? options.Timeout };
-        long started = endpoint.OnStarted();
         bool ok = false;
         try
         {
@@ -228,9 +234,10 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                 return false;
             }
             InstanceEndpoint endpoint;
+            long started;
             try
             {
-                endpoint = route.Pick(route.State, context, tried);
+                endpoint = route.Acquire(context, tried, out started);
             }
             catch (NoInstanceException e)
             {
@@ -239,7 +246,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             }
             tried.Add(endpoint);
             attempts++;
-            running.Add((AttemptAsync(endpoint, method, request, options, Remaining(deadline), losers.Token, attempts).AsTask(), endpoint));
+            running.Add((AttemptAsync(endpoint, started, method, request, options, Remaining(deadline), losers.Token, attempts).AsTask(), endpoint));
             return true;
         }
 
@@ -304,8 +311,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         EnterBulkhead(route, method.FullName);
         try
         {
-            var (endpoint, policy) = await PickOnceAsync(route, method.Name, method.FullName, request, options).ConfigureAwait(false);
-            long started = endpoint.OnStarted();
+            var (endpoint, policy, started) = await PickOnceAsync(route, method.Name, method.FullName, request, options).ConfigureAwait(false);
             bool ok = false;
             try
             {
@@ -338,8 +344,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         EnterBulkhead(route, method.FullName);
         try
         {
-            var (endpoint, policy) = await PickOnceAsync<object?>(route, method.Name, method.FullName, null, options).ConfigureAwait(false);
-            long started = endpoint.OnStarted();
+            var (endpoint, policy, started) = await PickOnceAsync<object?>(route, method.Name, method.FullName, null, options).ConfigureAwait(false);
             bool ok = false;
             try
             {
@@ -388,8 +393,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         EnterBulkhead(route, fullName);
         try
         {
-            var (endpoint, policy) = await PickOnceAsync(route, methodName, fullName, request, options).ConfigureAwait(false);
-            long started = endpoint.OnStarted();
+            var (endpoint, policy, started) = await PickOnceAsync(route, methodName, fullName, request, options).ConfigureAwait(false);
             bool ok = false;
             bool failed = false;
             try
@@ -440,14 +444,15 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private static CallOptions WithPolicy(CallOptions options, CallPolicy policy) =>
         policy.Compression is { } compression && options.Compression is null ? options with { Compression = compression } : options;
 
-    private async ValueTask<(InstanceEndpoint Endpoint, CallPolicy Policy)> PickOnceAsync<TRequest>(ServiceRoute route, string methodName, string fullName, TRequest request, CallOptions options)
+    private async ValueTask<(InstanceEndpoint Endpoint, CallPolicy Policy, long Started)> PickOnceAsync<TRequest>(ServiceRoute route, string methodName, string fullName, TRequest request, CallOptions options)
     {
         var policy = route.Policy.For(methodName);
-        var state = await route.ReadyAsync(_options.ResolveTimeout, options.CancellationToken).ConfigureAwait(false);
+        await route.ReadyAsync(_options.ResolveTimeout, options.CancellationToken).ConfigureAwait(false);
         CheckRateLimit(route, methodName, fullName);
         try
         {
-            return (route.Pick(state, new PickContext(HashKey(policy, request, options)), null), policy);
+            var endpoint = route.Acquire(new PickContext(HashKey(policy, request, options)), null, out long started);
+            return (endpoint, policy, started);
         }
         catch (NoInstanceException e)
         {

@@ -139,10 +139,12 @@ internal sealed class ServiceRoute : IAsyncDisposable
                 _retired.Add(_byId[id]);
                 _byId.Remove(id);
             }
+            // Published before the retired endpoints close, so that a call that finds a closed endpoint and picks
+            // again from the current state no longer sees it.
+            _state = new RouteState(endpoints, endpoints.Length > 0 ? _balancer.CreatePicker(endpoints) : null,
+                ServiceRouter.Explain(Service, set, Policy.Route));
             DisposeIdleRetired();
         }
-        _state = new RouteState(endpoints, endpoints.Length > 0 ? _balancer.CreatePicker(endpoints) : null,
-            ServiceRouter.Explain(Service, set, Policy.Route));
         GovernanceLog.RouteChanged(_log, Service, endpoints.Length, set.Count);
         _ready.TrySetResult();
         var changed = _changed;
@@ -165,7 +167,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
         // Retired, not disposed at once: a call may have picked the endpoint a moment ago and must still complete.
         for (int i = _retired.Count - 1; i >= 0; i--)
         {
-            if (_retired[i].Outstanding == 0)
+            if (_retired[i].TryClose())
             {
                 if (_retired[i].Channel is IAsyncDisposable d) _ = d.DisposeAsync().AsTask();
                 _retired.RemoveAt(i);
@@ -284,6 +286,44 @@ internal sealed class ServiceRoute : IAsyncDisposable
         GovernanceMetrics.Picked(Service, picked, Policy.Balancer);
         return picked;
     }
+
+    /// <summary>
+    /// Picks an endpoint from the current state and counts a call as started on it. An endpoint retired and closed
+    /// between the snapshot and the start is skipped and the pick repeated on the newer state, which no longer holds it:
+    /// the call was never sent, so this is not a retry and spends no attempt.
+    /// </summary>
+    public InstanceEndpoint Acquire(in PickContext context, List<InstanceEndpoint>? tried, out long started)
+    {
+        List<InstanceEndpoint>? skip = tried;
+        for (int round = 0; ; round++)
+        {
+            var endpoint = Pick(State, context, skip);
+            if (endpoint.TryStart(out started)) return endpoint;
+            Interlocked.Increment(ref ClosedSkipped);
+            if (round >= MaxClosedSkips)
+            {
+                throw new NoInstanceException($"every instance picked was retired by a registry change before the call could start ({round + 1} picks)");
+            }
+            skip = skip is null ? [endpoint] : [.. skip, endpoint];
+        }
+    }
+
+    /// <summary>Starts a call on <paramref name="endpoint"/> again (fail-retry's same instance), or on another when it has been closed meanwhile.</summary>
+    public InstanceEndpoint AcquireAgain(InstanceEndpoint endpoint, in PickContext context, List<InstanceEndpoint>? tried, out long started)
+    {
+        if (endpoint.TryStart(out started)) return endpoint;
+        Interlocked.Increment(ref ClosedSkipped);
+        return Acquire(context, tried, out started);
+    }
+
+    /// <summary>Picks that found their endpoint closed by a registry change and picked again (for tests and diagnosis).</summary>
+    public long ClosedSkipped;
+
+    /// <summary>
+    /// Re-picks allowed when picked endpoints keep turning out closed. The current state never holds a closed endpoint,
+    /// so one re-pick normally suffices; 8 covers several registry changes landing during one pick.
+    /// </summary>
+    private const int MaxClosedSkips = 8;
 
     private InstanceEndpoint PickCore(RouteState state, in PickContext context, List<InstanceEndpoint>? tried)
     {

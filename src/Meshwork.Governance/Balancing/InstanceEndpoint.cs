@@ -46,7 +46,13 @@ public sealed class InstanceEndpoint
     public CallInvoker? Channel { get; }
 
     /// <summary>Calls started and not yet finished.</summary>
-    public int Outstanding => Volatile.Read(ref _outstanding);
+    public int Outstanding => Math.Max(0, Volatile.Read(ref _outstanding));
+
+    /// <summary>
+    /// Value of the outstanding count once the endpoint is closed. Far below zero, so that the increments of calls
+    /// racing with the close keep it negative, and a call sees at its increment that the endpoint is gone.
+    /// </summary>
+    private const int ClosedMark = int.MinValue / 2;
 
     /// <summary>
     /// Moving average of call latency in microseconds; 0 (unknown) until the first call finishes and again once no
@@ -109,6 +115,26 @@ public sealed class InstanceEndpoint
         Interlocked.Increment(ref _outstanding);
         return Stopwatch.GetTimestamp();
     }
+
+    /// <summary>
+    /// Marks a call as started unless the endpoint was closed; false means the call must go elsewhere (nothing was
+    /// sent, so even a non-idempotent call may). The check and the count are one atomic step, which is what keeps
+    /// <see cref="TryClose"/> from disposing a channel that a call picked a moment ago.
+    /// </summary>
+    internal bool TryStart(out long startTimestamp)
+    {
+        if (Interlocked.Increment(ref _outstanding) < 0)
+        {
+            Interlocked.Decrement(ref _outstanding);
+            startTimestamp = 0;
+            return false;
+        }
+        startTimestamp = Stopwatch.GetTimestamp();
+        return true;
+    }
+
+    /// <summary>Closes the endpoint if no call is in flight: later <see cref="TryStart"/> calls fail. False while calls run.</summary>
+    internal bool TryClose() => Interlocked.CompareExchange(ref _outstanding, ClosedMark, 0) == 0;
 
     /// <summary>Marks a call as finished and feeds its latency into the average.</summary>
     public void OnFinished(long startTimestamp, bool success)
