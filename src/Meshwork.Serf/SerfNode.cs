@@ -32,6 +32,7 @@ public sealed partial class SerfNode : IAsyncDisposable
             throw new ArgumentException($"SerfOptions.ProtocolVersion {options.ProtocolVersion} is outside the supported range [{(vsn.Length == 6 ? vsn[3] : 0)}, {(vsn.Length == 6 ? vsn[4] : 0)}]", nameof(options));
         }
         vsn[5] = options.ProtocolVersion;
+        AnnounceCodec(options, vsn);
         options.Memberlist.Vsn = vsn;
         // Validate tags up front so a too-large set fails at construction with a clear message.
         var size = Wire.SerfCodec.EncodeTags(options.Tags).Length;
@@ -50,6 +51,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         _gossip.EventDelegate = _core;
         _gossip.PublishEvents = false;
         _gossip.ConflictDelegate = new ConflictHook(this);
+        WireDelegates(loggerFactory);
         if (!options.DisableCoordinates)
         {
             _coordinates = new Coordinates.CoordinateClient(options.Vivaldi, new Random());

@@ -102,4 +102,31 @@ public sealed class SerfOptions
 
     /// <summary>Ignore user events older than the cluster's event clock when joining (the agent default unless -replay). Default true.</summary>
     public bool IgnoreOldEventsOnJoin { get; set; } = true;
+
+    // Delegates (issue 16): the datagram codec, the reconnect policy and extra member-list delegates.
+
+    /// <summary>
+    /// Codec for datagrams to other Meshwork nodes. Default <see cref="Serf.GossipCodec.MsgPack"/>: serf's own form,
+    /// to everyone. <see cref="Serf.GossipCodec.Compact"/> announces support (memberlist protocol max 6) and sends the
+    /// compact form to peers that announced it too, msgpack to all others (serf agents); see docs/gossip.md.
+    /// </summary>
+    public GossipCodec GossipCodec { get; set; } = GossipCodec.MsgPack;
+
+    /// <summary>
+    /// Decides when failed members are tried again. Default null: serf's rule (<see cref="SerfReconnectDelegate"/>
+    /// with <see cref="ReconnectInterval"/>), so a Meshwork node reconnects exactly like an agent.
+    /// </summary>
+    public IReconnectDelegate? ReconnectDelegate { get; set; }
+
+    /// <summary>
+    /// Extra membership delegates, called after serf's own bookkeeping, in list order, each isolated from the others'
+    /// exceptions (<see cref="Gossip.Composite.CompositeMemberEventDelegate"/>). Default empty.
+    /// </summary>
+    public IList<IMemberEventDelegate> MemberEventDelegates { get; } = new List<IMemberEventDelegate>();
+
+    /// <summary>
+    /// Push/pull merge guards; a merge (and so a join) is refused if any of them refuses it
+    /// (<see cref="Gossip.Composite.CompositeMergeDelegate"/>; a throwing guard counts as a refusal). Default empty.
+    /// </summary>
+    public IList<IMergeDelegate> MergeDelegates { get; } = new List<IMergeDelegate>();
 }

@@ -108,6 +108,20 @@ public sealed partial class GossipNode : IAsyncDisposable
     /// <summary>Ack payload / RTT hook.</summary>
     public IPingDelegate? PingDelegate { get => Core.PingDelegate; set => Core.PingDelegate = value; }
 
+    /// <summary>
+    /// Alternative datagram codec for peers that announced it (null, the default: msgpack to everyone, as serf). Set
+    /// before <see cref="Start"/>; see <see cref="Wire.CompactGossipCodec"/> for the built-in one and how it is announced.
+    /// </summary>
+    /// <exception cref="ArgumentException">Its <see cref="ITransformDelegate.MessageType"/> is a memberlist message type.</exception>
+    public ITransformDelegate? TransformDelegate
+    {
+        get { lock (Gate) { return Core.TransformDelegate; } }
+        set { lock (Gate) { Core.TransformDelegate = value; } }
+    }
+
+    /// <summary>Datagrams this node sent in the <see cref="TransformDelegate"/>'s codec.</summary>
+    public long TransformedPacketsSent { get { lock (Gate) { return Core.TransformedPacketsSent; } } }
+
     /// <summary>Membership changes as a channel (bounded at 8192 unread events; the oldest are dropped beyond that).</summary>
     public ChannelReader<MemberEvent> Events => Core.Events;
 
