@@ -48,11 +48,11 @@ public static class TestCertificates
     public static void WritePem(X509Certificate2 certificate, string certPath, string? keyPath = null)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        File.WriteAllText(certPath, certificate.ExportCertificatePem());
+        File.WriteAllText(certPath, certificate.ExportCertificatePem() + "\n");
         if (keyPath is not null)
         {
             using var key = certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the certificate has no ECDSA private key");
-            File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
+            File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem() + "\n");
         }
     }
 }
