@@ -13,6 +13,18 @@ public sealed class SerfOptions
     /// <summary>Node name (shortcut for <see cref="MemberlistOptions.Name"/>).</summary>
     public string NodeName { get => Memberlist.Name; set => Memberlist.Name = value; }
 
+    /// <summary>
+    /// TLS on gossip streams between Meshwork nodes (shortcut for <see cref="MemberlistOptions.StreamTls"/>). Default
+    /// null: plain streams, which serf agents need; with it set the node streams only with peers that use it too.
+    /// </summary>
+    public Gossip.Security.StreamTlsOptions? StreamTls { get => Memberlist.StreamTls; set => Memberlist.StreamTls = value; }
+
+    /// <summary>
+    /// Resolves the addresses given to <see cref="SerfNode.JoinAsync(IEnumerable{string}, bool, CancellationToken)"/>,
+    /// again at every call, so retried joins follow a seed whose name moved. Default: <see cref="Gossip.Transport.DnsAddressResolver"/>.
+    /// </summary>
+    public Gossip.Transport.IAddressResolver AddressResolver { get; set; } = Gossip.Transport.DnsAddressResolver.Instance;
+
     /// <summary>Tags announced in node meta. Encoded size must stay ≤ 512 bytes. Default: none.</summary>
     public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
 

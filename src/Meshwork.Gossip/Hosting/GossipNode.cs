@@ -27,10 +27,11 @@ public sealed partial class GossipNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         LocalInvariants.Validate(options);
         _log = loggerFactory?.CreateLogger("Meshwork.Gossip") ?? NullLogger.Instance;
-        _transport = transport ?? UdpTcpTransport.Bind(options.BindAddress, options.BindPort);
-        var runtime = new RealtimeRuntime((to, d) => _transport.SendPacket(to, d), (to, join) => _ = BackgroundPushPull(to, join), StreamPingAsync);
+        var bound = transport ?? UdpTcpTransport.Bind(options.BindAddress, options.BindPort);
+        var runtime = new RealtimeRuntime((to, d) => _transport!.SendPacket(to, d), (to, join) => _ = BackgroundPushPull(to, join), StreamPingAsync);
         Core = new MemberlistCore(options, runtime, _log);
         runtime.Gate = Core.Gate;
+        _transport = options.StreamTls is null ? bound : new TlsStreamTransport(bound, options, Core.Malformed, Core.Statistics.StreamTls);
     }
 
     internal MemberlistCore Core { get; }
