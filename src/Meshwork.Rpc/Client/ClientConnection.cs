@@ -241,6 +241,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     public bool Sweep(long now)
     {
         Shared.Completions.CheckProgress(now);
+        RescueDeferredPump();
         if (IsClosed && ActiveCalls == 0) return false;
         if (!IsClosed && IsWriteStalled(now, Shared.WriteStallMicros))
         {

@@ -401,6 +401,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     public bool Sweep(long now)
     {
         _handlers.CheckProgress(now);
+        RescueDeferredPump();
         if (IsClosed) return _handlers.Pending > 0;
         if (IsWriteStalled(now, Server.WriteStallMicros))
         {
