@@ -30,8 +30,14 @@ log=$(mktemp)
 dotnet bench/Meshwork.Bench/bin/Release/net10.0/Meshwork.Bench.dll --only "$system" --concurrency "$concurrency" \
   --connections "$connections" --rounds 1 --warmup 1 --duration "$((seconds + 3))" "$@" >"$log" 2>&1 &
 loadgen=$!
-sleep 2.5
-server=$(pgrep -P "$loadgen" | head -1 || true)
+# The server is the load generator's child; sampling starts once it runs and the warm-up is over.
+server=
+for _ in $(seq 1 120); do
+  server=$(pgrep -P "$loadgen" | head -1 || true)
+  [[ -n "$server" ]] && break
+  sleep 0.25
+done
+sleep 2
 perf record -a -e cpu-clock -F 1999 -o "$out" -- sleep "$seconds" >/dev/null 2>&1
 wait "$loadgen" || true
 cat "$log"
@@ -44,5 +50,5 @@ for who in "client:$loadgen" "server:$server"; do
   # Shortened: JIT frames lose their signature and tier, so each line is "share  dso  Type::Method".
   perf report -i "$out" --pid "$pid" --percentage relative --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' |
     sed -E 's/\[JIT\] tid [0-9]+ +/[JIT] /; s/\[(Optimized|OptimizedTier1|Tier0|Tier1|QuickJitted|PreJIT)[^]]*\]$//; s/\(.*\)$//; s/^(.{0,60}\[\.\] )(instance )?([^ ]+ )*(\[[^]]+\] )?/\1/' |
-    head -n "$top"
+    head -n "$top" || true # head closes the pipe early
 done
