@@ -178,7 +178,11 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
             // Only a deadline's error message uses it (how long the call waited before and after sending).
             if (call.DeadlineMicros != 0) call.SentMicros = Clock.NowMicros;
-            if (TryWriteFrame(header, body.WrittenSpan)) return true;
+            if (TryWriteFrame(header, body.WrittenSpan))
+            {
+                MessageSizes.Report(MessageFlow.ClientRequest, call.FullName, body.WrittenCount);
+                return true;
+            }
             error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent: {StateReason}");
         }
         catch (RpcException ex)
@@ -189,7 +193,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         return false;
     }
 
-    public void SendStreamMessage<T>(ulong id, T message, MessageType<T> type, string? compression)
+    public void SendStreamMessage<T>(ulong id, string fullName, T message, MessageType<T> type, string? compression)
     {
         var header = new FrameHeader { Type = FrameType.StreamData, RequestId = id };
         using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
@@ -197,6 +201,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming");
         }
+        MessageSizes.Report(MessageFlow.ClientRequest, fullName, body.WrittenCount);
     }
 
     public void SendStreamEnd(ulong id) => TryWriteFrame(new FrameHeader { Type = FrameType.StreamEnd, RequestId = id }, default);

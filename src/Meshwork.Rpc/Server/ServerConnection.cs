@@ -275,7 +275,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         try
         {
             using var body = MessageCodec.Encode(ref header, value, type, Server.Options.Serializers.Get(call.SerializerId), 0, Server.Options.Compression, Limits.MaxFrameSize);
-            TryWriteFrame(header, body.WrittenSpan);
+            if (TryWriteFrame(header, body.WrittenSpan)) MessageSizes.Report(MessageFlow.ServerResponse, call.Method.FullName, body.WrittenCount);
         }
         catch (Exception ex)
         {
@@ -294,6 +294,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming {call.Method.FullName}");
         }
+        MessageSizes.Report(MessageFlow.ServerResponse, call.Method.FullName, body.WrittenCount);
     }
 
     public void SendStatus(ServerCall call, StatusCode status, string? message)
