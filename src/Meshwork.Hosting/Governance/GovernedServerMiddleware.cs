@@ -1,6 +1,8 @@
+using Meshwork.Discovery.Gossip;
 using Meshwork.Governance.Server;
 using Meshwork.Rpc.Server;
 using Meshwork.Security;
+using Meshwork.Security.Authorization;
 using Meshwork.Security.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,6 +36,19 @@ internal sealed class SecurityMiddlewareHolder
 
     public SecurityMiddleware? Current => _middleware;
 
-    public SecurityMiddleware Get(IConfigurationSection security, ILoggerFactory? loggerFactory) =>
-        _middleware ??= new SecurityMiddleware(SecurityConfiguration.Read(security), loggerFactory);
+    public SecurityMiddleware Get(IConfigurationSection security, ILoggerFactory? loggerFactory)
+    {
+        if (_middleware is not null) return _middleware;
+        var options = SecurityConfiguration.Read(security);
+        // Gossip peers fetch a node's directory without credentials (it lists what the node's tag already announces),
+        // so the directory stays open unless a rule of the document decides about it. The health service is called
+        // by governed clients, which carry the credentials, and is left to the rules.
+        // A rule naming the directory, or any rule with a wildcard service part, is such a decision.
+        if (!options.Methods.Rules.Any(r => r.Pattern[..r.Pattern.IndexOf('/', StringComparison.Ordinal)] is var service
+            && (service == DirectoryService.ServiceName || service.Contains('*', StringComparison.Ordinal))))
+        {
+            options.Methods.Add(DirectoryService.ServiceName + "/*", AuthorizationPolicy.AllowAnonymous);
+        }
+        return _middleware = new SecurityMiddleware(options, loggerFactory);
+    }
 }
