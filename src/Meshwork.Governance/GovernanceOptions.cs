@@ -44,6 +44,13 @@ public sealed class GovernanceOptions
             {
                 throw new ArgumentException($"{where}.Codec: unknown codec '{codec}'; known: {string.Join(", ", codecs)}");
             }
+            foreach (var (method, call) in policy.Methods.Append(new("Calls", policy.Calls)))
+            {
+                if (call.Codec is { } methodCodec && !codecs.Contains(methodCodec, StringComparer.OrdinalIgnoreCase))
+                {
+                    throw new ArgumentException($"{where}.Methods[{method}].Codec: unknown codec '{methodCodec}'; known: {string.Join(", ", codecs)}");
+                }
+            }
         }
     }
 }
