@@ -93,7 +93,7 @@ public sealed class GovernedTarsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Non_tars_methods_and_a_dead_endpoint_fail_with_statuses_governance_understands()
+    public async Task Native_methods_sent_to_a_tars_instance_fail_with_unimplemented()
     {
         var (_, _, instance) = await StartMeshworkServerAsync();
         var invoker = Governed(new StaticServiceRegistry([instance]));
