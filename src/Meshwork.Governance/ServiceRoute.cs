@@ -225,7 +225,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
             else
             {
                 if (_byId.TryGetValue(instance.Id, out existing)) _retired.Add(existing);
-                endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client, Policy),
+                endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.CreateInvoker(Service, instance, _options, Policy),
                     Policy.CircuitBreaker is { } breaker ? NewBreaker(breaker, instance.Id) : null)
                 {
                     Ejected = WantHeartbeat,
