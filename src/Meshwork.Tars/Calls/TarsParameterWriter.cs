@@ -30,7 +30,11 @@ public sealed class TarsParameterWriter : IDisposable
     /// <typeparam name="T">The value's type.</typeparam>
     /// <param name="tag">TARS v1 tag: the parameter's 1-based position counting in and out parameters (0 = return value).</param>
     /// <param name="name">TUP key: the parameter's IDL name ("" = return value).</param>
-    /// <param name="typeName">TUP v2 type name (<c>int32</c>, <c>string</c>, <c>list&lt;int32&gt;</c>, <c>Module.Struct</c>, ...).</param>
+    /// <param name="typeName">
+    /// TUP v2 type name (<c>int32</c>, <c>string</c>, <c>list&lt;int32&gt;</c>, <c>map&lt;string,int32&gt;</c>,
+    /// <c>Module.Struct</c>, ...). Vectors may be spelled <c>list&lt;T&gt;</c> (Java) or <c>List&lt;T&gt;</c> (Node); they
+    /// go out as <c>List&lt;T&gt;</c>, the spelling the Node reader looks up (Java accepts any).
+    /// </param>
     /// <param name="value">The value.</param>
     /// <param name="write">Writes the value at the tag it is given.</param>
     public void Write<T>(int tag, string name, string typeName, T value, TarsValueWriter<T> write)
@@ -47,7 +51,8 @@ public sealed class TarsParameterWriter : IDisposable
         }
         int start = _values.WrittenCount;
         write(ref writer, 0, value);
-        (_entries ??= []).Add((name, typeName, start, _values.WrittenCount - start));
+        string wireTypeName = Version == TarsVersion.TupComplex ? TarsTupTypeNames.ToWire(typeName) : typeName;
+        (_entries ??= []).Add((name, wireTypeName, start, _values.WrittenCount - start));
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Meshwork.Tars;
 
 /// <summary>
 /// A <see cref="CallInvoker"/> that calls TARS servers: built from a TARS proxy string
-/// (<c>App.Server.Obj@tcp -h … -p … -t …:tcp …</c>, calls spread round-robin over the endpoints, a connection failure
+/// (<c>App.Server.Obj@tcp -h … -p … -t …:udp …:ssl …</c>, calls spread round-robin over the endpoints, a connection failure
 /// moves on to the next endpoint) or from a locator (object names resolved through a TARS registry's <c>QueryObj</c> and
 /// refreshed). It carries <see cref="Method{TRequest, TResponse}"/>s of <see cref="TarsInvocation"/> →
 /// <see cref="TarsReply"/> (<see cref="TarsMethods"/>): the method's service is the object name, its name the function.
@@ -25,7 +25,7 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
     private readonly IReadOnlyList<TarsEndpoint>? _direct;
     private readonly TarsChannel? _locator;
     private readonly string? _locatorObject;
-    private readonly Dictionary<(string Host, int Port), TarsEndpointSlot> _slots = new();
+    private readonly Dictionary<(TarsTransport Transport, string Host, int Port), TarsEndpointSlot> _slots = new();
     private readonly Dictionary<string, Resolution> _resolved = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _disposed = new();
@@ -58,6 +58,8 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
                 DefaultTimeout = options.DefaultTimeout,
                 ConnectTimeout = options.ConnectTimeout,
                 MaxPacketSize = options.MaxPacketSize,
+                MaxUdpDatagramSize = options.MaxUdpDatagramSize,
+                Tls = options.Tls,
                 MaxDepth = options.MaxDepth,
                 LoggerFactory = options.LoggerFactory,
             };
@@ -75,8 +77,6 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
     public static TarsChannel ForProxy(string proxyString, TarsClientOptions? options = null)
     {
         var proxy = TarsProxyString.Parse(proxyString);
-        if (proxy.Endpoints.Count > 0 && proxy.Endpoints.All(e => e.Transport != TarsTransport.Tcp))
-            throw new NotSupportedException($"'{proxyString}' has no tcp endpoint; the TARS channel calls over tcp only");
         return new TarsChannel(proxy.ObjectName, proxy.Endpoints.Count > 0 ? proxy.Endpoints : null, options ?? new TarsClientOptions());
     }
 
@@ -220,11 +220,11 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
                     TarsFrame.Compose(frame, state, static (ref TarsWriter w, (short Version, bool OneWay, TarsInvocation Invocation, int Id, string Object,
                         string Function, TarsParameterWriter Arguments, int Timeout, Dictionary<string, string>? Context) s) =>
                         TarsRequestPacket.Write(ref w, s.Version, s.OneWay ? TarsPacketType.OneWay : TarsPacketType.Normal, s.Invocation.MessageType, s.Id,
-                            s.Object, s.Function, s.Arguments.Buffer, s.Timeout, s.Context, s.Invocation.Status), _options.MaxPacketSize);
+                            s.Object, s.Function, s.Arguments.Buffer, s.Timeout, s.Context, s.Invocation.Status), connection.MaxFrameSize);
                 }
                 catch (TarsPacketTooLargeException e)
                 {
-                    throw new RpcException(StatusCode.ResourceExhausted, $"TARS call {objectName}.{function}: {e.Message} (MaxPacketSize)");
+                    throw new RpcException(StatusCode.ResourceExhausted, $"TARS call {objectName}.{function} to {endpoint}: {e.Message} ({connection.MaxFrameSizeSetting})");
                 }
                 await connection.SendAsync(frame.WrittenMemory, ct).ConfigureAwait(false);
             }
@@ -332,7 +332,7 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
             lock (_gate)
             {
                 if (_resolved.TryGetValue("", out var fixedSet)) return fixedSet.Slots;
-                var slots = _direct.Where(e => e.Transport == TarsTransport.Tcp).Select(SlotFor).ToArray();
+                var slots = _direct.Select(SlotFor).ToArray();
                 _resolved[""] = new Resolution { Slots = slots };
                 return slots;
             }
@@ -347,7 +347,7 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
         await ResolveAsync(objectName, ct).ConfigureAwait(false);
         lock (_gate) resolution = _resolved[objectName];
         if (resolution.Slots.Length == 0)
-            throw TarsStatusMapping.ToRpcException(TarsReturnCode.AdapterNull, $"the TARS registry {_options.Locator} knows no active tcp endpoint of {objectName}");
+            throw TarsStatusMapping.ToRpcException(TarsReturnCode.AdapterNull, $"the TARS registry {_options.Locator} knows no active endpoint of {objectName}");
         return resolution.Slots;
     }
 
@@ -386,19 +386,19 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
         TarsEndpointSlot[] retired;
         lock (_gate)
         {
-            var slots = found.Select(f => f.ToEndpoint()).Where(e => e.Transport == TarsTransport.Tcp).Select(SlotFor).ToArray();
+            var slots = found.Select(f => f.ToEndpoint()).Select(SlotFor).ToArray();
             _resolved[objectName] = new Resolution { Slots = slots, ResolvedMicros = Clock.NowMicros };
             // Endpoints no object resolves to any more are closed and forgotten, so registry churn cannot grow the table.
             var live = _resolved.Values.SelectMany(r => r.Slots).ToHashSet();
             retired = [.. _slots.Values.Where(s => !live.Contains(s))];
-            foreach (var s in retired) _slots.Remove((s.Endpoint.Host, s.Endpoint.Port));
+            foreach (var s in retired) _slots.Remove((s.Endpoint.Transport, s.Endpoint.Host, s.Endpoint.Port));
         }
         foreach (var s in retired) s.Close();
     }
 
     private TarsEndpointSlot SlotFor(TarsEndpoint endpoint)
     {
-        var key = (endpoint.Host, endpoint.Port);
+        var key = (endpoint.Transport, endpoint.Host, endpoint.Port);
         if (!_slots.TryGetValue(key, out var slot)) _slots[key] = slot = new TarsEndpointSlot(endpoint, _options, _log, _malformedLog);
         return slot;
     }

@@ -25,6 +25,16 @@ public sealed class TarsClientOptions
     public int MaxPacketSize { get; set; } = 10 * 1024 * 1024;
 
     /// <summary>
+    /// Largest request sent to a <c>udp</c> endpoint, length prefix included: a request must fit one datagram, and a
+    /// larger one fails before anything is sent (ResourceExhausted, naming this setting). Default 65507, the largest UDP
+    /// payload over IPv4; lower it to stay under the path MTU where fragments get dropped.
+    /// </summary>
+    public int MaxUdpDatagramSize { get; set; } = TarsDatagram.MaxUdpPayload;
+
+    /// <summary>TLS settings for <c>ssl</c> endpoints. Default null: the defaults of <see cref="TarsClientTlsOptions"/> (system certificate validation, no client certificate).</summary>
+    public TarsClientTlsOptions? Tls { get; set; }
+
+    /// <summary>
     /// Calls in flight on one connection; beyond it a call fails at once with ResourceExhausted instead of queueing
     /// without bound. Default 10000.
     /// </summary>
@@ -62,6 +72,8 @@ public sealed class TarsClientOptions
         if (DefaultTimeout <= TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.DefaultTimeout must be positive (was {DefaultTimeout})");
         if (ConnectTimeout <= TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.ConnectTimeout must be positive (was {ConnectTimeout})");
         if (MaxPacketSize < 64) throw new ArgumentException($"TarsClientOptions.MaxPacketSize must be at least 64 bytes (was {MaxPacketSize})");
+        if (MaxUdpDatagramSize < 64 || MaxUdpDatagramSize > TarsDatagram.MaxUdpPayload)
+            throw new ArgumentException($"TarsClientOptions.MaxUdpDatagramSize must be 64..{TarsDatagram.MaxUdpPayload} bytes (was {MaxUdpDatagramSize})");
         if (MaxInFlightPerConnection < 1) throw new ArgumentException($"TarsClientOptions.MaxInFlightPerConnection must be at least 1 (was {MaxInFlightPerConnection})");
         if (ReconnectBackoffInitial <= TimeSpan.Zero || ReconnectBackoffMax < ReconnectBackoffInitial)
             throw new ArgumentException($"TarsClientOptions.ReconnectBackoffInitial must be positive and not above ReconnectBackoffMax (were {ReconnectBackoffInitial} and {ReconnectBackoffMax})");

@@ -8,9 +8,9 @@ public enum TarsTransport
 {
     /// <summary>TCP (EndpointF <c>istcp</c> 1).</summary>
     Tcp = 1,
-    /// <summary>UDP (EndpointF <c>istcp</c> 0); parsed and published, not served or called by Meshwork.</summary>
+    /// <summary>UDP (EndpointF <c>istcp</c> 0): one request per datagram, with the 4-byte length prefix; a packet must fit one datagram.</summary>
     Udp = 0,
-    /// <summary>TCP with TLS (EndpointF <c>istcp</c> 2); parsed and published, not served or called by Meshwork.</summary>
+    /// <summary>TCP with TLS (EndpointF <c>istcp</c> 2); the TARS frames travel inside the TLS stream.</summary>
     Ssl = 2,
 }
 

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Meshwork.Tars;
 
 /// <summary>
-/// Serves TARS objects on a TARS endpoint (<c>tcp -h host -p port -t idle-ms</c>), speaking TARS v1 and TUP v2/v3 so
+/// Serves TARS objects on a TARS endpoint (<c>tcp|udp|ssl -h host -p port -t idle-ms</c>), speaking TARS v1 and TUP v2/v3 so
 /// that unmodified TARS clients (C++, Go, Java, Node) call Meshwork services. Answers <c>tars_ping</c> for every
 /// object, never replies to one-way calls, answers <c>-3</c>/<c>-4</c> for unknown functions/objects, <c>-9</c> at once
 /// when an in-flight limit is reached, and closes connections idle longer than the endpoint's <c>-t</c>.
@@ -20,6 +20,8 @@ public sealed class TarsServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listener;
+    private TarsUdpListener? _udp;
+    private int _handshaking;
     private Task? _acceptLoop;
     private Task? _idleLoop;
     private int _inFlight;
@@ -88,7 +90,7 @@ public sealed class TarsServer : IAsyncDisposable
     internal bool TryGetService(string objectName, out TarsServiceDefinition service) => _services.TryGetValue(objectName, out service!);
 
     /// <summary>Starts listening on a TARS endpoint string, e.g. <c>tcp -h 127.0.0.1 -p 0 -t 60000</c>.</summary>
-    /// <param name="endpoint">The endpoint; only <c>tcp</c> is served.</param>
+    /// <param name="endpoint">The endpoint: <c>tcp</c>, <c>udp</c> or <c>ssl</c> (ssl needs <see cref="TarsServerOptions.Tls"/>).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The bound endpoint.</returns>
     /// <exception cref="TarsProxyFormatException">The endpoint string is malformed.</exception>
@@ -96,18 +98,21 @@ public sealed class TarsServer : IAsyncDisposable
         StartAsync(TarsEndpoint.Parse(endpoint), cancellationToken);
 
     /// <summary>Starts listening on <paramref name="endpoint"/>.</summary>
-    /// <param name="endpoint">The endpoint; only TCP is served. Its <c>-t</c> is the idle-connection timeout (0 = none).</param>
+    /// <param name="endpoint">
+    /// The endpoint: tcp, udp (one request per datagram, each remote address a peer) or ssl (TLS over TCP, with
+    /// <see cref="TarsServerOptions.Tls"/>). Its <c>-t</c> is the idle timeout of a connection or UDP peer (0 = none).
+    /// </param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The bound endpoint.</returns>
-    /// <exception cref="NotSupportedException">The endpoint is udp or ssl.</exception>
+    /// <exception cref="InvalidOperationException">An ssl endpoint without <see cref="TarsServerOptions.Tls"/> certificate, or the server was started before.</exception>
     public Task<TarsEndpoint> StartAsync(TarsEndpoint endpoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         cancellationToken.ThrowIfCancellationRequested();
-        if (endpoint.Transport != TarsTransport.Tcp)
-            throw new NotSupportedException($"the TARS server serves tcp endpoints only, not {endpoint.Transport.ToString().ToLowerInvariant()} ({endpoint})");
+        if (endpoint.Transport == TarsTransport.Ssl) TarsServerTls.EnsureServable(Options, endpoint);
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("the TARS server is already started or stopped");
         var address = ResolveBindAddress(endpoint.Host);
+        if (endpoint.Transport == TarsTransport.Udp) return Task.FromResult(StartUdp(endpoint, address));
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -127,6 +132,45 @@ public sealed class TarsServer : IAsyncDisposable
         _acceptLoop = AcceptLoopAsync(socket);
         if (endpoint.Timeout > 0) _idleLoop = IdleLoopAsync(endpoint.Timeout);
         return Task.FromResult(Endpoint);
+    }
+
+    private TarsEndpoint StartUdp(TarsEndpoint endpoint, IPAddress address)
+    {
+        try
+        {
+            _udp = TarsUdpListener.Start(this, address, endpoint.Port, TryAdopt);
+        }
+        catch
+        {
+            _state = 0;
+            throw;
+        }
+        Endpoint = endpoint with { Port = _udp.LocalEndPoint.Port };
+        TarsLog.Listening(Logger, Endpoint.ToString(), string.Join(", ", _services.Keys));
+        if (endpoint.Timeout > 0) _idleLoop = IdleLoopAsync(endpoint.Timeout);
+        return Endpoint;
+    }
+
+    /// <summary>Registers a connection or UDP peer and runs it; false (nothing registered) when MaxConnections is reached.</summary>
+    private bool TryAdopt(TarsServerConnection connection)
+    {
+        if (_connections.Count >= Options.MaxConnections || Volatile.Read(ref _state) == 2) return false;
+        _connections[connection] = 0;
+        _ = RunConnectionAsync(connection);
+        return true;
+    }
+
+    private async Task AcceptTlsAsync(Socket client, string peer)
+    {
+        try
+        {
+            var stream = await TarsServerTls.AuthenticateAsync(this, client, peer, _stopping.Token).ConfigureAwait(false);
+            if (stream is not null && !TryAdopt(new TarsServerConnection(this, client, stream, peer))) await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _handshaking);
+        }
     }
 
     private static IPAddress ResolveBindAddress(string host)
@@ -155,13 +199,20 @@ public sealed class TarsServer : IAsyncDisposable
                 continue; // a connection reset before accept completed; keep accepting
             }
             string peer = client.RemoteEndPoint?.ToString() ?? "?";
-            if (_connections.Count >= Options.MaxConnections)
+            if (_connections.Count + Volatile.Read(ref _handshaking) >= Options.MaxConnections)
             {
                 TarsLog.ConnectionRefused(Logger, peer, _connections.Count);
                 client.Dispose();
                 continue;
             }
             client.NoDelay = true;
+            if (Endpoint!.Transport == TarsTransport.Ssl)
+            {
+                // The handshake runs off the accept loop (bounded by HandshakeTimeout) so a slow client delays nobody else.
+                Interlocked.Increment(ref _handshaking);
+                _ = AcceptTlsAsync(client, peer);
+                continue;
+            }
             var connection = new TarsServerConnection(this, client, peer);
             _connections[connection] = 0;
             _ = RunConnectionAsync(connection);
@@ -249,6 +300,7 @@ public sealed class TarsServer : IAsyncDisposable
         if (Interlocked.Exchange(ref _state, 2) == 2) return;
         if (Endpoint is not null) TarsLog.Stopping(Logger, Endpoint.ToString(), InFlight);
         _listener?.Dispose();
+        if (_udp is not null) await _udp.StopReceivingAsync().ConfigureAwait(false);
         await Task.WhenAll(_connections.Keys.Select(c => c.StopReadingAsync())).ConfigureAwait(false);
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         drain.CancelAfter(Options.DrainTimeout);
@@ -265,6 +317,7 @@ public sealed class TarsServer : IAsyncDisposable
         foreach (var c in _connections.Keys) await c.Closed.ConfigureAwait(false);
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
         if (_idleLoop is not null) await _idleLoop.ConfigureAwait(false);
+        if (_udp is not null) await _udp.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Stops the server (see <see cref="StopAsync"/>).</summary>

@@ -12,14 +12,18 @@ namespace Meshwork.Tars;
 /// <summary>
 /// One accepted TARS connection: a read loop that cuts frames (bounded by the maximum packet size), decodes request
 /// packets and launches calls; replies are written whole under a lock. A malformed frame closes the connection, as
-/// C++, Go and Node servers do.
+/// C++, Go and Node servers do. Over TCP the stream is the socket's, over TLS an authenticated <c>SslStream</c>; a UDP
+/// peer (one remote address) has no stream: <see cref="TarsUdpListener"/> feeds it datagrams and carries its replies.
 /// </summary>
 internal sealed class TarsServerConnection
 {
     private readonly TarsServer _server;
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
-    private readonly PipeReader _input;
+    private readonly Socket? _socket;
+    private readonly Stream? _stream;
+    private readonly PipeReader? _input;
+    private readonly TarsUdpListener? _datagrams;
+    private readonly System.Net.EndPoint? _remote;
+    private readonly int _maxReplySize;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -31,12 +35,30 @@ internal sealed class TarsServerConnection
     public int InFlightCalls;
 
     public TarsServerConnection(TarsServer server, Socket socket, string peer)
+        : this(server, socket, new NetworkStream(socket, ownsSocket: true), peer)
+    {
+    }
+
+    /// <summary>A stream connection: <paramref name="stream"/> is the socket's (TCP) or a TLS stream over it (ssl).</summary>
+    public TarsServerConnection(TarsServer server, Socket socket, Stream stream, string peer)
     {
         _server = server;
         _socket = socket;
         Peer = peer;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        _maxReplySize = server.Options.MaxPacketSize;
+        LastActivityMicros = Clock.NowMicros;
+    }
+
+    /// <summary>A UDP peer: requests arrive through <see cref="OnDatagram"/>, replies leave as datagrams to <paramref name="remote"/>.</summary>
+    public TarsServerConnection(TarsServer server, TarsUdpListener datagrams, System.Net.EndPoint remote, string peer)
+    {
+        _server = server;
+        _datagrams = datagrams;
+        _remote = remote;
+        Peer = peer;
+        _maxReplySize = Math.Min(server.Options.MaxPacketSize, server.Options.MaxDatagramSize);
         LastActivityMicros = Clock.NowMicros;
     }
 
@@ -46,8 +68,11 @@ internal sealed class TarsServerConnection
 
     public Task Closed => _closed.Task;
 
+    public bool IsClosed => Volatile.Read(ref _closedFlag) != 0;
+
     public async Task RunAsync()
     {
+        if (_input is null) return; // a UDP peer: the listener's receive loop feeds it
         var options = _server.Options;
         try
         {
@@ -99,7 +124,26 @@ internal sealed class TarsServerConnection
     private void Malformed(string reason)
     {
         _server.CountMalformed();
-        if (_server.MalformedLog.ShouldLog(Peer, 1, out long suppressed)) TarsLog.MalformedInput(_server.Logger, Peer, reason, suppressed);
+        if (!_server.MalformedLog.ShouldLog(Peer, 1, out long suppressed)) return;
+        if (_datagrams is null) TarsLog.MalformedInput(_server.Logger, Peer, reason, suppressed);
+        else TarsLog.MalformedDatagram(_server.Logger, Peer, reason, suppressed);
+    }
+
+    /// <summary>
+    /// One request datagram from this UDP peer (prefix already checked; <paramref name="body"/> is pooled and owned by the
+    /// call from here on). A malformed one is counted and dropped; the peer stays.
+    /// </summary>
+    public void OnDatagram(byte[] body, int length)
+    {
+        Volatile.Write(ref LastActivityMicros, Clock.NowMicros);
+        try
+        {
+            OnFrame(body, length);
+        }
+        catch (TarsDecodeException e)
+        {
+            Malformed(e.Message);
+        }
     }
 
     /// <summary>Decodes one request (the body array is owned by the call from here on) and launches it.</summary>
@@ -243,12 +287,13 @@ internal sealed class TarsServerConnection
         var state = (Request: request, Code: code, Description: description, Results: results, Context: responseContext);
         try
         {
-            TarsFrame.Compose(frame, state, WriteReply, _server.Options.MaxPacketSize);
+            TarsFrame.Compose(frame, state, WriteReply, _maxReplySize);
         }
         catch (TarsPacketTooLargeException e)
         {
-            TarsFrame.Compose(frame, state with { Code = TarsReturnCode.ServerEncodeError, Description = e.Message, Results = null }, WriteReply,
-                _server.Options.MaxPacketSize);
+            string limit = _datagrams is null ? "" : " (one UDP datagram, TarsServerOptions.MaxDatagramSize; call over tcp for larger replies)";
+            TarsFrame.Compose(frame, state with { Code = TarsReturnCode.ServerEncodeError, Description = e.Message + limit, Results = null }, WriteReply,
+                _maxReplySize);
         }
         await SendAsync(frame.WrittenMemory).ConfigureAwait(false);
     }
@@ -283,6 +328,12 @@ internal sealed class TarsServerConnection
     private async Task SendAsync(ReadOnlyMemory<byte> frame)
     {
         if (Volatile.Read(ref _closedFlag) != 0) return;
+        if (_datagrams is not null)
+        {
+            await _datagrams.SendAsync(frame, _remote!, Peer).ConfigureAwait(false);
+            Volatile.Write(ref LastActivityMicros, Clock.NowMicros);
+            return;
+        }
         try
         {
             await _writeLock.WaitAsync(_closing.Token).ConfigureAwait(false);
@@ -293,7 +344,7 @@ internal sealed class TarsServerConnection
         }
         try
         {
-            await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+            await _stream!.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
             Volatile.Write(ref LastActivityMicros, Clock.NowMicros);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -314,6 +365,8 @@ internal sealed class TarsServerConnection
     public async Task StopReadingAsync()
     {
         _stopReading = true;
+        if (_input is null) return; // a UDP peer: the listener stops receiving; UDP clients have no connection to move
+
         using (var frame = new TarsBufferWriter(64))
         {
             TarsFrame.Compose(frame, 0, static (ref TarsWriter w, int _) =>
@@ -330,12 +383,12 @@ internal sealed class TarsServerConnection
         foreach (var call in _calls.Snapshot()) call.Cancel(StatusCode.Unavailable);
         try
         {
-            _socket.Shutdown(SocketShutdown.Both);
+            _socket?.Shutdown(SocketShutdown.Both);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
         }
-        _stream.Dispose();
+        _stream?.Dispose();
         _closed.TrySetResult();
     }
 

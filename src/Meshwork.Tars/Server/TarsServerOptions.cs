@@ -13,6 +13,16 @@ public sealed class TarsServerOptions
     public int MaxPacketSize { get; set; } = 10 * 1024 * 1024;
 
     /// <summary>
+    /// Largest datagram a <c>udp</c> endpoint takes or sends, length prefix included. A larger request datagram is dropped
+    /// and counted as malformed; a reply that does not fit is answered <c>-2</c> (TARSSERVERENCODEERR) naming this
+    /// setting, since UDP cannot carry it. Default 65507, the largest UDP payload over IPv4.
+    /// </summary>
+    public int MaxDatagramSize { get; set; } = TarsDatagram.MaxUdpPayload;
+
+    /// <summary>TLS settings; required (with a certificate) to serve an <c>ssl</c> endpoint. Default null.</summary>
+    public TarsServerTlsOptions? Tls { get; set; }
+
+    /// <summary>
     /// Calls in flight on one connection; the next one is answered <c>-9</c> (TARSSERVEROVERLOAD) at once. Default 1000:
     /// the Node proxy multiplexes many calls on one connection, and a bound keeps one client from taking the server.
     /// </summary>
@@ -53,6 +63,9 @@ public sealed class TarsServerOptions
     public void Validate()
     {
         if (MaxPacketSize < 64) throw new ArgumentException($"TarsServerOptions.MaxPacketSize must be at least 64 bytes (was {MaxPacketSize})");
+        if (MaxDatagramSize < 64 || MaxDatagramSize > TarsDatagram.MaxUdpPayload)
+            throw new ArgumentException($"TarsServerOptions.MaxDatagramSize must be 64..{TarsDatagram.MaxUdpPayload} bytes (was {MaxDatagramSize})");
+        Tls?.Validate();
         if (MaxConcurrentCallsPerConnection < 1) throw new ArgumentException($"TarsServerOptions.MaxConcurrentCallsPerConnection must be at least 1 (was {MaxConcurrentCallsPerConnection})");
         if (MaxConcurrentCalls < 1) throw new ArgumentException($"TarsServerOptions.MaxConcurrentCalls must be at least 1 (was {MaxConcurrentCalls})");
         if (MaxConnections < 1) throw new ArgumentException($"TarsServerOptions.MaxConnections must be at least 1 (was {MaxConnections})");

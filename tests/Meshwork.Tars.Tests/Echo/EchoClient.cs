@@ -61,6 +61,31 @@ public sealed class EchoClient(CallInvoker invoker, string objectName = EchoServ
         return reply.Results.ReadReturn(static (ref TarsReader r, int t) => r.ReadInt32(t, true));
     }
 
+    public async Task<List<int>> RangeAsync(int n)
+    {
+        var reply = await invoker.UnaryAsync(TarsMethods.Unary(objectName, "range"), new TarsInvocation(new Args(w => w.Write(1, "n", "int32", n, WriteInt))));
+        return reply.Results.ReadReturn(EchoService.ReadIntList);
+    }
+
+    public async Task<List<Pair>> PairsAsync(int n)
+    {
+        var reply = await invoker.UnaryAsync(TarsMethods.Unary(objectName, "pairs"), new TarsInvocation(new Args(w => w.Write(1, "n", "int32", n, WriteInt))));
+        return reply.Results.ReadReturn(EchoService.ReadPairList);
+    }
+
+    public async Task<Dictionary<string, int>> CountAsync(List<string> words)
+    {
+        var reply = await invoker.UnaryAsync(TarsMethods.Unary(objectName, "count"),
+            new TarsInvocation(new Args(w => w.Write(1, "words", "list<string>", words, EchoService.WriteStringList))));
+        return reply.Results.ReadReturn(EchoService.ReadCounts);
+    }
+
+    public async Task<(int Count, List<string> Parts)> SplitAsync(string text)
+    {
+        var reply = await invoker.UnaryAsync(TarsMethods.Unary(objectName, "split"), new TarsInvocation(new Args(w => w.Write(1, "text", "string", text, WriteString))));
+        return (reply.Results.ReadReturn(static (ref TarsReader r, int t) => r.ReadInt32(t, true)), reply.Results.Read(2, "parts", EchoService.ReadStringList));
+    }
+
     public async Task<TarsReply> CallAsync(string function, CallOptions options = default) =>
         await invoker.UnaryAsync(TarsMethods.Unary(objectName, function), new TarsInvocation(), options);
 }

@@ -32,6 +32,23 @@ public sealed class NodeServerTests : IAsyncLifetime
         await client.PingAsync();
     }
 
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Vector_and_map_arguments_and_results(short version)
+    {
+        // Over TUP v2 the Node server looks the vector argument up as List<string>, exactly.
+        await using var channel = TarsChannel.ForProxy(_node.Proxy(), new TarsClientOptions { Version = version });
+        var client = new EchoClient(channel);
+        Assert.Equal([0, 1, 2, 3], await client.RangeAsync(4));
+        Assert.Equal(["p0", "p1"], (await client.PairsAsync(2)).Select(p => p.S));
+        var counts = await client.CountAsync(["a", "b", "a", "ü"]);
+        Assert.Equal(2, counts["a"]);
+        Assert.Equal(1, counts["ü"]);
+        var (n, parts) = await client.SplitAsync("x y  z");
+        Assert.Equal(3, n);
+        Assert.Equal(["x", "y", "z"], parts);
+    }
+
     [Fact]
     public async Task Return_codes_become_rpc_exceptions_with_the_tars_code()
     {

@@ -15,15 +15,19 @@ public sealed class NodeTarsPeer : IAsyncDisposable
 
     private readonly RunningProcess _process;
 
-    private NodeTarsPeer(RunningProcess process, int port)
+    private NodeTarsPeer(RunningProcess process, int port, string transport)
     {
         _process = process;
         Port = port;
+        Transport = transport;
     }
 
     public int Port { get; }
 
-    public string Proxy(string objectName = Echo.EchoService.ObjectName) => $"{objectName}@tcp -h 127.0.0.1 -p {Port} -t 60000";
+    /// <summary>"tcp", or "udp" when started with <c>--proto udp</c>.</summary>
+    public string Transport { get; }
+
+    public string Proxy(string objectName = Echo.EchoService.ObjectName) => $"{objectName}@{Transport} -h 127.0.0.1 -p {Port} -t 60000";
 
     /// <summary>Everything the peer printed (with --dump: every raw chunk as hex).</summary>
     public string Log => _process.Log;
@@ -42,7 +46,8 @@ public sealed class NodeTarsPeer : IAsyncDisposable
         {
             string line = await process.WaitForLineAsync(l => l.StartsWith("READY ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
             int port = int.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            return new NodeTarsPeer(process, port);
+            string transport = line.Split(' ')[1]; // READY <tcp|udp> -h <host> -p <port>
+            return new NodeTarsPeer(process, port, transport);
         }
         catch
         {

@@ -17,6 +17,10 @@
 //       int    add(int a, int b, out int sum);   // returns 0, sum = a + b
 //       Pair   mirror(Pair p);                   // returns p with a + 1, raw reversed
 //       void   fail(int code);                   // server answers iRet = code (framework error path)
+//       vector<int>      range(int n);                          // [0, 1, ..., n-1]
+//       vector<Pair>     pairs(int n);                          // n Pairs: a = i, s = "p" + i
+//       map<string, int> count(vector<string> words);           // occurrences of each word
+//       int              split(string text, out vector<string> parts);  // returns the count, parts split at spaces
 //     };
 //   };
 //
@@ -27,6 +31,7 @@
 //                          [--args '<json array>'] [--oneway] [--tup 2|3] [--timeout ms] [--repeat N] [--dump]
 //                          [--locator "<registry QueryObj>@tcp -h ... -p ..."]   (then --endpoint is just the object name)
 //       prints one JSON line: {"ok":true,"ret":...,"out":{...}} or {"ok":false,"code":...,"message":...}
+//       (vectors and maps travel as @tars/stream List/Map, so TUP v2 files them under its type names, e.g. List<int32>)
 //   --dump logs every raw TCP chunk (with its 4-byte length prefix) as hex on stderr.
 'use strict';
 
@@ -99,6 +104,19 @@ Pair.toJson = function (p) {
   return { a: p.a, s: p.s, big: p.big, raw: hex(p.raw.toNodeBuffer()), tags: p.tags.toObject() };
 };
 
+// ---------------------------------------------------------------- vectors and maps
+// How a vector or map kind is built from JSON, which @tars/stream type reads it, and how it becomes JSON again.
+function filled(container, json, item) { for (const x of json) container.push(item ? item(x) : x); return container; }
+const KINDS = {
+  ListInt32: { type: () => TarsStream.List(TarsStream.Int32), rw: 'List', fromJson: (j) => filled(TarsStream.List(TarsStream.Int32), j), toJson: (v) => v.toObject() },
+  ListString: { type: () => TarsStream.List(TarsStream.String), rw: 'List', fromJson: (j) => filled(TarsStream.List(TarsStream.String), j), toJson: (v) => v.toObject() },
+  ListPair: { type: () => TarsStream.List(Pair), rw: 'List', fromJson: (j) => filled(TarsStream.List(Pair), j, Pair.fromJson), toJson: (v) => v.value.map(Pair.toJson) },
+  MapStringInt32: {
+    type: () => TarsStream.Map(TarsStream.String, TarsStream.Int32), rw: 'Map', toJson: (v) => v.toObject(),
+    fromJson: (j) => { const m = TarsStream.Map(TarsStream.String, TarsStream.Int32); for (const k of Object.keys(j)) m.insert(k, j[k]); return m; },
+  },
+};
+
 // ---------------------------------------------------------------- server side
 function isTup(current) { const v = current.getRequestVersion(); return v === 2 || v === 3; }
 function reply(current, ret, retWriter, outs) {
@@ -150,6 +168,29 @@ EchoImp.prototype.onDispatch = function (current, func, bin) {
       current.sendErrorResponse(code, 'fail requested');
       return 0;
     }
+    case 'range': {
+      const n = tup ? tup.readInt32('n') : is.readInt32(1, true, 0);
+      reply(current, KINDS.ListInt32.fromJson([...Array(n).keys()]), 'List', []);
+      return 0;
+    }
+    case 'pairs': {
+      const n = tup ? tup.readInt32('n') : is.readInt32(1, true, 0);
+      reply(current, KINDS.ListPair.fromJson([...Array(n).keys()].map((i) => ({ a: i, s: 'p' + i }))), 'List', []);
+      return 0;
+    }
+    case 'count': {
+      const words = tup ? tup.readList('words', KINDS.ListString.type()) : is.readList(1, true, KINDS.ListString.type());
+      const counts = {};
+      for (const w of words.value) counts[w] = (counts[w] || 0) + 1;
+      reply(current, KINDS.MapStringInt32.fromJson(counts), 'Map', []);
+      return 0;
+    }
+    case 'split': {
+      const text = tup ? tup.readString('text') : is.readString(1, true, '');
+      const parts = text.split(' ').filter((x) => x.length > 0);
+      reply(current, parts.length, 'Int32', [[2, 'parts', 'List', KINDS.ListString.fromJson(parts)]]);
+      return 0;
+    }
   }
   return -3; // TARSSERVERNOFUNCERR: the framework then answers iRet=-3
 };
@@ -184,32 +225,40 @@ function call(prx, func, args, property, tupVersion) {
     add: { ins: [['a', 'Int32'], ['b', 'Int32']], outs: [[3, 'sum', 'Int32']], ret: 'Int32' },
     mirror: { ins: [['p', 'Struct']], ret: 'Struct' },
     fail: { ins: [['code', 'Int32']], ret: null },
+    range: { ins: [['n', 'Int32']], ret: 'ListInt32' },
+    pairs: { ins: [['n', 'Int32']], ret: 'ListPair' },
+    count: { ins: [['words', 'ListString']], ret: 'MapStringInt32' },
+    split: { ins: [['text', 'String']], outs: [[2, 'parts', 'ListString']], ret: 'Int32' },
   };
+  // Reads a value of any kind by TUP name or v1 tag; vectors and maps go through their @tars/stream types.
+  const readTup = (t, name, kind) => (kind === 'Struct' ? Pair.toJson(t.readStruct(name, Pair))
+    : KINDS[kind] ? KINDS[kind].toJson(t['read' + KINDS[kind].rw](name, KINDS[kind].type())) : t['read' + kind](name));
+  const readTars = (is, tag, kind) => (kind === 'Struct' ? Pair.toJson(is.readStruct(tag, true, Pair))
+    : KINDS[kind] ? KINDS[kind].toJson(is['read' + KINDS[kind].rw](tag, true, KINDS[kind].type())) : is['read' + kind](tag, true));
   const sp = specs[func] || { ins: args.map((_, i) => ['arg' + (i + 1), typeof args[i] === 'string' ? 'String' : 'Int32']), ret: null };
-  const values = sp.ins.map(([, kind], i) => (kind === 'Struct' ? Pair.fromJson(args[i]) : args[i]));
+  const values = sp.ins.map(([, kind], i) => (kind === 'Struct' ? Pair.fromJson(args[i]) : KINDS[kind] ? KINDS[kind].fromJson(args[i]) : args[i]));
+  const writerOf = (kind) => (KINDS[kind] ? KINDS[kind].rw : kind);
   if (tupVersion) {
     const tup = new TarsStream.UniAttribute();
     tup.tupVersion = tupVersion;
-    sp.ins.forEach(([name, kind], i) => tup['write' + kind](name, values[i]));
+    sp.ins.forEach(([name, kind], i) => tup['write' + writerOf(kind)](name, values[i]));
     prx._worker.version = tupVersion;
     const p = prx._worker.tup_invoke(func, tup, property);
     return p.then((data) => {
       const t = data.response.tup;
       const res = { ok: true, ret: null, out: {} };
-      if (sp.ret === 'Struct') res.ret = Pair.toJson(t.readStruct('', Pair));
-      else if (sp.ret) res.ret = t['read' + sp.ret]('');
-      for (const [, name, kind] of (sp.outs || [])) res.out[name] = t['read' + kind](name);
+      if (sp.ret) res.ret = readTup(t, '', sp.ret);
+      for (const [, name, kind] of (sp.outs || [])) res.out[name] = readTup(t, name, kind);
       return res;
     });
   }
   const os = new TarsStream.TarsOutputStream();
-  sp.ins.forEach(([, kind], i) => W(os, i + 1, kind, values[i]));
+  sp.ins.forEach(([, kind], i) => W(os, i + 1, writerOf(kind), values[i]));
   return prx._worker.tars_invoke(func, os.getBinBuffer(), property).then((data) => {
     const res = { ok: true, ret: null, out: {} };
     const is = new TarsStream.TarsInputStream(data.response.sBuffer);
-    if (sp.ret === 'Struct') res.ret = Pair.toJson(is.readStruct(0, true, Pair));
-    else if (sp.ret) res.ret = is['read' + sp.ret](0, true);
-    for (const [tag, name, kind] of (sp.outs || [])) res.out[name] = is['read' + kind](tag, true);
+    if (sp.ret) res.ret = readTars(is, 0, sp.ret);
+    for (const [tag, name, kind] of (sp.outs || [])) res.out[name] = readTars(is, tag, kind);
     return res;
   });
 }
