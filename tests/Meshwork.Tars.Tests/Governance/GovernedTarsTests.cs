@@ -120,6 +120,65 @@ public sealed class GovernedTarsTests : IAsyncLifetime
         Assert.Equal(StatusCode.Unavailable, e.Status);
     }
 
+    /// <summary>Counts the calls a TARS server dispatches; tars_ping never reaches server middleware.</summary>
+    private sealed class CallCounter : Meshwork.Rpc.Server.IServerMiddleware
+    {
+        public int Calls;
+
+        public ValueTask InvokeAsync(Meshwork.Rpc.Server.ServerCallContext context, Meshwork.Rpc.Server.ServerCallHandler next)
+        {
+            Interlocked.Increment(ref Calls);
+            return next(context);
+        }
+    }
+
+    [Fact]
+    public async Task An_open_breaker_on_a_tars_instance_closes_through_tars_ping_without_spending_a_user_call()
+    {
+        var counter = new CallCounter();
+        var service = new EchoService();
+        var server = new TarsServer(new TarsServerOptions { Middleware = { counter } }).AddService(service.Definition());
+        _owned.Add(server);
+        var instance = TarsInstances.Create(EchoService.ObjectName, await server.StartAsync("tcp -h 127.0.0.1 -p 0 -t 60000"));
+        var options = new GovernanceOptions().AddTarsInstances();
+        options.Services[EchoService.ObjectName] = new ServicePolicy
+        {
+            Calls = { FailMode = FailMode.FailFast },
+            // A break far longer than the test: only the heartbeat can close this breaker.
+            CircuitBreaker = new CircuitBreakerOptions { MinimumThroughput = 4, FailureRatio = 0.5, BreakDuration = TimeSpan.FromHours(1), ProbeInterval = TimeSpan.FromMilliseconds(100) },
+        };
+        var invoker = new GovernedCallInvoker(new StaticServiceRegistry([instance]), options);
+        _owned.Add(invoker);
+        var breaker = (await invoker.WaitForEndpointsAsync(EchoService.ObjectName, e => e.Count == 1, Eventually.Token()))[0].Breaker!;
+
+        // The TARS server answers -99 (Unknown, a breaker failure) until the breaker opens.
+        var fail = TarsMethods.Unary(EchoService.ObjectName, "fail");
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await invoker.UnaryAsync(fail, new TarsInvocation(new Code(TarsReturnCode.ServerUnknownError)));
+            }
+            catch (RpcException)
+            {
+            }
+            return breaker.State == CircuitState.Open;
+        }, "the breaker of the TARS instance opens");
+        int callsWhenOpened = Volatile.Read(ref counter.Calls);
+
+        // The heartbeat is a tars_ping (answered before dispatch, so never counted), and it closes the breaker.
+        await Eventually.TrueAsync(() => breaker.State == CircuitState.Closed, "the tars_ping heartbeat closes the breaker");
+        Assert.Equal(1, breaker.ClosedByHeartbeat);
+        Assert.True(invoker.Heartbeats(EchoService.ObjectName) >= 1);
+        Assert.Equal(callsWhenOpened, Volatile.Read(ref counter.Calls));
+        Assert.Equal("back", await EchoAsync(invoker, "back"));
+    }
+
+    private sealed class Code(int code) : ITarsArguments
+    {
+        public void WriteTo(TarsParameterWriter writer) => writer.Write(1, "code", "int32", code, static (ref TarsWriter w, int t, int v) => w.WriteInt32(t, v));
+    }
+
     [Fact]
     [Trait("Category", "Interop")]
     public async Task Calls_are_balanced_over_a_node_tars_server_and_fail_over_when_it_stops()
