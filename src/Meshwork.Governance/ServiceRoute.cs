@@ -150,6 +150,8 @@ internal sealed class ServiceRoute : IAsyncDisposable
         var policy = Policy;
         var serviceCodec = policy.Codec ?? _options.Client.Serializers.Default.Name;
         if (string.Equals(codec, serviceCodec, StringComparison.OrdinalIgnoreCase)) return endpoint.Channel!;
+        // Codecs are Meshwork serializers: an instance of another protocol (TARS) encodes with its own and keeps its channel.
+        if (endpoint.Channel is not RpcChannel) return endpoint.Channel!;
         return _codecChannels.GetOrAdd((endpoint, codec.ToLowerInvariant()), static (key, state) =>
             InstanceChannels.Create(key.Endpoint.Instance, state._options.Client, new ServicePolicy
             {
