@@ -174,7 +174,7 @@ internal sealed class TarsServerConnection
 
     private async Task RunCallAsync(TarsRequestPacket request, byte[] body)
     {
-        var results = new TarsParameterWriter(TarsVersion.IsTup(request.Version) ? request.Version : TarsVersion.Tars);
+        var results = new TarsParameterWriter(TarsVersion.IsTup(request.Version) || request.Version == TarsVersion.Json ? request.Version : TarsVersion.Tars);
         ServerCallContext? rpc = null;
         Timer? deadline = null;
         int code = TarsReturnCode.Success;
@@ -182,8 +182,8 @@ internal sealed class TarsServerConnection
         TarsServerCallContext? context = null;
         try
         {
-            if (request.Version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup))
-                throw new TarsException(TarsReturnCode.ServerDecodeError, $"unsupported TARS version {request.Version} (this server speaks 1, 2 and 3)");
+            if (request.Version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup or TarsVersion.Json))
+                throw new TarsException(TarsReturnCode.ServerDecodeError, $"unsupported TARS version {request.Version} (this server speaks 1, 2, 3 and 5)");
             if (!_server.TryGetService(request.ServantName, out var service))
                 throw new TarsException(TarsReturnCode.NoServant, $"no object '{request.ServantName}' at this endpoint (served: {string.Join(", ", _server.ObjectNames)})");
             // tars_ping is answered with iRet 0 and no results, like the C++ framework does, before any dispatch.
@@ -313,7 +313,7 @@ internal sealed class TarsServerConnection
         }
         else
         {
-            short version = request.Version is TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup ? request.Version : TarsVersion.Tars;
+            short version = request.Version is TarsVersion.Tars or TarsVersion.Json ? request.Version : TarsVersion.Tars;
             TarsResponsePacket.Write(ref writer, version, request.RequestId, request.MessageType, s.Code, buffer, null, s.Description, s.Context);
         }
     }
