@@ -1,8 +1,6 @@
 using Grpc.Net.Client;
 using Meshwork.Rpc;
 using Meshwork.Rpc.Client;
-using Meshwork.Rpc.Protocol;
-using Meshwork.Rpc.Serialization;
 
 namespace Meshwork.Bench;
 
@@ -11,21 +9,30 @@ internal interface IEchoClient : IAsyncDisposable
     ValueTask CallAsync(int worker, byte[] payload);
 }
 
+/// <summary>The echo contract the Meshwork server serves by hand ("Bench/Echo", raw bytes); the client uses its generated proxy.</summary>
+[RpcService("Bench")]
+public interface IBenchEcho
+{
+    /// <summary>Returns the payload.</summary>
+    ValueTask<byte[]> EchoAsync(byte[] payload);
+}
+
 internal sealed class MeshworkEchoClient : IEchoClient
 {
-    private static readonly Method<byte[], byte[]> Echo = new("Bench", "Echo", CallKind.Unary, MessageTypes.Plain<byte[]>(), MessageTypes.Plain<byte[]>());
     private readonly RpcChannel _channel;
+    private readonly IBenchEcho _proxy;
 
     public MeshworkEchoClient(string endpoint, int connections)
     {
         _channel = RpcChannel.ForAddress(endpoint, new RpcClientOptions { ConnectionsPerEndpoint = connections, MaxConcurrentStreamsPerConnection = 4096 });
+        _proxy = new BenchEchoClient(_channel);
     }
 
     // Pooled builder: the harness itself should not allocate a state machine per call.
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask CallAsync(int worker, byte[] payload)
     {
-        var reply = await _channel.UnaryAsync(Echo, payload).ConfigureAwait(false);
+        var reply = await _proxy.EchoAsync(payload).ConfigureAwait(false);
         if (reply.Length != payload.Length) throw new InvalidOperationException("bad echo");
     }
 

@@ -1,5 +1,5 @@
 """Shared helpers for the real-agent benchmarks: free ports, agent processes (serf or the native meshwork binary)."""
-import os, shutil, signal, socket, subprocess, tempfile, time
+import os, shutil, signal, socket, subprocess, tempfile, threading, time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 NATIVE = os.path.join(ROOT, "bench", "agents", "out", "meshwork")
@@ -33,7 +33,9 @@ def _default_signals():
 class Agent:
     """One agent process; kind is 'serf' or 'meshwork'."""
 
-    def __init__(self, kind, name, join=None, handler=None, workdir=None):
+    def __init__(self, kind, name, join=None, handler=None, workdir=None, on_line=None):
+        """on_line(agent, arrival_ns, line), if given, is called from a reader thread for every output line as it
+        arrives (the line is also written to the log file); timestamps on arrival do not depend on the agent's clock."""
         self.kind, self.name = kind, name
         self.port, self.rpc = free_port(), free_port()
         self.log = open(os.path.join(workdir or tempfile.gettempdir(), f"{name}.log"), "w")
@@ -46,7 +48,21 @@ class Agent:
             args += ["--join", join] if join else []
             args += ["--event-handler", handler] if handler else []
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_default_signals)
+        if on_line is None:
+            self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_default_signals)
+        else:
+            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_default_signals, bufsize=0)
+            threading.Thread(target=self._pump, args=(on_line,), daemon=True).start()
+
+    def _pump(self, on_line):
+        for raw in iter(self.proc.stdout.readline, b""):
+            now = time.time_ns()
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            on_line(self, now, line)
+            try:
+                self.log.write(line + "\n")
+            except ValueError:  # log closed after a kill
+                return
 
     @property
     def address(self):

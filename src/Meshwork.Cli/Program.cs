@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Meshwork.Cli;
+using Meshwork.Cli.Calls;
 using Meshwork.Cli.Agent;
 using Meshwork.Cli.Demo;
 using Meshwork.Cli.Tars;
@@ -8,6 +8,7 @@ var root = new RootCommand("Meshwork: multiplexed RPC and Serf-compatible gossip
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DemoNodeCommand.Create());
 root.Subcommands.Add(CallCommand.Create());
+root.Subcommands.Add(Meshwork.Cli.Services.ServicesCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(Tars2CsCommand.Create());
 foreach (var command in ControlCommands.Create()) root.Subcommands.Add(command);

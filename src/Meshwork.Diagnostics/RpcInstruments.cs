@@ -41,6 +41,24 @@ internal static class RpcInstruments
     public static readonly Counter<long> ClientStreamMessages = Meter.CreateCounter<long>("meshwork.rpc.client.stream.messages_received", "{message}",
         "Response messages received by client calls of the server-streaming and duplex kinds.");
 
+    // Bucket bounds in bytes: from an empty message to the 64 MiB default message limit, 4× apart.
+    private static readonly long[] SizeBuckets = [0, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+    public static readonly Histogram<long> ClientRequestSize = SizeHistogram("rpc.client.request.size", "Body size of each request message a client sent.");
+
+    public static readonly Histogram<long> ClientResponseSize = SizeHistogram("rpc.client.response.size", "Body size of each response message a client received.");
+
+    public static readonly Histogram<long> ServerRequestSize = SizeHistogram("rpc.server.request.size", "Body size of each request message a server received.");
+
+    public static readonly Histogram<long> ServerResponseSize = SizeHistogram("rpc.server.response.size", "Body size of each response message a server sent.");
+
+    private static Histogram<long> SizeHistogram(string name, string description) =>
+        Meter.CreateHistogram(name, "By", description + " Bytes as framed: a compressed body counts its compressed size.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = SizeBuckets });
+
+    // The RPC core reports sizes through a process-wide hook; it starts reporting once this layer is in use.
+    private static readonly bool SizesInstalled = MessageSizeRecorder.Install();
+
     /// <summary>True when a span would be recorded or any client instrument is observed.</summary>
     public static bool ClientObserved => Source.HasListeners() || ClientDuration.Enabled || ClientCalls.Enabled || ClientErrors.Enabled || ClientActive.Enabled;
 

@@ -85,3 +85,34 @@ public enum MemberEventKind
 /// <param name="Kind">What changed.</param>
 /// <param name="Node">The node's record right after the change.</param>
 public sealed record MemberEvent(MemberEventKind Kind, Node Node);
+
+/// <summary>
+/// A wire codec for datagrams to peers that understand it (the transform delegate). The member list builds every
+/// datagram in serf's msgpack form; before compression, CRC and encryption it asks this delegate whether the
+/// destination decodes the alternative (<see cref="CanSendTo"/>) and, if so, re-encodes it behind the leading byte
+/// <see cref="MessageType"/>. Received datagrams starting with that byte are decoded back before dispatch. Peers
+/// that never announced support (every serf agent) always get msgpack. TCP streams are not transformed.
+/// Called under the state lock like the other delegates; <see cref="Wire.CompactGossipCodec"/> is the built-in one.
+/// </summary>
+public interface ITransformDelegate
+{
+    /// <summary>
+    /// First byte of a transformed datagram. It must not be a memberlist message type (0–13, nor 244, which later
+    /// memberlist versions use for labels), so that a misrouted datagram is refused rather than misread.
+    /// </summary>
+    byte MessageType { get; }
+
+    /// <summary>Whether <paramref name="peer"/> announced that it decodes this codec (from its version vector or meta).</summary>
+    bool CanSendTo(Node peer);
+
+    /// <summary>
+    /// Writes <see cref="MessageType"/> and the encoded form of <paramref name="message"/> (a complete memberlist
+    /// message, type byte first, possibly a compound) to <paramref name="output"/>. Returns false, having written
+    /// nothing, when the message cannot be encoded exactly; it is then sent as msgpack.
+    /// </summary>
+    bool TryEncode(ReadOnlySpan<byte> message, System.Buffers.IBufferWriter<byte> output);
+
+    /// <summary>Decodes <paramref name="body"/> (a datagram after <see cref="MessageType"/>) into the memberlist message it carries.</summary>
+    /// <exception cref="Wire.WireFormatException">The body is malformed; the datagram is dropped and counted.</exception>
+    void Decode(ReadOnlySpan<byte> body, System.Buffers.IBufferWriter<byte> output);
+}

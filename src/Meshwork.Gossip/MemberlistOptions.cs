@@ -103,6 +103,14 @@ public sealed class MemberlistOptions
     /// <summary>Keyring for AES-GCM encryption. Default null: plaintext (the agent's default without -encrypt).</summary>
     public Keyring? Keyring { get; set; }
 
+    /// <summary>
+    /// TLS on every gossip stream (push/pull, TCP ping, reliable user message), between Meshwork nodes only. Default
+    /// null: plain streams, as serf and memberlist speak them. With it set, this node can stream only with peers that
+    /// also use stream TLS (see <see cref="StreamTlsOptions"/> for what happens with a plain peer); UDP is unchanged and
+    /// still encrypted by <see cref="Keyring"/>.
+    /// </summary>
+    public StreamTlsOptions? StreamTls { get; set; }
+
     /// <summary>Protocol version vector announced in alive/push-pull: [PMin, PMax, PCur, DMin, DMax, DCur]. Default matches a serf 0.9.4 agent.</summary>
     public byte[] Vsn { get; set; } = [1, 5, 2, 2, 5, 5];
 

@@ -117,6 +117,7 @@ public static class GovernanceConfiguration
                 var policy = p.Calls.Clone();
                 policy.RateLimit = null;
                 Calls(m, policy);
+                if (Get(m, "Codec") is { } methodCodec) policy.Codec = KnownCodec(methodCodec);
                 p.Methods[m.Key] = policy;
             }
             return p;
@@ -125,20 +126,23 @@ public static class GovernanceConfiguration
         private void ReadCodec(IConfigurationSection s, ServicePolicy p)
         {
             var codec = Get(s, "Codec") ?? Get(s, "Codec:Name");
-            if (codec is { } c)
-            {
-                var known = KnownCodecs(client);
-                if (!known.Contains(c.Value, StringComparer.OrdinalIgnoreCase))
-                {
-                    throw new DiscoveryConfigurationException(c.Key, $"unknown codec '{c.Value}'; known: {string.Join(", ", known)} (register others in GovernanceOptions.Client.Serializers)");
-                }
-                p.Codec = c.Value.ToLowerInvariant();
-            }
+            if (codec is { } c) p.Codec = KnownCodec(c);
             if (Get(s, "Codec:MaxSize") is { } max)
             {
                 p.MaxMessageSize = Size(max, int.MaxValue);
                 if (p.MaxMessageSize < ServicePolicy.MinMessageSize) throw new DiscoveryConfigurationException(max.Key, $"'{max.Value}' is below the smallest message size of {ServicePolicy.MinMessageSize} bytes (64k)");
             }
+        }
+
+        /// <summary>The codec a key names, checked against the client template's serializers.</summary>
+        private string KnownCodec((string Key, string Value) c)
+        {
+            var known = KnownCodecs(client);
+            if (!known.Contains(c.Value, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new DiscoveryConfigurationException(c.Key, $"unknown codec '{c.Value}'; known: {string.Join(", ", known)} (register others in GovernanceOptions.Client.Serializers)");
+            }
+            return c.Value.ToLowerInvariant();
         }
 
         private void Calls(IConfigurationSection s, CallPolicy c)

@@ -25,4 +25,10 @@ internal static partial class GovernanceLog
 
     [LoggerMessage(EventId = 4206, Level = LogLevel.Information, Message = "Service {Service}: instance {Instance} answered the heartbeat; its circuit breaker is closed again")]
     public static partial void RecoveredByHeartbeat(ILogger logger, string service, string instance);
+
+    [LoggerMessage(EventId = 4220, Level = LogLevel.Information, Message = "Reloaded the client governance settings of {Section}: {Services} service policies in force")]
+    public static partial void Reloaded(ILogger logger, string section, int services);
+
+    [LoggerMessage(EventId = 4221, Level = LogLevel.Error, Message = "Rejected the changed configuration ({Problem}); the previous governance settings stay in force")]
+    public static partial void ReloadRejected(ILogger logger, string problem);
 }

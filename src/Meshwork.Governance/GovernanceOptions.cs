@@ -27,6 +27,21 @@ public sealed class GovernanceOptions
     /// </summary>
     public TimeSpan ResolveTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Metadata key of a <see cref="ServiceInstance"/> naming the protocol the instance speaks (TARS instances carry <c>protocol=tars</c>).</summary>
+    public const string ProtocolMetadataKey = "protocol";
+
+    /// <summary>The <see cref="ProtocolMetadataKey"/> value of Meshwork's native protocol; instances without the key speak it too.</summary>
+    public const string NativeProtocol = "meshwork";
+
+    /// <summary>
+    /// Invoker factories by protocol (the instance's <see cref="ProtocolMetadataKey"/> metadata, compared ignoring
+    /// case), for instances that do not speak Meshwork's native protocol; e.g. <c>"tars"</c> → Meshwork.Tars'
+    /// <c>TarsInstanceInvokerFactory</c>. Default empty: every instance gets a native <see cref="RpcChannel"/> built from
+    /// <see cref="Client"/>, and an instance naming a protocol listed nowhere gets an invoker whose calls fail with
+    /// Unavailable saying so (sending it native frames would only produce decode errors on both sides).
+    /// </summary>
+    public Dictionary<string, IInstanceInvokerFactory> InstanceInvokers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The policy for <paramref name="service"/>.</summary>
     public ServicePolicy For(string service) => Services.GetValueOrDefault(service) ?? Defaults;
 
@@ -35,6 +50,13 @@ public sealed class GovernanceOptions
     {
         Client.Validate();
         if (ResolveTimeout <= TimeSpan.Zero) throw new ArgumentException("GovernanceOptions.ResolveTimeout must be positive");
+        foreach (var (protocol, factory) in InstanceInvokers)
+        {
+            if (string.IsNullOrWhiteSpace(protocol)) throw new ArgumentException("GovernanceOptions.InstanceInvokers: a protocol name cannot be empty");
+            if (string.Equals(protocol, NativeProtocol, StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"GovernanceOptions.InstanceInvokers[{protocol}]: the native protocol always uses Meshwork's own channel");
+            if (factory is null) throw new ArgumentException($"GovernanceOptions.InstanceInvokers[{protocol}] is null");
+        }
         Defaults.Validate("GovernanceOptions.Defaults", RttEstimator);
         foreach (var (name, policy) in Services) policy.Validate($"GovernanceOptions.Services[{name}]", RttEstimator);
         var codecs = GovernanceConfiguration.KnownCodecs(Client);
@@ -43,6 +65,13 @@ public sealed class GovernanceOptions
             if (policy.Codec is { } codec && !codecs.Contains(codec, StringComparer.OrdinalIgnoreCase))
             {
                 throw new ArgumentException($"{where}.Codec: unknown codec '{codec}'; known: {string.Join(", ", codecs)}");
+            }
+            foreach (var (method, call) in policy.Methods.Append(new("Calls", policy.Calls)))
+            {
+                if (call.Codec is { } methodCodec && !codecs.Contains(methodCodec, StringComparer.OrdinalIgnoreCase))
+                {
+                    throw new ArgumentException($"{where}.Methods[{method}].Codec: unknown codec '{methodCodec}'; known: {string.Join(", ", codecs)}");
+                }
             }
         }
     }

@@ -21,6 +21,8 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
 {
     private readonly IServiceRegistry _registry;
     private readonly GovernanceOptions _options;
+    /// <summary>The policies in force: <see cref="_options"/> until the first <see cref="Reconfigure"/>.</summary>
+    private volatile GovernanceOptions _policies;
     private readonly ILogger _log;
     private readonly Dictionary<string, ServiceRoute> _routes = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -34,7 +36,39 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         _registry = registry;
         _options = options ?? new GovernanceOptions();
         _options.Validate();
+        _policies = _options;
         _log = loggerFactory?.CreateLogger("Meshwork.Governance") ?? NullLogger.Instance;
+    }
+
+    /// <summary>The policies in force (those given at construction, or the last accepted by <see cref="Reconfigure"/>).</summary>
+    public GovernanceOptions Options => _policies;
+
+    /// <summary>
+    /// Puts new policies in force without a restart (a configuration reload): per service, the balancer, route,
+    /// rate limits, bulkhead, retry budget, breaker settings, fail modes, timeouts and fallbacks of
+    /// <paramref name="options"/> replace the old ones atomically; calls already running finish under the settings
+    /// they started with. Breakers keep their state (open stays open); a changed sampling duration empties their
+    /// window. Settings that shape channels (codec, message size, connect timeout, pool size, breaker on or off)
+    /// replace the service's endpoints, whose old channels close once their calls end. The channel template
+    /// (<see cref="GovernanceOptions.Client"/>) and the RTT estimator stay those given at construction:
+    /// <paramref name="options"/> gets them before it is validated.
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting is invalid (the message names it); the old policies stay in force.</exception>
+    public void Reconfigure(GovernanceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Client = _options.Client;
+        options.RttEstimator ??= _options.RttEstimator;
+        options.Validate();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            // Validated as a whole above, so no route can refuse its part and leave the services half reconfigured.
+            // Under the lock: a route created meanwhile starts with the new policy, and Options reports the new
+            // policies only once every route has them.
+            foreach (var route in _routes.Values) route.Reconfigure(options.For(route.Service));
+            _policies = options;
+        }
     }
 
     /// <summary>The route of <paramref name="service"/>, created on first use (for tests of its internals).</summary>
@@ -45,7 +79,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            if (!_routes.TryGetValue(service, out var route)) _routes[service] = route = new ServiceRoute(service, _registry, _options, _log);
+            if (!_routes.TryGetValue(service, out var route)) _routes[service] = route = new ServiceRoute(service, _registry, _options, _log, _policies.For(service));
             return route;
         }
     }
@@ -166,7 +200,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             previous = endpoint;
             try
             {
-                return await AttemptAsync(endpoint, started, method, request, options, Remaining(deadline), options.CancellationToken, attempt).ConfigureAwait(false);
+                return await AttemptAsync(endpoint, ChannelOf(route, endpoint, policy), started, method, request, options, Remaining(deadline), options.CancellationToken, attempt).ConfigureAwait(false);
             }
             catch (RpcException e)
             {
@@ -190,14 +224,14 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     }
 
     /// <summary>One attempt on an endpoint on which the call was already counted as started (see <see cref="ServiceRoute.Acquire"/>).</summary>
-    private static async ValueTask<TResponse> AttemptAsync<TRequest, TResponse>(InstanceEndpoint endpoint, long started, Method<TRequest, TResponse> method, TRequest request,
+    private static async ValueTask<TResponse> AttemptAsync<TRequest, TResponse>(InstanceEndpoint endpoint, CallInvoker channel, long started, Method<TRequest, TResponse> method, TRequest request,
         CallOptions options, TimeSpan? remaining, CancellationToken ct, int attempt)
     {
         var attemptOptions = options with { CancellationToken = ct, Timeout = remaining ?? options.Timeout };
         bool ok = false;
         try
         {
-            var response = await endpoint.Channel!.UnaryAsync(method, request, attemptOptions).ConfigureAwait(false);
+            var response = await channel.UnaryAsync(method, request, attemptOptions).ConfigureAwait(false);
             ok = true;
             endpoint.ReportReachable(true);
             endpoint.Breaker?.Record(null);
@@ -246,7 +280,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             }
             tried.Add(endpoint);
             attempts++;
-            running.Add((AttemptAsync(endpoint, started, method, request, options, Remaining(deadline), losers.Token, attempts).AsTask(), endpoint));
+            running.Add((AttemptAsync(endpoint, ChannelOf(route, endpoint, policy), started, method, request, options, Remaining(deadline), losers.Token, attempts).AsTask(), endpoint));
             return true;
         }
 
@@ -315,7 +349,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             bool ok = false;
             try
             {
-                await endpoint.Channel!.OneWayAsync(method, request, WithPolicy(options, policy)).ConfigureAwait(false);
+                await ChannelOf(route, endpoint, policy).OneWayAsync(method, request, WithPolicy(options, policy)).ConfigureAwait(false);
                 ok = true;
             }
             catch (RpcException e)
@@ -348,7 +382,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             bool ok = false;
             try
             {
-                var response = await endpoint.Channel!.ClientStreamingAsync(method, requests, WithPolicy(options, policy)).ConfigureAwait(false);
+                var response = await ChannelOf(route, endpoint, policy).ClientStreamingAsync(method, requests, WithPolicy(options, policy)).ConfigureAwait(false);
                 ok = true;
                 return response;
             }
@@ -398,7 +432,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             bool failed = false;
             try
             {
-                var enumerator = open(endpoint.Channel!, WithPolicy(options, policy)).GetAsyncEnumerator(cancellationToken);
+                var enumerator = open(ChannelOf(route, endpoint, policy), WithPolicy(options, policy)).GetAsyncEnumerator(cancellationToken);
                 await using (enumerator.ConfigureAwait(false))
                 {
                     while (true)
@@ -441,13 +475,17 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         else endpoint.Breaker?.Abandon();
     }
 
+    /// <summary>The instance's channel for a call under <paramref name="policy"/>: its own, unless the method names a codec of its own.</summary>
+    private static CallInvoker ChannelOf(ServiceRoute route, InstanceEndpoint endpoint, CallPolicy policy) =>
+        policy.Codec is null ? endpoint.Channel! : route.ChannelFor(endpoint, policy.Codec);
+
     private static CallOptions WithPolicy(CallOptions options, CallPolicy policy) =>
         policy.Compression is { } compression && options.Compression is null ? options with { Compression = compression } : options;
 
     private async ValueTask<(InstanceEndpoint Endpoint, CallPolicy Policy, long Started)> PickOnceAsync<TRequest>(ServiceRoute route, string methodName, string fullName, TRequest request, CallOptions options)
     {
         var policy = route.Policy.For(methodName);
-        await route.ReadyAsync(_options.ResolveTimeout, options.CancellationToken).ConfigureAwait(false);
+        await route.ReadyAsync(_policies.ResolveTimeout, options.CancellationToken).ConfigureAwait(false);
         CheckRateLimit(route, methodName, fullName);
         try
         {
@@ -464,8 +502,10 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
 
     private static void CheckRateLimit(ServiceRoute route, string methodName, string fullName)
     {
+        // One snapshot: a reload between the two checks must not pair the old method limit with the new service limit.
+        var settings = route.Settings;
         // The method's own limit first: it is the narrower one, and a call it refuses then spends nothing of the service's.
-        if (route.MethodLimiters.TryGetValue(methodName, out var method))
+        if (settings.MethodLimiters.TryGetValue(methodName, out var method))
         {
             using var lease = method.Limiter.AttemptAcquire();
             if (!lease.IsAcquired)
@@ -476,14 +516,14 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                 throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of method '{fullName}' ({method.Text}) is exceeded");
             }
         }
-        if (route.RateLimiter is { } limiter)
+        if (settings.RateLimiter is { } limiter)
         {
             using var lease = limiter.AttemptAcquire();
             if (!lease.IsAcquired)
             {
                 Interlocked.Increment(ref route.RateLimited);
                 GovernanceMetrics.RateLimited(route.Service, fullName);
-                throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of service '{route.Service}' ({route.Policy.RateLimit}) is exceeded");
+                throw new RpcException(StatusCode.ResourceExhausted, $"call {fullName}: the client rate limit of service '{route.Service}' ({settings.Policy.RateLimit}) is exceeded");
             }
         }
     }
@@ -514,8 +554,11 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     private static TimeSpan? Remaining(long deadline) =>
         deadline == long.MaxValue ? null : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
 
-    private TimeSpan ResolveBudget(long deadline) =>
-        Remaining(deadline) is { } left && left < _options.ResolveTimeout ? (left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1)) : _options.ResolveTimeout;
+    private TimeSpan ResolveBudget(long deadline)
+    {
+        var resolve = _policies.ResolveTimeout;
+        return Remaining(deadline) is { } left && left < resolve ? (left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1)) : resolve;
+    }
 
     private static RpcException DeadlineSpent<TRequest, TResponse>(Method<TRequest, TResponse> method, int attempts, RpcException? last) =>
         new(StatusCode.DeadlineExceeded, $"call {method.FullName}: the deadline passed after {attempts} attempt(s)" + (last is null ? "" : $"; last error: {last.Message}"), last?.Trailers);

@@ -34,6 +34,24 @@ internal sealed class InstanceTagMiddleware(ServiceInstance instance) : IClientM
 /// <summary>Builds the channel of one instance from the client template.</summary>
 internal static class InstanceChannels
 {
+    /// <summary>
+    /// The invoker of one instance: the factory registered for the instance's protocol metadata, else (no metadata, or
+    /// the native protocol) a native channel.
+    /// </summary>
+    public static CallInvoker CreateInvoker(string service, ServiceInstance instance, GovernanceOptions options, ServicePolicy policy)
+    {
+        if (!instance.Metadata.TryGetValue(GovernanceOptions.ProtocolMetadataKey, out var protocol)
+            || string.Equals(protocol, GovernanceOptions.NativeProtocol, StringComparison.OrdinalIgnoreCase))
+        {
+            return Create(instance, options.Client, policy);
+        }
+        if (!options.InstanceInvokers.TryGetValue(protocol, out var factory)) return new UnknownProtocolInvoker(instance, protocol, options.InstanceInvokers.Keys);
+        IReadOnlyList<IClientMiddleware> middleware = options.Client.Middleware.Count == 0
+            ? []
+            : [new InstanceTagMiddleware(instance), .. options.Client.Middleware];
+        return factory.Create(new InstanceInvokerContext(service, instance, policy, options.Client, middleware));
+    }
+
     public static RpcChannel Create(ServiceInstance instance, RpcClientOptions template, ServicePolicy policy)
     {
         var options = new RpcClientOptions

@@ -4,6 +4,7 @@ using Meshwork.Governance.Balancing;
 using Meshwork.Governance.Resilience;
 using Meshwork.Governance.Routing;
 using Meshwork.Rpc;
+using Meshwork.Rpc.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Governance;
@@ -18,7 +19,6 @@ internal sealed class ServiceRoute : IAsyncDisposable
     private readonly IServiceRegistry _registry;
     private readonly GovernanceOptions _options;
     private readonly ILogger _log;
-    private readonly ILoadBalancer _balancer;
     private readonly Dictionary<string, InstanceEndpoint> _byId = new(StringComparer.Ordinal);
     private readonly List<InstanceEndpoint> _retired = [];
     private readonly CancellationTokenSource _stop = new();
@@ -27,28 +27,34 @@ internal sealed class ServiceRoute : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile RouteState _state;
     private readonly Lock _endpointsGate = new();
+    /// <summary>The settings in force: replaced whole (under <see cref="_endpointsGate"/>) by <see cref="Reconfigure"/>, read lock-free by calls.</summary>
+    private volatile RouteSettings _settings;
+    /// <summary>The settings replaced last; their limiters are disposed at the next swap, when no call can still hold them.</summary>
+    private RouteSettings? _previous;
+    /// <summary>The registry's last answer, re-routed when the policy changes.</summary>
+    private IReadOnlyList<ServiceInstance>? _lastSet;
+    /// <summary>Channels of methods whose codec differs from the service's, per endpoint and codec; created on first use.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(InstanceEndpoint Endpoint, string Codec), CallInvoker> _codecChannels = new();
 
-    public ServiceRoute(string service, IServiceRegistry registry, GovernanceOptions options, ILogger log)
+    public ServiceRoute(string service, IServiceRegistry registry, GovernanceOptions options, ILogger log, ServicePolicy? policy = null)
     {
         Service = service;
         _registry = registry;
         _options = options;
         _log = log;
-        Policy = options.For(service);
-        _balancer = Balancers.Create(Policy.Balancer, options.RttEstimator, Policy.VirtualNodes);
-        Budget = new RetryBudget(Policy.RetryBudgetRatio, Policy.RetryBudgetReserve);
-        RateLimiter = Policy.RateLimit is { } limit ? limit.Create() : null;
-        MethodLimiters = Policy.Methods
-            .Where(m => m.Value.RateLimit is not null)
-            .ToDictionary(m => m.Key, m => new MethodLimiter(m.Value.RateLimit!.Create(), m.Value.RateLimit.ToString(), new StrongBox<long>()), StringComparer.Ordinal);
+        _settings = new RouteSettings(policy ?? options.For(service), options.RttEstimator, null);
         _state = new RouteState([], null, "the registry has not answered yet");
         _watch = Task.Run(WatchAsync);
-        _heartbeat = Policy.CircuitBreaker is { HealthProbe: true } breaker ? Task.Run(() => HeartbeatLoopAsync(breaker.ProbeInterval)) : Task.CompletedTask;
+        _heartbeat = Task.Run(HeartbeatLoopAsync);
     }
 
     public string Service { get; }
 
-    public ServicePolicy Policy { get; }
+    /// <summary>The policy in force (changes only through <see cref="Reconfigure"/>).</summary>
+    public ServicePolicy Policy => _settings.Policy;
+
+    /// <summary>The policy and what is built from it, as one snapshot.</summary>
+    internal RouteSettings Settings => _settings;
 
     public long RateLimited;
 
@@ -58,18 +64,101 @@ internal sealed class ServiceRoute : IAsyncDisposable
 
     public long FallbacksUsed;
 
-    /// <summary>Per-method client rate limits, built once from the policy (which does not change after the invoker starts).</summary>
-    public Dictionary<string, MethodLimiter> MethodLimiters { get; }
+    /// <summary>Per-method client rate limits, built from the policy in force.</summary>
+    public Dictionary<string, MethodLimiter> MethodLimiters => _settings.MethodLimiters;
 
     internal sealed record MethodLimiter(System.Threading.RateLimiting.RateLimiter Limiter, string Text, StrongBox<long> Refused);
 
-    public RetryBudget Budget { get; }
+    public RetryBudget Budget => _settings.Budget;
 
-    public System.Threading.RateLimiting.RateLimiter? RateLimiter { get; }
+    public System.Threading.RateLimiting.RateLimiter? RateLimiter => _settings.RateLimiter;
 
     public RouteState State => _state;
 
     internal sealed record RouteState(InstanceEndpoint[] Endpoints, IPicker? Picker, string Explanation);
+
+    /// <summary>
+    /// Everything built from one <see cref="ServicePolicy"/>: the balancer, the retry budget and the rate limiters.
+    /// Immutable once built, so a call sees either the old or the new settings, never a mix of both.
+    /// </summary>
+    internal sealed class RouteSettings
+    {
+        public RouteSettings(ServicePolicy policy, IRttEstimator? rtt, RouteSettings? previous)
+        {
+            Policy = policy;
+            Balancer = Balancers.Create(policy.Balancer, rtt, policy.VirtualNodes);
+            // The budget's balance survives a reload that does not change it: a reload is no reason to allow a retry storm.
+            Budget = previous is { } p && p.Policy.RetryBudgetRatio == policy.RetryBudgetRatio && p.Policy.RetryBudgetReserve == policy.RetryBudgetReserve
+                ? p.Budget
+                : new RetryBudget(policy.RetryBudgetRatio, policy.RetryBudgetReserve);
+            RateLimiter = policy.RateLimit?.Create();
+            MethodLimiters = policy.Methods
+                .Where(m => m.Value.RateLimit is not null)
+                .ToDictionary(m => m.Key, m => new MethodLimiter(m.Value.RateLimit!.Create(), m.Value.RateLimit.ToString(),
+                    // A method's refusal count continues across reloads.
+                    previous?.MethodLimiters.GetValueOrDefault(m.Key)?.Refused ?? new StrongBox<long>()), StringComparer.Ordinal);
+        }
+
+        public ServicePolicy Policy { get; }
+        public ILoadBalancer Balancer { get; }
+        public RetryBudget Budget { get; }
+        public System.Threading.RateLimiting.RateLimiter? RateLimiter { get; }
+        public Dictionary<string, MethodLimiter> MethodLimiters { get; }
+
+        public async ValueTask DisposeLimitersAsync()
+        {
+            if (RateLimiter is not null) await RateLimiter.DisposeAsync().ConfigureAwait(false);
+            foreach (var m in MethodLimiters.Values) await m.Limiter.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="policy"/> in force at once: a new picker over the current endpoints (re-routed if the
+    /// route changed), new rate limiters, the breakers' new settings (their state is kept). Settings that shape the
+    /// channels (codec, message size, connect timeout, pool size, breaker on or off) build new endpoints; the old ones
+    /// are retired as after a registry change, so calls in flight finish on them.
+    /// </summary>
+    /// <exception cref="ArgumentException">The policy is invalid; nothing changed.</exception>
+    public void Reconfigure(ServicePolicy policy)
+    {
+        RouteSettings? dispose;
+        lock (_endpointsGate)
+        {
+            var old = _settings;
+            var next = new RouteSettings(policy, _options.RttEstimator, old);
+            bool rebuild = !SameChannels(old.Policy, policy);
+            dispose = _previous;
+            _previous = old;
+            _settings = next;
+            if (_lastSet is { } set) ApplyLocked(set, rebuild);
+        }
+        if (dispose is not null) _ = dispose.DisposeLimitersAsync().AsTask();
+        WantHeartbeat(); // the probe interval or the breaker itself may have changed
+    }
+
+    private static bool SameChannels(ServicePolicy a, ServicePolicy b) =>
+        string.Equals(a.Codec, b.Codec, StringComparison.OrdinalIgnoreCase) && a.MaxMessageSize == b.MaxMessageSize && a.ConnectTimeout == b.ConnectTimeout
+        && a.ConnectionsPerInstance == b.ConnectionsPerInstance && (a.CircuitBreaker is null) == (b.CircuitBreaker is null);
+
+    /// <summary>
+    /// The channel for a call of a method whose policy names <paramref name="codec"/>: the endpoint's own when it is
+    /// the service's codec, else a channel of that codec to the same instance (one per endpoint and codec, created on
+    /// first use, closed with the endpoint). Calls without a method codec never come here.
+    /// </summary>
+    public CallInvoker ChannelFor(InstanceEndpoint endpoint, string codec)
+    {
+        var policy = Policy;
+        var serviceCodec = policy.Codec ?? _options.Client.Serializers.Default.Name;
+        if (string.Equals(codec, serviceCodec, StringComparison.OrdinalIgnoreCase)) return endpoint.Channel!;
+        return _codecChannels.GetOrAdd((endpoint, codec.ToLowerInvariant()), static (key, state) =>
+            InstanceChannels.Create(key.Endpoint.Instance, state._options.Client, new ServicePolicy
+            {
+                Codec = key.Codec,
+                MaxMessageSize = state.Policy.MaxMessageSize,
+                ConnectTimeout = state.Policy.ConnectTimeout,
+                ConnectionsPerInstance = state.Policy.ConnectionsPerInstance,
+            }), this);
+    }
 
     private async Task WatchAsync()
     {
@@ -110,41 +199,49 @@ internal sealed class ServiceRoute : IAsyncDisposable
 
     private void Apply(IReadOnlyList<ServiceInstance> set)
     {
-        var routed = ServiceRouter.Filter(set, Policy.Route);
-        var endpoints = new InstanceEndpoint[routed.Count];
         lock (_endpointsGate)
         {
-            var keep = new HashSet<string>(StringComparer.Ordinal);
-            for (int i = 0; i < routed.Count; i++)
-            {
-                var instance = routed[i];
-                keep.Add(instance.Id);
-                if (_byId.TryGetValue(instance.Id, out var existing) && existing.Instance.Address == instance.Address)
-                {
-                    existing.Instance = instance;
-                    endpoints[i] = existing;
-                }
-                else
-                {
-                    if (existing is not null) _retired.Add(existing);
-                    endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.Create(instance, _options.Client, Policy),
-                        Policy.CircuitBreaker is { } breaker ? NewBreaker(breaker, instance.Id) : null)
-                    {
-                        Ejected = WantHeartbeat,
-                    };
-                }
-            }
-            foreach (var id in _byId.Keys.Where(id => !keep.Contains(id)).ToList())
-            {
-                _retired.Add(_byId[id]);
-                _byId.Remove(id);
-            }
-            // Published before the retired endpoints close, so that a call that finds a closed endpoint and picks
-            // again from the current state no longer sees it.
-            _state = new RouteState(endpoints, endpoints.Length > 0 ? _balancer.CreatePicker(endpoints) : null,
-                ServiceRouter.Explain(Service, set, Policy.Route));
-            DisposeIdleRetired();
+            _lastSet = set;
+            ApplyLocked(set, rebuild: false);
         }
+    }
+
+    /// <summary>Routes <paramref name="set"/> under the settings in force; <paramref name="rebuild"/> replaces every endpoint (new channels).</summary>
+    private void ApplyLocked(IReadOnlyList<ServiceInstance> set, bool rebuild)
+    {
+        var routed = ServiceRouter.Filter(set, Policy.Route);
+        var endpoints = new InstanceEndpoint[routed.Count];
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < routed.Count; i++)
+        {
+            var instance = routed[i];
+            keep.Add(instance.Id);
+            if (!rebuild && _byId.TryGetValue(instance.Id, out var existing) && existing.Instance.Address == instance.Address)
+            {
+                existing.Instance = instance;
+                if (Policy.CircuitBreaker is { } settings) existing.Breaker?.Reconfigure(settings);
+                endpoints[i] = existing;
+            }
+            else
+            {
+                if (_byId.TryGetValue(instance.Id, out existing)) _retired.Add(existing);
+                endpoints[i] = _byId[instance.Id] = new InstanceEndpoint(instance, InstanceChannels.CreateInvoker(Service, instance, _options, Policy),
+                    Policy.CircuitBreaker is { } breaker ? NewBreaker(breaker, instance.Id) : null)
+                {
+                    Ejected = WantHeartbeat,
+                };
+            }
+        }
+        foreach (var id in _byId.Keys.Where(id => !keep.Contains(id)).ToList())
+        {
+            _retired.Add(_byId[id]);
+            _byId.Remove(id);
+        }
+        // Published before the retired endpoints close, so that a call that finds a closed endpoint and picks
+        // again from the current state no longer sees it.
+        _state = new RouteState(endpoints, endpoints.Length > 0 ? _settings.Balancer.CreatePicker(endpoints) : null,
+            ServiceRouter.Explain(Service, set, Policy.Route));
+        DisposeIdleRetired();
         GovernanceLog.RouteChanged(_log, Service, endpoints.Length, set.Count);
         _ready.TrySetResult();
         var changed = _changed;
@@ -170,8 +267,18 @@ internal sealed class ServiceRoute : IAsyncDisposable
             if (_retired[i].TryClose())
             {
                 if (_retired[i].Channel is IAsyncDisposable d) _ = d.DisposeAsync().AsTask();
+                DisposeCodecChannels(_retired[i]);
                 _retired.RemoveAt(i);
             }
+        }
+    }
+
+    private void DisposeCodecChannels(InstanceEndpoint endpoint)
+    {
+        if (_codecChannels.IsEmpty) return;
+        foreach (var key in _codecChannels.Keys)
+        {
+            if (key.Endpoint == endpoint && _codecChannels.TryRemove(key, out var channel) && channel is IAsyncDisposable d) _ = d.DisposeAsync().AsTask();
         }
     }
 
@@ -189,23 +296,27 @@ internal sealed class ServiceRoute : IAsyncDisposable
     private static bool NeedsHeartbeat(InstanceEndpoint e) => e.IsEjected || e.Breaker?.NeedsHeartbeat == true;
 
     /// <summary>
-    /// Idle until a breaker opens or an endpoint is ejected; then, every <paramref name="interval"/>, one health
-    /// check per such endpoint (bounded by the number of endpoints, each with the interval as its budget), until
-    /// none is left. Nothing runs while every instance is healthy.
+    /// Idle until a breaker opens or an endpoint is ejected; then, every probe interval, one health check per such
+    /// endpoint (bounded by the number of endpoints, each with the interval as its budget), until none is left.
+    /// Nothing runs while every instance is healthy, or while the policy in force has no health probe. The interval
+    /// is read from the policy in force at each round, so a reload changes it.
     /// </summary>
-    private async Task HeartbeatLoopAsync(TimeSpan interval)
+    private async Task HeartbeatLoopAsync()
     {
         while (!_stop.IsCancellationRequested)
         {
             var wanted = Volatile.Read(ref _heartbeatWanted);
             try
             {
-                if (!_state.Endpoints.Any(NeedsHeartbeat))
+                if (Policy.CircuitBreaker is not { HealthProbe: true } || !_state.Endpoints.Any(NeedsHeartbeat))
                 {
                     await wanted.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
                     Volatile.Write(ref _heartbeatWanted, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                    continue;
                 }
+                var interval = Policy.CircuitBreaker?.ProbeInterval ?? TimeSpan.FromSeconds(1);
                 await Task.Delay(interval, _stop.Token).ConfigureAwait(false);
+                if (Policy.CircuitBreaker is not { HealthProbe: true }) continue;
                 var targets = _state.Endpoints.Where(NeedsHeartbeat).ToArray();
                 await Task.WhenAll(targets.Select(e => HeartbeatAsync(e, interval))).ConfigureAwait(false);
             }
@@ -370,9 +481,16 @@ internal sealed class ServiceRoute : IAsyncDisposable
             if (e.Channel is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
         }
         _retired.Clear();
+        foreach (var channel in _codecChannels.Values)
+        {
+            if (channel is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
+        }
+        _codecChannels.Clear();
         _stop.Dispose();
-        if (RateLimiter is not null) await RateLimiter.DisposeAsync().ConfigureAwait(false);
-        foreach (var m in MethodLimiters.Values) await m.Limiter.DisposeAsync().ConfigureAwait(false);
+        RouteSettings? previous;
+        lock (_endpointsGate) previous = _previous;
+        if (previous is not null) await previous.DisposeLimitersAsync().ConfigureAwait(false);
+        await _settings.DisposeLimitersAsync().ConfigureAwait(false);
     }
 }
 

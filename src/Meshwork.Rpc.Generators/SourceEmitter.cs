@@ -83,11 +83,15 @@ internal static class SourceEmitter
         w.Line(access + " sealed class " + service.BaseName + "Client : " + service.InterfaceFullName);
         w.Open();
         w.Line("private readonly global::Meshwork.Rpc.Client.CallInvoker _invoker;");
+        // RpcChannel is sealed: a call through this field is a direct call, where one through _invoker is a generic
+        // virtual call, resolved at run time on every call. Any other invoker (governance, instrumentation) leaves it null.
+        w.Line("private readonly global::Meshwork.Rpc.Client.RpcChannel? _channel;");
         w.Line();
         w.Line("/// <summary>Creates a proxy that sends calls through <paramref name=\"invoker\"/>.</summary>");
         w.Line("public " + service.BaseName + "Client(global::Meshwork.Rpc.Client.CallInvoker invoker)");
         w.Open();
         w.Line("_invoker = invoker ?? throw new global::System.ArgumentNullException(nameof(invoker));");
+        w.Line("_channel = invoker as global::Meshwork.Rpc.Client.RpcChannel;");
         w.Close();
 
         foreach (var m in service.Methods)
@@ -106,7 +110,7 @@ internal static class SourceEmitter
             switch (m.Kind)
             {
                 case RpcKind.OneWay:
-                    w.Line("return this._invoker.OneWayAsync(" + args + ")" + (m.Return == ReturnShape.Task ? ".AsTask()" : "") + ";");
+                    w.Line("return " + Direct("OneWayAsync", args) + (m.Return == ReturnShape.Task ? ".AsTask()" : "") + ";");
                     break;
                 case RpcKind.ServerStreaming:
                     w.Line("return new GeneratedServerStream<" + m.Request.TypeName + ", " + m.Response.TypeName + ">(this._invoker, " + field + ", " + message + ", " + (options ?? "default") + ");");
@@ -115,7 +119,7 @@ internal static class SourceEmitter
                     w.Line("return new GeneratedDuplexStream<" + m.Request.TypeName + ", " + m.Response.TypeName + ">(this._invoker, " + field + ", " + message + ", " + (options ?? "default") + ");");
                     break;
                 default:
-                    var call = "this._invoker." + (m.Kind == RpcKind.ClientStreaming ? "ClientStreamingAsync" : "UnaryAsync") + "(" + args + ")";
+                    var call = Direct(m.Kind == RpcKind.ClientStreaming ? "ClientStreamingAsync" : "UnaryAsync", args);
                     if (isAsyncVoid) w.Line("await " + call + ".ConfigureAwait(false);");
                     else w.Line("return " + call + (m.Return == ReturnShape.TaskOfT ? ".AsTask()" : "") + ";");
                     break;
@@ -128,6 +132,10 @@ internal static class SourceEmitter
         if (service.Methods.Any(m => m.Kind is RpcKind.ServerStreaming or RpcKind.DuplexStreaming)) EmitLinkedEnumerator(w);
         w.Close();
     }
+
+    /// <summary>A call through the sealed channel when the proxy has one, through the invoker otherwise (see EmitClient).</summary>
+    private static string Direct(string invokerMethod, string args) =>
+        "(this._channel is { } channel ? channel." + invokerMethod + "(" + args + ") : this._invoker." + invokerMethod + "(" + args + "))";
 
     /// <summary>
     /// A response stream that starts its call when enumerated, so that a token given to <c>WithCancellation</c>

@@ -69,6 +69,10 @@ public static class AgentConfigFile
             case "encrypt_key": o.EncryptKey = Text(v); break;
             case "keyring_file": o.KeyringFile = Text(v); break;
             case "tags_file": o.TagsFile = Text(v); break;
+            case "stream_tls_cert_file": o.StreamTlsCertFile = Text(v); break;
+            case "stream_tls_key_file": o.StreamTlsKeyFile = Text(v); break;
+            case "stream_tls_ca_file": o.StreamTlsCaFile = Text(v); break;
+            case "stream_tls_accept_plain": o.StreamTlsAcceptPlain = v.GetBoolean(); break;
             case "snapshot_path": o.SnapshotPath = Text(v); break;
             case "profile": o.Profile = Text(v); break;
             case "log_level": o.LogLevel = Text(v); break;

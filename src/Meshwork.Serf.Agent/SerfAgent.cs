@@ -106,9 +106,11 @@ public sealed class SerfAgent : IAsyncDisposable
                 throw new AgentStartException($"invalid encryption key: {ex.Message}", ex);
             }
         }
+        if (o.StreamTlsCertFile is not null) memberlist.StreamTls = StreamTlsFiles.Load(o);
         var serfOptions = new SerfOptions
         {
             Memberlist = memberlist,
+            AddressResolver = o.AddressResolver,
             Tags = tags,
             SnapshotPath = o.SnapshotPath,
             KeyringFile = o.KeyringFile,
@@ -151,7 +153,7 @@ public sealed class SerfAgent : IAsyncDisposable
         {
             try
             {
-                seeds.AddRange(await ResolveAsync(a, cancellationToken: cancellationToken).ConfigureAwait(false));
+                seeds.AddRange(await Options.AddressResolver.ResolveAsync(a, SerfNode.DefaultGossipPort, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception ex) when (ex is FormatException or System.Net.Sockets.SocketException)
             {
@@ -182,30 +184,13 @@ public sealed class SerfAgent : IAsyncDisposable
 
     /// <summary>
     /// Resolves <c>host[:port]</c> (an IP or a DNS name; without a port, <paramref name="defaultPort"/>, the gossip
-    /// port 7946 unless given). Names are resolved on every call, so a retry-join or rejoin follows DNS changes.
+    /// port 7946 unless given) with <see cref="Gossip.Transport.DnsAddressResolver"/>. Names are resolved on every call, so a
+    /// retry-join or rejoin follows DNS changes; joins use <see cref="SerfAgentOptions.AddressResolver"/>.
     /// </summary>
     public static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(string address, int defaultPort = 7946, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
-        if (IPEndPoint.TryParse(address, out var ep))
-        {
-            if (ep.Port == 0 && !address.EndsWith(":0", StringComparison.Ordinal)) ep.Port = defaultPort;
-            return [ep];
-        }
-        string host = address;
-        int port = defaultPort;
-        int colon = address.LastIndexOf(':');
-        if (colon > 0 && !address.Contains(']', StringComparison.Ordinal) && address.IndexOf(':') == colon)
-        {
-            host = address[..colon];
-            if (!int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
-            {
-                throw new FormatException($"'{address}' has an invalid port");
-            }
-        }
-        var ips = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-        if (ips.Length == 0) throw new FormatException($"'{host}' resolves to no address");
-        return ips.Select(ip => new IPEndPoint(ip, port)).ToList();
+        return await Gossip.Transport.DnsAddressResolver.Instance.ResolveAsync(address, defaultPort, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task RetryJoinAsync(CancellationToken ct)

@@ -30,6 +30,34 @@ public sealed class SerfAgentOptions
     /// <summary>Keyring file, a JSON list of base64 keys [keyring_file]; rewritten when keys rotate.</summary>
     public string? KeyringFile { get; set; }
 
+    /// <summary>
+    /// Certificate of this node for TLS on gossip streams [stream_tls_cert_file]: a PEM file (with the key in it or in
+    /// <see cref="StreamTlsKeyFile"/>) or a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>, without a password). Default none:
+    /// plain streams, which serf agents need. A Meshwork extension; serf has no such option.
+    /// </summary>
+    public string? StreamTlsCertFile { get; set; }
+
+    /// <summary>PEM private key of <see cref="StreamTlsCertFile"/> when it is not in the same file [stream_tls_key_file].</summary>
+    public string? StreamTlsKeyFile { get; set; }
+
+    /// <summary>
+    /// PEM bundle of the CAs a peer's certificate must chain to [stream_tls_ca_file]. Default none: the system trust
+    /// store (suits certificates from a public or enterprise CA).
+    /// </summary>
+    public string? StreamTlsCaFile { get; set; }
+
+    /// <summary>
+    /// With stream TLS on, still serve plain streams from peers without it [stream_tls_accept_plain]. Default false;
+    /// set it only while turning TLS on across a running cluster.
+    /// </summary>
+    public bool StreamTlsAcceptPlain { get; set; }
+
+    /// <summary>
+    /// Resolves join and retry-join addresses, again at every attempt. Default: DNS (and <c>/etc/hosts</c>). Set from
+    /// code only, for a service registry or a test.
+    /// </summary>
+    public Gossip.Transport.IAddressResolver AddressResolver { get; set; } = Gossip.Transport.DnsAddressResolver.Instance;
+
     /// <summary>Tags announced to peers [tags]. At most 512 bytes encoded, serf's limit.</summary>
     public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
 
@@ -121,6 +149,11 @@ public sealed class SerfAgentOptions
         {
             throw new ArgumentException("tags not allowed while using tag files", nameof(TagsFile));
         }
+        if (StreamTlsCertFile is null && (StreamTlsKeyFile is not null || StreamTlsCaFile is not null || StreamTlsAcceptPlain))
+        {
+            throw new ArgumentException("stream TLS key, CA and accept-plain need a stream TLS certificate (stream_tls_cert_file)", nameof(StreamTlsCertFile));
+        }
+        ArgumentNullException.ThrowIfNull(AddressResolver);
         AgentLogSink.ParseLevel(LogLevel);
         if (HandlerTimeout <= TimeSpan.Zero) throw new ArgumentException("handler timeout must be positive", nameof(HandlerTimeout));
         if (HandlerOutputLimit < 1) throw new ArgumentException("handler output limit must be positive", nameof(HandlerOutputLimit));

@@ -25,4 +25,16 @@ internal static partial class SerfLog
 
     [LoggerMessage(EventId = 1108, Level = LogLevel.Error, Message = "A MemberChanged handler threw {Error}: {Detail}")]
     public static partial void MemberHandlerFailed(ILogger logger, string error, string detail);
+
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Warning, Message = "The reconnect delegate threw {Error}: {Detail}; this round is skipped")]
+    public static partial void ReconnectDelegateFailed(ILogger logger, string error, string detail);
+
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Error, Message = "Node name conflicts with another node at {Other}. Names must be unique! (Resolution enabled: true)")]
+    public static partial void NameConflict(ILogger logger, System.Net.IPEndPoint other);
+
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "minority in name conflict resolution, quitting [{Matching} / {Responses}]")]
+    public static partial void ConflictLost(ILogger logger, int matching, int responses);
+
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Information, Message = "majority in name conflict resolution [{Matching} / {Responses}]")]
+    public static partial void ConflictWon(ILogger logger, int matching, int responses);
 }

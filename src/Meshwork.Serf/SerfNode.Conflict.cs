@@ -14,6 +14,7 @@ public sealed partial class SerfNode
         {
             if (existing.Name != owner.Name) { return; }
             if (Interlocked.Exchange(ref owner._resolving, 1) == 1) { return; }
+            SerfLog.NameConflict(owner._log, other.EndPoint);
             _ = Task.Run(() => owner.ResolveConflictAsync(other.EndPoint));
         }
     }
@@ -41,8 +42,11 @@ public sealed partial class SerfNode
                 responses++;
                 if (ep is not null && ep.Equals(me)) { matching++; }
             }
-            var lost = responses > 0 && matching <= responses / 2;
+            // serf's rule: stay only with a strict majority of matching answers (so also quit when nobody answered).
+            var lost = matching < responses / 2 + 1;
             lock (_gossip.StateLock) { _core.EmitConflict(new NameConflictRecord(Name, other, responses, matching, lost)); }
+            if (lost) { SerfLog.ConflictLost(_log, matching, responses); }
+            else { SerfLog.ConflictWon(_log, matching, responses); }
             if (lost)
             {
                 // Like the agent: stop gossiping (no leave) so the rightful owner keeps the name.

@@ -20,7 +20,7 @@ public sealed partial class SerfNode : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly List<Task> _loops = [];
 
-    /// <summary>Creates a node; call <see cref="Start"/> then <see cref="JoinAsync"/>.</summary>
+    /// <summary>Creates a node; call <see cref="Start"/> then <see cref="JoinAsync(IEnumerable{string}, bool, CancellationToken)"/>.</summary>
     public SerfNode(SerfOptions options, ITransport? transport = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -32,6 +32,7 @@ public sealed partial class SerfNode : IAsyncDisposable
             throw new ArgumentException($"SerfOptions.ProtocolVersion {options.ProtocolVersion} is outside the supported range [{(vsn.Length == 6 ? vsn[3] : 0)}, {(vsn.Length == 6 ? vsn[4] : 0)}]", nameof(options));
         }
         vsn[5] = options.ProtocolVersion;
+        AnnounceCodec(options, vsn);
         options.Memberlist.Vsn = vsn;
         // Validate tags up front so a too-large set fails at construction with a clear message.
         var size = Wire.SerfCodec.EncodeTags(options.Tags).Length;
@@ -50,6 +51,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         _gossip.EventDelegate = _core;
         _gossip.PublishEvents = false;
         _gossip.ConflictDelegate = new ConflictHook(this);
+        WireDelegates(loggerFactory);
         if (!options.DisableCoordinates)
         {
             _coordinates = new Coordinates.CoordinateClient(options.Vivaldi, new Random());
@@ -216,6 +218,43 @@ public sealed partial class SerfNode : IAsyncDisposable
             lock (_gossip.StateLock) { _core.EndJoin(); }
         }
     }
+
+    /// <summary>
+    /// Joins through addresses given as <c>host[:port]</c> (IPs or names; port default 7946). Each address is resolved
+    /// with <see cref="SerfOptions.AddressResolver"/> on this call, never from an earlier answer, so calling again after a
+    /// failure (retry-join, rejoin) reaches a seed whose name now points elsewhere.
+    /// </summary>
+    /// <returns>The number of endpoints that answered.</returns>
+    /// <exception cref="AggregateException">No address resolved to an endpoint that answered; one inner error per failure.</exception>
+    public async Task<int> JoinAsync(IEnumerable<string> addresses, bool ignoreOldEvents = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        var seeds = new List<IPEndPoint>();
+        var errors = new List<Exception>();
+        foreach (var address in addresses)
+        {
+            try
+            {
+                seeds.AddRange(await Options.AddressResolver.ResolveAsync(address, DefaultGossipPort, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is FormatException or System.Net.Sockets.SocketException)
+            {
+                errors.Add(new FormatException($"Failed to resolve {address}: {e.Message}", e));
+            }
+        }
+        if (seeds.Count == 0) { throw new AggregateException("join failed: no address resolved", errors); }
+        try
+        {
+            return await JoinAsync(seeds, ignoreOldEvents, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AggregateException e)
+        {
+            throw new AggregateException("join failed", errors.Concat(e.InnerExceptions));
+        }
+    }
+
+    /// <summary>Gossip port assumed for a join address without one (7946, serf's).</summary>
+    public const int DefaultGossipPort = 7946;
 
     /// <summary>Sends a user event to the cluster.</summary>
     public void UserEvent(string name, byte[] payload, bool coalesce = true)

@@ -13,6 +13,18 @@ public sealed class SerfOptions
     /// <summary>Node name (shortcut for <see cref="MemberlistOptions.Name"/>).</summary>
     public string NodeName { get => Memberlist.Name; set => Memberlist.Name = value; }
 
+    /// <summary>
+    /// TLS on gossip streams between Meshwork nodes (shortcut for <see cref="MemberlistOptions.StreamTls"/>). Default
+    /// null: plain streams, which serf agents need; with it set the node streams only with peers that use it too.
+    /// </summary>
+    public Gossip.Security.StreamTlsOptions? StreamTls { get => Memberlist.StreamTls; set => Memberlist.StreamTls = value; }
+
+    /// <summary>
+    /// Resolves the addresses given to <see cref="SerfNode.JoinAsync(IEnumerable{string}, bool, CancellationToken)"/>,
+    /// again at every call, so retried joins follow a seed whose name moved. Default: <see cref="Gossip.Transport.DnsAddressResolver"/>.
+    /// </summary>
+    public Gossip.Transport.IAddressResolver AddressResolver { get; set; } = Gossip.Transport.DnsAddressResolver.Instance;
+
     /// <summary>Tags announced in node meta. Encoded size must stay ≤ 512 bytes. Default: none.</summary>
     public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
 
@@ -102,4 +114,31 @@ public sealed class SerfOptions
 
     /// <summary>Ignore user events older than the cluster's event clock when joining (the agent default unless -replay). Default true.</summary>
     public bool IgnoreOldEventsOnJoin { get; set; } = true;
+
+    // Delegates (issue 16): the datagram codec, the reconnect policy and extra member-list delegates.
+
+    /// <summary>
+    /// Codec for datagrams to other Meshwork nodes. Default <see cref="Serf.GossipCodec.MsgPack"/>: serf's own form,
+    /// to everyone. <see cref="Serf.GossipCodec.Compact"/> announces support (memberlist protocol max 6) and sends the
+    /// compact form to peers that announced it too, msgpack to all others (serf agents); see docs/gossip.md.
+    /// </summary>
+    public GossipCodec GossipCodec { get; set; } = GossipCodec.MsgPack;
+
+    /// <summary>
+    /// Decides when failed members are tried again. Default null: serf's rule (<see cref="SerfReconnectDelegate"/>
+    /// with <see cref="ReconnectInterval"/>), so a Meshwork node reconnects exactly like an agent.
+    /// </summary>
+    public IReconnectDelegate? ReconnectDelegate { get; set; }
+
+    /// <summary>
+    /// Extra membership delegates, called after serf's own bookkeeping, in list order, each isolated from the others'
+    /// exceptions (<see cref="Gossip.Composite.CompositeMemberEventDelegate"/>). Default empty.
+    /// </summary>
+    public IList<IMemberEventDelegate> MemberEventDelegates { get; } = new List<IMemberEventDelegate>();
+
+    /// <summary>
+    /// Push/pull merge guards; a merge (and so a join) is refused if any of them refuses it
+    /// (<see cref="Gossip.Composite.CompositeMergeDelegate"/>; a throwing guard counts as a refusal). Default empty.
+    /// </summary>
+    public IList<IMergeDelegate> MergeDelegates { get; } = new List<IMergeDelegate>();
 }

@@ -45,7 +45,7 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     public void The_sample_in_docs_is_read_as_documented()
     {
         var config = new ConfigurationBuilder().AddYamlFile(Path.Combine(Repository.Root, "docs", "samples", "meshwork.yaml")).Build();
-        var doc = GovernanceDocument.Read(config.GetSection("Governance"));
+        var doc = GovernanceDocument.Read(config.GetSection("Meshwork"));
 
         Assert.Equal("orders-app", doc.Application.Name);
         Assert.Equal(new SemanticVersion(1, 4, 2), doc.Application.Version);
@@ -88,6 +88,8 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromMilliseconds(30), get.HedgeDelay);
         Assert.Equal("gzip", get.Compression);
         Assert.Null(get.RateLimit);
+        Assert.Null(get.Codec); // the service's
+        Assert.Equal("protobuf", inventory.For("Export").Codec);
         var reserve = inventory.For("Reserve");
         Assert.Equal(FailMode.FailFast, reserve.FailMode);
         Assert.Equal(50, reserve.RateLimit!.PermitsPerSecond);
@@ -106,7 +108,10 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     [InlineData("Governance:Client:Services:orders:Methods:Get:RateLimit:PermitsPerSecond", "fast", "is not a number")]
     [InlineData("Governance:Client:Services:orders:ConnectionsPerInstance", "0", "between 1 and 64")]
     [InlineData("Governance:Application:Version", "one", "not a semantic version")]
-    [InlineData("Governance:Server:Address", "9000", "is not host:port")]
+    [InlineData("Governance:Server:Endpoints", "9000", "is not host:port")]
+    [InlineData("Governance:Server:Address", "127.0.0.1:9000", "renamed: write Governance:Server:Endpoints")]
+    [InlineData("Governance:Server:Drain:Timeout", "5s", "renamed: write Governance:Server:DrainTimeout")]
+    [InlineData("Governance:Client:Services:orders:Methods:Get:Codec", "xml", "unknown codec 'xml'; known: msgpack, protobuf")]
     [InlineData("Governance:Server:Weight", "-1", "between 1 and")]
     [InlineData("Governance:Server:Drain:PropagationDelay", "later", "positive duration")]
     [InlineData("Governance:Server:Limits:Services:orders:Burst", "5", "missing; a limit needs its sustained rate")]
@@ -229,7 +234,7 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
                 Bind: 127.0.0.1:0
                 Profile: local
               Server:
-                Address: 127.0.0.1:0
+                Endpoints: [ 127.0.0.1:0 ]
                 Limits:
                   Methods: { "echo/Write": { PermitsPerSecond: 0.001, Burst: 1 } }
                 Drain: { PropagationDelay: 100ms }

@@ -66,10 +66,16 @@ public sealed class ShapeTests
         Assert.Contains("[global::System.CodeDom.Compiler.GeneratedCode(\"Meshwork.Rpc.Generators\", \"1.0\")]", source);
         Assert.Contains("\"Everything\",", source);
         // ValueTask<T> unary forwards with no state machine; Task<T> adapts with AsTask.
-        Assert.Contains("return this._invoker.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Echo, text);", source);
-        Assert.Contains("return this._invoker.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Square, value, new global::Meshwork.Rpc.CallOptions(cancellationToken)).AsTask();", source);
+        // Over an RpcChannel (sealed) the proxy calls it directly, with no generic virtual dispatch; any other invoker is
+        // called through CallInvoker.
+        Assert.Contains("_channel = invoker as global::Meshwork.Rpc.Client.RpcChannel;", source);
+        Assert.Contains("return (this._channel is { } channel ? channel.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Echo, text) : " +
+            "this._invoker.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Echo, text));", source);
+        Assert.Contains("return (this._channel is { } channel ? channel.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Square, value, new global::Meshwork.Rpc.CallOptions(cancellationToken)) : " +
+            "this._invoker.UnaryAsync(global::Demo.Contracts.EverythingDescriptors.Square, value, new global::Meshwork.Rpc.CallOptions(cancellationToken))).AsTask();", source);
         Assert.Contains("CallKind.OneWay", source);
-        Assert.Contains("_invoker.OneWayAsync(", source);
+        Assert.Contains("channel.OneWayAsync(", source);
+        Assert.Contains("this._invoker.OneWayAsync(", source);
         Assert.Contains("\"get\",", source);
         Assert.Contains("\"Async\",", source);
         Assert.DoesNotContain("System.Reflection", source);

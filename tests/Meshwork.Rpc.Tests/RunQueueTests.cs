@@ -42,7 +42,8 @@ public class RunQueueTests
         await f.Channel.ConnectAsync();
         // Each caller's continuation after its first call runs on a completion drainer and blocks there on a second
         // call (sync over async), whose own completion needs a drainer: with more such callers than drainers the
-        // completions queued behind them must still run.
+        // completions queued behind them must still run. The second request is queued inside the drainer's write batch
+        // (WriteBatch), which the blocked drainer never ends: only the sweep's rescue of its deferred pump sends it.
         async Task<string> CallerAsync(int i)
         {
             var first = await f.Channel.UnaryAsync(TestService.Echo, "a" + i);

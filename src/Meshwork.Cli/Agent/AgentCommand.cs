@@ -27,6 +27,10 @@ internal static class AgentCommand
         var tagsFile = new Option<string?>("--tags-file") { Description = "Tags file: loaded at start, rewritten when tags change" };
         var encrypt = new Option<string?>("--encrypt") { Description = "Base64 encryption key (16, 24 or 32 bytes), as serf keygen makes" };
         var keyringFile = new Option<string?>("--keyring-file") { Description = "Keyring file (JSON list of base64 keys); rewritten when keys rotate" };
+        var tlsCert = new Option<string?>("--stream-tls-cert") { Description = "TLS on gossip streams between Meshwork agents: this node's certificate (PEM, or .pfx/.p12)" };
+        var tlsKey = new Option<string?>("--stream-tls-key") { Description = "PEM private key of --stream-tls-cert when not in the same file" };
+        var tlsCa = new Option<string?>("--stream-tls-ca") { Description = "PEM CA bundle peers' certificates must chain to (default: system trust store)" };
+        var tlsAcceptPlain = new Option<bool>("--stream-tls-accept-plain") { Description = "Still serve plain gossip streams (while enabling TLS across a cluster)" };
         var snapshot = new Option<string?>("--snapshot") { Description = "Snapshot file: lets a restarted agent rejoin its cluster" };
         var rejoin = new Option<bool>("--rejoin") { Description = "Rejoin the snapshot's members even after a graceful leave" };
         var replay = new Option<bool>("--replay") { Description = "Replay old user events when joining" };
@@ -38,8 +42,8 @@ internal static class AgentCommand
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, info, warn or err (default info)" };
         var command = new Command("agent", "Run a serf-compatible gossip agent")
         {
-            node, bind, advertise, rpc, rpcAuth, join, retryJoin, retryInterval, retryMax, tags, tagsFile, encrypt, keyringFile, snapshot,
-            rejoin, replay, profile, protocol, handlers, configFile, configDir, logLevel,
+            node, bind, advertise, rpc, rpcAuth, join, retryJoin, retryInterval, retryMax, tags, tagsFile, encrypt, keyringFile, tlsCert, tlsKey,
+            tlsCa, tlsAcceptPlain, snapshot, rejoin, replay, profile, protocol, handlers, configFile, configDir, logLevel,
         };
         command.SetAction(async (r, ct) =>
         {
@@ -61,6 +65,10 @@ internal static class AgentCommand
                 if (r.GetValue(tagsFile) is { } tf) options.TagsFile = tf;
                 if (r.GetValue(encrypt) is { } e) options.EncryptKey = e;
                 if (r.GetValue(keyringFile) is { } kf) options.KeyringFile = kf;
+                if (r.GetValue(tlsCert) is { } tc) options.StreamTlsCertFile = tc;
+                if (r.GetValue(tlsKey) is { } tk) options.StreamTlsKeyFile = tk;
+                if (r.GetValue(tlsCa) is { } tca) options.StreamTlsCaFile = tca;
+                if (r.GetValue(tlsAcceptPlain)) options.StreamTlsAcceptPlain = true;
                 if (r.GetValue(snapshot) is { } s) options.SnapshotPath = s;
                 if (r.GetValue(rejoin)) options.Rejoin = true;
                 if (r.GetValue(replay)) options.Replay = true;

@@ -76,6 +76,7 @@ internal sealed partial class MemberlistCore
                 Delegate?.NotifyMessage(body.Span);
                 break;
             default:
+                if (TryHandleTransformed(from, (byte)type, body, depth)) { break; }
                 throw new PeerInvariantException(new(MalformedInputKinds.UnknownType, $"message type {(int)type} not supported"));
         }
     }

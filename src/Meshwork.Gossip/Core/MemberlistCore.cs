@@ -154,6 +154,7 @@ internal sealed partial class MemberlistCore
     internal void SendRaw(IPEndPoint to, byte[] message, bool crc)
     {
         if (_shutdown) { return; }
+        message = Transform(to, message);
         if (Options.EnableCompression && message.Length > 64)
         {
             var compressed = PacketCodec.Compress(message);

@@ -55,6 +55,13 @@ public sealed class MemberlistStateMachine
     /// <summary>Told when an alive message claims a known name from another address.</summary>
     public IConflictDelegate? ConflictDelegate { get => _core.ConflictDelegate; set => _core.ConflictDelegate = value; }
 
+    /// <summary>Alternative datagram codec for peers that announced it (null: msgpack to everyone); set before <see cref="Start"/>.</summary>
+    /// <exception cref="ArgumentException">Its <see cref="ITransformDelegate.MessageType"/> is a memberlist message type.</exception>
+    public ITransformDelegate? TransformDelegate { get => _core.TransformDelegate; set => _core.TransformDelegate = value; }
+
+    /// <summary>Datagrams sent in the <see cref="TransformDelegate"/>'s codec.</summary>
+    public long TransformedPacketsSent => _core.TransformedPacketsSent;
+
     /// <summary>Lifeguard health score of this node (0 = healthy; higher stretches its own probe timers).</summary>
     public int HealthScore => _core.Awareness.Score;
 

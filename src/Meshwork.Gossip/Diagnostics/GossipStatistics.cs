@@ -38,4 +38,7 @@ public sealed class GossipStatistics
 
     /// <summary>Bytes of the UDP packets sent (after compression and encryption).</summary>
     public long BytesSent => Interlocked.Read(ref BytesSentValue);
+
+    /// <summary>Handshakes of the stream TLS layer (all zero while <see cref="MemberlistOptions.StreamTls"/> is off).</summary>
+    public Security.StreamTlsStatistics StreamTls { get; } = new();
 }

@@ -47,4 +47,10 @@ public static class MalformedInputKinds
 
     /// <summary>A stream whose framing (type byte, encryption, compression, user message length) is invalid.</summary>
     public const string Stream = "stream.framing";
+
+    /// <summary>
+    /// A gossip stream that could not be secured with stream TLS (<see cref="MemberlistOptions.StreamTls"/>): a plain
+    /// peer, an untrusted or missing certificate, or a handshake timeout; in either direction.
+    /// </summary>
+    public const string StreamTls = "stream.tls";
 }

@@ -10,6 +10,7 @@ public sealed partial class GossipNode
     private async Task BackgroundPushPull(IPEndPoint to, bool join)
     {
         try { await PushPullAsync(to, join, _cts.Token).ConfigureAwait(false); }
+        catch (Security.StreamTlsException) { } // already counted and logged rate-limited by the TLS layer
         catch (Exception e) when (!_cts.IsCancellationRequested) { GossipLog.PushPullFailed(_log, to, e); }
         catch (Exception) { }
     }

@@ -27,10 +27,11 @@ public sealed partial class GossipNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         LocalInvariants.Validate(options);
         _log = loggerFactory?.CreateLogger("Meshwork.Gossip") ?? NullLogger.Instance;
-        _transport = transport ?? UdpTcpTransport.Bind(options.BindAddress, options.BindPort);
-        var runtime = new RealtimeRuntime((to, d) => _transport.SendPacket(to, d), (to, join) => _ = BackgroundPushPull(to, join), StreamPingAsync);
+        var bound = transport ?? UdpTcpTransport.Bind(options.BindAddress, options.BindPort);
+        var runtime = new RealtimeRuntime((to, d) => _transport!.SendPacket(to, d), (to, join) => _ = BackgroundPushPull(to, join), StreamPingAsync);
         Core = new MemberlistCore(options, runtime, _log);
         runtime.Gate = Core.Gate;
+        _transport = options.StreamTls is null ? bound : new TlsStreamTransport(bound, options, Core.Malformed, Core.Statistics.StreamTls);
     }
 
     internal MemberlistCore Core { get; }
@@ -107,6 +108,20 @@ public sealed partial class GossipNode : IAsyncDisposable
 
     /// <summary>Ack payload / RTT hook.</summary>
     public IPingDelegate? PingDelegate { get => Core.PingDelegate; set => Core.PingDelegate = value; }
+
+    /// <summary>
+    /// Alternative datagram codec for peers that announced it (null, the default: msgpack to everyone, as serf). Set
+    /// before <see cref="Start"/>; see <see cref="Wire.CompactGossipCodec"/> for the built-in one and how it is announced.
+    /// </summary>
+    /// <exception cref="ArgumentException">Its <see cref="ITransformDelegate.MessageType"/> is a memberlist message type.</exception>
+    public ITransformDelegate? TransformDelegate
+    {
+        get { lock (Gate) { return Core.TransformDelegate; } }
+        set { lock (Gate) { Core.TransformDelegate = value; } }
+    }
+
+    /// <summary>Datagrams this node sent in the <see cref="TransformDelegate"/>'s codec.</summary>
+    public long TransformedPacketsSent { get { lock (Gate) { return Core.TransformedPacketsSent; } } }
 
     /// <summary>Membership changes as a channel (bounded at 8192 unread events; the oldest are dropped beyond that).</summary>
     public ChannelReader<MemberEvent> Events => Core.Events;

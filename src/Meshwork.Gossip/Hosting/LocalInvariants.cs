@@ -18,6 +18,7 @@ internal static class LocalInvariants
         {
             throw new ArgumentException($"MemberlistOptions.Vsn is invalid: {vsn.Detail}", nameof(options));
         }
+        options.StreamTls?.Validate();
         if (options.MalformedInputLogInterval <= TimeSpan.Zero || options.MalformedInputLogInterval > Diagnostics.LogRateLimiter<int>.MaxInterval)
         {
             throw new ArgumentException($"MemberlistOptions.MalformedInputLogInterval must be positive and at most one day (got {options.MalformedInputLogInterval})", nameof(options));

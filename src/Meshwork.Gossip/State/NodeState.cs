@@ -20,5 +20,8 @@ internal sealed class NodeState
 
     public bool DeadOrLeft => State is NodeStatus.Dead or NodeStatus.Left;
 
+    /// <summary>The transform decision for this node, valid while <see cref="Vsn"/> and <see cref="Meta"/> are these arrays.</summary>
+    public (byte[] Vsn, byte[] Meta, bool Accepts)? TransformDecision { get; set; }
+
     public Node ToNode() => new(Name, Addr.Length is 4 or 16 ? new IPAddress(Addr) : IPAddress.None, Port, Meta, State, Incarnation, Vsn);
 }

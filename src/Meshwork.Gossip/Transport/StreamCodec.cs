@@ -15,6 +15,9 @@ internal static class StreamCodec
 {
     private const int MaxEncryptedLength = 20 * 1024 * 1024;
 
+    // First byte of a TLS ClientHello record; no memberlist message type has this value.
+    private const byte TlsHandshakeRecord = 0x16;
+
     /// <summary>Writes a message: always compressed when compression is on, then encrypted if a keyring exists.</summary>
     public static async Task WriteAsync(Stream stream, byte[] message, MemberlistOptions options, CancellationToken ct)
     {
@@ -37,6 +40,10 @@ internal static class StreamCodec
     {
         var source = new ByteSource(stream);
         var b = await source.ReadByteAsync(ct).ConfigureAwait(false);
+        if (b == TlsHandshakeRecord)
+        {
+            throw new StreamProtocolException("the peer opened a TLS stream, but stream TLS is not enabled on this node (MemberlistOptions.StreamTls)");
+        }
         if (ring is not null && b != (byte)MessageType.Encrypt)
         {
             throw new StreamProtocolException("Encryption is configured but remote state is not encrypted");

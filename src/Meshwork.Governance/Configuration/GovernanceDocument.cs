@@ -77,6 +77,24 @@ public sealed class GovernanceDocument
         }
         var startTimeout = Get(registry, "StartTimeout") is { } st ? Duration(st) : TimeSpan.FromSeconds(10);
         var server = ServerSettings.Read(root.GetSection("Server"), application);
+        var clientOptions = ReadClient(root, application, client);
+        return new GovernanceDocument(application, registry, cache, startTimeout, server, clientOptions);
+    }
+
+    /// <summary>
+    /// Reads only the <c>Client</c> section of the document rooted at <paramref name="root"/> (with the
+    /// application's zone as the preferred zone): what a configuration reload puts in force through
+    /// <see cref="GovernedCallInvoker.Reconfigure"/>.
+    /// </summary>
+    /// <exception cref="DiscoveryConfigurationException">A value is missing or invalid; the message names the key.</exception>
+    public static GovernanceOptions ReadClient(IConfiguration root, RpcClientOptions? client = null) =>
+        ReadClient(root, ApplicationOptions.Read(root.GetSection("Application")), client);
+
+    private static GovernanceOptions ReadClient(IConfiguration root, ApplicationOptions application, RpcClientOptions? client)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var type = root.GetSection("Registry:Type");
+        if (string.IsNullOrWhiteSpace(type.Value)) throw new DiscoveryConfigurationException(type.Path, "missing; the registry type, for example gossip, etcd or static");
         // "nearest" needs gossip's coordinates, which exist once the registry is connected.
         bool gossip = string.Equals(type.Value.Trim(), "gossip", StringComparison.OrdinalIgnoreCase);
         var clientOptions = GovernanceConfiguration.Read(root.GetSection("Client"), null, client, allowNearestLater: gossip);
@@ -85,7 +103,7 @@ public sealed class GovernanceDocument
         {
             foreach (var policy in clientOptions.Services.Values.Append(clientOptions.Defaults)) policy.Route.PreferredZone ??= zone;
         }
-        return new GovernanceDocument(application, registry, cache, startTimeout, server, clientOptions);
+        return clientOptions;
     }
 
     /// <summary>

@@ -8,14 +8,24 @@ namespace Meshwork.Governance.Configuration;
 
 /// <summary>
 /// The <c>Server</c> section: where the server listens, what it announces to the registry, the limits it sheds load
-/// at, and its drain. Keys: <c>Address</c> (one or a list), <c>Advertise</c>, <c>Register</c>, <c>Services</c>,
-/// <c>Version</c>, <c>Zone</c>, <c>Weight</c>, <c>Tags</c>, <c>Metadata</c>, <c>MaxConnections</c>,
-/// <c>MaxConcurrentCalls</c>, <c>Limits:{Services, Methods, PerCaller, CallerHeader}</c>,
-/// <c>Drain:{PropagationDelay, Timeout}</c>.
+/// at, and its drain. Its keys are one set with Meshwork.Hosting's <c>Meshwork:Server</c> section: the RPC keys
+/// (property names of <see cref="RpcServerOptions"/>; this class reads <c>Endpoints</c>, <c>MaxConnections</c>,
+/// <c>MaxConcurrentCalls</c> and <c>DrainTimeout</c> of them) plus the governance keys in <see cref="GovernanceKeys"/>:
+/// <c>Advertise</c>, <c>Register</c>, <c>Services</c>, <c>Version</c>, <c>Zone</c>, <c>Weight</c>, <c>Tags</c>,
+/// <c>Metadata</c>, <c>Limits:{Services, Methods, PerCaller, CallerHeader}</c>, <c>Drain:PropagationDelay</c>.
+/// The earlier spellings <c>Address</c> and <c>Drain:Timeout</c> fail with an error naming <c>Endpoints</c> and
+/// <c>DrainTimeout</c>.
 /// </summary>
 public sealed class ServerSettings
 {
-    /// <summary>Listen addresses (<c>host:port</c>). Default none: the code that builds the server decides.</summary>
+    /// <summary>
+    /// The keys of the <c>Server</c> section that belong to governance rather than to <see cref="RpcServerOptions"/>
+    /// (Meshwork.Hosting binds every other key onto the RPC options, and reports unknown ones).
+    /// </summary>
+    public static IReadOnlyList<string> GovernanceKeys { get; } =
+        ["Advertise", "Register", "Services", "Version", "Zone", "Weight", "Tags", "Metadata", "Limits", "Drain", "Address"];
+
+    /// <summary>Listen addresses (<c>Endpoints</c>, <c>host:port</c>). Default none: the code that builds the server decides.</summary>
     public IReadOnlyList<string> Endpoints { get; private set; } = [];
 
     /// <summary>Whether the server registers its services at start (false leaves <see cref="ServiceAnnouncement.Services"/> empty). Default true: a server that is not found serves no one.</summary>
@@ -60,7 +70,9 @@ public sealed class ServerSettings
         var a = s.Announcement;
         a.Version = application.Version;
         a.Zone = application.Zone;
-        s.Endpoints = List(section, "Address").Select(e =>
+        Renamed(section, "Address", "Endpoints", "a list of host:port, as in Meshwork.Hosting");
+        Renamed(section, "Drain:Timeout", "DrainTimeout", "as in Meshwork.Hosting");
+        s.Endpoints = List(section, "Endpoints").Select(e =>
         {
             var colon = e.Value.LastIndexOf(':');
             if (colon <= 0 || !int.TryParse(e.Value.AsSpan(colon + 1), out var port) || port is < 0 or > 65535)
@@ -82,9 +94,20 @@ public sealed class ServerSettings
         if (Get(section, "MaxConnections") is { } maxConnections) s.MaxConnections = Int(maxConnections, 1, 10_000_000);
         if (Get(section, "MaxConcurrentCalls") is { } maxCalls) s.MaxConcurrentCalls = Int(maxCalls, 1, int.MaxValue);
         if (Get(section, "Drain:PropagationDelay") is { } delay) a.PropagationDelay = Duration(delay);
-        if (Get(section, "Drain:Timeout") is { } drainTimeout) s.DrainTimeout = Duration(drainTimeout);
+        if (Get(section, "DrainTimeout") is { } drainTimeout) s.DrainTimeout = Duration(drainTimeout);
         s.RateLimits = ReadLimits(section.GetSection("Limits"));
         return s;
+    }
+
+    /// <summary>An earlier key of this section, now spelt as in Meshwork.Hosting: refused with the new key named, so a file is fixed once instead of read two ways.</summary>
+    private static void Renamed(IConfiguration section, string old, string now, string hint)
+    {
+        var key = section.GetSection(old);
+        if (key.Value is not null || key.GetChildren().Any())
+        {
+            string parent = (section as IConfigurationSection)?.Path is { } p ? p + ":" : "";
+            throw new DiscoveryConfigurationException(parent + old, $"renamed: write {parent}{now} ({hint})");
+        }
     }
 
     private static ServerRateLimitOptions? ReadLimits(IConfigurationSection limits)

@@ -33,6 +33,15 @@ public sealed class CallPolicy
     public string? Compression { get; set; }
 
     /// <summary>
+    /// Serializer of this method's calls, by name ("msgpack", "protobuf", or any registered in the client template's
+    /// serializers), when it differs from the service's (<see cref="ServicePolicy.Codec"/>). Default null: the
+    /// service's codec. Such calls go over a second channel to the same instance, made for that codec on first use
+    /// (the frame names its serializer, and the server answers in the codec of the request), so methods without a
+    /// codec of their own keep the service channel's allocation-free path. Both ends must know the codec.
+    /// </summary>
+    public string? Codec { get; set; }
+
+    /// <summary>
     /// Client-side rate limit of this method alone, on top of the service's. Default null (none): only the owner
     /// knows what a method costs. Calls over it fail at once with ResourceExhausted and are never retried.
     /// </summary>

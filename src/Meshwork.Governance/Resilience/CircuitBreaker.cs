@@ -67,9 +67,9 @@ public enum CircuitState
 public sealed class CircuitBreaker
 {
     private const int Buckets = 10;
-    private readonly CircuitBreakerOptions _options;
-    private readonly long _bucketTicks;
-    private readonly long _breakTicks;
+    private CircuitBreakerOptions _options;
+    private long _bucketTicks;
+    private long _breakTicks;
     private readonly Lock _gate = new();
     private readonly int[] _successes = new int[Buckets];
     private readonly int[] _failures = new int[Buckets];
@@ -87,6 +87,28 @@ public sealed class CircuitBreaker
         _options = options;
         _bucketTicks = Math.Max(1, (long)(options.SamplingDuration.TotalSeconds * Stopwatch.Frequency / Buckets));
         _breakTicks = (long)(options.BreakDuration.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    /// <summary>
+    /// Takes new settings (a configuration reload) and keeps the state: an open breaker stays open until its current
+    /// break ends, a closed one keeps its window. Only a new <see cref="CircuitBreakerOptions.SamplingDuration"/>
+    /// empties the window, because its buckets then measure another span of time.
+    /// </summary>
+    internal void Reconfigure(CircuitBreakerOptions options)
+    {
+        long bucketTicks = Math.Max(1, (long)(options.SamplingDuration.TotalSeconds * Stopwatch.Frequency / Buckets));
+        lock (_gate)
+        {
+            if (bucketTicks != _bucketTicks)
+            {
+                Array.Clear(_successes);
+                Array.Clear(_failures);
+                Array.Clear(_bucketEpoch);
+            }
+            _options = options;
+            _bucketTicks = bucketTicks;
+            _breakTicks = (long)(options.BreakDuration.TotalSeconds * Stopwatch.Frequency);
+        }
     }
 
     /// <summary>The state now (an open breaker whose break ended reads as half-open).</summary>

@@ -1,4 +1,5 @@
 using Meshwork.Hosting;
+using Meshwork.Hosting.Governance;
 using Meshwork.Hosting.Server;
 using Meshwork.Rpc.Server;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,7 +12,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class MeshworkServerServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds a hosted <see cref="RpcServer"/>. Options come from the <c>Meshwork:Server</c> configuration section, then
+    /// Adds a hosted <see cref="RpcServer"/>. Options come from the <c>Meshwork:Server</c> configuration section (under
+    /// <c>AddMeshwork</c>: the document's <c>Server</c> section, and the server is discoverable), then
     /// <paramref name="configure"/>; they are validated when the host starts, and a bad value fails the start with an
     /// <see cref="OptionsValidationException"/> naming the key. The running server is available from the container
     /// (<see cref="RpcServer.BoundEndpoints"/> tells which port <c>:0</c> picked). Calling this again returns a builder
@@ -55,6 +57,12 @@ public static class MeshworkServerServiceCollectionExtensions
         var options = sp.GetRequiredService<IOptions<RpcServerOptions>>().Value;
         var registrations = sp.GetRequiredService<MeshworkServerRegistrations>();
         var server = new RpcServer(options, sp.GetService<ILoggerFactory>());
+        // Under AddMeshwork: security, then the server's rate limits, ahead of the application's middleware, so that
+        // an unauthenticated flood is refused before it spends anyone's rate limit.
+        if (sp.GetService<MeshworkGovernance>() is { } governance)
+        {
+            foreach (var middleware in GovernedServerMiddleware.Create(governance, sp)) server.Use(middleware);
+        }
         foreach (var middleware in registrations.Middleware) server.Use(middleware(sp));
         foreach (var service in registrations.Services) server.AddService(service(sp));
         return server;

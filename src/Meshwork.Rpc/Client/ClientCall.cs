@@ -76,14 +76,23 @@ internal abstract class ClientCall
     }
 
     /// <summary>Explains a missed deadline: how the budget was spent and on which hop.</summary>
+    /// <remarks>
+    /// <paramref name="nowMicros"/> is the deadline sweep's clock reading, taken once for all connections before it walks
+    /// their tables, so a call can have been sent after it: measured from that reading the wait would be negative. The
+    /// end of the wait is therefore never taken earlier than the send, and a request that was queued only after its
+    /// deadline had passed is said to have spent its whole budget in the client.
+    /// </remarks>
     internal RpcException DeadlineError(long nowMicros)
     {
+        long sent = SentMicros;
+        long end = Math.Max(nowMicros, Math.Max(StartMicros, sent));
         double budget = (DeadlineMicros - StartMicros) / 1000.0;
-        double queued = ((SentMicros == 0 ? nowMicros : SentMicros) - StartMicros) / 1000.0;
-        double waited = SentMicros == 0 ? 0 : (nowMicros - SentMicros) / 1000.0;
+        double queued = ((sent == 0 ? end : Math.Max(sent, StartMicros)) - StartMicros) / 1000.0;
+        double waited = sent == 0 ? 0 : (end - sent) / 1000.0;
+        string late = sent != 0 && sent >= DeadlineMicros ? " (the deadline had already passed when the request was queued for sending)" : "";
         return new RpcException(StatusCode.DeadlineExceeded,
             $"deadline of {budget:0.#} ms exceeded for {FullName}: {queued:0.#} ms spent in the client before sending, " +
-            $"{waited:0.#} ms waiting for {Connection?.Peer} (network and server) with no response");
+            $"{waited:0.#} ms waiting for {Connection?.Peer} (network and server) with no response{late}");
     }
 
     internal static RpcException StatusError(ref FrameHeader header, string fullName, string peer) =>

@@ -10,7 +10,11 @@ namespace Meshwork.Rpc.Client;
 internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweepable
 {
     private readonly Dictionary<ulong, ClientCall> _calls = new();
-    private readonly SemaphoreSlim _slots;
+    // Stream slots (MaxConcurrentStreamsPerConnection): taken and returned with one interlocked operation each. A
+    // SemaphoreSlim took its lock on every take and every release; it now only hands slots to callers that wait.
+    private int _freeSlots;
+    private int _slotWaiters;
+    private readonly SemaphoreSlim _slotHandoff = new(0);
     private ulong _nextId;
     private int _deadlineCalls;
     private volatile bool _goAway;
@@ -23,7 +27,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         : base(stream, peer, shared.Limits, shared.Names, shared.Logger, shared.Buffers)
     {
         Shared = shared;
-        _slots = new SemaphoreSlim(shared.Options.MaxConcurrentStreamsPerConnection);
+        _freeSlots = shared.Options.MaxConcurrentStreamsPerConnection;
         _lastCallMicros = Clock.NowMicros;
         DeadlineSweeper.Register(this);
     }
@@ -44,7 +48,19 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     // ---- call table -------------------------------------------------------------------------------------------
 
     /// <summary>Takes a stream slot now if one is free and the server is keeping up with what was sent.</summary>
-    public bool TryTakeSlot() => !IsWriteQueueFull && _slots.Wait(0);
+    public bool TryTakeSlot() => !IsWriteQueueFull && TryTakeFreeSlot();
+
+    private bool TryTakeFreeSlot()
+    {
+        int free = Volatile.Read(ref _freeSlots);
+        while (free > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _freeSlots, free - 1, free);
+            if (seen == free) return true;
+            free = seen;
+        }
+        return false;
+    }
 
     /// <summary>Waits for a stream slot within the call's remaining budget (back-pressure).</summary>
     public async ValueTask TakeSlotAsync(string fullName, long startMicros, long deadlineMicros, CancellationToken ct)
@@ -52,13 +68,20 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         if (IsWriteQueueFull) await WaitForServerToReadAsync(fullName, startMicros, deadlineMicros, ct).ConfigureAwait(false);
         var wait = deadlineMicros == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMicroseconds(Math.Max(0, deadlineMicros - Clock.NowMicros));
         bool ok;
+        // Registered before looking again, so that a release either sees this waiter (and hands its slot over) or
+        // happened before the second look, which then finds the slot (both sides use full fences).
+        Interlocked.Increment(ref _slotWaiters);
         try
         {
-            ok = await _slots.WaitAsync(wait, ct).ConfigureAwait(false);
+            ok = TryTakeFreeSlot() || await _slotHandoff.WaitAsync(wait, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             throw new RpcException(StatusCode.Cancelled, $"call {fullName} was cancelled while waiting for a free stream on {Peer}");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _slotWaiters);
         }
         if (!ok)
         {
@@ -89,7 +112,15 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         }
     }
 
-    public void ReleaseSlot() => _slots.Release();
+    /// <summary>
+    /// Returns a slot. When callers are waiting for one it is handed to them through the semaphore; one handed over
+    /// after its waiter gave up stays there for the next caller that has to wait (fast takes see only the free count).
+    /// </summary>
+    public void ReleaseSlot()
+    {
+        Interlocked.Increment(ref _freeSlots);
+        if (Volatile.Read(ref _slotWaiters) > 0 && TryTakeFreeSlot()) _slotHandoff.Release();
+    }
 
     /// <summary>Assigns an id and adds the call; fails if the connection stopped accepting calls. The caller holds a slot.</summary>
     public bool TryRegister(ClientCall call)
@@ -126,7 +157,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     private void AfterRemove()
     {
-        _slots.Release();
+        ReleaseSlot();
         if (_goAway && ActiveCalls == 0) _ = CloseAsync();
     }
 
@@ -147,7 +178,11 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
             // Only a deadline's error message uses it (how long the call waited before and after sending).
             if (call.DeadlineMicros != 0) call.SentMicros = Clock.NowMicros;
-            if (TryWriteFrame(header, body.WrittenSpan)) return true;
+            if (TryWriteFrame(header, body.WrittenSpan))
+            {
+                MessageSizes.Report(MessageFlow.ClientRequest, call.FullName, body.WrittenCount);
+                return true;
+            }
             error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent: {StateReason}");
         }
         catch (RpcException ex)
@@ -158,7 +193,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         return false;
     }
 
-    public void SendStreamMessage<T>(ulong id, T message, MessageType<T> type, string? compression)
+    public void SendStreamMessage<T>(ulong id, string fullName, T message, MessageType<T> type, string? compression)
     {
         var header = new FrameHeader { Type = FrameType.StreamData, RequestId = id };
         using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
@@ -166,6 +201,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming");
         }
+        MessageSizes.Report(MessageFlow.ClientRequest, fullName, body.WrittenCount);
     }
 
     public void SendStreamEnd(ulong id) => TryWriteFrame(new FrameHeader { Type = FrameType.StreamEnd, RequestId = id }, default);
@@ -231,7 +267,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         string why = _peerError ?? reason?.Message ?? "closed";
         foreach (var call in orphans)
         {
-            _slots.Release();
+            ReleaseSlot();
             call.OnFailed(new RpcException(StatusCode.Unavailable, $"connection to {Peer} was lost before {call.FullName} completed: {why}"));
         }
     }
@@ -241,6 +277,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     public bool Sweep(long now)
     {
         Shared.Completions.CheckProgress(now);
+        RescueDeferredPump();
         if (IsClosed && ActiveCalls == 0) return false;
         if (!IsClosed && IsWriteStalled(now, Shared.WriteStallMicros))
         {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Transport;
@@ -212,6 +213,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} closed before one-way {method.FullName} was sent: {connection.StateReason}");
         }
+        MessageSizes.Report(MessageFlow.ClientRequest, method.FullName, body.WrittenCount);
     }
 
     // ---- streaming --------------------------------------------------------------------------------------------

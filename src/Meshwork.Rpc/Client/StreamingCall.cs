@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 
@@ -47,6 +48,7 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
         try
         {
             var item = MessageCodec.Decode(header, body, _method.ResponseType, connection.Shared.Serializers, connection.Shared.Compression, connection.Limits.MaxMessageSize);
+            MessageSizes.Report(MessageFlow.ClientResponse, FullName, body.Length);
             _inbound.Write(item);
         }
         catch (Exception ex)
@@ -75,6 +77,7 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
             try
             {
                 _reply.TrySetResult(MessageCodec.Decode(header, body, _method.ResponseType, connection.Shared.Serializers, connection.Shared.Compression, connection.Limits.MaxMessageSize));
+                MessageSizes.Report(MessageFlow.ClientResponse, FullName, body.Length);
             }
             catch (Exception ex)
             {
@@ -103,7 +106,7 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
             {
                 await _sendCredits.TakeAsync(options.CancellationToken).ConfigureAwait(false);
                 await connection.WaitForWriteRoomAsync(options.CancellationToken).ConfigureAwait(false);
-                connection.SendStreamMessage(Id, item, _method.RequestType, options.Compression);
+                connection.SendStreamMessage(Id, FullName, item, _method.RequestType, options.Compression);
             }
             connection.SendStreamEnd(Id);
         }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Threading.Tasks.Sources;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
@@ -56,6 +57,7 @@ internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TRespo
             Finish(connection, default!, ex as RpcException ?? new RpcException(StatusCode.Internal, $"cannot decode the reply of {FullName}: {ex.Message}", ex));
             return;
         }
+        MessageSizes.Report(MessageFlow.ClientResponse, FullName, body.Length);
         Finish(connection, value, null);
     }
 

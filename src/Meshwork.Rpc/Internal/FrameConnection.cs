@@ -10,6 +10,10 @@ namespace Meshwork.Rpc.Internal;
 /// One multiplexed connection: a read loop that parses frames and hands them to <see cref="OnFrame"/>, and a write
 /// path where any thread appends whole frames to the pending send buffer under a short lock while a single pump
 /// writes everything queued to the socket (<see cref="SendBuffers"/>). The pump is what coalesces many frames into one write.
+/// The pump is not a task of its own waiting to be woken: the thread that appends to an idle connection runs it, at
+/// once, or at the end of its <see cref="WriteBatch"/> when it is draining a batch (handlers, completions, the frames of
+/// one read), so that a batch costs one socket write and no thread-pool hop. A write the socket cannot take at once
+/// continues on the thread pool, as do pumps that keep finding more to send (see <see cref="MaxInlineWrites"/>).
 /// Memory is bounded by back-pressure, not by dropping frames: every byte queued, read-but-unparsed or charged for a
 /// call in flight is counted here and in the shared <see cref="BufferBudget"/>; a side that must not grow stops
 /// reading (<see cref="MustPauseReading"/>) or waits for room (<see cref="WaitForWriteRoomAsync"/>), and a peer that
@@ -21,6 +25,18 @@ internal abstract class FrameConnection
     private readonly PipeReader _input;
     private readonly SendBuffers _output = new();
     private bool _writesCompleted; // under _writeLock: no more frames; the pump exits once the queue is sent
+    // Who runs the pump: Idle = nobody, the next writer must start it (set under _writeLock, by the pump);
+    // Running = a thread is in PumpAsync or about to enter it; Deferred = a thread will start it when its WriteBatch
+    // ends (or the sweep or close steal it). Leaving Idle happens under _writeLock; leaving Deferred is a CAS.
+    private int _pump = PumpRunning; // until Start runs it for the first time
+    private const int PumpIdle = 0, PumpRunning = 1, PumpDeferred = 2;
+    /// <summary>Socket writes a pump makes on the thread that started it before handing over to the thread pool, so
+    /// that a caller that happened to start the pump is not kept writing other callers' frames for long.</summary>
+    private const int MaxInlineWrites = 4;
+    private int _deferrals;         // deferrals ever made; the sweep compares it with what it saw last time
+    private int _deferralsAtSweep = -1;
+    private readonly TaskCompletionSource _pumpDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _started;
     private readonly object _writeLock = new();
     private readonly Utf8StringCache? _names;
     private readonly long _maxQueuedBytes;
@@ -35,7 +51,6 @@ internal abstract class FrameConnection
     private long _progressMicros; // last time the queue drained a write, or became non-empty
     private bool _settled;        // queued bytes were handed back to the budget at close
     private int _state; // 0 open, 1 closing (no new writes), 2 closed
-    private Task? _writeLoop;
 
     protected FrameConnection(Stream stream, string peer, ConnectionLimits limits, Utf8StringCache? names, ILogger logger, BufferBudget budget)
     {
@@ -78,7 +93,8 @@ internal abstract class FrameConnection
 
     public void Start()
     {
-        _writeLoop = WriteLoopAsync();
+        _started = true;
+        _ = PumpAsync(); // sends what was queued before the start, or goes idle
         _ = ReadLoopAsync();
     }
 
@@ -94,7 +110,7 @@ internal abstract class FrameConnection
     /// <summary>Appends a frame to the send queue. Returns false if the connection no longer accepts writes.</summary>
     public bool TryWriteFrame(in FrameHeader header, ReadOnlySpan<byte> body)
     {
-        bool wake;
+        int start = PumpIdle;
         lock (_writeLock)
         {
             if (_state != 0) return false;
@@ -107,10 +123,35 @@ internal abstract class FrameConnection
             if (_queuedBytes == 0) Volatile.Write(ref _progressMicros, Clock.CoarseMicros);
             Volatile.Write(ref _queuedBytes, _queuedBytes + added);
             _budget.Add(added);
-            wake = _output.TryTakeIdle();
+            if (_pump == PumpIdle)
+            {
+                _pump = start = WriteBatch.IsOpen ? PumpDeferred : PumpRunning;
+                if (start == PumpDeferred) _deferrals++;
+            }
         }
-        if (wake) _output.Wake();
+        if (start == PumpRunning) _ = PumpAsync();
+        else if (start == PumpDeferred) WriteBatch.Defer(this);
         return true;
+    }
+
+    /// <summary>Runs the pump deferred by a <see cref="WriteBatch"/>, unless the sweep or close took it over meanwhile.</summary>
+    internal void StartDeferredPump()
+    {
+        if (Interlocked.CompareExchange(ref _pump, PumpRunning, PumpDeferred) == PumpDeferred) _ = PumpAsync();
+    }
+
+    /// <summary>
+    /// Called by the connection's sweep: a pump that stayed deferred for a whole sweep interval belongs to a thread that
+    /// is blocked inside its batch (it may be waiting for the reply to a request it queued); it is started from here.
+    /// </summary>
+    protected void RescueDeferredPump()
+    {
+        int deferrals = Volatile.Read(ref _deferrals);
+        if (Volatile.Read(ref _pump) == PumpDeferred && deferrals == _deferralsAtSweep)
+        {
+            StartDeferredPump();
+        }
+        _deferralsAtSweep = deferrals;
     }
 
     private async Task ReadLoopAsync()
@@ -124,6 +165,9 @@ internal abstract class FrameConnection
                 var result = await _input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
                 bool paused = false;
+                // What the frames of this read cause to be sent (replies of inline handlers, acks, window updates)
+                // leaves in one write at the end of the read.
+                WriteBatch.Open();
                 try
                 {
                     while (FrameCodec.TryRead(ref buffer, Limits.MaxFrameSize, _names, out var header, out var body))
@@ -139,6 +183,7 @@ internal abstract class FrameConnection
                 }
                 finally
                 {
+                    WriteBatch.Close();
                     // When pausing, the rest is left unexamined so that the next read returns it without waiting for the peer.
                     _input.AdvanceTo(buffer.Start, paused ? buffer.Start : buffer.End);
                     SetInputBytes(buffer.Length);
@@ -276,11 +321,17 @@ internal abstract class FrameConnection
     protected bool IsWriteStalled(long nowMicros, long timeoutMicros) =>
         timeoutMicros > 0 && Volatile.Read(ref _queuedBytes) > 0 && nowMicros - Volatile.Read(ref _progressMicros) > timeoutMicros;
 
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// Writes everything queued, in as few socket writes as possible, until nothing is left; then marks the pump idle and
+    /// returns. Only one runs at a time (the state <c>_pump</c> says who owns it). Runs synchronously on the caller's
+    /// thread as long as the socket takes the writes at once; after <see cref="MaxInlineWrites"/> writes it moves to the
+    /// thread pool. Never throws: a failed write aborts the connection.
+    /// </summary>
+    private async Task PumpAsync()
     {
         try
         {
-            while (true)
+            for (int writes = 0; ; writes++)
             {
                 ReadOnlyMemory<byte> block;
                 lock (_writeLock)
@@ -288,18 +339,16 @@ internal abstract class FrameConnection
                     if (_output.PendingLength == 0)
                     {
                         if (_writesCompleted) break;
-                        _output.MarkIdle();
-                        block = default;
+                        _pump = PumpIdle;
+                        return;
                     }
-                    else
+                    if (writes == MaxInlineWrites)
                     {
-                        block = _output.TakePending();
+                        // Still owned (Running): the work item continues it with a fresh count.
+                        ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.PumpAsync(), this, preferLocal: false);
+                        return;
                     }
-                }
-                if (block.IsEmpty)
-                {
-                    await _output.WaitAsync().ConfigureAwait(false);
-                    continue;
+                    block = _output.TakePending();
                 }
                 await _stream.WriteAsync(block).ConfigureAwait(false);
                 await _stream.FlushAsync().ConfigureAwait(false);
@@ -321,15 +370,21 @@ internal abstract class FrameConnection
             // reading then), so the connection is closed from here too; closing twice is harmless.
             if (!IsClosed) _ = AbortAsync(ex);
         }
-        finally
+        catch (Exception ex)
         {
-            lock (_writeLock)
-            {
-                // No frame can be appended any more (closing), or none will ever be sent (the stream failed).
-                _writesCompleted = true;
-                if (_state != 0) _output.Release();
-            }
+            // Nothing else is expected from a stream write; the pump's callers discard its task, so say why here.
+            RpcLog.ConnectionFault(Logger, Peer, ex);
+            if (!IsClosed) _ = AbortAsync(ex);
         }
+        // The queue is sent and closing, or the stream failed: this pump ends for good (it stays Running, so no
+        // writer starts another one).
+        lock (_writeLock)
+        {
+            // No frame can be appended any more (closing), or none will ever be sent (the stream failed).
+            _writesCompleted = true;
+            if (_state != 0) _output.Release();
+        }
+        _pumpDone.TrySetResult();
     }
 
     /// <summary>Stops accepting writes, sends everything queued, then closes the stream.</summary>
@@ -337,23 +392,29 @@ internal abstract class FrameConnection
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
         {
-            bool wake;
+            bool start = false;
             lock (_writeLock)
             {
                 _writesCompleted = true;
-                wake = _output.TryTakeIdle();
+                if (_pump == PumpIdle)
+                {
+                    _pump = PumpRunning;
+                    start = true;
+                }
             }
-            if (wake) _output.Wake();
+            if (start) _ = PumpAsync();
+            // A pump deferred by a thread that may never end its batch is taken over: what is queued goes out now.
+            else StartDeferredPump();
         }
         if (Interlocked.Exchange(ref _state, 2) == 2)
         {
             await _closed.Task.ConfigureAwait(false);
             return;
         }
-        if (_writeLoop is not null)
+        if (_started)
         {
             // Bounded: a peer that stopped reading must not hold the close forever.
-            await Task.WhenAny(_writeLoop, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+            await Task.WhenAny(_pumpDone.Task, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         }
         await DisposeStreamAsync().ConfigureAwait(false);
         lock (_writeLock)

@@ -19,7 +19,10 @@ internal static class MessageCodec
         var body = PooledBufferWriter.Rent();
         try
         {
-            serializer.Serialize(body, value, type);
+            // The default serializer is called directly: through the interface, a generic method is resolved at run time
+            // on every call (generic virtual dispatch), which the JIT does not devirtualize.
+            if (serializer is MessagePackRpcSerializer msgpack) msgpack.Serialize(body, value, type);
+            else serializer.Serialize(body, value, type);
         }
         catch (Exception ex) when (ex is not RpcException)
         {
@@ -94,7 +97,8 @@ internal static class MessageCodec
     {
         try
         {
-            return serializer.Deserialize(body, type);
+            // Direct call for the default serializer, as in Encode.
+            return serializer is MessagePackRpcSerializer msgpack ? msgpack.Deserialize(body, type) : serializer.Deserialize(body, type);
         }
         catch (RpcException)
         {

@@ -51,22 +51,44 @@ internal sealed class RunQueue : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>One drainer: runs entries until the queue is empty.</summary>
+    /// <summary>Entries a drainer runs between two flushes of what they queued for sending (see <see cref="WriteBatch"/>).</summary>
+    internal const int FlushEvery = 16;
+
+    /// <summary>
+    /// One drainer: runs entries until the queue is empty. The frames its entries queue (replies, the next requests of
+    /// completed callers) are written by this drainer itself, every <see cref="FlushEvery"/> entries and when the queue
+    /// is empty, instead of each connection's pump being woken on another thread.
+    /// </summary>
     void IThreadPoolWorkItem.Execute()
     {
-        while (true)
+        WriteBatch.Open();
+        try
         {
-            while (_items.TryDequeue(out var item))
+            while (true)
             {
-                Interlocked.Increment(ref _dequeued);
-                item.Execute();
+                int sinceFlush = 0;
+                while (_items.TryDequeue(out var item))
+                {
+                    Interlocked.Increment(ref _dequeued);
+                    item.Execute();
+                    if (++sinceFlush == FlushEvery)
+                    {
+                        WriteBatch.Flush();
+                        sinceFlush = 0;
+                    }
+                }
+                WriteBatch.Flush();
+                Interlocked.Decrement(ref _running);
+                // An entry queued after the last TryDequeue may have seen every drainer still running and scheduled none:
+                // take it over unless another drainer is (or gets) scheduled for it.
+                if (_items.IsEmpty) return;
+                int running = Volatile.Read(ref _running);
+                if (running >= _drainers || Interlocked.CompareExchange(ref _running, running + 1, running) != running) return;
             }
-            Interlocked.Decrement(ref _running);
-            // An entry queued after the last TryDequeue may have seen every drainer still running and scheduled none:
-            // take it over unless another drainer is (or gets) scheduled for it.
-            if (_items.IsEmpty) return;
-            int running = Volatile.Read(ref _running);
-            if (running >= _drainers || Interlocked.CompareExchange(ref _running, running + 1, running) != running) return;
+        }
+        finally
+        {
+            WriteBatch.Close();
         }
     }
 

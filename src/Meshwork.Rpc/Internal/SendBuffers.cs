@@ -1,18 +1,15 @@
 using System.Buffers;
-using System.Threading.Tasks.Sources;
 
 namespace Meshwork.Rpc.Internal;
 
 /// <summary>
 /// The send queue of a connection as two buffers: writers append whole frames to the pending one under the
 /// connection's write lock, and the pump swaps it for the one it has just sent and writes everything in one socket
-/// write. Appending is a copy into an array; the pump is woken only when it is idle (one thread-pool work item per
-/// idle period, not per frame) and every write it makes carries all the frames queued since the previous one.
-/// Frames are appended through its <see cref="IBufferWriter{T}"/> members.
-/// Not thread-safe by itself: every member except <see cref="WaitAsync"/> and <see cref="Wake"/> is called under the
-/// owner's lock, and <see cref="Wake"/> only by the caller that took the idle flag (<see cref="TryTakeIdle"/>).
+/// write. Appending is a copy into an array; every write the pump makes carries all the frames queued since the
+/// previous one. Frames are appended through its <see cref="IBufferWriter{T}"/> members.
+/// Not thread-safe by itself: every member is called under the owner's lock.
 /// </summary>
-internal sealed class SendBuffers : IValueTaskSource, IBufferWriter<byte>
+internal sealed class SendBuffers : IBufferWriter<byte>
 {
     /// <summary>A buffer that grew beyond this for a burst goes back to the pool once sent.</summary>
     private const int KeepCapacity = 256 * 1024;
@@ -21,9 +18,7 @@ internal sealed class SendBuffers : IValueTaskSource, IBufferWriter<byte>
     private byte[] _pending = ArrayPool<byte>.Shared.Rent(InitialCapacity);
     private int _pendingLength;
     private byte[] _sending = ArrayPool<byte>.Shared.Rent(InitialCapacity);
-    private bool _idle;
     private bool _released;
-    private ManualResetValueTaskSourceCore<bool> _wake = new() { RunContinuationsAsynchronously = true };
 
     /// <summary>Bytes appended and not yet taken by the pump.</summary>
     public int PendingLength => _pendingLength;
@@ -42,26 +37,6 @@ internal sealed class SendBuffers : IValueTaskSource, IBufferWriter<byte>
         }
         return _sending.AsMemory(0, length);
     }
-
-    /// <summary>The pump found nothing to send: it will wait in <see cref="WaitAsync"/> until someone <see cref="Wake"/>s it.</summary>
-    public void MarkIdle()
-    {
-        _wake.Reset();
-        _idle = true;
-    }
-
-    /// <summary>True for the one caller that must wake the pump (it was idle); clears the flag.</summary>
-    public bool TryTakeIdle()
-    {
-        if (!_idle) return false;
-        _idle = false;
-        return true;
-    }
-
-    /// <summary>Wakes the idle pump; outside the lock, only by the caller that won <see cref="TryTakeIdle"/>.</summary>
-    public void Wake() => _wake.SetResult(true);
-
-    public ValueTask WaitAsync() => new(this, _wake.Version);
 
     /// <summary>Hands both arrays back to the pool; nothing may be appended afterwards.</summary>
     public void Release()
@@ -84,13 +59,6 @@ internal sealed class SendBuffers : IValueTaskSource, IBufferWriter<byte>
         ArrayPool<byte>.Shared.Return(_pending);
         _pending = next;
     }
-
-    void IValueTaskSource.GetResult(short token) => _wake.GetResult(token);
-
-    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _wake.GetStatus(token);
-
-    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _wake.OnCompleted(continuation, state, token, flags);
 
     // IBufferWriter<byte>: appends to the pending buffer, under the owner's lock.
 

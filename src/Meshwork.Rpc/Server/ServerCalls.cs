@@ -1,4 +1,5 @@
 using System.Buffers;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 
@@ -281,6 +282,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         try
         {
             var item = MessageCodec.Decode(header, body, _descriptor.RequestType, Connection.Server.Options.Serializers, Connection.Server.Options.Compression, Connection.Limits.MaxMessageSize);
+            MessageSizes.Report(MessageFlow.ServerRequest, Method.FullName, body.Length);
             _inbound.Write(item);
         }
         catch (Exception caught)

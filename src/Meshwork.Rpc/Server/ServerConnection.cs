@@ -25,6 +25,10 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private ulong _lastRequestId;
     private long _lastCallMicros;
     private long _dispatchingBytes; // body size of the request being dispatched by the read loop
+    // The method of the previous request and the names it came with (read loop only); registered methods are never removed.
+    private string? _lastService;
+    private string? _lastMethodName;
+    private ServerMethod? _lastMethod;
 
     public ServerConnection(Stream stream, string peer, string source, RpcServer server)
         : base(stream, peer, server.Limits, server.Names, server.Logger, server.Buffers)
@@ -123,11 +127,22 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             Reject(ref header, StatusCode.Unavailable, $"server {Server.Name} is shutting down (go-away sent); retry on another connection or endpoint");
             return;
         }
-        var method = Server.FindMethod(header.Service, header.Method, out string? notFound);
-        if (method is null)
+        ServerMethod? method;
+        // Names decoded through the connection's string cache are the same string objects from call to call, so the
+        // method of the previous request is found again by reference, without hashing both names into two tables.
+        if (ReferenceEquals(header.Service, _lastService) && ReferenceEquals(header.Method, _lastMethodName))
         {
-            Reject(ref header, StatusCode.NotFound, notFound!);
-            return;
+            method = _lastMethod!;
+        }
+        else
+        {
+            method = Server.FindMethod(header.Service, header.Method, out string? notFound);
+            if (method is null)
+            {
+                Reject(ref header, StatusCode.NotFound, notFound!);
+                return;
+            }
+            (_lastService, _lastMethodName, _lastMethod) = (header.Service, header.Method, method);
         }
         var kind = oneWay ? CallKind.OneWay : header.Kind;
         if (kind != method.Kind)
@@ -260,7 +275,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         try
         {
             using var body = MessageCodec.Encode(ref header, value, type, Server.Options.Serializers.Get(call.SerializerId), 0, Server.Options.Compression, Limits.MaxFrameSize);
-            TryWriteFrame(header, body.WrittenSpan);
+            if (TryWriteFrame(header, body.WrittenSpan)) MessageSizes.Report(MessageFlow.ServerResponse, call.Method.FullName, body.WrittenCount);
         }
         catch (Exception ex)
         {
@@ -279,6 +294,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming {call.Method.FullName}");
         }
+        MessageSizes.Report(MessageFlow.ServerResponse, call.Method.FullName, body.WrittenCount);
     }
 
     public void SendStatus(ServerCall call, StatusCode status, string? message)
@@ -401,6 +417,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     public bool Sweep(long now)
     {
         _handlers.CheckProgress(now);
+        RescueDeferredPump();
         if (IsClosed) return _handlers.Pending > 0;
         if (IsWriteStalled(now, Server.WriteStallMicros))
         {

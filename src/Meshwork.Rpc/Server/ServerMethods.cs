@@ -1,4 +1,5 @@
 using System.Buffers;
+using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 
@@ -47,6 +48,7 @@ internal abstract class ServerMethod(string service, string name, CallKind kind)
         try
         {
             value = MessageCodec.Decode(header, body, type, connection.Server.Options.Serializers, connection.Server.Options.Compression, connection.Limits.MaxMessageSize);
+            MessageSizes.Report(MessageFlow.ServerRequest, FullName, body.Length);
             return true;
         }
         catch (Exception caught)

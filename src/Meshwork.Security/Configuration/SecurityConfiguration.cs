@@ -2,6 +2,7 @@ using System.Globalization;
 using Meshwork.Rpc;
 using Meshwork.Security.Authentication;
 using Meshwork.Security.Authorization;
+using Meshwork.Security.Client;
 using Microsoft.Extensions.Configuration;
 
 namespace Meshwork.Security.Configuration;
@@ -14,6 +15,7 @@ namespace Meshwork.Security.Configuration;
 /// Bearer:  { MaxTokenLength: 8192, Tokens: [ { Token: ..., Name: ops, Roles: [admin] } ] }
 /// Hmac:    { MaxClockSkew: 1m, ReplayCacheCapacity: 100000, Keys: [ { Id: k1, Secret: &lt;base64&gt;, Name: billing, Roles: [] } ] }
 /// ClientCertificates: { Enabled: true, RolesByName: { billing-admin: [admin] } }
+/// Credentials: { Hmac: { KeyId: k1, Secret: &lt;base64&gt; } }   # what this process's clients send (ReadCredentials); or { Bearer: { Token: ... } }
 /// Methods:
 ///   Health/*: Anonymous
 ///   Admin/*:  { Roles: [admin] }
@@ -28,7 +30,61 @@ namespace Meshwork.Security.Configuration;
 /// </summary>
 public static class SecurityConfiguration
 {
-    private static readonly string[] s_topKeys = ["FailureLogInterval", "DefaultPolicy", "Bearer", "Hmac", "ClientCertificates", "Methods"];
+    private static readonly string[] s_topKeys = ["FailureLogInterval", "DefaultPolicy", "Bearer", "Hmac", "ClientCertificates", "Methods", "Credentials"];
+    private static readonly string[] s_credentialKeys = ["Bearer", "Hmac"];
+    private static readonly string[] s_bearerCredentialKeys = ["Token"];
+    private static readonly string[] s_hmacCredentialKeys = ["KeyId", "Secret"];
+
+    /// <summary>
+    /// Reads the <c>Credentials</c> subsection of <paramref name="section"/> (the <c>Security</c> section): what the
+    /// clients of this process attach to every call. <c>Bearer: { Token }</c> or <c>Hmac: { KeyId, Secret }</c>
+    /// (base64, at least 32 bytes), not both. Null when the subsection is absent.
+    /// </summary>
+    /// <exception cref="SecurityConfigurationException">A value is missing or invalid; the message names its key and never quotes a secret.</exception>
+    public static CallCredentials? ReadCredentials(IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        var credentials = section.GetSection("Credentials");
+        if (!credentials.Exists()) return null;
+        OnlyKnown(credentials, s_credentialKeys);
+        var bearer = credentials.GetSection("Bearer");
+        var hmac = credentials.GetSection("Hmac");
+        if (bearer.Exists() && hmac.Exists()) throw new SecurityConfigurationException(credentials.Path, "set Bearer or Hmac, not both: a call carries one authorization header");
+        if (bearer.Exists())
+        {
+            OnlyKnown(bearer, s_bearerCredentialKeys);
+            var token = bearer.GetSection("Token");
+            if (string.IsNullOrWhiteSpace(token.Value)) throw new SecurityConfigurationException(token.Path, "missing; the bearer token this process sends");
+            if (token.Value.Trim().Contains(' ', StringComparison.Ordinal)) throw new SecurityConfigurationException(token.Path, "must not contain spaces");
+            return new BearerTokenCredentials(token.Value.Trim());
+        }
+        if (hmac.Exists())
+        {
+            OnlyKnown(hmac, s_hmacCredentialKeys);
+            var id = hmac.GetSection("KeyId");
+            if (string.IsNullOrWhiteSpace(id.Value)) throw new SecurityConfigurationException(id.Path, "missing; the id of the key calls are signed with");
+            var secretKey = hmac.GetSection("Secret");
+            byte[] secret;
+            try
+            {
+                secret = Convert.FromBase64String(secretKey.Value ?? "");
+            }
+            catch (FormatException)
+            {
+                throw new SecurityConfigurationException(secretKey.Path, "is not valid base64 (generate one with: openssl rand -base64 32)");
+            }
+            if (secret.Length < HmacKey.MinSecretBytes) throw new SecurityConfigurationException(secretKey.Path, $"must decode to at least {HmacKey.MinSecretBytes} bytes (was {secret.Length})");
+            try
+            {
+                return new HmacCallCredentials(id.Value.Trim(), secret);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new SecurityConfigurationException(id.Path, ex.Message, ex);
+            }
+        }
+        throw new SecurityConfigurationException(credentials.Path, "set Bearer: { Token } or Hmac: { KeyId, Secret }");
+    }
     private static readonly string[] s_bearerKeys = ["MaxTokenLength", "Tokens"];
     private static readonly string[] s_tokenKeys = ["Token", "Name", "Roles"];
     private static readonly string[] s_hmacKeys = ["MaxClockSkew", "ReplayCacheCapacity", "Keys"];

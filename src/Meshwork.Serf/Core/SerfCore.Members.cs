@@ -213,15 +213,25 @@ internal sealed partial class SerfCore
         }
     }
 
-    /// <summary>A random failed member to try to reconnect to, with serf's probability failed/alive.</summary>
-    public IPEndPoint? PickReconnectTarget(Random random)
+    /// <summary>
+    /// The state a reconnect round starts from: every failed member with its attempt history (from
+    /// <paramref name="history"/>: attempts since it failed and when the last one was made, on this node's clock).
+    /// </summary>
+    public ReconnectRound BuildReconnectRound(IReadOnlyDictionary<string, (int Attempts, TimeSpan Last)> history, Random random)
     {
-        var failed = _members.Values.Where(m => m.Status == MemberStatus.Failed).ToList();
-        if (failed.Count == 0) { return null; }
-        var alive = Math.Max(1, NumAliveMembers() - 1);
-        var prob = (double)failed.Count / alive;
-        if (random.NextDouble() > prob) { return null; }
-        var pick = failed[random.Next(failed.Count)];
-        return new IPEndPoint(pick.Address, pick.Port);
+        var now = Now;
+        var failed = new List<ReconnectCandidate>();
+        var left = 0;
+        foreach (var m in _members.Values)
+        {
+            if (m.Status == MemberStatus.Left) { left++; }
+            if (m.Status != MemberStatus.Failed) { continue; }
+            var h = history.TryGetValue(m.Name, out var x) ? x : (Attempts: 0, Last: TimeSpan.MinValue);
+            failed.Add(new ReconnectCandidate(m.ToMember(), now - m.LeaveTime, h.Attempts, h.Attempts > 0 ? now - h.Last : null));
+        }
+        return new ReconnectRound(failed, _members.Count, left, random);
     }
+
+    /// <summary>This node's clock (the member list's), for reconnect bookkeeping.</summary>
+    public TimeSpan ClockNow => Now;
 }

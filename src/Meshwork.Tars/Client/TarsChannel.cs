@@ -16,7 +16,7 @@ namespace Meshwork.Tars;
 /// Failures are <see cref="RpcException"/>s with a mapped status and the TARS code in the <c>tars-ret</c> trailer, so
 /// governance and middleware treat TARS calls like native ones.
 /// </summary>
-public sealed class TarsChannel : CallInvoker, IAsyncDisposable
+public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
 {
     private readonly TarsClientOptions _options;
     private readonly ILogger _log;
@@ -158,7 +158,10 @@ public sealed class TarsChannel : CallInvoker, IAsyncDisposable
         return oneWay ? default! : (TResponse)context.Response!;
     }
 
-    private async ValueTask<TarsReply?> CallAsync(string objectName, string function, TarsInvocation invocation, CallOptions options, bool oneWay)
+    private ValueTask<TarsReply?> CallAsync(string objectName, string function, TarsInvocation invocation, CallOptions options, bool oneWay) =>
+        TarsTracing.ClientActive ? TracedCallAsync(objectName, function, invocation, options, oneWay) : CallCoreAsync(objectName, function, invocation, options, oneWay);
+
+    private async ValueTask<TarsReply?> CallCoreAsync(string objectName, string function, TarsInvocation invocation, CallOptions options, bool oneWay)
     {
         ArgumentNullException.ThrowIfNull(invocation);
         var ct = options.CancellationToken;

@@ -180,6 +180,7 @@ internal sealed class TarsServerConnection
         int code = TarsReturnCode.Success;
         string description = "";
         TarsServerCallContext? context = null;
+        System.Diagnostics.Activity? span = null;
         try
         {
             if (request.Version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup or TarsVersion.Json))
@@ -189,6 +190,7 @@ internal sealed class TarsServerConnection
             // tars_ping is answered with iRet 0 and no results, like the C++ framework does, before any dispatch.
             if (request.FunctionName != TarsKeys.Ping)
             {
+                span = TarsTracing.StartServer(request.ServantName, request.FunctionName, request.Version, Peer, request.Status, request.Context);
                 if (!service.TryGetHandler(request.FunctionName, out var handler))
                     throw new TarsException(TarsReturnCode.NoFunction, $"no function '{request.FunctionName}' on object '{request.ServantName}'");
 
@@ -227,6 +229,7 @@ internal sealed class TarsServerConnection
         finally
         {
             if (deadline is not null) await deadline.DisposeAsync().ConfigureAwait(false);
+            TarsTracing.Finish(span, code, description);
         }
         try
         {

@@ -6,11 +6,15 @@ using Meshwork.Tars.Tests.Echo;
 
 namespace Meshwork.Tars.Tests.Transport;
 
-/// <summary>Meshwork TARS client and server over an ssl endpoint (TLS over TCP), with certificates made in the test.</summary>
+/// <summary>
+/// Meshwork TARS client and server over an ssl endpoint (TLS over TCP), with certificates made in the test by a
+/// throw-away authority no machine trusts (so the default validation must refuse them and tests pin them instead).
+/// </summary>
 public sealed class TlsTests
 {
-    private static readonly X509Certificate2 ServerCertificate = TestCertificates.Server();
-    private static readonly X509Certificate2 ClientCertificate = TestCertificates.Client();
+    private static readonly X509Certificate2 Authority = TestCertificates.CreateAuthority("meshwork-tars-test-ca");
+    private static readonly X509Certificate2 ServerCertificate = TestCertificates.IssueNode(Authority, "localhost");
+    private static readonly X509Certificate2 ClientCertificate = TestCertificates.IssueNode(Authority, "meshwork-tars-client");
 
     private static RemoteCertificateValidationCallback Pin(X509Certificate2 expected) =>
         (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == expected.GetCertHashString();
@@ -97,7 +101,7 @@ public sealed class TlsTests
 
         await using var stranger = TarsChannel.ForProxy(proxy, new TarsClientOptions
         {
-            Tls = new TarsClientTlsOptions { ServerCertificateValidation = Pin(ServerCertificate), ClientCertificates = [TestCertificates.Client("stranger")] },
+            Tls = new TarsClientTlsOptions { ServerCertificateValidation = Pin(ServerCertificate), ClientCertificates = [TestCertificates.IssueNode(TestCertificates.CreateAuthority("other-ca"), "stranger")] },
         });
         e = await Assert.ThrowsAsync<RpcException>(() => new EchoClient(stranger).EchoAsync("wrong certificate", new CallOptions { Timeout = TimeSpan.FromSeconds(20) }));
         Assert.True(e.Status is StatusCode.Unavailable, e.ToString());

@@ -1,0 +1,46 @@
+namespace Meshwork.Tars;
+
+/// <summary>
+/// Names of the spans TARS calls produce, and the request map keys that carry trace context across a TARS hop.
+/// Spans come from the <c>Meshwork.Rpc</c> activity source, the one every Meshwork call span comes from, so one
+/// subscription (an <c>ActivityListener</c>, or OpenTelemetry's <c>AddSource("Meshwork.Rpc")</c>) sees both.
+/// </summary>
+public static class TarsTelemetry
+{
+    /// <summary>Activity source of TARS client and server spans (shared with Meshwork's native RPC spans).</summary>
+    public const string ActivitySourceName = "Meshwork.Rpc";
+
+    /// <summary>The <c>rpc.system</c> attribute of TARS spans.</summary>
+    public const string RpcSystem = "tars";
+
+    /// <summary>Span attribute holding the TARS return code (<c>iRet</c>) of the call; 0 is success.</summary>
+    public const string ReturnCodeAttribute = "rpc.tars.ret";
+
+    /// <summary>Span attribute holding the TARS protocol version of the call (1, 2 or 3).</summary>
+    public const string VersionAttribute = "rpc.tars.version";
+
+    /// <summary>
+    /// W3C <c>traceparent</c>. Meshwork clients write it into both the request <c>status</c> map (where TarsGo's
+    /// OpenTelemetry filter reads and writes it) and the <c>context</c> map (where Meshwork call headers travel);
+    /// the server reads <c>status</c> first, then <c>context</c>.
+    /// </summary>
+    public const string TraceParentKey = "traceparent";
+
+    /// <summary>W3C <c>tracestate</c>, next to <see cref="TraceParentKey"/>.</summary>
+    public const string TraceStateKey = "tracestate";
+
+    /// <summary>Zipkin B3 trace id, which TarsJava's Brave tracing writes into the <c>status</c> map; the server accepts it when no <c>traceparent</c> is present.</summary>
+    public const string B3TraceIdKey = "X-B3-TraceId";
+
+    /// <summary>Zipkin B3 span id (of the caller's span), next to <see cref="B3TraceIdKey"/>.</summary>
+    public const string B3SpanIdKey = "X-B3-SpanId";
+
+    /// <summary>Zipkin B3 sampling decision (<c>1</c>/<c>true</c> = sampled), next to <see cref="B3TraceIdKey"/>.</summary>
+    public const string B3SampledKey = "X-B3-Sampled";
+
+    /// <summary>Zipkin B3 debug flag (<c>1</c> = sampled), next to <see cref="B3TraceIdKey"/>.</summary>
+    public const string B3FlagsKey = "X-B3-Flags";
+
+    /// <summary>Longest <c>tracestate</c> accepted (the W3C limit is 32 members of at most 256 characters); a longer one is dropped.</summary>
+    public const int MaxTraceStateLength = 8192;
+}
