@@ -48,6 +48,7 @@ internal sealed class TarsServerConnection
         _stream = stream;
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
         _maxReplySize = server.Options.MaxPacketSize;
+        ClientCertificate = (stream as System.Net.Security.SslStream)?.RemoteCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
         LastActivityMicros = Clock.NowMicros;
     }
 
@@ -69,6 +70,9 @@ internal sealed class TarsServerConnection
     public Task Closed => _closed.Task;
 
     public bool IsClosed => Volatile.Read(ref _closedFlag) != 0;
+
+    /// <summary>The certificate the client presented over ssl (mutual TLS), already accepted; null otherwise.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; }
 
     public async Task RunAsync()
     {
@@ -201,7 +205,7 @@ internal sealed class TarsServerConnection
                 if (deadlineMicros != 0)
                     deadline = new Timer(static s => ((ServerCallContext)s!).Cancel(StatusCode.DeadlineExceeded), rpc, request.Timeout, Timeout.Infinite);
                 _calls.Add(rpc);
-                context = new TarsServerCallContext(request, arguments, results, rpc);
+                context = new TarsServerCallContext(request, arguments, results, rpc) { ClientCertificate = ClientCertificate };
                 rpc.Request = context;
                 var middleware = _server.Middleware;
                 if (middleware.Length == 0)
