@@ -4,20 +4,24 @@ namespace Meshwork.Tars;
 /// Writes the parameters of a call (client: in-parameters; server: return value and out-parameters) in the form the
 /// wire version needs: TARS v1 writes each value at its tag into one buffer; TUP (v2, v3) encodes each value on its own
 /// at tag 0 and files it under its name (v2 also under its type name) in a <c>map&lt;string, vector&lt;byte&gt;&gt;</c>.
-/// Generated code calls it without knowing the version. Buffers are pooled; <see cref="Dispose"/> returns them.
+/// TARS JSON (v5) turns each value into a JSON member (see <see cref="TarsVersion.Json"/>). Generated code calls it without
+/// knowing the version. Buffers are pooled; <see cref="Dispose"/> returns them.
 /// </summary>
 public sealed class TarsParameterWriter : IDisposable
 {
     private readonly TarsBufferWriter _values = new();
     private TarsBufferWriter? _composed;
     private List<(string Name, string TypeName, int Start, int Length)>? _entries;
+    private List<(string Name, byte[] Json)>? _jsonEntries;
+    private System.Text.Json.Utf8JsonWriter? _json;
+    private TarsBufferWriter? _jsonValue;
 
-    /// <summary>Creates a writer for <paramref name="version"/> (1, 2 or 3).</summary>
+    /// <summary>Creates a writer for <paramref name="version"/> (1, 2, 3 or 5).</summary>
     /// <param name="version">The <c>iVersion</c> of the packet the parameters go into.</param>
     public TarsParameterWriter(short version)
     {
-        if (version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup))
-            throw new ArgumentOutOfRangeException(nameof(version), version, "Parameters are written for TARS version 1, 2 or 3.");
+        if (version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup or TarsVersion.Json))
+            throw new ArgumentOutOfRangeException(nameof(version), version, "Parameters are written for TARS version 1, 2, 3 or 5.");
         Version = version;
     }
 
@@ -37,6 +41,7 @@ public sealed class TarsParameterWriter : IDisposable
     /// </param>
     /// <param name="value">The value.</param>
     /// <param name="write">Writes the value at the tag it is given.</param>
+    /// <exception cref="TarsException">Version 5 only: the value is or holds a struct, which TARS JSON cannot carry here (-2).</exception>
     public void Write<T>(int tag, string name, string typeName, T value, TarsValueWriter<T> write)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -51,6 +56,19 @@ public sealed class TarsParameterWriter : IDisposable
         }
         int start = _values.WrittenCount;
         write(ref writer, 0, value);
+        if (Version == TarsVersion.Json)
+        {
+            // Converted now, so that a value JSON cannot carry fails inside the handler (or the caller) with a clear error.
+            var reader = new TarsReader(_values.WrittenSpan[start..]);
+            _json ??= new System.Text.Json.Utf8JsonWriter(_jsonValue ??= new TarsBufferWriter());
+            _json.Reset(_jsonValue!);
+            _jsonValue!.Clear();
+            TarsJsonBridge.WriteJson(ref reader, _json, name);
+            _json.Flush();
+            (_jsonEntries ??= []).Add((name, _jsonValue.WrittenSpan.ToArray()));
+            _values.Clear();
+            return;
+        }
         string wireTypeName = Version == TarsVersion.TupComplex ? TarsTupTypeNames.ToWire(typeName) : typeName;
         (_entries ??= []).Add((name, wireTypeName, start, _values.WrittenCount - start));
     }
@@ -65,7 +83,7 @@ public sealed class TarsParameterWriter : IDisposable
     /// <param name="write">Writes the value at the tag it is given.</param>
     public void WriteReturn<T>(string typeName, T value, TarsValueWriter<T> write)
     {
-        Write(0, TarsKeys.TupReturnEmpty, typeName, value, write);
+        Write(0, Version == TarsVersion.Json ? TarsKeys.TupReturn : TarsKeys.TupReturnEmpty, typeName, value, write);
         if (Version == TarsVersion.Tup)
         {
             var last = _entries![^1];
@@ -80,6 +98,7 @@ public sealed class TarsParameterWriter : IDisposable
         {
             if (Version == TarsVersion.Tars) return _values.WrittenSpan;
             if (_composed is { WrittenCount: > 0 }) return _composed.WrittenSpan;
+            if (Version == TarsVersion.Json) return ComposeJson();
             _composed ??= new TarsBufferWriter();
             var writer = new TarsWriter(_composed);
             var entries = _entries;
@@ -106,12 +125,28 @@ public sealed class TarsParameterWriter : IDisposable
         }
     }
 
+    private ReadOnlySpan<byte> ComposeJson()
+    {
+        _composed ??= new TarsBufferWriter();
+        using var json = new System.Text.Json.Utf8JsonWriter(_composed);
+        json.WriteStartObject();
+        foreach (var (name, value) in _jsonEntries ?? [])
+        {
+            json.WritePropertyName(name);
+            json.WriteRawValue(value, skipInputValidation: true);
+        }
+        json.WriteEndObject();
+        json.Flush();
+        return _composed.WrittenSpan;
+    }
+
     /// <summary>Forgets everything written, keeping the buffers.</summary>
     public void Clear()
     {
         _values.Clear();
         _composed?.Clear();
         _entries?.Clear();
+        _jsonEntries?.Clear();
     }
 
     /// <summary>Returns the pooled buffers.</summary>
@@ -119,5 +154,7 @@ public sealed class TarsParameterWriter : IDisposable
     {
         _values.Dispose();
         _composed?.Dispose();
+        _json?.Dispose();
+        _jsonValue?.Dispose();
     }
 }

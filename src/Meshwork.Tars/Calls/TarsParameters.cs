@@ -3,30 +3,33 @@ namespace Meshwork.Tars;
 /// <summary>
 /// Reads the parameters of a call (server: the arguments; client: return value and out-parameters) from an
 /// <c>sBuffer</c>, whatever its wire version: TARS v1 by tag, TUP v3 by name, TUP v2 by name (the type-name level is
-/// accepted whatever it says, as Java does, because Node and Java disagree on it). The TUP map is parsed once, when
-/// the object is created; each value is decoded on demand.
+/// accepted whatever it says, as Java does, because Node and Java disagree on it), TARS JSON (v5) by name (each JSON
+/// member converted to the Tars encoding its reader accepts; see <see cref="TarsVersion.Json"/>). The TUP map or JSON
+/// object is parsed once, when the object is created; each value is decoded on demand.
 /// </summary>
 public sealed class TarsParameters
 {
     private readonly ReadOnlyMemory<byte> _buffer;
     private readonly int _maxDepth;
     private readonly Dictionary<string, ReadOnlyMemory<byte>>? _named;
+    private readonly Dictionary<string, System.Text.Json.JsonElement>? _json;
     private int _lastTag = -1;
     private int _lastEnd;
 
     /// <summary>Wraps <paramref name="buffer"/> (not copied: it must stay unchanged while this object is used).</summary>
-    /// <param name="version">The packet's <c>iVersion</c> (1, 2 or 3).</param>
+    /// <param name="version">The packet's <c>iVersion</c> (1, 2, 3 or 5).</param>
     /// <param name="buffer">The <c>sBuffer</c> bytes.</param>
     /// <param name="maxDepth">Nesting limit for the readers.</param>
-    /// <exception cref="TarsDecodeException">A TUP buffer is not a valid parameter map.</exception>
+    /// <exception cref="TarsDecodeException">A TUP buffer is not a valid parameter map, or a JSON buffer not a JSON object.</exception>
     public TarsParameters(short version, ReadOnlyMemory<byte> buffer, int maxDepth = TarsReader.DefaultMaxDepth)
     {
-        if (version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup))
-            throw new TarsDecodeException($"unsupported TARS version {version} (expected 1, 2 or 3)");
+        if (version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup or TarsVersion.Json))
+            throw new TarsDecodeException($"unsupported TARS version {version} (expected 1, 2, 3 or 5)");
         Version = version;
         _buffer = buffer;
         _maxDepth = maxDepth;
         if (TarsVersion.IsTup(version)) _named = ParseMap(version, buffer, maxDepth);
+        else if (version == TarsVersion.Json) (_named, _json) = ParseJson(buffer, maxDepth);
     }
 
     /// <summary>The wire version.</summary>
@@ -78,7 +81,15 @@ public sealed class TarsParameters
                 return defaultValue;
             }
             var valueReader = new TarsReader(value.Span, _maxDepth);
-            return read(ref valueReader, 0);
+            if (_json is null) return read(ref valueReader, 0);
+            try
+            {
+                return read(ref valueReader, 0);
+            }
+            catch (TarsDecodeException e)
+            {
+                return ReadJsonAgain(name, read, e);
+            }
         }
 
         // TARS v1: generated code reads in ascending tag order, so continue after the previous field when possible.
@@ -94,6 +105,65 @@ public sealed class TarsParameters
         _lastTag = tag;
         _lastEnd = start + reader.Position;
         return result;
+    }
+
+    /// <summary>
+    /// JSON has one number type: a whole number went out as an integer, which a float or double reader refuses, so it is
+    /// offered once more as DOUBLE and as FLOAT before the error stands (explained for the JSON cases that cannot work).
+    /// </summary>
+    private T ReadJsonAgain<T>(string name, TarsValueReader<T> read, TarsDecodeException error)
+    {
+        var element = _json![name];
+        if (element.ValueKind == System.Text.Json.JsonValueKind.Number && element.TryGetDouble(out double number))
+        {
+            foreach (bool asDouble in (ReadOnlySpan<bool>)[true, false])
+            {
+                using var buffer = new TarsBufferWriter(16);
+                var writer = new TarsWriter(buffer);
+                if (asDouble) writer.WriteDouble(0, number);
+                else writer.WriteFloat(0, (float)number);
+                try
+                {
+                    var again = new TarsReader(buffer.WrittenSpan, _maxDepth);
+                    return read(ref again, 0);
+                }
+                catch (TarsDecodeException)
+                {
+                }
+            }
+        }
+        string hint = element.ValueKind == System.Text.Json.JsonValueKind.Object
+            ? " (a JSON object arrives as map<string, V>; struct parameters travel only over versions 1, 2 and 3)" : "";
+        throw new TarsDecodeException($"JSON parameter '{name}': {error.Message}{hint}");
+    }
+
+    private static (Dictionary<string, ReadOnlyMemory<byte>>, Dictionary<string, System.Text.Json.JsonElement>) ParseJson(ReadOnlyMemory<byte> buffer, int maxDepth)
+    {
+        System.Text.Json.JsonElement root;
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(buffer, new System.Text.Json.JsonDocumentOptions { MaxDepth = maxDepth });
+            root = document.RootElement.Clone();
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new TarsDecodeException($"the TARS JSON (version 5) buffer is not valid JSON: {e.Message}");
+        }
+        if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+            throw new TarsDecodeException($"the TARS JSON (version 5) buffer must be a JSON object of parameters by name, not {root.ValueKind}");
+        var named = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+        var json = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal);
+        using var scratch = new TarsBufferWriter();
+        foreach (var member in root.EnumerateObject())
+        {
+            if (member.Value.ValueKind == System.Text.Json.JsonValueKind.Null) continue; // null = absent, as C++ reads it
+            scratch.Clear();
+            var writer = new TarsWriter(scratch);
+            TarsJsonBridge.WriteTars(ref writer, 0, member.Value, member.Name);
+            named[member.Name] = scratch.WrittenSpan.ToArray();
+            json[member.Name] = member.Value;
+        }
+        return (named, json);
     }
 
     private static Dictionary<string, ReadOnlyMemory<byte>> ParseMap(short version, ReadOnlyMemory<byte> buffer, int maxDepth)

@@ -7,8 +7,8 @@ namespace Meshwork.Tars;
 public sealed class TarsClientOptions
 {
     /// <summary>
-    /// Wire version of requests: 1 (TARS, positional), 3 (TUP by name) or 2 (TUP with type names). Default 1: every
-    /// TARS server speaks it, C++ and Go servers do not speak 2.
+    /// Wire version of requests: 1 (TARS, positional), 3 (TUP by name), 2 (TUP with type names) or 5 (JSON by name, no
+    /// structs). Default 1: every TARS server speaks it; C++ and Go servers do not speak 2, Node servers not 5.
     /// </summary>
     public short Version { get; set; } = TarsVersion.Tars;
 
@@ -67,8 +67,8 @@ public sealed class TarsClientOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        if (Version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup))
-            throw new ArgumentException($"TarsClientOptions.Version must be 1, 2 or 3 (was {Version})");
+        if (Version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup or TarsVersion.Json))
+            throw new ArgumentException($"TarsClientOptions.Version must be 1, 2, 3 or 5 (was {Version})");
         if (DefaultTimeout <= TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.DefaultTimeout must be positive (was {DefaultTimeout})");
         if (ConnectTimeout <= TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.ConnectTimeout must be positive (was {ConnectTimeout})");
         if (MaxPacketSize < 64) throw new ArgumentException($"TarsClientOptions.MaxPacketSize must be at least 64 bytes (was {MaxPacketSize})");

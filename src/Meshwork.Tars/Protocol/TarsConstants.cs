@@ -9,6 +9,11 @@ public static class TarsVersion
     public const short TupComplex = 2;
     /// <summary>TUP "simple": arguments by name; the reply is a RequestPacket.</summary>
     public const short Tup = 3;
+    /// <summary>
+    /// TARS JSON (TarsCpp, TarsGo, gateways): <c>sBuffer</c> is a UTF-8 JSON object of parameters by name, the return value
+    /// under <c>tars_ret</c>; the reply is a ResponsePacket. Structs are not carried (see docs/tars.md).
+    /// </summary>
+    public const short Json = 5;
 
     /// <summary>True for the TUP versions (2 and 3), whose replies are RequestPackets.</summary>
     /// <param name="version">An <c>iVersion</c>.</param>

@@ -66,4 +66,11 @@ public sealed class TarsServerCallContext
 
     /// <summary>The remote address.</summary>
     public string Peer => RpcContext.Peer;
+
+    /// <summary>
+    /// The certificate the client presented on an ssl endpoint (mutual TLS, <see cref="TarsServerTlsOptions.ClientCertificateRequired"/>),
+    /// already accepted by the handshake; null over tcp and udp or when the client sent none. Only here: the Meshwork
+    /// <see cref="Meshwork.Rpc.Server.ServerCallContext.ClientCertificate"/> of a TARS call stays null.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; internal init; }
 }

@@ -48,6 +48,7 @@ internal sealed class TarsServerConnection
         _stream = stream;
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
         _maxReplySize = server.Options.MaxPacketSize;
+        ClientCertificate = (stream as System.Net.Security.SslStream)?.RemoteCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
         LastActivityMicros = Clock.NowMicros;
     }
 
@@ -69,6 +70,9 @@ internal sealed class TarsServerConnection
     public Task Closed => _closed.Task;
 
     public bool IsClosed => Volatile.Read(ref _closedFlag) != 0;
+
+    /// <summary>The certificate the client presented over ssl (mutual TLS), already accepted; null otherwise.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; }
 
     public async Task RunAsync()
     {
@@ -174,7 +178,7 @@ internal sealed class TarsServerConnection
 
     private async Task RunCallAsync(TarsRequestPacket request, byte[] body)
     {
-        var results = new TarsParameterWriter(TarsVersion.IsTup(request.Version) ? request.Version : TarsVersion.Tars);
+        var results = new TarsParameterWriter(TarsVersion.IsTup(request.Version) || request.Version == TarsVersion.Json ? request.Version : TarsVersion.Tars);
         ServerCallContext? rpc = null;
         Timer? deadline = null;
         int code = TarsReturnCode.Success;
@@ -183,8 +187,8 @@ internal sealed class TarsServerConnection
         System.Diagnostics.Activity? span = null;
         try
         {
-            if (request.Version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup))
-                throw new TarsException(TarsReturnCode.ServerDecodeError, $"unsupported TARS version {request.Version} (this server speaks 1, 2 and 3)");
+            if (request.Version is not (TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup or TarsVersion.Json))
+                throw new TarsException(TarsReturnCode.ServerDecodeError, $"unsupported TARS version {request.Version} (this server speaks 1, 2, 3 and 5)");
             if (!_server.TryGetService(request.ServantName, out var service))
                 throw new TarsException(TarsReturnCode.NoServant, $"no object '{request.ServantName}' at this endpoint (served: {string.Join(", ", _server.ObjectNames)})");
             // tars_ping is answered with iRet 0 and no results, like the C++ framework does, before any dispatch.
@@ -201,7 +205,7 @@ internal sealed class TarsServerConnection
                 if (deadlineMicros != 0)
                     deadline = new Timer(static s => ((ServerCallContext)s!).Cancel(StatusCode.DeadlineExceeded), rpc, request.Timeout, Timeout.Infinite);
                 _calls.Add(rpc);
-                context = new TarsServerCallContext(request, arguments, results, rpc);
+                context = new TarsServerCallContext(request, arguments, results, rpc) { ClientCertificate = ClientCertificate };
                 rpc.Request = context;
                 var middleware = _server.Middleware;
                 if (middleware.Length == 0)
@@ -316,7 +320,7 @@ internal sealed class TarsServerConnection
         }
         else
         {
-            short version = request.Version is TarsVersion.Tars or TarsVersion.TupComplex or TarsVersion.Tup ? request.Version : TarsVersion.Tars;
+            short version = request.Version is TarsVersion.Tars or TarsVersion.Json ? request.Version : TarsVersion.Tars;
             TarsResponsePacket.Write(ref writer, version, request.RequestId, request.MessageType, s.Code, buffer, null, s.Description, s.Context);
         }
     }

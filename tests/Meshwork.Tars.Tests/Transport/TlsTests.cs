@@ -6,11 +6,23 @@ using Meshwork.Tars.Tests.Echo;
 
 namespace Meshwork.Tars.Tests.Transport;
 
-/// <summary>Meshwork TARS client and server over an ssl endpoint (TLS over TCP), with certificates made in the test.</summary>
+/// <summary>
+/// Meshwork TARS client and server over an ssl endpoint (TLS over TCP), with certificates made in the test by a
+/// throw-away authority no machine trusts (so the default validation must refuse them and tests pin them instead).
+/// </summary>
 public sealed class TlsTests
 {
-    private static readonly X509Certificate2 ServerCertificate = TestCertificates.Server();
-    private static readonly X509Certificate2 ClientCertificate = TestCertificates.Client();
+    private static readonly X509Certificate2 Authority = TestCertificates.CreateAuthority("meshwork-tars-test-ca");
+    private static readonly X509Certificate2 ServerCertificate = TestCertificates.IssueNode(Authority, "localhost");
+    private static readonly X509Certificate2 ClientCertificate = TestCertificates.IssueNode(Authority, "meshwork-tars-client");
+
+    private const string WhoObject = "MeshTest.TlsServer.WhoObj";
+
+    private static async Task<string> WhoAsync(TarsChannel channel)
+    {
+        var reply = await channel.UnaryAsync(TarsMethods.Unary(WhoObject, "who"), new TarsInvocation());
+        return reply.Results.ReadReturn(static (ref TarsReader r, int t) => r.ReadString(t, true));
+    }
 
     private static RemoteCertificateValidationCallback Pin(X509Certificate2 expected) =>
         (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == expected.GetCertHashString();
@@ -19,7 +31,12 @@ public sealed class TlsTests
     {
         var service = new EchoService();
         var server = new TarsServer(new TarsServerOptions { Tls = tls ?? new TarsServerTlsOptions { Certificate = ServerCertificate } })
-            .AddService(service.Definition());
+            .AddService(service.Definition())
+            .AddService(new TarsServiceDefinition(WhoObject).Add("who", ctx =>
+            {
+                ctx.Results.WriteReturn("string", ctx.ClientCertificate?.Subject ?? "(none)", static (ref TarsWriter w, int t, string v) => w.WriteString(t, v));
+                return ValueTask.CompletedTask;
+            }));
         var endpoint = await server.StartAsync("ssl -h 127.0.0.1 -p 0 -t 60000");
         Assert.Equal(TarsTransport.Ssl, endpoint.Transport);
         return (server, service, endpoint);
@@ -40,6 +57,7 @@ public sealed class TlsTests
         var client = new EchoClient(channel);
         Assert.Equal("über TLS", await client.EchoAsync("über TLS"));
         Assert.Equal((0, 42), await client.AddAsync(2, 40));
+        Assert.Equal("(none)", await WhoAsync(channel));
         var big = new string('x', 200_000);
         Assert.Equal(big, await client.EchoAsync(big));
         var back = await client.MirrorAsync(new Pair { A = 1, Raw = [1, 2] });
@@ -87,6 +105,7 @@ public sealed class TlsTests
             Tls = new TarsClientTlsOptions { ServerCertificateValidation = Pin(ServerCertificate), ClientCertificates = [ClientCertificate] },
         });
         Assert.Equal("mutual", await new EchoClient(withCertificate).EchoAsync("mutual"));
+        Assert.Equal(ClientCertificate.Subject, await WhoAsync(withCertificate)); // the handler sees who called
 
         await using var without = TarsChannel.ForProxy(proxy, new TarsClientOptions
         {
@@ -97,7 +116,7 @@ public sealed class TlsTests
 
         await using var stranger = TarsChannel.ForProxy(proxy, new TarsClientOptions
         {
-            Tls = new TarsClientTlsOptions { ServerCertificateValidation = Pin(ServerCertificate), ClientCertificates = [TestCertificates.Client("stranger")] },
+            Tls = new TarsClientTlsOptions { ServerCertificateValidation = Pin(ServerCertificate), ClientCertificates = [TestCertificates.IssueNode(TestCertificates.CreateAuthority("other-ca"), "stranger")] },
         });
         e = await Assert.ThrowsAsync<RpcException>(() => new EchoClient(stranger).EchoAsync("wrong certificate", new CallOptions { Timeout = TimeSpan.FromSeconds(20) }));
         Assert.True(e.Status is StatusCode.Unavailable, e.ToString());

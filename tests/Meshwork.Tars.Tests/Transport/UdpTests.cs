@@ -123,7 +123,7 @@ public sealed class UdpTests
         await using var _s = server;
         await using var channel = TarsChannel.ForProxy(proxy);
         Assert.Equal("x", await new EchoClient(channel).EchoAsync("x"));
-        Assert.Equal(1, server.ConnectionCount);
+        // (Not asserting the peer count right here: on a loaded machine 200 ms may already have passed.)
         await Eventually.TrueAsync(() => server.ConnectionCount == 0, "the idle UDP peer was dropped");
         Assert.Equal("y", await new EchoClient(channel).EchoAsync("y"));
     }
