@@ -2,9 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using Meshwork.Gossip;
 using Meshwork.Gossip.Simulation;
+using Meshwork.Gossip.Wire;
 
 // Meshwork gossip simulator: convergence and false-positive figures on virtual time.
-// Usage: dotnet run -c Release -- [--nodes 1000,5000] [--seeds 1] [--loss 0,0.1] [--fp-nodes 1000] [--fp-seconds 120]
+// Usage: dotnet run -c Release -- [--nodes 1000,5000] [--seeds 1] [--loss 0,0.1] [--fp-nodes 1000] [--fp-seconds 120] [--codec msgpack|compact]
 var args2 = Args.Parse(args);
 var nodes = args2.Ints("--nodes", [1000, 5000]);
 var seeds = args2.Ints("--seeds", [1]);
@@ -18,6 +19,16 @@ var lagModel = args2.Ints("--slow-lag", [0])[0] != 0;
 var tcpPings = args2.Ints("--tcp-pings", [1])[0] != 0;
 var skipFp = args2.Ints("--fp", [1])[0] == 0;
 var skipConvergence = args2.Ints("--convergence", [1])[0] == 0;
+// --codec compact: every node announces and speaks the compact datagram codec (CompactGossipCodec) instead of msgpack.
+var compact = args2.Strings("--codec", ["msgpack"])[0] switch
+{
+    "msgpack" => false,
+    "compact" => true,
+    var other => throw new ArgumentException($"--codec must be msgpack or compact, not '{other}'"),
+};
+Action<int, MemberlistStateMachine>? configureNode = compact
+    ? (_, m) => { CompactGossipCodec.Advertise(m.Options); m.TransformDelegate = new CompactGossipCodec(); }
+    : null;
 if (skipConvergence) { nodes = []; }
 Func<string, MemberlistOptions> profile = name => new MemberlistOptions { Name = name, EnableCompression = false, DisableTcpPings = !tcpPings };
 
@@ -25,7 +36,7 @@ static string S(TimeSpan? t) => t is { } v ? v.TotalSeconds.ToString("0.00", Cul
 
 if (!skipConvergence)
 {
-Console.WriteLine($"## Convergence (LAN profile, gossip interval 200 ms, fanout 3, TCP fallback pings {(tcpPings ? "on" : "off")})");
+Console.WriteLine($"## Convergence (LAN profile, gossip interval 200 ms, fanout 3, TCP fallback pings {(tcpPings ? "on" : "off")}, codec {(compact ? "compact" : "msgpack")})");
 Console.WriteLine();
 Console.WriteLine("| nodes | loss | seed | join → 99.9 % | join → 100 % | failure → 99.9 % | failure → 100 % | bytes/node/s | false dead | wall |");
 Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -37,7 +48,7 @@ foreach (var n in nodes)
         foreach (var seed in seeds)
         {
             var sw = Stopwatch.StartNew();
-            var r = Experiments.Convergence(new SimulationOptions { Nodes = n, Seed = seed, PacketLoss = loss, Profile = profile });
+            var r = Experiments.Convergence(new SimulationOptions { Nodes = n, Seed = seed, PacketLoss = loss, Profile = profile, ConfigureNode = configureNode });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {n} | {loss:P0} | {seed} | {S(r.JoinTo999)} s | {S(r.JoinTo100)} s | {S(r.FailureTo999)} s | {S(r.FailureTo100)} s | {r.BytesPerNodePerSecond:0} | {r.FalseDeadDeclarations} | {sw.Elapsed.TotalSeconds:0} s |"));
         }
@@ -85,4 +96,6 @@ internal sealed class Args(Dictionary<string, string> values)
 
     public double[] Doubles(string name, double[] fallback) =>
         values.TryGetValue(name, out var v) ? v.Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray() : fallback;
+
+    public string[] Strings(string name, string[] fallback) => values.TryGetValue(name, out var v) ? v.Split(',') : fallback;
 }

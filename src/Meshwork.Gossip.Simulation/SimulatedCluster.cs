@@ -32,6 +32,7 @@ public sealed class SimulatedCluster
             }
             var ep = new IPEndPoint(new IPAddress(new byte[] { 10, (byte)(i >> 16), (byte)(i >> 8), (byte)i }), 7946);
             var node = new SimNode(this, i, name, ep, mo, new Random(DeriveSeed(options.Seed, i, 1)));
+            options.ConfigureNode?.Invoke(i, node.Machine);
             _nodes.Add(node);
             _byAddress[Key(ep)] = node;
         }

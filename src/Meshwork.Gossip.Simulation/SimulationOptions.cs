@@ -41,6 +41,12 @@ public sealed class SimulationOptions
 
     /// <summary>Member list settings template (default LAN profile, compression off to keep large runs fast).</summary>
     public Func<string, MemberlistOptions> Profile { get; set; } = name => new MemberlistOptions { Name = name, EnableCompression = false };
+
+    /// <summary>
+    /// Called for every node (by index) after its state machine is created and before it starts: set delegates such as
+    /// a transform codec, or adjust its options (e.g. the version vector). Default null: nothing.
+    /// </summary>
+    public Action<int, MemberlistStateMachine>? ConfigureNode { get; set; }
 }
 
 /// <summary>How a healthy-but-slow node misbehaves in the simulator.</summary>

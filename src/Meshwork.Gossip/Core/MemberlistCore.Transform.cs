@@ -33,7 +33,8 @@ internal sealed partial class MemberlistCore
     {
         if (_transform is not { } t || PeerAt(to) is not { } peer || !Accepts(peer, t)) { return message; }
         _transformBuffer.ResetWrittenCount();
-        if (!t.TryEncode(message, _transformBuffer)) { return message; }
+        // Never larger than msgpack (a verbatim message gains the marker byte): the datagram budget was sized for msgpack.
+        if (!t.TryEncode(message, _transformBuffer) || _transformBuffer.WrittenCount >= message.Length) { return message; }
         TransformedPacketsSent++;
         return _transformBuffer.WrittenSpan.ToArray();
     }

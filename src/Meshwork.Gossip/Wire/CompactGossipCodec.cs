@@ -46,7 +46,7 @@ public sealed class CompactGossipCodec : ITransformDelegate
     /// <inheritdoc/>
     public byte MessageType => CompactMessageType;
 
-    /// <summary>Datagrams encoded so far (each one was sent in this codec).</summary>
+    /// <summary>Datagrams encoded so far (the member list sends the encoded form unless it came out no smaller).</summary>
     public long EncodedPackets => Interlocked.Read(ref _encoded);
 
     /// <summary>Messages inside encoded datagrams that had to be carried verbatim.</summary>
