@@ -111,6 +111,13 @@ public sealed class MemberlistOptions
     /// </summary>
     public StreamTlsOptions? StreamTls { get; set; }
 
+    /// <summary>
+    /// QUIC instead of TCP for every gossip stream, between Meshwork nodes only (needs libmsquic; see
+    /// <see cref="QuicStreamOptions"/>). Default null: TCP streams. Cannot be combined with <see cref="StreamTls"/>
+    /// (QUIC brings its own TLS, configured in <see cref="QuicStreamOptions.Tls"/>).
+    /// </summary>
+    public QuicStreamOptions? StreamQuic { get; set; }
+
     /// <summary>Protocol version vector announced in alive/push-pull: [PMin, PMax, PCur, DMin, DMax, DCur]. Default matches a serf 0.9.4 agent.</summary>
     public byte[] Vsn { get; set; } = [1, 5, 2, 2, 5, 5];
 

@@ -24,15 +24,27 @@ public static class TestCertificates
     /// A node certificate signed by <paramref name="authority"/>, usable for both TLS server and client
     /// authentication, with <paramref name="dnsNames"/> as subject alternative names.
     /// </summary>
-    public static X509Certificate2 IssueNode(X509Certificate2 authority, string name, params string[] dnsNames)
+    public static X509Certificate2 IssueNode(X509Certificate2 authority, string name, params string[] dnsNames) =>
+        Issue(authority, name, [ServerAuthentication, ClientAuthentication], dnsNames);
+
+    /// <summary>OID of the TLS server authentication extended key usage.</summary>
+    public const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
+
+    /// <summary>OID of the TLS client authentication extended key usage.</summary>
+    public const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>A node certificate signed by <paramref name="authority"/> allowing only the extended key usages <paramref name="usages"/> (OIDs).</summary>
+    public static X509Certificate2 Issue(X509Certificate2 authority, string name, string[] usages, params string[] dnsNames)
     {
         ArgumentNullException.ThrowIfNull(authority);
+        ArgumentNullException.ThrowIfNull(usages);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false)); // server and client authentication
+        var oids = new OidCollection();
+        foreach (var usage in usages) oids.Add(new Oid(usage));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(oids, false));
         var san = new SubjectAlternativeNameBuilder();
         san.AddDnsName(name);
         foreach (var dns in dnsNames) san.AddDnsName(dns);

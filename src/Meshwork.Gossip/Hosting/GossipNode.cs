@@ -31,10 +31,30 @@ public sealed partial class GossipNode : IAsyncDisposable
         var runtime = new RealtimeRuntime((to, d) => _transport!.SendPacket(to, d), (to, join) => _ = BackgroundPushPull(to, join), StreamPingAsync);
         Core = new MemberlistCore(options, runtime, _log);
         runtime.Gate = Core.Gate;
-        _transport = options.StreamTls is null ? bound : new TlsStreamTransport(bound, options, Core.Malformed, Core.Statistics.StreamTls);
+        _transport = WrapStreams(bound, options, Core);
     }
 
     internal MemberlistCore Core { get; }
+
+    // The stream layer: plain TCP (serf's), TLS over it, or QUIC; packets always go through the bound transport.
+    private static ITransport WrapStreams(ITransport bound, MemberlistOptions options, MemberlistCore core)
+    {
+        try
+        {
+            if (options.StreamTls is not null) { return new TlsStreamTransport(bound, options, core.Malformed, core.Statistics.StreamTls); }
+            if (options.StreamQuic is { } quic && Security.QuicStreamOptions.IsSupported)
+            {
+                return QuicStreamTransport.Create(bound, quic, core.Malformed, core.Statistics.StreamTls);
+            }
+            return bound;
+        }
+        catch
+        {
+            // The sockets are already bound: release them, or a failed construction would keep the port.
+            bound.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+    }
 
     internal Lock Gate => Core.Gate;
 

@@ -1,3 +1,4 @@
+using Meshwork.Gossip.Security;
 using Meshwork.Gossip.Wire;
 
 namespace Meshwork.Gossip;
@@ -19,6 +20,15 @@ internal static class LocalInvariants
             throw new ArgumentException($"MemberlistOptions.Vsn is invalid: {vsn.Detail}", nameof(options));
         }
         options.StreamTls?.Validate();
+        options.StreamQuic?.Validate();
+        if (options.StreamTls is not null && options.StreamQuic is not null)
+        {
+            throw new ArgumentException("MemberlistOptions.StreamTls and StreamQuic cannot both be set: QUIC carries its own TLS (StreamQuic.Tls)", nameof(options));
+        }
+        if (options.StreamQuic is not null && !QuicStreamOptions.IsSupported)
+        {
+            throw new PlatformNotSupportedException("MemberlistOptions.StreamQuic needs QUIC, which is not available here (libmsquic missing or unsupported OS)");
+        }
         if (options.MalformedInputLogInterval <= TimeSpan.Zero || options.MalformedInputLogInterval > Diagnostics.LogRateLimiter<int>.MaxInterval)
         {
             throw new ArgumentException($"MemberlistOptions.MalformedInputLogInterval must be positive and at most one day (got {options.MalformedInputLogInterval})", nameof(options));

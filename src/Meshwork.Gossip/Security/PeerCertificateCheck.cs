@@ -9,6 +9,9 @@ namespace Meshwork.Gossip.Security;
 /// </summary>
 internal sealed class PeerCertificateCheck(StreamTlsOptions options, bool accepting)
 {
+    private static readonly System.Security.Cryptography.Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1");
+    private static readonly System.Security.Cryptography.Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
+
     /// <summary>Why the certificate was refused; null while it was not.</summary>
     public string? Refusal { get; private set; }
 
@@ -25,6 +28,9 @@ internal sealed class PeerCertificateCheck(StreamTlsOptions options, bool accept
         using var own = new X509Chain();
         own.ChainPolicy.RevocationMode = options.RevocationMode;
         own.ChainPolicy.DisableCertificateDownloads = true;
+        // The dialler acts as a TLS client, the acceptor as a server: each certificate must allow its role
+        // (a certificate without extended key usage allows both).
+        own.ChainPolicy.ApplicationPolicy.Add(accepting ? ClientAuthentication : ServerAuthentication);
         if (options.TrustedAuthorities.Count > 0)
         {
             own.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;

@@ -131,8 +131,9 @@ internal sealed class TlsStreamTransport : ITransport
             cts.CancelAfter(_tls.HandshakeTimeout);
             served = await HandshakeAsync(incoming, cts.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _cts.IsCancellationRequested)
+        catch (Exception)
         {
+            // Stopping (cancelled, disposed) or an error HandshakeAsync does not classify: drop this connection only.
             await incoming.Stream.DisposeAsync().ConfigureAwait(false);
         }
         finally
