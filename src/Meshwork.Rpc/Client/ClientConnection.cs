@@ -65,7 +65,19 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>Waits for a stream slot within the call's remaining budget (back-pressure).</summary>
     public async ValueTask TakeSlotAsync(string fullName, long startMicros, long deadlineMicros, CancellationToken ct)
     {
-        if (IsWriteQueueFull) await WaitForServerToReadAsync(fullName, startMicros, deadlineMicros, ct).ConfigureAwait(false);
+        while (true)
+        {
+            if (IsWriteQueueFull) await WaitForServerToReadAsync(fullName, startMicros, deadlineMicros, ct).ConfigureAwait(false);
+            await TakeFreeSlotAsync(fullName, startMicros, deadlineMicros, ct).ConfigureAwait(false);
+            // Callers released by the same progress all saw room; those that find the queue full again by now give
+            // the slot back and wait for the server once more, instead of all adding to it.
+            if (!IsWriteQueueFull || IsClosed) return;
+            ReleaseSlot();
+        }
+    }
+
+    private async ValueTask TakeFreeSlotAsync(string fullName, long startMicros, long deadlineMicros, CancellationToken ct)
+    {
         var wait = deadlineMicros == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMicroseconds(Math.Max(0, deadlineMicros - Clock.NowMicros));
         bool ok;
         // Registered before looking again, so that a release either sees this waiter (and hands its slot over) or

@@ -52,7 +52,7 @@ internal sealed class RunQueue : IThreadPoolWorkItem
     }
 
     /// <summary>Entries a drainer runs between two flushes of what they queued for sending (see <see cref="WriteBatch"/>).</summary>
-    internal const int FlushEvery = 16;
+    internal const int FlushEvery = 256;
 
     /// <summary>
     /// One drainer: runs entries until the queue is empty. The frames its entries queue (replies, the next requests of
