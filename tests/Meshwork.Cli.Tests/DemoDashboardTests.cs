@@ -40,4 +40,26 @@ public sealed class DemoDashboardTests
         Assert.Equal("Demo", service.GetProperty("name").GetString());
         Assert.Contains(service.GetProperty("instances").EnumerateArray(), i => i.GetProperty("breaker").GetString() is "closed" or "open" or "half_open");
     }
+
+    [Fact]
+    public async Task The_demo_shows_a_live_status_of_members_calls_and_breakers_while_it_runs()
+    {
+        // One in-process node and the separate node-2, which the demo kills; the linger keeps the status going after detection.
+        await using var demo = MeshworkCli.Start("demo", "--nodes", "1", "--calls", "50", "--status-interval", "0.5", "--linger", "3");
+        int code = await demo.WaitForExitAsync(TimeSpan.FromSeconds(180));
+        Assert.True(code == 0, demo.Log);
+
+        // Stdout is a pipe here, so the status comes as plain lines: members | calls | breakers.
+        var status = demo.Log.ReplaceLineEndings("\n").Split('\n').Where(l => l.StartsWith("[status] ", StringComparison.Ordinal)).ToList();
+        Assert.True(status.Count >= 2, demo.Log);
+        var calls = Regex.Match(string.Join("\n", status), @"calls \(client, last 10 s\): Demo/Greet (\d+\.\d) calls/s, (\d+\.\d) errors/s, p99 (\d+\.\d\d) ms");
+        Assert.True(calls.Success, string.Join("\n", status));
+        Assert.True(double.Parse(calls.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, calls.Value);
+        Assert.Contains(status, l => l.Contains("members: demo-client alive, node-1 alive, node-2 alive", StringComparison.Ordinal));
+        Assert.Matches(@"breakers: 127\.0\.0\.1:\d+ closed", string.Join("\n", status));
+        // After the kill -9, the status follows gossip: node-2 failed, and only node-1's instance is left to call.
+        var last = status[^1];
+        Assert.Contains("members: demo-client alive, node-1 alive, node-2 failed", last);
+        Assert.Matches(@"\| breakers: 127\.0\.0\.1:\d+ closed$", last);
+    }
 }

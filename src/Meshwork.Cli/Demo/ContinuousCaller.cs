@@ -32,7 +32,8 @@ internal sealed class ContinuousCaller : IAsyncDisposable
 
     public ContinuousCaller(CallInvoker invoker, string firstPhase, CancellationToken ct)
     {
-        _invoker = invoker;
+        // Instrumented: the dashboard and the live status show calls per second, errors and p99 from the client's side.
+        _invoker = new Diagnostics.InstrumentedCallInvoker(invoker);
         _phase = firstPhase;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _loops = Enumerable.Range(0, Workers).Select(_ => Task.Run(LoopAsync)).ToArray();

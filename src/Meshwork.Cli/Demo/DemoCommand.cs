@@ -30,13 +30,23 @@ internal static class DemoCommand
         var calls = new Option<int>("--calls") { Description = "Unary calls to spread over the nodes", DefaultValueFactory = _ => 3000 };
         var dashboardPort = new Option<int>("--dashboard-port") { Description = "Port of the web dashboard on 127.0.0.1 (0: a free port)", DefaultValueFactory = _ => 0 };
         var linger = new Option<double>("--linger") { Description = "Seconds to keep the cluster and the dashboard up after the demo (0: exit at once)", DefaultValueFactory = _ => 0 };
-        var command = new Command("demo", "Run a local demo cluster on loopback (gossip discovery, no external servers)") { nodes, calls, dashboardPort, linger };
-        command.SetAction((result, ct) => RunAsync(result.GetValue(nodes), result.GetValue(calls), result.GetValue(dashboardPort), result.GetValue(linger), ct));
+        var statusInterval = new Option<double?>("--status-interval")
+        {
+            Description = "Seconds between live status updates (default: 1 on a terminal, redrawn in place; 5 when stdout is redirected, one line each; 0: off)",
+        };
+        var command = new Command("demo", "Run a local demo cluster on loopback (gossip discovery, no external servers)") { nodes, calls, dashboardPort, linger, statusInterval };
+        command.SetAction((result, ct) => RunAsync(result.GetValue(nodes), result.GetValue(calls), result.GetValue(dashboardPort), result.GetValue(linger),
+            result.GetValue(statusInterval) is { } s ? s : DemoStatus.DefaultInterval.TotalSeconds, ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(int nodeCount, int callCount, int dashboardPort, double linger, CancellationToken ct)
+    private static async Task<int> RunAsync(int nodeCount, int callCount, int dashboardPort, double linger, double statusSeconds, CancellationToken ct)
     {
+        if (statusSeconds < 0 || double.IsNaN(statusSeconds) || statusSeconds > 3600)
+        {
+            Console.Error.WriteLine($"error: --status-interval must be between 0 and 3600 seconds (was {statusSeconds})");
+            return 2;
+        }
         if (dashboardPort is < 0 or > 65535)
         {
             Console.Error.WriteLine($"error: --dashboard-port must be between 0 and 65535 (was {dashboardPort})");
@@ -64,6 +74,7 @@ internal static class DemoCommand
         GossipServiceRegistry? clientRegistry = null;
         GovernedCallInvoker? invoker = null;
         DemoDashboard? dashboard = null;
+        DemoStatus? status = null;
         try
         {
             for (int i = 0; i < nodeCount; i++)
@@ -83,6 +94,7 @@ internal static class DemoCommand
             invoker = new GovernedCallInvoker(clientRegistry, options);
             dashboard = await DemoDashboard.StartAsync(clientGossip, clientRegistry, invoker, dashboardPort, ct);
             Console.WriteLine($"Dashboard: {dashboard.Url} (members, coordinates, instances, breakers, calls and events, live)");
+            status = DemoStatus.Start(dashboard.Dashboard, dashboard.Url, TimeSpan.FromSeconds(statusSeconds));
             var policy = options.For(DemoContract.Service);
             var greetPolicy = policy.For(DemoContract.Greet.Name);
             Console.WriteLine($"Client: GovernedCallInvoker over GossipServiceRegistry; balancer '{policy.Balancer}' (power of two choices over EWMA latency), " +
@@ -133,6 +145,7 @@ internal static class DemoCommand
         }
         finally
         {
+            if (status is not null) await status.DisposeAsync();
             if (dashboard is not null) await dashboard.DisposeAsync();
             if (invoker is not null) await invoker.DisposeAsync();
             if (clientRegistry is not null) await clientRegistry.DisposeAsync();
@@ -184,6 +197,8 @@ internal static class DemoCommand
 
     private static async Task CallEveryKindAsync(GovernedCallInvoker invoker, int callCount, CancellationToken ct)
     {
+        // Instrumented, so that the dashboard and the live status show the client's view of these calls.
+        var calls = new Diagnostics.InstrumentedCallInvoker(invoker);
         Console.WriteLine();
         foreach (var endpoint in invoker.Endpoints(DemoContract.Service).OrderBy(e => e.Instance.Node, StringComparer.Ordinal))
         {
@@ -194,7 +209,7 @@ internal static class DemoCommand
         Console.WriteLine($"Spreading {callCount} concurrent unary calls over the discovered nodes with the P2C-EWMA balancer ...");
         var sw = Stopwatch.StartNew();
         var tasks = new Task<string>[callCount];
-        for (int i = 0; i < callCount; i++) tasks[i] = invoker.UnaryAsync(DemoContract.Greet, "c" + i, new CallOptions { CancellationToken = ct }).AsTask();
+        for (int i = 0; i < callCount; i++) tasks[i] = calls.UnaryAsync(DemoContract.Greet, "c" + i, new CallOptions { CancellationToken = ct }).AsTask();
         var replies = await Task.WhenAll(tasks);
         foreach (var group in replies.GroupBy(ContinuousCaller.NodeOf).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
@@ -204,12 +219,12 @@ internal static class DemoCommand
 
         Console.WriteLine();
         Console.WriteLine("Server streaming (the balancer picks the node):");
-        await foreach (var line in invoker.ServerStreaming(DemoContract.Countdown, 3, new CallOptions { CancellationToken = ct })) Console.WriteLine("  " + line);
+        await foreach (var line in calls.ServerStreaming(DemoContract.Countdown, 3, new CallOptions { CancellationToken = ct })) Console.WriteLine("  " + line);
 
-        Console.WriteLine($"Client streaming 1..100: sum = {await invoker.ClientStreamingAsync(DemoContract.Sum, Numbers(100), new CallOptions { CancellationToken = ct })}");
+        Console.WriteLine($"Client streaming 1..100: sum = {await calls.ClientStreamingAsync(DemoContract.Sum, Numbers(100), new CallOptions { CancellationToken = ct })}");
 
         const int notifications = 10;
-        for (int i = 0; i < notifications; i++) await invoker.OneWayAsync(DemoContract.Notify, $"note {i}", new CallOptions { CancellationToken = ct });
+        for (int i = 0; i < notifications; i++) await calls.OneWayAsync(DemoContract.Notify, $"note {i}", new CallOptions { CancellationToken = ct });
         // A one-way call has no reply: delivery shows only in the servers' own counts, read back from each node directly.
         var endpoints = invoker.Endpoints(DemoContract.Service);
         var counts = new long[endpoints.Count];
@@ -229,7 +244,7 @@ internal static class DemoCommand
         string[] said = ["alpha", "beta", "gamma", "delta"];
         int echoed = 0;
         await words.Writer.WriteAsync(said[0], ct);
-        await foreach (var echo in invoker.DuplexStreaming(DemoContract.Chat, words.Reader.ReadAllAsync(ct), new CallOptions { CancellationToken = ct }))
+        await foreach (var echo in calls.DuplexStreaming(DemoContract.Chat, words.Reader.ReadAllAsync(ct), new CallOptions { CancellationToken = ct }))
         {
             Console.WriteLine($"  sent '{said[echoed]}', echoed '{echo}'");
             if (++echoed < said.Length) await words.Writer.WriteAsync(said[echoed], ct);

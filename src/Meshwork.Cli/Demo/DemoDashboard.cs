@@ -27,6 +27,9 @@ internal sealed class DemoDashboard : IAsyncDisposable
 
     public string Url { get; }
 
+    /// <summary>The dashboard itself, whose snapshot the demo's status display reads too.</summary>
+    public MeshworkDashboard Dashboard => _dashboard;
+
     public static async Task<DemoDashboard> StartAsync(SerfNode gossip, IServiceRegistry registry, GovernedCallInvoker invoker, int port, CancellationToken ct)
     {
         var options = new DashboardOptions();
