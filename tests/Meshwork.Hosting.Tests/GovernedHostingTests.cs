@@ -179,6 +179,24 @@ public sealed class GovernedHostingTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Hosting_pulls_in_no_etcd_zookeeper_or_grpc_client()
+    {
+        // Registry providers with client libraries are separate packages the application registers; what Hosting
+        // references (transitively) must stay free of them, so a gossip-only application does not carry them.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<System.Reflection.AssemblyName>();
+        pending.Push(typeof(MeshworkServiceCollectionExtensions).Assembly.GetName());
+        while (pending.TryPop(out var name))
+        {
+            if (!seen.Add(name.Name!) || !name.Name!.StartsWith("Meshwork", StringComparison.Ordinal)) continue;
+            foreach (var reference in System.Reflection.Assembly.Load(name).GetReferencedAssemblies()) pending.Push(reference);
+        }
+        Assert.Contains("Meshwork.Discovery.Gossip", seen);
+        Assert.DoesNotContain(seen, n => n.Contains("etcd", StringComparison.OrdinalIgnoreCase) || n.Contains("ZooKeeper", StringComparison.OrdinalIgnoreCase)
+            || n.StartsWith("Grpc", StringComparison.Ordinal) || n == "Meshwork.Discovery.Dns");
+    }
+
     [Theory]
     [InlineData("Client:\n    Services:\n      calc:\n        Methods:\n          Echo: { Codec: xml }", "Meshwork:Client:Services:calc:Methods:Echo:Codec", "unknown codec 'xml'")]
     [InlineData("Client:\n    Services:\n      calc: { Balancer: fastest }", "Meshwork:Client:Services:calc:Balancer", "unknown balancer 'fastest'")]

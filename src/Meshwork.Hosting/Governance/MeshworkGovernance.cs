@@ -82,29 +82,40 @@ internal sealed class MeshworkGovernance
         foreach (var configure in _settings.ChannelCallbacks) configure(template);
         var security = Section.GetSection("Security");
         if (SecurityConfiguration.ReadCredentials(security) is { } credentials) template.UseCredentials(credentials);
-        return (GovernanceDocument.Read(Section, template), template);
+        var document = GovernanceDocument.Read(Section, template);
+        CreateInvoker(document.Client);
+        return (document, template);
     }
 
-    /// <summary>The shared invoker of the governed clients, created on first use and followed by a reloader.</summary>
+    /// <summary>
+    /// The invoker and its reloader are made with the document, at start: the reloader then compares every change
+    /// with what the invoker was built from, however late the first client is resolved. The invoker is idle until
+    /// its first call (routes and watches are made per service on first use).
+    /// </summary>
+    private void CreateInvoker(GovernanceOptions options)
+    {
+        foreach (var configure in _settings.ClientCallbacks) configure(options);
+        // "nearest" needs the Serf coordinates of the gossip registry, which is connected later.
+        if (options.RttEstimator is null && string.Equals(Registry.Name, "gossip", StringComparison.OrdinalIgnoreCase)) options.RttEstimator = Registry;
+        var invoker = new GovernedCallInvoker(Registry, options, _loggerFactory);
+        Action<GovernanceOptions>? reconfigure = _settings.ClientCallbacks.Count == 0 ? null : o =>
+        {
+            foreach (var configure in _settings.ClientCallbacks) configure(o);
+        };
+        lock (_gate)
+        {
+            _invoker = invoker;
+            _reloader = new GovernanceReloader(Section, invoker, _loggerFactory, reconfigure);
+        }
+    }
+
+    /// <summary>The shared invoker of the governed clients (the document is read, and checked, on first use).</summary>
     public GovernedCallInvoker Invoker
     {
         get
         {
-            lock (_gate)
-            {
-                if (_invoker is not null) return _invoker;
-                var options = Document.Client;
-                foreach (var configure in _settings.ClientCallbacks) configure(options);
-                // "nearest" needs the Serf coordinates of the gossip registry, which is connected later.
-                if (options.RttEstimator is null && string.Equals(Registry.Name, "gossip", StringComparison.OrdinalIgnoreCase)) options.RttEstimator = Registry;
-                _invoker = new GovernedCallInvoker(Registry, options, _loggerFactory);
-                Action<GovernanceOptions>? reconfigure = _settings.ClientCallbacks.Count == 0 ? null : o =>
-                {
-                    foreach (var configure in _settings.ClientCallbacks) configure(o);
-                };
-                _reloader = new GovernanceReloader(Section, _invoker, _loggerFactory, reconfigure);
-                return _invoker;
-            }
+            _ = Document;
+            return _invoker!;
         }
     }
 
