@@ -10,10 +10,11 @@ namespace Meshwork.Rpc.Internal;
 /// One multiplexed connection: a read loop that parses frames and hands them to <see cref="OnFrame"/>, and a write
 /// path where any thread appends whole frames to the pending send buffer under a short lock while a single pump
 /// writes everything queued to the socket (<see cref="SendBuffers"/>). The pump is what coalesces many frames into one write.
-/// The pump is not a task of its own waiting to be woken: the thread that appends to an idle connection runs it, at
-/// once, or at the end of its <see cref="WriteBatch"/> when it is draining a batch (handlers, completions, the frames of
-/// one read), so that a batch costs one socket write and no thread-pool hop. A write the socket cannot take at once
-/// continues on the thread pool, as do pumps that keep finding more to send (see <see cref="MaxInlineWrites"/>).
+/// The pump is not a task of its own waiting to be woken: a thread that appends to an idle connection while draining
+/// a batch (handlers, completions, the frames of one read: see <see cref="WriteBatch"/>) runs it itself at the end of
+/// the batch, so that a batch costs one socket write and no thread-pool hop; any other writer queues it to the thread
+/// pool. A write the socket cannot take at once continues on the thread pool, as do pumps that keep finding more to
+/// send (see <see cref="MaxInlineWrites"/>).
 /// Memory is bounded by back-pressure, not by dropping frames: every byte queued, read-but-unparsed or charged for a
 /// call in flight is counted here and in the shared <see cref="BufferBudget"/>; a side that must not grow stops
 /// reading (<see cref="MustPauseReading"/>) or waits for room (<see cref="WaitForWriteRoomAsync"/>), and a peer that
@@ -129,10 +130,15 @@ internal abstract class FrameConnection
                 if (start == PumpDeferred) _deferrals++;
             }
         }
-        if (start == PumpRunning) _ = PumpAsync();
+        // Outside a batch the pump goes to the thread pool, as a woken pump task did: a writer that ran it itself would
+        // drain the queue into the socket at once, so that every concurrent writer saw an empty queue and the
+        // MaxQueuedWriteBytes check in front of new calls stopped holding when the peer stops reading.
+        if (start == PumpRunning) ThreadPool.UnsafeQueueUserWorkItem(s_runPump, this, preferLocal: false);
         else if (start == PumpDeferred) WriteBatch.Defer(this);
         return true;
     }
+
+    private static readonly Action<FrameConnection> s_runPump = static c => _ = c.PumpAsync();
 
     /// <summary>Runs the pump deferred by a <see cref="WriteBatch"/>, unless the sweep or close took it over meanwhile.</summary>
     internal void StartDeferredPump()
@@ -345,7 +351,7 @@ internal abstract class FrameConnection
                     if (writes == MaxInlineWrites)
                     {
                         // Still owned (Running): the work item continues it with a fresh count.
-                        ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.PumpAsync(), this, preferLocal: false);
+                        ThreadPool.UnsafeQueueUserWorkItem(s_runPump, this, preferLocal: false);
                         return;
                     }
                     block = _output.TakePending();
