@@ -41,7 +41,7 @@ public sealed class CallRegistryTests
     }
 
     [Fact]
-    public async Task Call_prints_readable_replies_and_streams_ndjson_through_a_registry()
+    public async Task Call_prints_readable_replies_streams_ndjson_and_follows_the_method_kind_through_a_registry()
     {
         await using var server = await ShopContract.StartAsync("solo");
         string[] registry = ["--instance", $"Shop={server.BoundEndpoints[0].Display}"];
@@ -55,6 +55,14 @@ public sealed class CallRegistryTests
         (code, stdout, stderr) = await MeshworkCli.RunAsync(["call", "Shop/Count", "3", .. registry]);
         Assert.True(code == 0, stderr);
         Assert.Equal(["\"1 from solo\"", "\"2 from solo\"", "\"3 from solo\""], stdout.Trim().Split('\n').Select(l => l.Trim()));
+
+        // Client streaming and duplex, also found out from the server: several JSON values are the request stream.
+        (code, stdout, stderr) = await MeshworkCli.RunAsync(["call", "Shop/Sum", "1 2 3\n4", .. registry]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("10", stdout.Trim());
+        (code, stdout, stderr) = await MeshworkCli.RunAsync(["call", "Shop/Shout", "\"a\" \"b\"", "--kind", "duplex", .. registry]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal(["\"A\"", "\"B\""], stdout.Trim().Split('\n').Select(l => l.Trim()));
 
         (code, stdout, _) = await MeshworkCli.RunAsync(["call", "Shop/Missing", "{}", "--json", .. registry]);
         Assert.Equal(1, code);

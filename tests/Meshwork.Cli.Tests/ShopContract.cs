@@ -24,9 +24,25 @@ internal static class ShopContract
 
     public static readonly Method<int, string> Count = new(Service, "Count", CallKind.ServerStreaming, MessageTypes.Plain<int>(), MessageTypes.Plain<string>());
 
+    public static readonly Method<int, long> Sum = new(Service, "Sum", CallKind.ClientStreaming, MessageTypes.Plain<int>(), MessageTypes.Plain<long>());
+
+    public static readonly Method<string, string> Shout = new(Service, "Shout", CallKind.DuplexStreaming, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+
     public static ServiceDefinition Bind(string node) => new ServiceDefinition(Service)
         .AddUnary(Price, (r, _) => new ValueTask<PriceReply>(new PriceReply(r.Item, r.Quantity * 2L, node)))
-        .AddServerStreaming(Count, (n, _) => CountAsync(n, node));
+        .AddServerStreaming(Count, (n, _) => CountAsync(n, node))
+        .AddClientStreaming(Sum, async (items, _) =>
+        {
+            long total = 0;
+            await foreach (var i in items) total += i;
+            return total;
+        })
+        .AddDuplexStreaming(Shout, (words, _) => ShoutAsync(words));
+
+    private static async IAsyncEnumerable<string> ShoutAsync(IAsyncEnumerable<string> words)
+    {
+        await foreach (var w in words) yield return w.ToUpperInvariant();
+    }
 
     private static async IAsyncEnumerable<string> CountAsync(int n, string node)
     {

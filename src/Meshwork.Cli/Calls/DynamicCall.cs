@@ -9,7 +9,8 @@ using Meshwork.Rpc.Serialization;
 namespace Meshwork.Cli.Calls;
 
 /// <summary>
-/// Makes one call of any kind with <see cref="JsonElement"/> messages. With kind "auto" it calls unary first; a
+/// Makes one call of any kind with <see cref="JsonElement"/> messages. With kind "auto" it calls unary first (client
+/// streaming when there are several request messages); a
 /// server refuses a call of the wrong kind before running anything, naming the method's kind, and the call is then
 /// made again as that kind.
 /// </summary>
@@ -17,7 +18,8 @@ internal static partial class DynamicCall
 {
     public static async Task<int> RunAsync(CallInvoker invoker, CallRequest request, CallOutput output, CancellationToken ct)
     {
-        var kind = request.Kind ?? CallKind.Unary;
+        // Several messages can only be a request stream; the server corrects a client stream into a duplex one.
+        var kind = request.Kind ?? (request.Messages.Count > 1 ? CallKind.ClientStreaming : CallKind.Unary);
         try
         {
             try
