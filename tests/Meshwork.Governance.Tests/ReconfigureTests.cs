@@ -91,7 +91,8 @@ public sealed class ReconfigureTests : IAsyncLifetime
             p.Calls.Timeout = TimeSpan.FromMilliseconds(200);
         }));
         old.Behavior = Behavior.Hang;
-        var timedOut = await Assert.ThrowsAsync<RpcException>(async () => await invoker.UnaryAsync(Echo.Who, "x"));
+        // The caller's token only bounds the test if the policy's timeout were ignored; it sets no timeout of its own.
+        var timedOut = await Assert.ThrowsAsync<RpcException>(async () => await invoker.UnaryAsync(Echo.Who, "x", new CallOptions(Eventually.Token())));
         Assert.Equal(StatusCode.DeadlineExceeded, timedOut.Status);
         old.Behavior = Behavior.Normal;
         Assert.Equal("v1", await invoker.UnaryAsync(Echo.Who, "x"));
