@@ -45,7 +45,7 @@ internal static class InstanceChannels
         {
             return Create(instance, options.Client, policy);
         }
-        if (!options.InstanceInvokers.TryGetValue(protocol, out var factory)) return new UnknownProtocolInvoker(instance, protocol, options.InstanceInvokers.Keys);
+        if (!options.InstanceInvokers.TryGetValue(protocol, out var factory)) return RefusingCallInvoker.UnknownProtocol(instance, protocol, options.InstanceInvokers.Keys);
         IReadOnlyList<IClientMiddleware> middleware = options.Client.Middleware.Count == 0
             ? []
             : [new InstanceTagMiddleware(instance), .. options.Client.Middleware];

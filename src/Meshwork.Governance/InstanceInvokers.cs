@@ -54,26 +54,46 @@ public sealed class InstanceInvokerContext
     public IReadOnlyList<IClientMiddleware> Middleware { get; }
 }
 
-/// <summary>The invoker of an instance whose protocol no factory handles: every call fails with a message saying so.</summary>
-internal sealed class UnknownProtocolInvoker(ServiceInstance instance, string protocol, IEnumerable<string> known) : CallInvoker
+/// <summary>
+/// An invoker for an instance that cannot be called (an unknown protocol, an address a factory cannot use): every call
+/// fails with <see cref="StatusCode.Unavailable"/> and the reason, so that the route keeps the instance visible and
+/// explained instead of the registry watch failing for the whole service.
+/// </summary>
+public sealed class RefusingCallInvoker : CallInvoker
 {
-    private readonly string _message = $"instance {instance.Id} ({instance.Address}) speaks protocol '{protocol}', which no GovernanceOptions.InstanceInvokers entry handles"
-        + $" (known: {string.Join(", ", known.Prepend(GovernanceOptions.NativeProtocol))})";
+    private readonly string _reason;
 
-    private RpcException Refuse() => new(StatusCode.Unavailable, _message);
+    /// <summary>Creates an invoker whose every call fails with <paramref name="reason"/>.</summary>
+    public RefusingCallInvoker(string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        _reason = reason;
+    }
 
+    /// <summary>An invoker for an instance whose protocol no <see cref="GovernanceOptions.InstanceInvokers"/> entry handles.</summary>
+    internal static RefusingCallInvoker UnknownProtocol(ServiceInstance instance, string protocol, IEnumerable<string> known) =>
+        new($"instance {instance.Id} ({instance.Address}) speaks protocol '{protocol}', which no GovernanceOptions.InstanceInvokers entry handles"
+            + $" (known: {string.Join(", ", known.Prepend(GovernanceOptions.NativeProtocol))})");
+
+    private RpcException Refuse() => new(StatusCode.Unavailable, _reason);
+
+    /// <inheritdoc/>
     public override ValueTask<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default) =>
         ValueTask.FromException<TResponse>(Refuse());
 
+    /// <inheritdoc/>
     public override ValueTask OneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options = default) =>
         ValueTask.FromException(Refuse());
 
+    /// <inheritdoc/>
     public override IAsyncEnumerable<TResponse> ServerStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default) =>
         throw Refuse();
 
+    /// <inheritdoc/>
     public override ValueTask<TResponse> ClientStreamingAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default) =>
         ValueTask.FromException<TResponse>(Refuse());
 
+    /// <inheritdoc/>
     public override IAsyncEnumerable<TResponse> DuplexStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default) =>
         throw Refuse();
 }

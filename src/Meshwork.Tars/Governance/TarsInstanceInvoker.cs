@@ -45,24 +45,3 @@ internal sealed class TarsInstanceInvoker(TarsChannel channel) : CallInvoker, IA
 
     public ValueTask DisposeAsync() => channel.DisposeAsync();
 }
-
-/// <summary>An instance governance cannot call over TARS: every call fails with Unavailable and the reason.</summary>
-internal sealed class TarsRefusedInstance(string reason) : CallInvoker
-{
-    private RpcException Refuse() => new(StatusCode.Unavailable, reason);
-
-    public override ValueTask<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default) =>
-        ValueTask.FromException<TResponse>(Refuse());
-
-    public override ValueTask OneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options = default) =>
-        ValueTask.FromException(Refuse());
-
-    public override IAsyncEnumerable<TResponse> ServerStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default) =>
-        throw Refuse();
-
-    public override ValueTask<TResponse> ClientStreamingAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default) =>
-        ValueTask.FromException<TResponse>(Refuse());
-
-    public override IAsyncEnumerable<TResponse> DuplexStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, IAsyncEnumerable<TRequest> requests, CallOptions options = default) =>
-        throw Refuse();
-}

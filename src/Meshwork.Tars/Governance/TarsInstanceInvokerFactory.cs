@@ -36,7 +36,7 @@ public sealed class TarsInstanceInvokerFactory : IInstanceInvokerFactory
         ArgumentNullException.ThrowIfNull(context);
         var instance = context.Instance;
         if (TarsInstances.ToEndpoint(instance) is not { } endpoint)
-            return new TarsRefusedInstance($"instance {instance.Id}: '{instance.Address}' is no host:port and its metadata carries no TARS endpoint ({TarsInstances.EndpointKey})");
+            return new RefusingCallInvoker($"instance {instance.Id}: '{instance.Address}' is no host:port and its metadata carries no TARS endpoint ({TarsInstances.EndpointKey})");
         var policy = context.Policy;
         var options = new TarsClientOptions
         {
@@ -60,7 +60,7 @@ public sealed class TarsInstanceInvokerFactory : IInstanceInvokerFactory
         catch (Exception e) when (e is TarsProxyFormatException or NotSupportedException or ArgumentException)
         {
             // Thrown from the registry watch this would stall every instance of the service: refuse just this one.
-            return new TarsRefusedInstance($"instance {instance.Id} ({endpoint}) cannot be called over TARS: {e.Message}");
+            return new RefusingCallInvoker($"instance {instance.Id} ({endpoint}) cannot be called over TARS: {e.Message}");
         }
     }
 }
