@@ -167,7 +167,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         var policy = route.Policy.For(method.Name);
         options = WithPolicy(options, policy);
         long deadline = Deadline(options, policy, method);
-        var state = await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
+        await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
         var mode = EffectiveMode(policy, method.Idempotent);
         CheckRateLimit(route, method.Name, method.FullName);
         route.Budget.Deposit();

@@ -360,10 +360,10 @@ internal sealed class ServiceRoute : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for the registry's first answer (bounded by <paramref name="timeout"/>).</summary>
-    public async ValueTask<RouteState> ReadyAsync(TimeSpan timeout, CancellationToken ct)
+    /// <summary>Waits for the registry's first answer (bounded by <paramref name="timeout"/>); calls then pick from <see cref="State"/>.</summary>
+    public async ValueTask ReadyAsync(TimeSpan timeout, CancellationToken ct)
     {
-        if (_ready.Task.IsCompleted) return _state;
+        if (_ready.Task.IsCompleted) return;
         try
         {
             await _ready.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
@@ -376,7 +376,6 @@ internal sealed class ServiceRoute : IAsyncDisposable
         {
             throw new RpcException(StatusCode.Cancelled, $"the call to service '{Service}' was cancelled while waiting for the registry");
         }
-        return _state;
     }
 
     /// <summary>Waits until the routed endpoints satisfy <paramref name="condition"/>.</summary>
@@ -391,11 +390,11 @@ internal sealed class ServiceRoute : IAsyncDisposable
         }
     }
 
-    /// <summary>Picks an endpoint, avoiding those in <paramref name="tried"/> while others remain.</summary>
-    /// <exception cref="RpcException">Unavailable: no routable instance (the message says why).</exception>
-    public InstanceEndpoint Pick(RouteState state, in PickContext context, List<InstanceEndpoint>? tried)
+    /// <summary>Picks an endpoint from the current state, avoiding those in <paramref name="tried"/> while others remain.</summary>
+    /// <exception cref="NoInstanceException">No routable instance (the message says why).</exception>
+    private InstanceEndpoint Pick(in PickContext context, List<InstanceEndpoint>? tried)
     {
-        var picked = PickCore(state, context, tried);
+        var picked = PickCore(State, context, tried);
         GovernanceMetrics.Picked(Service, picked, Policy.Balancer);
         return picked;
     }
@@ -410,7 +409,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
         List<InstanceEndpoint>? skip = tried;
         for (int round = 0; ; round++)
         {
-            var endpoint = Pick(State, context, skip);
+            var endpoint = Pick(context, skip);
             if (endpoint.TryStart(out started)) return endpoint;
             Interlocked.Increment(ref ClosedSkipped);
             if (round >= MaxClosedSkips)
