@@ -7,26 +7,8 @@ using Meshwork.Serf;
 namespace Meshwork.Governance.Tests;
 
 /// <summary>Discovery over real Serf gossip (UDP/TCP on 127.0.0.1) with real RPC servers.</summary>
-public sealed class GossipDiscoveryTests : IAsyncLifetime
+public sealed class GossipDiscoveryTests : GossipClientTestBase
 {
-    private readonly List<IAsyncDisposable> _owned = [];
-    private SerfNode _client = null!;
-    private GossipServiceRegistry _registry = null!;
-
-    public ValueTask InitializeAsync()
-    {
-        _client = GossipMember.StartNode("client-" + Guid.NewGuid().ToString("n")[..6]);
-        _registry = new GossipServiceRegistry(_client);
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        for (int i = _owned.Count - 1; i >= 0; i--) await _owned[i].DisposeAsync();
-        await _registry.DisposeAsync();
-        await _client.DisposeAsync();
-    }
-
     private async Task<GossipMember[]> StartMembersAsync(params string[] versions)
     {
         var members = new GossipMember[versions.Length];

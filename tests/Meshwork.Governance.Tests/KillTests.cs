@@ -16,30 +16,12 @@ namespace Meshwork.Governance.Tests;
 /// and is sent SIGKILL (no deregistration, no leave, in-flight calls cut); no idempotent call fails with fail-over.
 /// </summary>
 [Trait("Category", "Interop")]
-public sealed class KillTests : IAsyncLifetime
+public sealed class KillTests : GossipClientTestBase
 {
     /// <summary>The demo node's idempotent greeting (its wire contract: service "Demo", method "Greet", strings).</summary>
     private static readonly Method<string, string> Greet = new("Demo", "Greet", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>(), idempotent: true);
 
     private static readonly Regex From = new(@"from (\S+)$", RegexOptions.Compiled);
-
-    private readonly List<IAsyncDisposable> _owned = [];
-    private SerfNode _client = null!;
-    private GossipServiceRegistry _registry = null!;
-
-    public ValueTask InitializeAsync()
-    {
-        _client = GossipMember.StartNode("client-" + Guid.NewGuid().ToString("n")[..6]);
-        _registry = new GossipServiceRegistry(_client);
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        for (int i = _owned.Count - 1; i >= 0; i--) await _owned[i].DisposeAsync();
-        await _registry.DisposeAsync();
-        await _client.DisposeAsync();
-    }
 
     private static ServiceDefinition DemoService(string node) =>
         new ServiceDefinition("Demo").AddUnary(Greet, (name, _) => new ValueTask<string>($"hello {name}, from {node}"));
