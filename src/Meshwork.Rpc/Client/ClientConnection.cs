@@ -149,11 +149,13 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     }
 
     /// <summary>Removes <paramref name="call"/> if it is still in the table; the winner of this race completes the call.</summary>
-    public bool TryRemove(ClientCall call)
+    public bool TryRemove(ClientCall call) => TryRemove(call.Id, call);
+
+    private bool TryRemove(ulong id, ClientCall call)
     {
         lock (_calls)
         {
-            if (!_calls.TryGetValue(call.Id, out var found) || !ReferenceEquals(found, call)) return false;
+            if (!_calls.TryGetValue(id, out var found) || !ReferenceEquals(found, call)) return false;
             RemoveLocked(call);
         }
         AfterRemove();
@@ -180,20 +182,32 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     // ---- sending ----------------------------------------------------------------------------------------------
 
-    /// <summary>Encodes and sends the opening frame of a call; on failure the call is failed (and its slot released).</summary>
+    /// <summary>
+    /// Encodes and sends the opening frame of a call; on failure the call is failed (and its slot released). A request
+    /// that finds the send queue at its limit is handed, encoded, to a sender that waits for room (see
+    /// <see cref="SendWhenRoomAsync"/>); the call then counts as sent and ends by its reply, deadline or cancellation.
+    /// </summary>
     public bool SendRequest<T>(ClientCall call, ref FrameHeader header, T message, MessageType<T> type, string? compression)
     {
         header.RequestId = call.Id;
-        RpcException? error = null;
+        RpcException? error;
+        PooledBufferWriter? body = null;
         try
         {
-            using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
-            // Only a deadline's error message uses it (how long the call waited before and after sending).
+            body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
+            // Only a deadline's error message uses it (how long the call waited before and after sending). Set before
+            // the append: once the frame is queued the reply may complete (and recycle) the call at any moment.
             if (call.DeadlineMicros != 0) call.SentMicros = Clock.NowMicros;
-            if (TryWriteFrame(header, body.WrittenSpan))
+            switch (TryWriteFrameWithinLimit(header, body.WrittenSpan))
             {
-                MessageSizes.Report(MessageFlow.ClientRequest, call.FullName, body.WrittenCount);
-                return true;
+                case FrameWrite.Written:
+                    MessageSizes.Report(MessageFlow.ClientRequest, call.FullName, body.WrittenCount);
+                    return true;
+                case FrameWrite.QueueFull:
+                    if (call.DeadlineMicros != 0) call.SentMicros = 0;
+                    _ = SendWhenRoomAsync(call, call.Id, call.FullName, header, body);
+                    body = null; // the sender owns it now
+                    return true;
             }
             error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent: {StateReason}");
         }
@@ -201,15 +215,55 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             error = ex;
         }
+        finally
+        {
+            body?.Dispose();
+        }
         if (TryRemove(call)) call.OnFailed(error);
         return false;
     }
 
-    public void SendStreamMessage<T>(ulong id, string fullName, T message, MessageType<T> type, string? compression)
+    /// <summary>
+    /// Sends an encoded request once the server has read enough of what is queued for it. The call stays in the table
+    /// meanwhile, so its deadline and cancellation still end it; the sender then drops the frame instead of sending a
+    /// request nobody waits for. <paramref name="id"/> identifies the call: a finished call object is reused.
+    /// </summary>
+    private async Task SendWhenRoomAsync(ClientCall call, ulong id, string fullName, FrameHeader header, PooledBufferWriter body)
+    {
+        try
+        {
+            var outcome = await WriteFrameWhenRoomAsync(header, body.WrittenMemory, () =>
+            {
+                if (!IsInTable(id, call)) return false;
+                if (call.DeadlineMicros != 0) call.SentMicros = Clock.NowMicros;
+                return true;
+            }, CancellationToken.None).ConfigureAwait(false);
+            if (outcome == FrameWrite.Written)
+            {
+                MessageSizes.Report(MessageFlow.ClientRequest, fullName, body.WrittenCount);
+            }
+            else if (outcome == FrameWrite.Closed && TryRemove(id, call))
+            {
+                call.OnFailed(new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {fullName} could be sent: {StateReason}"));
+            }
+        }
+        finally
+        {
+            body.Dispose();
+        }
+    }
+
+    private bool IsInTable(ulong id, ClientCall call)
+    {
+        lock (_calls) return _calls.TryGetValue(id, out var found) && ReferenceEquals(found, call);
+    }
+
+    /// <summary>Sends one message of a client stream, waiting while the send queue is at its limit.</summary>
+    public async ValueTask SendStreamMessageAsync<T>(ulong id, string fullName, T message, MessageType<T> type, string? compression, CancellationToken ct)
     {
         var header = new FrameHeader { Type = FrameType.StreamData, RequestId = id };
         using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
-        if (!TryWriteFrame(header, body.WrittenSpan))
+        if (await WriteFrameWhenRoomAsync(header, body.WrittenMemory, null, ct).ConfigureAwait(false) != FrameWrite.Written)
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming");
         }

@@ -205,11 +205,11 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
     private async ValueTask SendOneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options, Metadata? headers)
     {
         var connection = await _pool.GetAsync(options.CancellationToken).ConfigureAwait(false);
-        // One-way calls take no stream slot, so this is their only back-pressure against a server that does not read.
-        await connection.WaitForWriteRoomAsync(options.CancellationToken).ConfigureAwait(false);
         var header = new FrameHeader { Type = FrameType.OneWay, Service = method.Service, Method = method.Name, Metadata = headers, Kind = CallKind.OneWay };
         using var body = MessageCodec.Encode(ref header, request, method.RequestType, _shared.Serializers.For(method.RequestType), _shared.CompressionId(options.Compression), _shared.Compression, _shared.Limits.MaxFrameSize);
-        if (!connection.TryWriteFrame(header, body.WrittenSpan))
+        // One-way calls take no stream slot, so waiting for room in the send queue is their only back-pressure
+        // against a server that does not read.
+        if (await connection.WriteFrameWhenRoomAsync(header, body.WrittenMemory, null, options.CancellationToken).ConfigureAwait(false) != FrameWrite.Written)
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} closed before one-way {method.FullName} was sent: {connection.StateReason}");
         }

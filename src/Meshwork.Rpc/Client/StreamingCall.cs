@@ -105,8 +105,7 @@ internal sealed class StreamingCall<TRequest, TResponse> : ClientCall
             await foreach (var item in requests.WithCancellation(options.CancellationToken).ConfigureAwait(false))
             {
                 await _sendCredits.TakeAsync(options.CancellationToken).ConfigureAwait(false);
-                await connection.WaitForWriteRoomAsync(options.CancellationToken).ConfigureAwait(false);
-                connection.SendStreamMessage(Id, FullName, item, _method.RequestType, options.Compression);
+                await connection.SendStreamMessageAsync(Id, FullName, item, _method.RequestType, options.Compression, options.CancellationToken).ConfigureAwait(false);
             }
             connection.SendStreamEnd(Id);
         }

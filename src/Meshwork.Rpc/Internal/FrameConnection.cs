@@ -6,6 +6,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Rpc.Internal;
 
+/// <summary>What became of a frame offered to the send queue.</summary>
+internal enum FrameWrite
+{
+    /// <summary>Appended; the pump will send it.</summary>
+    Written,
+    /// <summary>Not appended: the queue is at its limit and the frame is new work that must wait for room.</summary>
+    QueueFull,
+    /// <summary>Not appended: the connection no longer accepts writes.</summary>
+    Closed,
+    /// <summary>Not appended: the writer gave up while waiting for room, because the frame is no longer wanted.</summary>
+    Abandoned,
+}
+
 /// <summary>
 /// One multiplexed connection: a read loop that parses frames and hands them to <see cref="OnFrame"/>, and a write
 /// path where any thread appends whole frames to the pending send buffer under a short lock while a single pump
@@ -108,19 +121,61 @@ internal abstract class FrameConnection
     /// <summary>Called once when the connection is gone, with the reason (null = orderly close).</summary>
     protected abstract void OnClosed(Exception? reason);
 
-    /// <summary>Appends a frame to the send queue. Returns false if the connection no longer accepts writes.</summary>
-    public bool TryWriteFrame(in FrameHeader header, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Appends a frame to the send queue whatever its length: replies of admitted calls, statuses, acks and window
+    /// updates are never refused for size. Returns false if the connection no longer accepts writes.
+    /// </summary>
+    public bool TryWriteFrame(in FrameHeader header, ReadOnlySpan<byte> body) => Append(header, body, withinLimit: false) == FrameWrite.Written;
+
+    /// <summary>
+    /// Appends a frame of new work (a request, a stream message) only while the send queue is under
+    /// <c>MaxQueuedWriteBytes</c>. The check and the append are one step under the write lock, so writers racing each
+    /// other can take the queue past its limit by one frame at most; checking first and appending after the encoding
+    /// let every writer that looked at the same moment add its frame.
+    /// </summary>
+    public FrameWrite TryWriteFrameWithinLimit(in FrameHeader header, ReadOnlySpan<byte> body) => Append(header, body, withinLimit: true);
+
+    /// <summary>
+    /// Appends a frame of new work as soon as the send queue is under its limit (see <see cref="TryWriteFrameWithinLimit"/>).
+    /// Writers that have to wait go one at a time, so that the progress which wakes them lets one frame in, not one per
+    /// waiter. <paramref name="stillWanted"/>, when given, is asked before every attempt; a false answer gives up
+    /// (the call the frame belongs to ended meanwhile) with <see cref="FrameWrite.Abandoned"/>.
+    /// </summary>
+    public async ValueTask<FrameWrite> WriteFrameWhenRoomAsync(FrameHeader header, ReadOnlyMemory<byte> body, Func<bool>? stillWanted, CancellationToken ct)
+    {
+        var outcome = TryWriteFrameWithinLimit(header, body.Span);
+        if (outcome != FrameWrite.QueueFull) return outcome;
+        await _roomGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (stillWanted is not null && !stillWanted()) return FrameWrite.Abandoned;
+                outcome = TryWriteFrameWithinLimit(header, body.Span);
+                if (outcome != FrameWrite.QueueFull) return outcome;
+                await WaitForProgressAsync().WaitAsync(ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _roomGate.Release();
+        }
+    }
+
+    private FrameWrite Append(in FrameHeader header, ReadOnlySpan<byte> body, bool withinLimit)
     {
         int start = PumpIdle;
         lock (_writeLock)
         {
-            if (_state != 0) return false;
+            if (_state != 0) return FrameWrite.Closed;
+            if (withinLimit && _queuedBytes >= _maxQueuedBytes) return FrameWrite.QueueFull;
             int before = _output.PendingLength;
             // The header is checked (size limit) before anything is appended, so a refused frame leaves no trace.
             FrameCodec.Write(_output, header, body);
             long added = _output.PendingLength - before;
-            // Never refused for size: the reply of an admitted call is always sent. Growth is stopped upstream
-            // (reads pause, streams and new calls wait) and a peer that reads nothing is cut off by the stall timeout.
+            // Growth is stopped upstream (reads pause, new work waits for room) and a peer that reads nothing is cut
+            // off by the stall timeout.
             if (_queuedBytes == 0) Volatile.Write(ref _progressMicros, Clock.CoarseMicros);
             Volatile.Write(ref _queuedBytes, _queuedBytes + added);
             _budget.Add(added);
@@ -132,10 +187,10 @@ internal abstract class FrameConnection
         }
         // Outside a batch the pump goes to the thread pool, as a woken pump task did: a writer that ran it itself would
         // drain the queue into the socket at once, so that every concurrent writer saw an empty queue and the
-        // MaxQueuedWriteBytes check in front of new calls stopped holding when the peer stops reading.
+        // MaxQueuedWriteBytes limit on new work stopped holding when the peer stops reading.
         if (start == PumpRunning) ThreadPool.UnsafeQueueUserWorkItem(s_runPump, this, preferLocal: false);
         else if (start == PumpDeferred) WriteBatch.Defer(this);
-        return true;
+        return FrameWrite.Written;
     }
 
     private static readonly Action<FrameConnection> s_runPump = static c => _ = c.PumpAsync();

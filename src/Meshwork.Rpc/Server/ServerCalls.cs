@@ -259,8 +259,7 @@ internal sealed class StreamingServerCall<TRequest, TResponse> : ServerCall, ISt
         await foreach (var item in items.WithCancellation(ct).ConfigureAwait(false))
         {
             await _sendCredits.TakeAsync(ct).ConfigureAwait(false);
-            await Connection.WaitForWriteRoomAsync(ct).ConfigureAwait(false);
-            Connection.SendStreamItem(this, item, _descriptor.ResponseType);
+            await Connection.SendStreamItemAsync(this, item, _descriptor.ResponseType, ct).ConfigureAwait(false);
         }
     }
 

@@ -286,11 +286,12 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         Complete(call);
     }
 
-    public void SendStreamItem<T>(ServerCall call, T value, MessageType<T> type)
+    /// <summary>Sends one item of a server stream, waiting while the send queue is at its limit (a client reading slowly).</summary>
+    public async ValueTask SendStreamItemAsync<T>(ServerCall call, T value, MessageType<T> type, CancellationToken ct)
     {
         var header = new FrameHeader { Type = FrameType.StreamData, RequestId = call.Id };
         using var body = MessageCodec.Encode(ref header, value, type, Server.Options.Serializers.Get(call.SerializerId), 0, Server.Options.Compression, Limits.MaxFrameSize);
-        if (!TryWriteFrame(header, body.WrittenSpan))
+        if (await WriteFrameWhenRoomAsync(header, body.WrittenMemory, null, ct).ConfigureAwait(false) != FrameWrite.Written)
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming {call.Method.FullName}");
         }
