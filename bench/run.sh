@@ -6,8 +6,21 @@
 #   bench/run.sh --quick                                  # smoke run, ~1 minute with the build
 #   bench/run.sh --duration 5 --warmup 2                  # the full run quoted in BENCHMARKS.md
 #   bench/run.sh --concurrency 64 --connections 1 --only bare,meshwork
+#   bench/run.sh --tuned                                  # every process (client and all servers) with the runtime
+#       tuning of docs/rpc.md "Tuning the runtime": no idle spinning of thread-pool workers
+#       (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0) and socket continuations on the epoll thread
+#       (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1). Applies to all systems alike; the run's header says which.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+args=()
+for a in "$@"; do
+  if [[ "$a" == --tuned ]]; then
+    export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
+  else
+    args+=("$a")
+  fi
+done
+set -- "${args[@]+"${args[@]}"}"
 for p in Meshwork.Bench.BareServer Meshwork.Bench.Server Meshwork.Bench.GrpcServer Meshwork.Bench; do
   dotnet build "bench/$p/$p.csproj" -c Release -v q -nologo >/dev/null
 done
