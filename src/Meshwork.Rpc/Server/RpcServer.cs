@@ -296,6 +296,14 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
 
     internal void ReleaseCallSlot() => Interlocked.Decrement(ref _activeCalls);
 
+    /// <summary>
+    /// The handlers of every connection, in arrival order. One queue for the whole server rather than one per
+    /// connection: with several connections the requests of their reads join the same batches, so a drainer's batch
+    /// (and the one socket write per connection it ends with) grows with the load instead of being split per connection.
+    /// Each connection's sweep checks its progress (<see cref="RunQueue.CheckProgress"/>).
+    /// </summary>
+    internal RunQueue Handlers { get; } = new();
+
     /// <summary>Graceful shutdown. Cancelling <paramref name="ct"/> skips the rest of the drain. Safe to call more than once; later calls wait for the first.</summary>
     public Task StopAsync(CancellationToken ct = default)
     {

@@ -13,8 +13,6 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private readonly Dictionary<ulong, ServerCall> _calls = new();
     // One-way calls have no id on the wire but must still be reachable by drain, deadlines and connection loss.
     private readonly HashSet<ServerCall> _oneWays = new();
-    // Handlers run from here rather than one thread-pool work item per call: see RunQueue.
-    private readonly RunQueue _handlers = new();
     private bool _closedForCalls;
     private int _deadlineCalls;
     private const int MaxStatusMessageChars = 8192;
@@ -224,7 +222,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         }
         if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
         if (Server.Options.InlineHandlers) call.Execute();
-        else _handlers.Enqueue(call);
+        else Server.Handlers.Enqueue(call);
     }
 
     /// <summary>Removes a finished call and returns its slot, once; later calls for the same call do nothing.</summary>
@@ -417,9 +415,10 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
 
     public bool Sweep(long now)
     {
-        _handlers.CheckProgress(now);
+        Server.Handlers.CheckProgress(now);
         RescueDeferredPump();
-        if (IsClosed) return _handlers.Pending > 0;
+        // A closed connection stays swept while calls it launched still run: a blocked one may need a rescue drainer.
+        if (IsClosed) return ActiveCalls > 0;
         if (IsWriteStalled(now, Server.WriteStallMicros))
         {
             CloseStalled(now);
