@@ -13,6 +13,7 @@ command -v dnsmasq >/dev/null 2>&1 && command -v dig >/dev/null 2>&1 || need_apt
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)          # NativeAOT linker for the AOT sample test
 [ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)    # browser test of the gateway dashboard (Meshwork.Gateway.Tests, Playwright)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)   # a real Prometheus scraping the metrics endpoint (Meshwork.Diagnostics.Tests)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "test.sh: installing ${need_apt[*]}"
