@@ -124,8 +124,10 @@ internal sealed class ConnectionPool : IAsyncDisposable
         return TimeSpan.FromMilliseconds(ms);
     }
 
+    /// <summary>Closes every connection; idempotent (a second call returns at once).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposeStarted, 1) != 0) return;
         _disposed.Cancel();
         var closing = new List<Task>();
         foreach (var slot in _slots)
@@ -137,7 +139,9 @@ internal sealed class ConnectionPool : IAsyncDisposable
                 slot.Connection = null;
             }
         }
+        // _disposed is not disposed itself: a connect still finishing reads its token, and it holds no timer.
         await Task.WhenAll(closing).ConfigureAwait(false);
-        _disposed.Dispose();
     }
+
+    private int _disposeStarted;
 }
