@@ -38,15 +38,24 @@ public class SendQueueLimitTests
     {
         const long limit = 64 * KiB;
         const int fillers = 120; // 64 KiB each: 7.5 MiB, more than the kernel's buffers of one loopback connection take
+        var gate = new GateCompressor();
         await using var server = RawServer.Start();
         await using var channel = RpcChannel.ForEndpoint(Transport.RpcEndpoint.Tcp(server.EndPoint), new RpcClientOptions
         {
             MaxQueuedWriteBytes = limit,
             WriteStallTimeout = TimeSpan.Zero, // the stall is the point here: the connection must stay
             KeepAliveInterval = TimeSpan.Zero,
+            Compression = new CompressionOptions().Add(gate),
         });
         await channel.ConnectAsync();
         var peer = await server.AcceptAsync();
+
+        // A new call checks for room before it takes a stream slot, so a request only meets a full queue at the append
+        // when the queue filled while it was being encoded (callers racing). The late request is made to lose that race:
+        // it passes the check while the queue is empty, and its encoding (the gate compressor) is held until the
+        // fillers have filled the queue and the kernel's buffers. Its deadline leaves room for that setup.
+        var late = Task.Run(() => channel.UnaryAsync(Late, "late", new CallOptions { Timeout = TimeSpan.FromSeconds(5), Compression = gate.Name }).AsTask());
+        await gate.Entered.WaitAsync(Eventually.Timeout);
 
         // Fillers with long deadlines, of distinct sizes (so that any movement of the queue changes its byte count).
         using var end = new CancellationTokenSource();
@@ -58,8 +67,9 @@ public class SendQueueLimitTests
         }
         await WaitUntilStalledAsync(channel, limit);
 
-        // The queue is full and cannot drain: this request waits for room until its deadline ends it.
-        var late = channel.UnaryAsync(Late, "late", new CallOptions { Timeout = TimeSpan.FromMilliseconds(300) }).AsTask();
+        // The queue is full and cannot drain: the late request finds it full, waits for room, and its deadline ends it.
+        Assert.False(late.IsCompleted, "the late request ended before the queue was full (the setup outlasted its deadline)");
+        gate.Open();
         var failure = await Assert.ThrowsAnyAsync<RpcException>(() => late.WaitAsync(Eventually.Timeout));
         Assert.Equal(StatusCode.DeadlineExceeded, failure.Status);
 
@@ -68,7 +78,7 @@ public class SendQueueLimitTests
         await Eventually.TrueAsync(() => peer.Requests("Test") == fillers, $"the server reads all {fillers} fillers");
         var marker = channel.UnaryAsync(Marker, "m", new CallOptions { Timeout = TimeSpan.FromMinutes(1), CancellationToken = end.Token }).AsTask();
         await Eventually.TrueAsync(() => peer.Requests("Marker") == 1, "the server reads the marker sent after the fillers");
-        Assert.Equal(0, peer.Requests("Late"));
+        Assert.True(peer.Requests("Late") == 0, "the server received the late request after its deadline had ended the call");
         await Eventually.TrueAsync(() => channel.Buffers.BufferedBytes == 0, "the client's queue empties");
 
         // The server never answers: the calls end cancelled.
@@ -151,12 +161,12 @@ public class SendQueueLimitTests
         var sends = new List<Task>();
         for (int i = 0; i < calls; i++) sends.Add(channel.OneWayAsync(Notify, payload, new CallOptions { CancellationToken = stop.Token }).AsTask());
         await Eventually.TrueAsync(() => channel.Buffers.BufferedBytes >= limit, "the client's queue reaches its limit");
-        Assert.Contains(sends, s => !s.IsCompleted); // the rest wait for room instead of queueing
 
         long frame = FrameLength(new FrameHeader { Type = FrameType.OneWay, Service = Notify.Service, Method = Notify.Name, Kind = CallKind.OneWay },
             payload, Notify.RequestType);
         Assert.True(channel.Buffers.PeakBufferedBytes <= limit + frame,
             $"the client queued {channel.Buffers.PeakBufferedBytes} bytes for a server that reads nothing; limit {limit}, one frame {frame}");
+        Assert.Contains(sends, s => !s.IsCompleted); // the rest wait for room instead of queueing
 
         stop.Cancel();
         foreach (var send in sends)
@@ -204,6 +214,33 @@ public class SendQueueLimitTests
         var frame = new ArrayBufferWriter<byte>();
         WriteFrame(frame, header, message, type);
         return frame.WrittenCount;
+    }
+
+    /// <summary>An identity "compressor" that holds the encoding thread until <see cref="Open"/>: it lets a test put a
+    /// request between the room check in front of new calls and the append.</summary>
+    private sealed class GateCompressor : ICompressor
+    {
+        private readonly ManualResetEventSlim _open = new();
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public byte Id => 200;
+
+        public string Name => "test-gate";
+
+        /// <summary>Completes when an encoding is waiting at the gate.</summary>
+        public Task Entered => _entered.Task;
+
+        public void Open() => _open.Set();
+
+        public void Compress(ReadOnlySpan<byte> source, IBufferWriter<byte> destination)
+        {
+            _entered.TrySetResult();
+            _open.Wait(Eventually.Timeout);
+            destination.Write(source);
+        }
+
+        public void Decompress(in ReadOnlySequence<byte> source, IBufferWriter<byte> destination, int maxSize) =>
+            throw new NotSupportedException("the test server never answers");
     }
 
     /// <summary>A TCP listener on loopback with small buffers whose accepted peer reads nothing until told to.</summary>
