@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Diagnostics.Tests;
 
@@ -15,9 +10,7 @@ namespace Meshwork.Diagnostics.Tests;
 /// </summary>
 internal sealed class FakeOtlpReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-
-    private FakeOtlpReceiver(WebApplication app) => _app = app;
+    private KestrelHost _host = null!;
 
     public ConcurrentQueue<(string Path, string ContentType, byte[] Body)> Requests { get; } = new();
 
@@ -25,11 +18,7 @@ internal sealed class FakeOtlpReceiver : IAsyncDisposable
 
     public static async Task<FakeOtlpReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var receiver = new FakeOtlpReceiver(app);
+        var receiver = new FakeOtlpReceiver();
         RequestDelegate accept = async context =>
         {
             using var body = new MemoryStream();
@@ -38,19 +27,16 @@ internal sealed class FakeOtlpReceiver : IAsyncDisposable
             context.Response.ContentType = "application/x-protobuf";
             context.Response.StatusCode = 200; // an empty Export*ServiceResponse is zero bytes
         };
-        app.MapPost("/v1/traces", accept);
-        app.MapPost("/v1/metrics", accept);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver.BaseAddress = new Uri(address);
+        receiver._host = await KestrelHost.StartAsync(map: app =>
+        {
+            app.MapPost("/v1/traces", accept);
+            app.MapPost("/v1/metrics", accept);
+        });
+        receiver.BaseAddress = receiver._host.Address;
         return receiver;
     }
 
     public IEnumerable<byte[]> Bodies(string path) => Requests.Where(r => r.Path == path).Select(r => r.Body);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

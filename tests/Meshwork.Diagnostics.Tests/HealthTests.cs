@@ -13,7 +13,7 @@ namespace Meshwork.Diagnostics.Tests;
 
 public sealed class HealthTests
 {
-    private static async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(WebHost host, string path)
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(KestrelHost host, string path)
     {
         using var response = await host.Http.GetAsync(path);
         var text = await response.Content.ReadAsStringAsync();
@@ -23,7 +23,7 @@ public sealed class HealthTests
     [Fact]
     public async Task Liveness_readiness_disk_cpu_and_ram_endpoints_report_their_checks()
     {
-        await using var host = await WebHost.StartAsync(s => s.AddMeshworkHealthChecks(), app => app.MapMeshworkHealth());
+        await using var host = await KestrelHost.StartAsync(s => s.AddMeshworkHealthChecks(), app => app.MapMeshworkHealth());
 
         var (status, live) = await GetAsync(host, "/health/live");
         Assert.Equal(HttpStatusCode.OK, status);
@@ -46,7 +46,7 @@ public sealed class HealthTests
     [Fact]
     public async Task Thresholds_decide_unhealthy_and_degraded_and_unhealthy_answers_503()
     {
-        await using var host = await WebHost.StartAsync(s => s.AddMeshworkHealthChecks(o =>
+        await using var host = await KestrelHost.StartAsync(s => s.AddMeshworkHealthChecks(o =>
         {
             o.DiskMinFreeBytes = long.MaxValue;        // no disk has that much free
             o.CpuDegradedRatio = 0;                    // any use is "high"
@@ -90,7 +90,7 @@ public sealed class HealthTests
         var registry = new StaticServiceRegistry();
         var server = new RpcServer(new RpcServerOptions { Endpoints = { "127.0.0.1:0" } }, name: "draining");
         server.AddService(Echo.Define());
-        await using var host = await WebHost.StartAsync(s => s.AddMeshworkHealthChecks(), app => app.MapMeshworkHealth());
+        await using var host = await KestrelHost.StartAsync(s => s.AddMeshworkHealthChecks(), app => app.MapMeshworkHealth());
         var readiness = host.App.Services.GetRequiredService<Readiness>();
         var health = new MeshworkHealthService(readiness, host.App.Services.GetRequiredService<HealthCheckService>(), [Echo.Service]);
         server.AddService(health.Define());

@@ -3,12 +3,7 @@ using System.Text;
 using Meshwork.Diagnostics.OpenTelemetry;
 using Meshwork.Rpc;
 using Meshwork.Rpc.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -23,18 +18,12 @@ public sealed class OpenTelemetryTests
     public async Task Spans_and_metrics_reach_an_otlp_receiver_and_the_prometheus_endpoint()
     {
         await using var receiver = await FakeOtlpReceiver.StartAsync();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddMeshworkTelemetry(o =>
+        await using var host = await KestrelHost.StartAsync(services => services.AddMeshworkTelemetry(o =>
         {
             o.ServiceName = "otel-test-node";
             o.OtlpEndpoint = receiver.BaseAddress;
-        });
-        await using var app = builder.Build();
-        app.MapMeshworkMetrics();
-        await app.StartAsync();
-        var site = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        }), app => app.MapMeshworkMetrics());
+        var app = host.App;
 
         await using var server = await Echo.StartAsync(Echo.Define(), "otel");
         await using var channel = RpcChannel.ForEndpoint(server.BoundEndpoints[0]);
@@ -61,12 +50,10 @@ public sealed class OpenTelemetryTests
         var metrics = receiver.Bodies("/v1/metrics").ToList();
         Assert.Contains(metrics, m => Contains(m, "rpc.server.call.duration"u8) && Contains(m, "meshwork.rpc.client.calls"u8));
 
-        using var http = new HttpClient { BaseAddress = site };
-        var text = await http.GetStringAsync("/metrics");
+        var text = await host.Http.GetStringAsync("/metrics");
         Assert.Contains("rpc_server_call_duration_seconds_bucket", text, StringComparison.Ordinal);
         Assert.Contains("meshwork_rpc_client_calls_total{", text, StringComparison.Ordinal);
         Assert.Contains("rpc_service=\"echo\"", text, StringComparison.Ordinal);
-        await app.StopAsync();
     }
 
     [Theory]

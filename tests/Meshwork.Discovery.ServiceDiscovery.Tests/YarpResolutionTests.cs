@@ -1,9 +1,5 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Meshwork.Discovery.ServiceDiscovery.Tests;
@@ -13,15 +9,12 @@ namespace Meshwork.Discovery.ServiceDiscovery.Tests;
 public sealed class YarpResolutionTests
 {
     /// <summary>A Kestrel-hosted YARP proxy on a free loopback port: every path goes to cluster 'orders' at http://orders.</summary>
-    private static async Task<(WebApplication App, HttpClient Client)> StartProxyAsync(IServiceRegistry registry)
+    private static Task<KestrelHost> StartProxyAsync(IServiceRegistry registry) => KestrelHost.StartAsync(services =>
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         // An hour between polls: the change seen below must come from the registry's change token.
-        builder.Services.AddServiceDiscoveryCore(o => o.RefreshPeriod = TimeSpan.FromHours(1));
-        builder.Services.AddMeshworkServiceEndpointProvider(registry);
-        builder.Services.AddReverseProxy()
+        services.AddServiceDiscoveryCore(o => o.RefreshPeriod = TimeSpan.FromHours(1));
+        services.AddMeshworkServiceEndpointProvider(registry);
+        services.AddReverseProxy()
             .LoadFromMemory(
                 [new RouteConfig { RouteId = "all", ClusterId = "orders", Match = new RouteMatch { Path = "/{**rest}" } }],
                 [new ClusterConfig
@@ -30,12 +23,7 @@ public sealed class YarpResolutionTests
                     Destinations = new Dictionary<string, DestinationConfig> { ["orders"] = new() { Address = "http://orders" } },
                 }])
             .AddServiceDiscoveryDestinationResolver();
-        var app = builder.Build();
-        app.MapReverseProxy();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return (app, new HttpClient { BaseAddress = new Uri(address) });
-    }
+    }, app => app.MapReverseProxy());
 
     [Fact]
     public async Task A_yarp_cluster_addressed_by_service_name_proxies_to_the_registered_instance_and_follows_changes()
@@ -44,24 +32,16 @@ public sealed class YarpResolutionTests
         await using var b = await NamedHttpServer.StartAsync("b");
         var instanceA = new ServiceInstance("orders", a.Address);
         await using var registry = new StaticServiceRegistry([instanceA]);
-        var (proxy, client) = await StartProxyAsync(registry);
-        try
-        {
-            Assert.Equal("a", await client.GetStringAsync("/items/1"));
+        await using var proxy = await StartProxyAsync(registry);
+        var client = proxy.Http;
+        Assert.Equal("a", await client.GetStringAsync("/items/1"));
 
-            await registry.RegisterAsync(new ServiceInstance("orders", b.Address));
-            await registry.DeregisterAsync(instanceA);
+        await registry.RegisterAsync(new ServiceInstance("orders", b.Address));
+        await registry.DeregisterAsync(instanceA);
 
-            await Eventually.TrueAsync(async () => await client.GetStringAsync("/items/2") == "b", "the proxy reaches the new instance");
-            int before = a.Requests;
-            for (int i = 0; i < 5; i++) Assert.Equal("b", await client.GetStringAsync("/items/3"));
-            Assert.Equal(before, a.Requests);
-        }
-        finally
-        {
-            client.Dispose();
-            await proxy.StopAsync();
-            await proxy.DisposeAsync();
-        }
+        await Eventually.TrueAsync(async () => await client.GetStringAsync("/items/2") == "b", "the proxy reaches the new instance");
+        int before = a.Requests;
+        for (int i = 0; i < 5; i++) Assert.Equal("b", await client.GetStringAsync("/items/3"));
+        Assert.Equal(before, a.Requests);
     }
 }

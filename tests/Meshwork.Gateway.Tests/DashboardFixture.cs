@@ -6,11 +6,6 @@ using Meshwork.Governance;
 using Meshwork.Rpc.Server;
 using Meshwork.Serf;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Gateway.Tests;
 
@@ -20,24 +15,22 @@ namespace Meshwork.Gateway.Tests;
 /// </summary>
 internal sealed class DashboardFixture : IAsyncDisposable
 {
-    private DashboardFixture(SerfNode node, RpcServer server, GovernedCallInvoker invoker, MeshworkDashboard dashboard, WebApplication app, Uri address)
+    private DashboardFixture(SerfNode node, RpcServer server, GovernedCallInvoker invoker, MeshworkDashboard dashboard, KestrelHost host)
     {
         Node = node;
         Server = server;
         Invoker = invoker;
         Dashboard = dashboard;
-        App = app;
-        Address = address;
-        Http = new HttpClient { BaseAddress = address, Timeout = Eventually.Timeout };
+        Host = host;
     }
 
     public SerfNode Node { get; }
     public RpcServer Server { get; }
     public GovernedCallInvoker Invoker { get; }
     public MeshworkDashboard Dashboard { get; }
-    public WebApplication App { get; }
-    public Uri Address { get; }
-    public HttpClient Http { get; }
+    public KestrelHost Host { get; }
+    public Uri Address => Host.Address;
+    public HttpClient Http => Host.Http;
 
     public static async Task<DashboardFixture> StartAsync(Action<DashboardOptions>? configure = null)
     {
@@ -57,22 +50,17 @@ internal sealed class DashboardFixture : IAsyncDisposable
         configure?.Invoke(options);
         var dashboard = new MeshworkDashboard(node, registry, invoker, options);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        app.MapMeshworkGateway(invoker, GatewayFixture.Methods());
-        app.MapMeshworkDashboard(dashboard);
-        await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        return new DashboardFixture(node, server, invoker, dashboard, app, address);
+        var host = await KestrelHost.StartAsync(map: app =>
+        {
+            app.MapMeshworkGateway(invoker, GatewayFixture.Methods());
+            app.MapMeshworkDashboard(dashboard);
+        });
+        return new DashboardFixture(node, server, invoker, dashboard, host);
     }
 
     public async ValueTask DisposeAsync()
     {
-        Http.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await Host.DisposeAsync();
         await Dashboard.DisposeAsync();
         await Invoker.DisposeAsync();
         await Server.DisposeAsync();

@@ -2,35 +2,29 @@ using Meshwork.Discovery;
 using Meshwork.Governance;
 using Meshwork.Rpc.Server;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Gateway.Tests;
 
 /// <summary>A real shop server on loopback, a governed invoker that finds it through a registry, and the gateway on Kestrel in front.</summary>
 internal sealed class GatewayFixture : IAsyncDisposable
 {
-    private GatewayFixture(RpcServer server, ShopService shop, HeaderCapture headers, GovernedCallInvoker invoker, WebApplication app, Uri address, MeshworkGateway gateway)
+    private GatewayFixture(RpcServer server, ShopService shop, HeaderCapture headers, GovernedCallInvoker invoker, KestrelHost host, MeshworkGateway gateway)
     {
         Server = server;
         Shop = shop;
         Headers = headers;
         Invoker = invoker;
-        App = app;
+        Host = host;
         Gateway = gateway;
-        Http = new HttpClient { BaseAddress = address, Timeout = Eventually.Timeout };
     }
 
     public RpcServer Server { get; }
     public ShopService Shop { get; }
     public HeaderCapture Headers { get; }
     public GovernedCallInvoker Invoker { get; }
-    public WebApplication App { get; }
+    public KestrelHost Host { get; }
     public MeshworkGateway Gateway { get; }
-    public HttpClient Http { get; }
+    public HttpClient Http => Host.Http;
 
     public static GatewayMethods Methods() =>
         new GatewayMethods(ShopJson.Default.Options)
@@ -49,21 +43,14 @@ internal sealed class GatewayFixture : IAsyncDisposable
         var registry = new StaticServiceRegistry([new ServiceInstance("shop", server.BoundEndpoints[0].ToString())]);
         var invoker = new GovernedCallInvoker(registry);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var gateway = app.MapMeshworkGateway(invoker, Methods(), configure);
-        await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        return new GatewayFixture(server, shop, headers, invoker, app, address, gateway);
+        MeshworkGateway gateway = null!;
+        var host = await KestrelHost.StartAsync(map: app => gateway = app.MapMeshworkGateway(invoker, Methods(), configure));
+        return new GatewayFixture(server, shop, headers, invoker, host, gateway);
     }
 
     public async ValueTask DisposeAsync()
     {
-        Http.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await Host.DisposeAsync();
         await Invoker.DisposeAsync();
         await Server.DisposeAsync();
     }

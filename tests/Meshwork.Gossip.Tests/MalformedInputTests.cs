@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Meshwork.Gossip.Diagnostics;
 using Meshwork.Gossip.Wire;
+using Meshwork.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Meshwork.Gossip.Tests;
 
@@ -12,7 +14,7 @@ public class MalformedInputTests
     public void Limiter_allows_one_line_per_key_per_interval_and_reports_what_it_suppressed()
     {
         var time = new ManualTimeProvider();
-        var limiter = new LogRateLimiter<string>(TimeSpan.FromSeconds(10), maxKeys: 16, time);
+        var limiter = new KeyedLogRateLimiter<string>(TimeSpan.FromSeconds(10), maxKeys: 16, time);
 
         Assert.True(limiter.TryAcquire("a", out var suppressed, out _));
         Assert.Equal(0, suppressed);
@@ -33,7 +35,7 @@ public class MalformedInputTests
     public void Limiter_memory_is_bounded_and_new_keys_share_one_overflow_line_when_full()
     {
         var time = new ManualTimeProvider();
-        var limiter = new LogRateLimiter<int>(TimeSpan.FromSeconds(10), maxKeys: 4, time);
+        var limiter = new KeyedLogRateLimiter<int>(TimeSpan.FromSeconds(10), maxKeys: 4, time);
         for (var k = 0; k < 4; k++) { Assert.True(limiter.TryAcquire(k, out _, out _)); }
 
         Assert.True(limiter.TryAcquire(100, out _, out var overflow));
@@ -51,8 +53,11 @@ public class MalformedInputTests
     [Fact]
     public void Limiter_rejects_nonsense_settings()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new LogRateLimiter<int>(TimeSpan.Zero));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new LogRateLimiter<int>(TimeSpan.FromSeconds(1), 0));
+        // Gossip always limits: a zero interval, or one beyond a day, is refused where gossip takes it.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MalformedInputReporter(NullLogger.Instance, TimeSpan.Zero));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MalformedInputReporter(NullLogger.Instance, TimeSpan.FromDays(2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KeyedLogRateLimiter<int>(TimeSpan.FromSeconds(1), 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KeyedLogRateLimiter<int>(TimeSpan.FromSeconds(-1), 1));
         Assert.Throws<ArgumentException>(() => new GossipNode(new MemberlistOptions { Name = "x", BindAddress = IPAddress.Loopback, BindPort = 0, MalformedInputLogInterval = TimeSpan.Zero }));
         Assert.Throws<ArgumentException>(() => new GossipNode(new MemberlistOptions { Name = "x", BindAddress = IPAddress.Loopback, BindPort = 0, Vsn = [1, 5, 2] }));
         Assert.Throws<ArgumentException>(() => new GossipNode(new MemberlistOptions { Name = "", BindAddress = IPAddress.Loopback, BindPort = 0 }));

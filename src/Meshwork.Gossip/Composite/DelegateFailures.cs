@@ -1,4 +1,5 @@
 using Meshwork.Gossip.Diagnostics;
+using Meshwork.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -17,14 +18,14 @@ public sealed class DelegateFailures
     private readonly long[] _counts;
     private readonly string[] _names;
     private readonly ILogger _log;
-    private readonly LogRateLimiter<(int Member, string Hook)> _limiter;
+    private readonly KeyedLogRateLimiter<(int Member, string Hook)> _limiter;
 
     internal DelegateFailures(IReadOnlyList<object> members, ILogger? logger, TimeSpan? logInterval)
     {
         _counts = new long[members.Count];
         _names = members.Select(m => m.GetType().Name).ToArray();
         _log = logger ?? NullLogger.Instance;
-        _limiter = new LogRateLimiter<(int, string)>(logInterval ?? DefaultLogInterval, maxKeys: 256);
+        _limiter = new KeyedLogRateLimiter<(int, string)>(GossipLogInterval.Checked(logInterval ?? DefaultLogInterval), maxKeys: 256);
     }
 
     /// <summary>Minimum time between two log lines for the same member and hook.</summary>

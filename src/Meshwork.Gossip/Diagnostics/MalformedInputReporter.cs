@@ -1,4 +1,5 @@
 using System.Net;
+using Meshwork.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Gossip.Diagnostics;
@@ -14,14 +15,14 @@ public sealed class MalformedInputReporter
     [ThreadStatic] private static IPEndPoint? t_source;
 
     private readonly ILogger _log;
-    private readonly LogRateLimiter<(IPAddress? Source, string Kind)> _limiter;
+    private readonly KeyedLogRateLimiter<(IPAddress? Source, string Kind)> _limiter;
 
     /// <summary>Creates a reporter logging to <paramref name="logger"/>, one line per source and kind per <paramref name="logInterval"/>.</summary>
     public MalformedInputReporter(ILogger logger, TimeSpan logInterval, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(logger);
         _log = logger;
-        _limiter = new LogRateLimiter<(IPAddress?, string)>(logInterval, MaxTrackedSources, timeProvider);
+        _limiter = new KeyedLogRateLimiter<(IPAddress?, string)>(GossipLogInterval.Checked(logInterval), MaxTrackedSources, timeProvider);
     }
 
     /// <summary>

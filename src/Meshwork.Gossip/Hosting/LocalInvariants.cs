@@ -29,7 +29,7 @@ internal static class LocalInvariants
         {
             throw new PlatformNotSupportedException("MemberlistOptions.StreamQuic needs QUIC, which is not available here (libmsquic missing or unsupported OS)");
         }
-        if (options.MalformedInputLogInterval <= TimeSpan.Zero || options.MalformedInputLogInterval > Diagnostics.LogRateLimiter<int>.MaxInterval)
+        if (options.MalformedInputLogInterval <= TimeSpan.Zero || options.MalformedInputLogInterval > Diagnostics.GossipLogInterval.Max)
         {
             throw new ArgumentException($"MemberlistOptions.MalformedInputLogInterval must be positive and at most one day (got {options.MalformedInputLogInterval})", nameof(options));
         }

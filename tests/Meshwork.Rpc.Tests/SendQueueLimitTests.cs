@@ -1,0 +1,325 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Meshwork.Rpc.Client;
+using Meshwork.Rpc.Compression;
+using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
+using Meshwork.Rpc.Server;
+
+namespace Meshwork.Rpc.Tests;
+
+/// <summary>
+/// The send queue's limit on new work (FrameConnection.TryWriteFrameWithinLimit / WriteFrameWhenRoomAsync): a request
+/// that waits for room and outlives its deadline is failed and never sent; server streams and one-way calls facing a
+/// peer that reads nothing keep the queue within MaxQueuedWriteBytes plus one frame. Peers that do not read are raw
+/// sockets with small buffers, so the kernel absorbs little. Runs with <see cref="SlowReaderTests"/>, alone: it loads
+/// the machine and fills socket buffers.
+/// </summary>
+[Collection(nameof(SlowReaderTests))]
+public class SendQueueLimitTests
+{
+    private const long KiB = 1024;
+    private const int PayloadChars = 64 * 1024;
+
+    /// <summary>Requests that must wait: same shape as <see cref="TestService.Echo"/>, another service, so the reading
+    /// server can tell them apart from the fillers.</summary>
+    private static readonly Method<string, string> Late = new("Late", "Probe", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+
+    private static readonly Method<string, string> Marker = new("Marker", "Last", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+
+    private static readonly Method<string, Empty> Notify = new("Flood", "Notify", CallKind.OneWay, MessageTypes.Plain<string>(), MessageTypes.Plain<Empty>());
+
+    private static readonly Method<int, byte[]> Items = new("Flood", "Items", CallKind.ServerStreaming, MessageTypes.Plain<int>(), MessageTypes.Plain<byte[]>());
+
+    [Fact]
+    public async Task A_request_waiting_for_room_past_its_deadline_fails_with_DeadlineExceeded_and_is_never_sent()
+    {
+        const long limit = 64 * KiB;
+        const int fillers = 120; // 64 KiB each: 7.5 MiB, more than the kernel's buffers of one loopback connection take
+        var gate = new GateCompressor();
+        await using var server = RawServer.Start();
+        await using var channel = RpcChannel.ForEndpoint(Transport.RpcEndpoint.Tcp(server.EndPoint), new RpcClientOptions
+        {
+            MaxQueuedWriteBytes = limit,
+            WriteStallTimeout = TimeSpan.Zero, // the stall is the point here: the connection must stay
+            KeepAliveInterval = TimeSpan.Zero,
+            Compression = new CompressionOptions().Add(gate),
+        });
+        await channel.ConnectAsync();
+        var peer = await server.AcceptAsync();
+
+        // A new call checks for room before it takes a stream slot, so a request only meets a full queue at the append
+        // when the queue filled while it was being encoded (callers racing). The late request is made to lose that race:
+        // it passes the check while the queue is empty, and its encoding (the gate compressor) is held until the
+        // fillers have filled the queue and the kernel's buffers. Its deadline leaves room for that setup.
+        var late = Task.Run(() => channel.UnaryAsync(Late, "late", new CallOptions { Timeout = TimeSpan.FromSeconds(5), Compression = gate.Name }).AsTask());
+        await gate.Entered.WaitAsync(Eventually.Timeout);
+
+        // Fillers with long deadlines, of distinct sizes (so that any movement of the queue changes its byte count).
+        using var end = new CancellationTokenSource();
+        var calls = new List<Task<string>>();
+        for (int i = 0; i < fillers; i++)
+        {
+            calls.Add(channel.UnaryAsync(TestService.Echo, new string('f', PayloadChars + i),
+                new CallOptions { Timeout = TimeSpan.FromMinutes(5), CancellationToken = end.Token }).AsTask());
+        }
+        await WaitUntilStalledAsync(channel, limit);
+
+        // The queue is full and cannot drain: the late request finds it full, waits for room, and its deadline ends it.
+        Assert.False(late.IsCompleted, "the late request ended before the queue was full (the setup outlasted its deadline)");
+        gate.Open();
+        var failure = await Assert.ThrowsAnyAsync<RpcException>(() => late.WaitAsync(Eventually.Timeout));
+        Assert.Equal(StatusCode.DeadlineExceeded, failure.Status);
+
+        // Now the server reads everything: every filler arrives, then a marker sent after them, and never the late request.
+        var reading = peer.ReadFramesAsync();
+        await Eventually.TrueAsync(() => peer.Requests("Test") == fillers, $"the server reads all {fillers} fillers");
+        var marker = channel.UnaryAsync(Marker, "m", new CallOptions { Timeout = TimeSpan.FromMinutes(1), CancellationToken = end.Token }).AsTask();
+        await Eventually.TrueAsync(() => peer.Requests("Marker") == 1, "the server reads the marker sent after the fillers");
+        Assert.True(peer.Requests("Late") == 0, "the server received the late request after its deadline had ended the call");
+        await Eventually.TrueAsync(() => channel.Buffers.BufferedBytes == 0, "the client's queue empties");
+
+        // The server never answers: the calls end cancelled.
+        end.Cancel();
+        foreach (var call in calls.Append(marker)) await Assert.ThrowsAnyAsync<RpcException>(() => call);
+        peer.Dispose();
+        await reading;
+    }
+
+    [Fact]
+    public async Task Server_streams_to_a_client_that_does_not_read_keep_the_servers_queue_within_the_limit_plus_one_frame()
+    {
+        const long limit = 64 * KiB;
+        const int streams = 64, itemBytes = 16 * 1024, window = 64;
+        var allOpen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int open = 0, firstItems = 0;
+        var item = new byte[itemBytes];
+        async IAsyncEnumerable<byte[]> Produce(int count, ServerCallContext context)
+        {
+            // Every stream starts producing at the same moment, so that all of them race for the same queue.
+            if (Interlocked.Increment(ref open) == streams) allOpen.TrySetResult();
+            await allOpen.Task.WaitAsync(context.CancellationToken);
+            for (int i = 0; i < count; i++)
+            {
+                if (i == 0) Interlocked.Increment(ref firstItems);
+                yield return item;
+            }
+        }
+
+        await using var server = new RpcServer(new RpcServerOptions
+        {
+            Endpoints = { "127.0.0.1:0" },
+            MaxQueuedWriteBytes = limit,
+            WriteStallTimeout = TimeSpan.Zero,
+            DrainTimeout = TimeSpan.FromSeconds(1),
+        }, name: "stream-flood");
+        server.AddService(new ServiceDefinition("Flood").AddServerStreaming(Items, Produce));
+        await server.StartAsync();
+
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4 * 1024 };
+        await client.ConnectAsync((IPEndPoint)server.BoundEndpoints[0].EndPoint);
+        var requests = new ArrayBufferWriter<byte>();
+        for (int id = 1; id <= streams; id++)
+        {
+            var header = new FrameHeader
+            {
+                Type = FrameType.Request, RequestId = (ulong)id, Service = "Flood", Method = "Items", Kind = CallKind.ServerStreaming, Window = window,
+            };
+            WriteFrame(requests, header, window, Items.RequestType);
+        }
+        await client.SendAsync(requests.WrittenMemory, SocketFlags.None); // and never reads
+
+        await Eventually.TrueAsync(() => Volatile.Read(ref firstItems) == streams, "every stream offers its first item");
+        await Eventually.TrueAsync(() => server.Buffers.BufferedBytes >= limit, "the server's queue reaches its limit");
+
+        // The server's budget also holds what it read of the requests (unparsed input, then request bodies in flight).
+        long frame = FrameLength(new FrameHeader { Type = FrameType.StreamData, RequestId = ulong.MaxValue }, item, Items.ResponseType);
+        long bound = limit + frame + 2 * requests.WrittenCount;
+        Assert.True(server.Buffers.PeakBufferedBytes <= bound,
+            $"the server queued {server.Buffers.PeakBufferedBytes} bytes for a client that reads nothing; limit {limit}, one frame {frame}");
+    }
+
+    [Fact]
+    public async Task One_way_calls_to_a_server_that_does_not_read_stay_within_the_limit_plus_one_frame()
+    {
+        const long limit = 64 * KiB;
+        const int calls = 150; // 64 KiB each: 9.6 MiB started at once
+        await using var server = RawServer.Start();
+        await using var channel = RpcChannel.ForEndpoint(Transport.RpcEndpoint.Tcp(server.EndPoint), new RpcClientOptions
+        {
+            MaxQueuedWriteBytes = limit,
+            WriteStallTimeout = TimeSpan.Zero,
+            KeepAliveInterval = TimeSpan.Zero,
+        });
+        await channel.ConnectAsync();
+        var peer = await server.AcceptAsync();
+
+        var payload = new string('o', PayloadChars);
+        using var stop = new CancellationTokenSource();
+        var sends = new List<Task>();
+        for (int i = 0; i < calls; i++) sends.Add(channel.OneWayAsync(Notify, payload, new CallOptions { CancellationToken = stop.Token }).AsTask());
+        await Eventually.TrueAsync(() => channel.Buffers.BufferedBytes >= limit, "the client's queue reaches its limit");
+
+        long frame = FrameLength(new FrameHeader { Type = FrameType.OneWay, Service = Notify.Service, Method = Notify.Name, Kind = CallKind.OneWay },
+            payload, Notify.RequestType);
+        Assert.True(channel.Buffers.PeakBufferedBytes <= limit + frame,
+            $"the client queued {channel.Buffers.PeakBufferedBytes} bytes for a server that reads nothing; limit {limit}, one frame {frame}");
+        Assert.Contains(sends, s => !s.IsCompleted); // the rest wait for room instead of queueing
+
+        stop.Cancel();
+        foreach (var send in sends)
+        {
+            try
+            {
+                await send;
+            }
+            catch (Exception ex) when (ex is RpcException or OperationCanceledException)
+            {
+                // Sends still waiting for room end cancelled.
+            }
+        }
+        peer.Dispose();
+    }
+
+    /// <summary>
+    /// Waits until the client's queue is at its limit and nothing moves: the pump is blocked on a socket whose kernel
+    /// buffers are full (had it room, it would write within microseconds and a waiting filler would take the freed
+    /// space, changing the byte count; the fillers' sizes differ, so a move never leaves the count as it was).
+    /// </summary>
+    private static Task WaitUntilStalledAsync(RpcChannel channel, long limit)
+    {
+        long last = -1;
+        int same = 0;
+        return Eventually.TrueAsync(() =>
+        {
+            long now = channel.Buffers.BufferedBytes;
+            same = now >= limit && now == last ? same + 1 : 0;
+            last = now;
+            return same >= 3;
+        }, "the client's queue full and not moving");
+    }
+
+    private static void WriteFrame<T>(IBufferWriter<byte> writer, FrameHeader header, T message, MessageType<T> type)
+    {
+        using var body = MessageCodec.Encode(ref header, message, type, SerializerRegistry.CreateDefault().For(type), 0,
+            new CompressionOptions(), FrameLayout.DefaultMaxFrameSize);
+        FrameCodec.Write(writer, header, body.WrittenSpan);
+    }
+
+    /// <summary>Length of a frame as the sending side encodes it (largest request id, no timeout).</summary>
+    private static long FrameLength<T>(FrameHeader header, T message, MessageType<T> type)
+    {
+        var frame = new ArrayBufferWriter<byte>();
+        WriteFrame(frame, header, message, type);
+        return frame.WrittenCount;
+    }
+
+    /// <summary>An identity "compressor" that holds the encoding thread until <see cref="Open"/>: it lets a test put a
+    /// request between the room check in front of new calls and the append.</summary>
+    private sealed class GateCompressor : ICompressor
+    {
+        private readonly ManualResetEventSlim _open = new();
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public byte Id => 200;
+
+        public string Name => "test-gate";
+
+        /// <summary>Completes when an encoding is waiting at the gate.</summary>
+        public Task Entered => _entered.Task;
+
+        public void Open() => _open.Set();
+
+        public void Compress(ReadOnlySpan<byte> source, IBufferWriter<byte> destination)
+        {
+            _entered.TrySetResult();
+            _open.Wait(Eventually.Timeout);
+            destination.Write(source);
+        }
+
+        public void Decompress(in ReadOnlySequence<byte> source, IBufferWriter<byte> destination, int maxSize) =>
+            throw new NotSupportedException("the test server never answers");
+    }
+
+    /// <summary>A TCP listener on loopback with small buffers whose accepted peer reads nothing until told to.</summary>
+    private sealed class RawServer : IAsyncDisposable
+    {
+        private readonly Socket _listener;
+
+        private RawServer(Socket listener) => _listener = listener;
+
+        public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndPoint!;
+
+        public static RawServer Start()
+        {
+            // Accepted sockets inherit the small receive buffer, so the kernel takes little of what is sent to them.
+            var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4 * 1024 };
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(4);
+            return new RawServer(listener);
+        }
+
+        public async Task<RawPeer> AcceptAsync() => new(await _listener.AcceptAsync().WaitAsync(Eventually.Timeout));
+
+        public ValueTask DisposeAsync()
+        {
+            _listener.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>An accepted connection that, once <see cref="ReadFramesAsync"/> runs, parses every frame with the
+    /// project's <see cref="FrameCodec"/> and counts the requests per service.</summary>
+    private sealed class RawPeer(Socket socket) : IDisposable
+    {
+        private readonly Dictionary<string, int> _requests = [];
+
+        public int Requests(string service)
+        {
+            lock (_requests) return _requests.GetValueOrDefault(service);
+        }
+
+        public async Task ReadFramesAsync()
+        {
+            var buffer = new byte[1024 * 1024];
+            int start = 0, end = 0;
+            try
+            {
+                while (true)
+                {
+                    if (end == buffer.Length)
+                    {
+                        // Move the unparsed tail to the front, growing the buffer when a frame is larger than it.
+                        if (start == 0) Array.Resize(ref buffer, buffer.Length * 2);
+                        else
+                        {
+                            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                            end -= start;
+                            start = 0;
+                        }
+                    }
+                    int read = await socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None);
+                    if (read == 0) return;
+                    end += read;
+                    var pending = new ReadOnlySequence<byte>(buffer, start, end - start);
+                    while (FrameCodec.TryRead(ref pending, FrameLayout.DefaultMaxFrameSize, null, out var header, out _))
+                    {
+                        if (header.Type is FrameType.Request or FrameType.OneWay)
+                        {
+                            lock (_requests) _requests[header.Service ?? ""] = _requests.GetValueOrDefault(header.Service ?? "") + 1;
+                        }
+                    }
+                    start = end - (int)pending.Length;
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // The test closed the connection.
+            }
+        }
+
+        public void Dispose() => socket.Dispose();
+    }
+}
