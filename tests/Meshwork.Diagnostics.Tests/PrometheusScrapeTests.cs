@@ -2,12 +2,7 @@ using System.Text.Json;
 using Meshwork.Diagnostics.OpenTelemetry;
 using Meshwork.Rpc.Client;
 using Meshwork.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Diagnostics.Tests;
 
@@ -22,14 +17,9 @@ public sealed class PrometheusScrapeTests
     [Fact]
     public async Task A_real_prometheus_scrapes_the_metrics_endpoint_and_answers_queries_on_the_rpc_series()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddMeshworkTelemetry(o => o.ServiceName = "prometheus-test-node");
-        await using var app = builder.Build();
-        app.MapMeshworkMetrics();
-        await app.StartAsync();
-        var site = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        await using var site = await KestrelHost.StartAsync(
+            services => services.AddMeshworkTelemetry(o => o.ServiceName = "prometheus-test-node"),
+            app => app.MapMeshworkMetrics());
 
         await using var server = await Echo.StartAsync(Echo.Define(), "prom");
         await using var channel = RpcChannel.ForEndpoint(server.BoundEndpoints[0]);
@@ -47,7 +37,6 @@ public sealed class PrometheusScrapeTests
         var buckets = await Eventually.ValueAsync(() => prometheus.QueryAsync("rpc_server_call_duration_seconds_bucket{rpc_service=\"echo\"}"),
             series => series.Count > 0, "the server latency histogram in prometheus");
         Assert.Contains(buckets, s => s.Labels.TryGetValue("rpc_method", out var method) && method == "Say");
-        await app.StopAsync();
     }
 
     /// <summary>One series of an instant query: its labels and its value as Prometheus prints it.</summary>
