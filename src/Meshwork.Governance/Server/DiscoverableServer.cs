@@ -84,11 +84,11 @@ public sealed class DiscoverableServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(announcement);
         announcement.Validate();
         CheckServices(announcement);
-        if (Server.BoundEndpoints.Count == 0) throw new InvalidOperationException("the server has not started; its announcement is published by StartAsync");
         await _updates.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_drain is not null) return false;
+            if (Server.BoundEndpoints.Count == 0) throw new InvalidOperationException("the server has not started; its announcement is published by StartAsync");
             var instances = Instances(announcement, out string address);
             await Task.WhenAll(instances.Select(i => _registry.RegisterAsync(i, cancellationToken).AsTask())).ConfigureAwait(false);
             var ids = instances.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
