@@ -26,6 +26,9 @@ internal static partial class GovernanceLog
     [LoggerMessage(EventId = 4206, Level = LogLevel.Information, Message = "Service {Service}: instance {Instance} answered the heartbeat; its circuit breaker is closed again")]
     public static partial void RecoveredByHeartbeat(ILogger logger, string service, string instance);
 
+    [LoggerMessage(EventId = 4207, Level = LogLevel.Information, Message = "Announcement updated: {Count} instances published at {Address}, {Withdrawn} withdrawn")]
+    public static partial void AnnouncementUpdated(ILogger logger, int count, string address, int withdrawn);
+
     [LoggerMessage(EventId = 4220, Level = LogLevel.Information, Message = "Reloaded the client governance settings of {Section}: {Services} service policies in force")]
     public static partial void Reloaded(ILogger logger, string section, int services);
 

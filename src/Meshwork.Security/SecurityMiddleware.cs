@@ -25,50 +25,110 @@ public sealed class SecurityMiddleware : IServerMiddleware
     /// <summary>The request header carrying credentials: <c>authorization</c> (metadata keys compare case-insensitively).</summary>
     public const string AuthorizationHeader = "authorization";
 
-    private readonly ITokenAuthenticator[] _authenticators;
-    private readonly ClientCertificateAuthenticator? _certificates;
-    private readonly MethodPolicies _methods;
-    // Only registered methods reach middleware, so this holds at most one entry per method of the server.
-    private readonly ConcurrentDictionary<(string Service, string Method), AuthorizationPolicy> _resolved = new();
     private readonly ILogger _logger;
-    private readonly FailureLogLimiter _logLimiter;
-    private readonly string _acceptedSchemes;
+    private readonly Lock _reconfigureGate = new();
+    // Everything the options decide, swapped as one object by Reconfigure: a call reads it once, so it sees the old
+    // settings or the new ones, never a mix.
+    private volatile State _state;
+    // The replay cache of the last HMAC authenticator, kept across reloads (even when HMAC is switched off and on
+    // again) so that a reload never lets a nonce seen before it be accepted again.
+    private NonceCache? _nonces;
 
-    /// <summary>Validates <paramref name="options"/> (throws <see cref="InvalidOptionException"/>) and builds the authenticators; later changes to the options have no effect.</summary>
+    /// <summary>Validates <paramref name="options"/> (throws <see cref="InvalidOptionException"/>) and builds the authenticators; later changes to the options have no effect (use <see cref="Reconfigure"/>).</summary>
     public SecurityMiddleware(SecurityOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        _logger = (ILogger?)loggerFactory?.CreateLogger("Meshwork.Security") ?? NullLogger.Instance;
+        _state = Build(options);
+        _state.LogEnabled(_logger);
+    }
+
+    /// <summary>
+    /// Puts new options in force for the calls that arrive from now on (hot reload); calls already past this
+    /// middleware are not affected. The options are validated first (throws <see cref="InvalidOptionException"/>, and
+    /// nothing changes). The HMAC replay cache carries over, so a nonce accepted before the change is still refused as
+    /// a replay; when <see cref="HmacAuthenticationOptions.ReplayCacheCapacity"/> changed, the new cache refuses calls
+    /// signed before the change (as expired: clients sign again). The counters carry on.
+    /// </summary>
+    public void Reconfigure(SecurityOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        lock (_reconfigureGate)
+        {
+            var next = Build(options);
+            _state = next;
+            next.LogEnabled(_logger);
+        }
+    }
+
+    private State Build(SecurityOptions options)
+    {
         var authenticators = new List<ITokenAuthenticator>();
         if (options.Bearer is not null) authenticators.Add(new BearerTokenAuthenticator(options.Bearer));
-        if (options.Hmac is not null) authenticators.Add(new HmacAuthenticator(options.Hmac));
+        if (options.Hmac is not null)
+        {
+            var hmac = new HmacAuthenticator(options.Hmac, _nonces);
+            _nonces = hmac.Nonces;
+            authenticators.Add(hmac);
+        }
         authenticators.AddRange(options.Authenticators);
-        _authenticators = authenticators.ToArray();
-        if (options.ClientCertificates is not null) _certificates = new ClientCertificateAuthenticator(options.ClientCertificates);
-        _methods = options.Methods.Clone();
-        _logger = (ILogger?)loggerFactory?.CreateLogger("Meshwork.Security") ?? NullLogger.Instance;
-        _logLimiter = new FailureLogLimiter(options.FailureLogInterval, TimeProvider.System);
-        _acceptedSchemes = _authenticators.Length == 0 ? "none" : string.Join(", ", _authenticators.Select(a => a.Scheme));
-        var all = _authenticators.Select(a => a.Scheme).Concat(_certificates is null ? [] : ["client certificate"]).ToArray();
-        SecurityLog.Enabled(_logger, all.Length == 0 ? "nothing (every method is anonymous)" : string.Join(", ", all), _methods.Rules.Count, _methods.Default.Description);
+        var certificates = options.ClientCertificates is null ? null : new ClientCertificateAuthenticator(options.ClientCertificates);
+        return new State(authenticators.ToArray(), certificates, options.Methods.Clone(), new FailureLogLimiter(options.FailureLogInterval, TimeProvider.System));
+    }
+
+    /// <summary>The settings in force: authenticators, certificate identities, method policies (resolved per method on first use), the refusal log limiter.</summary>
+    private sealed class State
+    {
+        public State(ITokenAuthenticator[] authenticators, ClientCertificateAuthenticator? certificates, MethodPolicies methods, FailureLogLimiter logLimiter)
+        {
+            Authenticators = authenticators;
+            Certificates = certificates;
+            Methods = methods;
+            LogLimiter = logLimiter;
+            AcceptedSchemes = authenticators.Length == 0 ? "none" : string.Join(", ", authenticators.Select(a => a.Scheme));
+        }
+
+        public ITokenAuthenticator[] Authenticators { get; }
+
+        public ClientCertificateAuthenticator? Certificates { get; }
+
+        public MethodPolicies Methods { get; }
+
+        // Only registered methods reach middleware, so this holds at most one entry per method of the server.
+        public ConcurrentDictionary<(string Service, string Method), AuthorizationPolicy> Resolved { get; } = new();
+
+        public FailureLogLimiter LogLimiter { get; }
+
+        public string AcceptedSchemes { get; }
+
+        public string DescribeAccepted() => Certificates is null ? AcceptedSchemes : Authenticators.Length == 0 ? "a client certificate" : AcceptedSchemes + ", or a client certificate";
+
+        public void LogEnabled(ILogger logger)
+        {
+            var all = Authenticators.Select(a => a.Scheme).Concat(Certificates is null ? [] : ["client certificate"]).ToArray();
+            SecurityLog.Enabled(logger, all.Length == 0 ? "nothing (every method is anonymous)" : string.Join(", ", all), Methods.Rules.Count, Methods.Default.Description);
+        }
     }
 
     /// <summary>Calls refused per reason, and calls let through; export them as monotonic counters.</summary>
     public SecurityCounters Counters { get; } = new();
 
     /// <summary>The authenticator of HMAC-signed calls when <see cref="SecurityOptions.Hmac"/> is set, for its replay-cache gauge.</summary>
-    public HmacAuthenticator? Hmac => _authenticators.OfType<HmacAuthenticator>().FirstOrDefault();
+    public HmacAuthenticator? Hmac => _state.Authenticators.OfType<HmacAuthenticator>().FirstOrDefault();
 
     /// <inheritdoc/>
     public ValueTask InvokeAsync(ServerCallContext context, ServerCallHandler next)
     {
-        var policy = _resolved.GetOrAdd((context.Service, context.Method), static (key, methods) => methods.Resolve(key.Service, key.Method), _methods);
+        var state = _state;
+        var policy = state.Resolved.GetOrAdd((context.Service, context.Method), static (key, methods) => methods.Resolve(key.Service, key.Method), state.Methods);
         string? header = context.RequestHeaders?.Get(AuthorizationHeader);
-        if (header is null) return Authorize(context, next, policy, null);
+        if (header is null) return Authorize(state, context, next, policy, null);
         int space = header.IndexOf(' ', StringComparison.Ordinal);
         var scheme = space < 0 ? header.AsSpan() : header.AsSpan(0, space);
         ITokenAuthenticator? authenticator = null;
-        foreach (var a in _authenticators)
+        foreach (var a in state.Authenticators)
         {
             if (scheme.Equals(a.Scheme, StringComparison.OrdinalIgnoreCase))
             {
@@ -79,8 +139,8 @@ public sealed class SecurityMiddleware : IServerMiddleware
         if (authenticator is null)
         {
             // The header is not echoed: a client that sent a bare token would otherwise see it in the message and logs.
-            return Refuse(context, SecurityFailure.UnsupportedScheme, StatusCode.Unauthenticated,
-                $"the authorization header does not use a scheme this server accepts ({_acceptedSchemes})");
+            return Refuse(state, context, SecurityFailure.UnsupportedScheme, StatusCode.Unauthenticated,
+                $"the authorization header does not use a scheme this server accepts ({state.AcceptedSchemes})");
         }
         string credentials = space < 0 ? "" : header[(space + 1)..];
         ValueTask<AuthenticationResult> pending;
@@ -90,13 +150,13 @@ public sealed class SecurityMiddleware : IServerMiddleware
         }
         catch (Exception ex)
         {
-            return ValidatorFailed(context, ex);
+            return ValidatorFailed(state, context, ex);
         }
-        if (pending.IsCompletedSuccessfully) return Authenticated(context, next, policy, pending.Result);
-        return AwaitAuthenticationAsync(context, next, policy, pending);
+        if (pending.IsCompletedSuccessfully) return Authenticated(state, context, next, policy, pending.Result);
+        return AwaitAuthenticationAsync(state, context, next, policy, pending);
     }
 
-    private async ValueTask AwaitAuthenticationAsync(ServerCallContext context, ServerCallHandler next, AuthorizationPolicy policy, ValueTask<AuthenticationResult> pending)
+    private async ValueTask AwaitAuthenticationAsync(State state, ServerCallContext context, ServerCallHandler next, AuthorizationPolicy policy, ValueTask<AuthenticationResult> pending)
     {
         AuthenticationResult result;
         try
@@ -105,21 +165,21 @@ public sealed class SecurityMiddleware : IServerMiddleware
         }
         catch (Exception ex)
         {
-            await ValidatorFailed(context, ex).ConfigureAwait(false);
+            await ValidatorFailed(state, context, ex).ConfigureAwait(false);
             return;
         }
-        await Authenticated(context, next, policy, result).ConfigureAwait(false);
+        await Authenticated(state, context, next, policy, result).ConfigureAwait(false);
     }
 
-    private ValueTask Authenticated(ServerCallContext context, ServerCallHandler next, AuthorizationPolicy policy, AuthenticationResult result)
+    private ValueTask Authenticated(State state, ServerCallContext context, ServerCallHandler next, AuthorizationPolicy policy, AuthenticationResult result)
     {
-        if (!result.Succeeded) return Refuse(context, result.Failure, StatusCode.Unauthenticated, result.FailureMessage ?? "the credentials are not valid");
-        return Authorize(context, next, policy, result.Identity);
+        if (!result.Succeeded) return Refuse(state, context, result.Failure, StatusCode.Unauthenticated, result.FailureMessage ?? "the credentials are not valid");
+        return Authorize(state, context, next, policy, result.Identity);
     }
 
-    private ValueTask Authorize(ServerCallContext context, ServerCallHandler next, AuthorizationPolicy policy, ClaimsIdentity? fromHeader)
+    private ValueTask Authorize(State state, ServerCallContext context, ServerCallHandler next, AuthorizationPolicy policy, ClaimsIdentity? fromHeader)
     {
-        ClaimsIdentity? fromCertificate = _certificates is not null && context.ClientCertificate is { } certificate ? _certificates.Authenticate(certificate) : null;
+        ClaimsIdentity? fromCertificate = state.Certificates is not null && context.ClientCertificate is { } certificate ? state.Certificates.Authenticate(certificate) : null;
         ClaimsPrincipal? user = (fromHeader, fromCertificate) switch
         {
             (null, null) => null,
@@ -132,12 +192,12 @@ public sealed class SecurityMiddleware : IServerMiddleware
         {
             if (user is null)
             {
-                return Refuse(context, SecurityFailure.MissingCredentials, StatusCode.Unauthenticated,
-                    $"{context.Service}/{context.Method} requires an authenticated caller and the call carried no credentials (accepted: {DescribeAccepted()})");
+                return Refuse(state, context, SecurityFailure.MissingCredentials, StatusCode.Unauthenticated,
+                    $"{context.Service}/{context.Method} requires an authenticated caller and the call carried no credentials (accepted: {state.DescribeAccepted()})");
             }
             if (!policy.IsSatisfiedBy(user, context, out string? unmet))
             {
-                return Refuse(context, SecurityFailure.Forbidden, StatusCode.PermissionDenied,
+                return Refuse(state, context, SecurityFailure.Forbidden, StatusCode.PermissionDenied,
                     $"caller '{user.Identity?.Name ?? "(unnamed)"}' ({user.Identity?.AuthenticationType}) may not call {context.Service}/{context.Method}: it requires {unmet}");
             }
         }
@@ -145,19 +205,17 @@ public sealed class SecurityMiddleware : IServerMiddleware
         return next(context);
     }
 
-    private string DescribeAccepted() => _certificates is null ? _acceptedSchemes : _authenticators.Length == 0 ? "a client certificate" : _acceptedSchemes + ", or a client certificate";
-
-    private ValueTask ValidatorFailed(ServerCallContext context, Exception ex)
+    private ValueTask ValidatorFailed(State state, ServerCallContext context, Exception ex)
     {
         Counters.Increment(SecurityFailure.ValidatorFailed);
         if (ex is RpcException rpc)
         {
-            LogRefusal(context, SecurityFailure.ValidatorFailed, rpc.Status, rpc.Message);
+            LogRefusal(state, context, SecurityFailure.ValidatorFailed, rpc.Status, rpc.Message);
             return ValueTask.FromException(rpc);
         }
         var cause = ex is TokenValidatorException { InnerException: { } inner } ? inner : ex;
         string source = FailureLogLimiter.SourceOf(context.Peer);
-        if (_logLimiter.ShouldLog(source, (int)SecurityFailure.ValidatorFailed, out long suppressed))
+        if (state.LogLimiter.ShouldLog(source, (int)SecurityFailure.ValidatorFailed, out long suppressed))
         {
             SecurityLog.ValidatorFailed(_logger, context.Service, context.Method, context.Peer, cause.GetType().Name, cause.Message, source, suppressed);
         }
@@ -165,18 +223,18 @@ public sealed class SecurityMiddleware : IServerMiddleware
             $"the server could not check the credentials of {context.Service}/{context.Method} (its token validator failed); try again later"));
     }
 
-    private ValueTask Refuse(ServerCallContext context, SecurityFailure reason, StatusCode status, string message)
+    private ValueTask Refuse(State state, ServerCallContext context, SecurityFailure reason, StatusCode status, string message)
     {
         Counters.Increment(reason);
-        LogRefusal(context, reason, status, message);
+        LogRefusal(state, context, reason, status, message);
         // A completed faulted task instead of a throw: a flood of bad credentials should cost as little as possible.
         return ValueTask.FromException(new RpcException(status, message));
     }
 
-    private void LogRefusal(ServerCallContext context, SecurityFailure reason, StatusCode status, string message)
+    private void LogRefusal(State state, ServerCallContext context, SecurityFailure reason, StatusCode status, string message)
     {
         string source = FailureLogLimiter.SourceOf(context.Peer);
-        if (_logLimiter.ShouldLog(source, (int)reason, out long suppressed))
+        if (state.LogLimiter.ShouldLog(source, (int)reason, out long suppressed))
         {
             SecurityLog.CallRefused(_logger, context.Service, context.Method, context.Peer, reason, status, message, source, suppressed);
         }

@@ -67,6 +67,41 @@ public sealed class EtcdDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_changed_announcement_is_published_to_etcd_in_place_and_a_new_address_withdraws_the_old_one()
+    {
+        var server = new TestServer("etcd-update");
+        var registry = Registry();
+        await using var discoverable = new DiscoverableServer(server.Server, registry, new ServiceAnnouncement { PropagationDelay = TimeSpan.FromMilliseconds(10) });
+        await discoverable.StartAsync();
+        await using var client = Registry();
+        var before = Assert.Single(await client.ResolveAsync(Echo.Service));
+        Assert.Equal(100, before.Weight);
+
+        // New weight and tags: the same instance (same id), updated in place.
+        Assert.True(await discoverable.UpdateAnnouncementAsync(new ServiceAnnouncement { Weight = 7, Tags = { ["lane"] = "blue" } }));
+        var updated = Assert.Single(await client.ResolveAsync(Echo.Service));
+        Assert.Equal(before.Id, updated.Id);
+        Assert.Equal(7, updated.Weight);
+        Assert.Equal("blue", updated.Tags["lane"]);
+
+        // Another advertised address is another instance: the new one is registered, the old one withdrawn.
+        string moved = server.Address.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        Assert.True(await discoverable.UpdateAnnouncementAsync(new ServiceAnnouncement { AdvertiseAddress = moved, Weight = 7 }));
+        Assert.Equal(moved, Assert.Single(await client.ResolveAsync(Echo.Service)).Address);
+
+        // A service the server does not host is refused, and nothing changes.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => discoverable.UpdateAnnouncementAsync(new ServiceAnnouncement { Services = new(StringComparer.Ordinal) { "nope" } }));
+        Assert.Equal(moved, Assert.Single(await client.ResolveAsync(Echo.Service)).Address);
+
+        // The drain withdraws what the last update registered; later updates publish nothing.
+        await discoverable.DrainAsync();
+        Assert.Empty(await client.ResolveAsync(Echo.Service));
+        Assert.False(await discoverable.UpdateAnnouncementAsync(new ServiceAnnouncement()));
+        Assert.Empty(await client.ResolveAsync(Echo.Service));
+        await registry.DisposeAsync();
+    }
+
+    [Fact]
     public async Task With_etcd_down_calls_continue_from_the_cache_and_a_restarted_client_loads_it()
     {
         await using var server = await TestServer.StartAsync("etcd-cached");

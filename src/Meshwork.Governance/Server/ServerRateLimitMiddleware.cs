@@ -34,14 +34,12 @@ public sealed class ServerRateLimitOptions
 /// Sheds load at the door: a call over a method, service or caller limit is answered ResourceExhausted at once,
 /// naming the limit, before the handler runs. Clients treat that status as retryable on another instance (within
 /// their retry budget). Per-caller buckets are partitioned and reclaimed when idle, so many callers stay bounded.
+/// <see cref="Reconfigure"/> puts new limits in force while the server runs (hot reload).
 /// </summary>
 public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposable
 {
-    private readonly Dictionary<string, (RateLimiter Limiter, string Text)> _services = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (RateLimiter Limiter, string Text)> _methods = new(StringComparer.Ordinal);
-    private readonly PartitionedRateLimiter<string>? _callers;
-    private readonly string? _callerText;
-    private readonly string _callerHeader;
+    private readonly Lock _reconfigureGate = new();
+    private volatile Limits _limits;
     private long _rejected;
 
     /// <summary>Builds the limiters.</summary>
@@ -50,33 +48,70 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        foreach (var (k, v) in options.Services) _services[k] = (v.Create(), v.ToString());
-        foreach (var (k, v) in options.Methods) _methods[k] = (v.Create(), v.ToString());
-        if (options.PerCaller is { } perCaller)
-        {
-            var template = perCaller;
-            _callerText = perCaller.ToString();
-            _callers = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.Get(caller, _ => template.Create()));
-        }
-        _callerHeader = options.CallerHeader;
+        _limits = new Limits(options);
     }
 
-    /// <summary>Calls refused so far.</summary>
+    /// <summary>Calls refused so far (across reconfigurations).</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Whether any limit is in force (false for options without limits: every call passes at the cost of one read).</summary>
+    public bool HasLimits => !_limits.IsEmpty;
+
+    /// <summary>
+    /// Puts new limits in force for the calls that arrive from now on; calls already admitted are not affected. Every
+    /// bucket is new and starts full (like a restart). The old limiters are disposed; a call that was checking them at
+    /// that moment is checked again against the new ones. Throws <see cref="ArgumentException"/> naming an invalid
+    /// setting, and then nothing changes.
+    /// </summary>
+    public void Reconfigure(ServerRateLimitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Limits old;
+        lock (_reconfigureGate)
+        {
+            old = _limits;
+            _limits = new Limits(options);
+        }
+        // Disposed in the background: the limiters' disposal is quick, and no caller should wait on it.
+        _ = old.DisposeAsync().AsTask();
+    }
 
     /// <inheritdoc />
     public ValueTask InvokeAsync(ServerCallContext context, ServerCallHandler next)
     {
-        var fullName = context.Service + "/" + context.Method;
-        if (_methods.TryGetValue(fullName, out var m)) Check(m.Limiter, context, "method", $"method {fullName} ({m.Text})");
-        if (_services.TryGetValue(context.Service, out var s)) Check(s.Limiter, context, "service", $"service {context.Service} ({s.Text})");
-        if (_callers is not null)
+        var limits = _limits;
+        if (limits.IsEmpty) return next(context);
+        while (true)
         {
-            var caller = context.RequestHeaders?.Get(_callerHeader) ?? PeerHost(context.Peer);
-            using var lease = _callers.AttemptAcquire(caller);
-            if (!lease.IsAcquired) Reject(context, "caller", $"caller {caller} ({_callerText})");
+            try
+            {
+                Check(limits, context);
+                break;
+            }
+            catch (ObjectDisposedException) when (!ReferenceEquals(limits, _limits))
+            {
+                // A reload replaced (and disposed) the limits while this call was checked: check against the new ones.
+                limits = _limits;
+            }
         }
         return next(context);
+    }
+
+    private void Check(Limits limits, ServerCallContext context)
+    {
+        if (limits.Methods.Count > 0)
+        {
+            var fullName = context.Service + "/" + context.Method;
+            if (limits.Methods.TryGetValue(fullName, out var m)) Check(m.Limiter, context, "method", $"method {fullName} ({m.Text})");
+        }
+        if (limits.Services.TryGetValue(context.Service, out var s)) Check(s.Limiter, context, "service", $"service {context.Service} ({s.Text})");
+        if (limits.Callers is not null)
+        {
+            var caller = context.RequestHeaders?.Get(limits.CallerHeader) ?? PeerHost(context.Peer);
+            using var lease = limits.Callers.AttemptAcquire(caller);
+            if (!lease.IsAcquired) Reject(context, "caller", $"caller {caller} ({limits.CallerText})");
+        }
     }
 
     private void Check(RateLimiter limiter, ServerCallContext context, string limit, string what)
@@ -99,10 +134,42 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
     }
 
     /// <summary>Disposes the limiters.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => _limits.DisposeAsync();
+
+    /// <summary>One set of limiters, built from one set of options and replaced as a whole.</summary>
+    private sealed class Limits : IAsyncDisposable
     {
-        foreach (var (l, _) in _services.Values) await l.DisposeAsync().ConfigureAwait(false);
-        foreach (var (l, _) in _methods.Values) await l.DisposeAsync().ConfigureAwait(false);
-        if (_callers is not null) await _callers.DisposeAsync().ConfigureAwait(false);
+        public Limits(ServerRateLimitOptions options)
+        {
+            foreach (var (k, v) in options.Services) Services[k] = (v.Create(), v.ToString());
+            foreach (var (k, v) in options.Methods) Methods[k] = (v.Create(), v.ToString());
+            if (options.PerCaller is { } perCaller)
+            {
+                var template = perCaller.Clone();
+                CallerText = perCaller.ToString();
+                Callers = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.Get(caller, _ => template.Create()));
+            }
+            CallerHeader = options.CallerHeader;
+            IsEmpty = Services.Count == 0 && Methods.Count == 0 && Callers is null;
+        }
+
+        public Dictionary<string, (RateLimiter Limiter, string Text)> Services { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, (RateLimiter Limiter, string Text)> Methods { get; } = new(StringComparer.Ordinal);
+
+        public PartitionedRateLimiter<string>? Callers { get; }
+
+        public string? CallerText { get; }
+
+        public string CallerHeader { get; }
+
+        public bool IsEmpty { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var (l, _) in Services.Values) await l.DisposeAsync().ConfigureAwait(false);
+            foreach (var (l, _) in Methods.Values) await l.DisposeAsync().ConfigureAwait(false);
+            if (Callers is not null) await Callers.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

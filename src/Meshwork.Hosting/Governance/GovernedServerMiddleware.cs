@@ -10,35 +10,35 @@ using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Hosting.Governance;
 
-/// <summary>The middleware the document puts in front of the hosted server: security (the <c>Security</c> section), then the server rate limits (<c>Server:Limits</c>).</summary>
+/// <summary>
+/// The middleware the document puts in front of the hosted server: security (the <c>Security</c> section), then the
+/// server rate limits (<c>Server:Limits</c>). Both are always installed, so that a reload can turn them on: without
+/// settings they pass every call on after one read.
+/// </summary>
 internal static class GovernedServerMiddleware
 {
     public static IEnumerable<IServerMiddleware> Create(MeshworkGovernance governance, IServiceProvider services)
     {
-        var security = governance.Section.GetSection("Security");
-        // Credentials alone configure this process's clients, not its server.
-        if (security.GetChildren().Any(c => !string.Equals(c.Key, "Credentials", StringComparison.OrdinalIgnoreCase)))
-        {
-            yield return services.GetRequiredService<SecurityMiddlewareHolder>().Get(security, services.GetService<ILoggerFactory>());
-        }
-        if (governance.Document.Server.RateLimits is { } limits) yield return new ServerRateLimitMiddleware(limits);
+        var gate = services.GetRequiredService<SecurityMiddlewareHolder>();
+        if (ServerSecurity.Read(governance.Section.GetSection("Security")) is { } options) gate.Start(options, services.GetService<ILoggerFactory>());
+        yield return gate;
+        var limits = new ServerRateLimitMiddleware(governance.Document.Server.RateLimits ?? new ServerRateLimitOptions());
+        governance.ServerLimits = limits;
+        yield return limits;
     }
 }
 
-/// <summary>
-/// The server's <see cref="SecurityMiddleware"/>, built once from configuration, so that the application can read its
-/// counters from the container (<c>GetService&lt;SecurityMiddleware&gt;()</c>; null when the document has no
-/// server security).
-/// </summary>
-internal sealed class SecurityMiddlewareHolder
+/// <summary>How the document's <c>Security</c> section protects the hosted server.</summary>
+internal static class ServerSecurity
 {
-    private SecurityMiddleware? _middleware;
-
-    public SecurityMiddleware? Current => _middleware;
-
-    public SecurityMiddleware Get(IConfigurationSection security, ILoggerFactory? loggerFactory)
+    /// <summary>
+    /// The server's security options, or null when the section configures none (<c>Credentials</c> alone configure
+    /// this process's clients, not its server).
+    /// </summary>
+    /// <exception cref="SecurityConfigurationException">A value is invalid; the message names its key.</exception>
+    public static SecurityOptions? Read(IConfigurationSection security)
     {
-        if (_middleware is not null) return _middleware;
+        if (!security.GetChildren().Any(c => !string.Equals(c.Key, "Credentials", StringComparison.OrdinalIgnoreCase))) return null;
         var options = SecurityConfiguration.Read(security);
         // Gossip peers fetch a node's directory without credentials (it lists what the node's tag already announces),
         // so the directory stays open unless a rule of the document decides about it. The health service is called
@@ -49,6 +49,32 @@ internal sealed class SecurityMiddlewareHolder
         {
             options.Methods.Add(DirectoryService.ServiceName + "/*", AuthorizationPolicy.AllowAnonymous);
         }
-        return _middleware = new SecurityMiddleware(options, loggerFactory);
+        return options;
     }
+}
+
+/// <summary>
+/// The server's <see cref="SecurityMiddleware"/>, built from configuration, in front of every call: the application
+/// reads its counters from the container (<c>GetService&lt;SecurityMiddleware&gt;()</c>; null when the document had
+/// no server security when it was first asked for). Without security it passes calls on; a reload that adds
+/// security creates the middleware, and later reloads reconfigure it.
+/// </summary>
+internal sealed class SecurityMiddlewareHolder : IServerMiddleware
+{
+    private volatile SecurityMiddleware? _middleware;
+
+    public SecurityMiddleware? Current => _middleware;
+
+    /// <summary>Protects the server with <paramref name="options"/> from the first call on.</summary>
+    public void Start(SecurityOptions options, ILoggerFactory? loggerFactory) => _middleware = new SecurityMiddleware(options, loggerFactory);
+
+    /// <summary>Puts <paramref name="options"/> in force for new calls (creating the middleware if the server had no security).</summary>
+    public void Reconfigure(SecurityOptions options, ILoggerFactory? loggerFactory)
+    {
+        if (_middleware is { } current) current.Reconfigure(options);
+        else Start(options, loggerFactory);
+    }
+
+    public ValueTask InvokeAsync(ServerCallContext context, ServerCallHandler next) =>
+        _middleware is { } security ? security.InvokeAsync(context, next) : next(context);
 }

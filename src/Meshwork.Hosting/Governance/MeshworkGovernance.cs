@@ -29,6 +29,7 @@ internal sealed class MeshworkGovernance
     private Task<IServiceRegistry>? _connect;
     private GovernedCallInvoker? _invoker;
     private GovernanceReloader? _reloader;
+    private MeshworkServerReloader? _serverReloader;
 
     public MeshworkGovernance(IServiceProvider services, MeshworkSettings settings)
     {
@@ -53,6 +54,18 @@ internal sealed class MeshworkGovernance
 
     /// <summary>The hosted server, once started through the registry.</summary>
     public DiscoverableServer? Server { get; set; }
+
+    /// <summary>The hosted server's rate limits (<c>Server:Limits</c>), once the server is built.</summary>
+    public ServerRateLimitMiddleware? ServerLimits { get; set; }
+
+    /// <summary>The credentials the governed clients sign with, when <c>Security:Credentials</c> was set at start.</summary>
+    public SwappableCallCredentials? Credentials { get; private set; }
+
+    /// <summary>The container, for the pieces a reload reconfigures (the server's security, its options).</summary>
+    public IServiceProvider Services => _services;
+
+    /// <summary>The logger factory of the host, if any.</summary>
+    public ILoggerFactory? LoggerFactory => _loggerFactory;
 
     /// <summary>Connects the registry once; every caller waits for the same attempt.</summary>
     public Task<IServiceRegistry> ConnectAsync(CancellationToken cancellationToken)
@@ -81,7 +94,11 @@ internal sealed class MeshworkGovernance
         if (errors.Count > 0) throw new OptionsValidationException(Options.DefaultName, typeof(RpcClientOptions), errors);
         foreach (var configure in _settings.ChannelCallbacks) configure(template);
         var security = Section.GetSection("Security");
-        if (SecurityConfiguration.ReadCredentials(security) is { } credentials) template.UseCredentials(credentials);
+        if (SecurityConfiguration.ReadCredentials(security) is { } credentials)
+        {
+            Credentials = new SwappableCallCredentials(credentials);
+            template.UseCredentials(Credentials);
+        }
         var document = GovernanceDocument.Read(Section, template);
         CreateInvoker(document.Client);
         return (document, template);
@@ -106,6 +123,7 @@ internal sealed class MeshworkGovernance
         {
             _invoker = invoker;
             _reloader = new GovernanceReloader(Section, invoker, _loggerFactory, reconfigure);
+            _serverReloader = new MeshworkServerReloader(this);
         }
     }
 
@@ -122,6 +140,9 @@ internal sealed class MeshworkGovernance
     /// <summary>The reloader of the client settings, once the invoker exists.</summary>
     public GovernanceReloader? Reloader => _reloader;
 
+    /// <summary>The reloader of the server side (limits, security, announcement) and of the clients' credentials, once the document is read.</summary>
+    public MeshworkServerReloader? ServerReloader => _serverReloader;
+
     /// <summary>Stops the reloader and the invoker, then disposes the registry (a gossip registry leaves its cluster).</summary>
     public async Task StopAsync()
     {
@@ -130,6 +151,7 @@ internal sealed class MeshworkGovernance
         {
             invoker = _invoker;
             _reloader?.Dispose();
+            _serverReloader?.Dispose();
         }
         if (invoker is not null) await invoker.DisposeAsync().ConfigureAwait(false);
         if (_connect is { } connect)

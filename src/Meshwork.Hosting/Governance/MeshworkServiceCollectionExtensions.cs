@@ -27,7 +27,11 @@ public static class MeshworkServiceCollectionExtensions
     /// configuration (a file added with <c>reloadOnChange: true</c>) puts the new client settings in force without a
     /// restart, or is rejected with one log line (event 4221) while the old settings stay;</item>
     /// <item><c>Security</c> protects the server (bearer, HMAC, mTLS identity, per-method policies) and
-    /// <c>Security:Credentials</c> signs the calls of the governed clients.</item>
+    /// <c>Security:Credentials</c> signs the calls of the governed clients;</item>
+    /// <item>the server side reloads too: <c>Server:Limits</c>, <c>Server:MaxConcurrentCalls</c>, <c>Security</c>
+    /// (keys, tokens, policies), <c>Security:Credentials</c> and the announcement (published to the registry again)
+    /// change without a restart; a bad change is rejected as a whole with one log line (event 3021), and keys read
+    /// at start only (<c>Registry</c>, the listen and connection keys) get one warning (event 3022).</item>
     /// </list>
     /// Every bad value fails the host's start with an exception whose message names the key. Call it once.
     /// </summary>

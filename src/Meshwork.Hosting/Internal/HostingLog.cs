@@ -23,6 +23,18 @@ internal static partial class HostingLog
     [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Meshwork server failed to start")]
     public static partial void ServerStartFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Reloaded the server settings of {Section}: {Changes}")]
+    public static partial void ServerReloaded(ILogger logger, string section, string changes);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Error, Message = "Rejected the changed server configuration ({Problem}); the previous server limits, security, credentials and announcement stay in force")]
+    public static partial void ServerReloadRejected(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "Changed configuration keys that are read at start only: {Keys}; restart the process to apply them (the running values stay in force)")]
+    public static partial void RestartNeeded(ILogger logger, string keys);
+
+    [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "The changed announcement could not be published ({Reason}); the registry keeps the previous one until the next change or restart")]
+    public static partial void AnnouncementNotPublished(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Meshwork client for service {Service} created for {Address}")]
     public static partial void ClientCreated(ILogger logger, string service, string address);
 }

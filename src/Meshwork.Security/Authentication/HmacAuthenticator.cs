@@ -24,14 +24,29 @@ public sealed class HmacAuthenticator : ITokenAuthenticator
 
     /// <summary>Validates <paramref name="options"/> (throws <see cref="InvalidOptionException"/>); the key ring is shared, so later rotations apply.</summary>
     public HmacAuthenticator(HmacAuthenticationOptions options)
+        : this(options, null)
+    {
+    }
+
+    /// <summary>
+    /// An authenticator that takes over <paramref name="previous"/>'s replay cache (a reload of the security settings):
+    /// nonces seen before stay refused. When the capacity differs, a new cache is made whose floor is now, so calls
+    /// signed before the change are refused as expired rather than risk a replay.
+    /// </summary>
+    internal HmacAuthenticator(HmacAuthenticationOptions options, NonceCache? previous)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _keys = options.Keys;
         _time = options.TimeProvider;
         _skewMs = (long)options.MaxClockSkew.TotalMilliseconds;
-        _nonces = new NonceCache(options.ReplayCacheCapacity);
+        _nonces = previous is null ? new NonceCache(options.ReplayCacheCapacity)
+            : previous.Capacity == options.ReplayCacheCapacity ? previous
+            : new NonceCache(options.ReplayCacheCapacity, _time.GetUtcNow().ToUnixTimeMilliseconds());
     }
+
+    /// <summary>The replay cache, handed to the authenticator that replaces this one.</summary>
+    internal NonceCache Nonces => _nonces;
 
     /// <summary>The header scheme of signed calls, <c>MW-HMAC-SHA256</c>.</summary>
     public string Scheme => HmacSignature.Scheme;

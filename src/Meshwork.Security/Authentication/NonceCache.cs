@@ -6,11 +6,14 @@ namespace Meshwork.Security.Authentication;
 /// oldest nonce is forgotten and the <em>floor</em> rises to its timestamp: calls at or below the floor are refused
 /// from then on, so forgetting never lets a replay through; under a flood the accepted window just narrows.
 /// </summary>
-internal sealed class NonceCache(int capacity)
+internal sealed class NonceCache(int capacity, long floorMs = long.MinValue)
 {
     private readonly Dictionary<(string KeyId, string Nonce), long> _seen = new();
     private readonly PriorityQueue<(string KeyId, string Nonce), long> _byTimestamp = new();
-    private long _floorMs = long.MinValue;
+    private long _floorMs = floorMs;
+
+    /// <summary>Most nonces held.</summary>
+    public int Capacity => capacity;
 
     public enum Verdict
     {
