@@ -29,7 +29,11 @@ public sealed class RpcServerOptions
     [Range(1, int.MaxValue)]
     public int MaxConcurrentStreamsPerConnection { get; set; } = 1024;
 
-    /// <summary>Calls in flight across the server; beyond it calls are answered ResourceExhausted at once instead of queueing. Default 100 000.</summary>
+    /// <summary>
+    /// Calls in flight across the server; beyond it calls are answered ResourceExhausted at once instead of queueing.
+    /// Default 100 000. Read for every new call, so it may be changed on a running server (the hot reload of
+    /// <c>Server:MaxConcurrentCalls</c> relies on it); calls already admitted keep their slot.
+    /// </summary>
     [Range(1, int.MaxValue)]
     public int MaxConcurrentCalls { get; set; } = 100_000;
 
