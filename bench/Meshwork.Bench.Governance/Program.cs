@@ -8,6 +8,8 @@ using Meshwork.Bench.Governance;
 // Governance benchmarks, all in one quick run (about two minutes):
 //   picks     pick cost per balancer (BenchmarkDotNet, in-process: ns and allocated bytes per pick)
 //   pipeline  governed pipeline (static discovery, P2C, breaker, retry budget) vs a bare RpcChannel, c=64, same run
+//   alloc     bytes allocated per call, governed vs bare, c=1 and c=64 (not part of the default run)
+//   profile governed|bare SECONDS   one client alone at c=64, for a profiler attached to the process
 //   slow      p99 with one of three servers slowed by 20 ms: P2C-EWMA vs round robin (and all-healthy P2C)
 // Run: dotnet run -c Release --project bench/Meshwork.Bench.Governance [-- picks|pipeline|slow ...]
 var parts = args.Length == 0 ? ["picks", "pipeline", "slow"] : args;
@@ -20,6 +22,8 @@ if (parts.Contains("picks"))
     var config = DefaultConfig.Instance.AddJob(job).AddDiagnoser(MemoryDiagnoser.Default).WithOptions(ConfigOptions.DisableOptimizationsValidator);
     BenchmarkRunner.Run<PickBenchmarks>(config);
 }
+if (parts.Contains("alloc")) await AllocationBenchmark.RunAsync();
+if (parts.Length >= 3 && parts[0] == "profile") await AllocationBenchmark.ProfileAsync(parts[1], double.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
 if (parts.Contains("pipeline")) await PipelineBenchmark.RunAsync();
 if (parts.Contains("slow")) await SlowServerBenchmark.RunAsync();
 Console.WriteLine($"Load average at end: {LoadAverage()}");
