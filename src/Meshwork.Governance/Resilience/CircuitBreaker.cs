@@ -74,7 +74,8 @@ public sealed class CircuitBreaker
     private readonly int[] _successes = new int[Buckets];
     private readonly int[] _failures = new int[Buckets];
     private readonly long[] _bucketEpoch = new long[Buckets];
-    private CircuitState _state;
+    /// <summary>Written under <see cref="_gate"/>; read without it by <see cref="TryAcquire"/>'s closed fast path.</summary>
+    private volatile CircuitState _state;
     private long _openUntil;
     private bool _probeInFlight;
     private long _opened;
@@ -129,6 +130,9 @@ public sealed class CircuitBreaker
     /// <summary>True when a call may go to the instance now; in half-open, claims the single probe slot.</summary>
     public bool TryAcquire()
     {
+        // Every call asks: a closed breaker answers without the lock. A call that reads Closed just before another
+        // thread opens the breaker passes, as it would had it taken the lock first.
+        if (_state == CircuitState.Closed) return true;
         lock (_gate)
         {
             switch (_state)
@@ -192,8 +196,12 @@ public sealed class CircuitBreaker
                 _successes[i] = 0;
                 _failures[i] = 0;
             }
-            if (failed) _failures[i]++;
-            else _successes[i]++;
+            if (!failed)
+            {
+                _successes[i]++;
+                return; // only a failure can open the breaker: the window is summed then, not on every success
+            }
+            _failures[i]++;
             int total = 0, failures = 0;
             for (int b = 0; b < Buckets; b++)
             {
@@ -201,7 +209,7 @@ public sealed class CircuitBreaker
                 total += _successes[b] + _failures[b];
                 failures += _failures[b];
             }
-            if (failed && total >= _options.MinimumThroughput && failures >= _options.FailureRatio * total) Open(now);
+            if (total >= _options.MinimumThroughput && failures >= _options.FailureRatio * total) Open(now);
         }
     }
 
