@@ -139,7 +139,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                 var policy = route.Policy.For(method.Name);
                 options = WithPolicy(options, policy);
                 long deadline = Deadline(options, policy, method);
-                await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
+                if (!route.IsReady) await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
                 var mode = EffectiveMode(policy, method.Idempotent);
                 CheckRateLimit(route, method.Name, method.FullName);
                 route.Budget.Deposit();
@@ -174,29 +174,37 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
 
                     // The attempt, on an endpoint on which the call was counted as started by Acquire.
                     var attemptOptions = remaining is null ? options : options with { Timeout = remaining };
-                    bool ok = false;
-                    RpcException failure;
+                    TResponse response;
+                    RpcException? error = null;
                     try
                     {
                         var channel = ChannelOf(route, endpoint, policy);
                         // The native channel is sealed: calling it as such saves a generic virtual dispatch per call.
-                        var response = await (channel is RpcChannel rpc
+                        response = await (channel is RpcChannel rpc
                             ? rpc.UnaryAsync(method, request, attemptOptions)
                             : channel.UnaryAsync(method, request, attemptOptions)).ConfigureAwait(false);
-                        ok = true;
-                        endpoint.ReportReachable(true);
-                        endpoint.Breaker?.Record(null);
-                        return response;
                     }
                     catch (RpcException e)
                     {
-                        RecordFailure(endpoint, e, options.CancellationToken);
-                        failure = Decorate(e, endpoint, attempt);
+                        error = e;
+                        response = default!;
                     }
-                    finally
+                    catch
                     {
-                        endpoint.OnFinished(started, ok);
+                        endpoint.OnFinished(started, false);
+                        throw;
                     }
+                    if (error is null)
+                    {
+                        endpoint.ReportReachable(true);
+                        // One clock read for the latency sample and the breaker's window.
+                        long now = endpoint.Finish(started, success: true);
+                        endpoint.Breaker?.Record(null, now);
+                        return response;
+                    }
+                    RecordFailure(endpoint, error, options.CancellationToken);
+                    endpoint.OnFinished(started, false);
+                    var failure = Decorate(error, endpoint, attempt);
 
                     // The attempt failed and its endpoint's statistics are up to date: retry, or give up.
                     last = failure;

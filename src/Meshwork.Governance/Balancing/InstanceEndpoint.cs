@@ -145,12 +145,16 @@ public sealed class InstanceEndpoint
     internal bool TryClose() => Interlocked.CompareExchange(ref _outstanding, ClosedMark, 0) == 0;
 
     /// <summary>Marks a call as finished and feeds its latency into the average.</summary>
-    public void OnFinished(long startTimestamp, bool success)
+    public void OnFinished(long startTimestamp, bool success) => Finish(startTimestamp, success);
+
+    /// <summary>As <see cref="OnFinished"/>; returns the timestamp it read, for the caller's other bookkeeping of the same moment.</summary>
+    internal long Finish(long startTimestamp, bool success)
     {
         Interlocked.Decrement(ref _outstanding);
         Interlocked.Increment(ref success ? ref _successes : ref _failures);
         long now = Stopwatch.GetTimestamp();
         RecordLatency(Stopwatch.GetElapsedTime(startTimestamp, now).TotalMicroseconds, now);
+        return now;
     }
 
     /// <summary>Adds one latency sample to the moving average; a stale average is replaced instead of blended.</summary>

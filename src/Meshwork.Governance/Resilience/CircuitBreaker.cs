@@ -165,10 +165,25 @@ public sealed class CircuitBreaker
         or StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss;
 
     /// <summary>Records the outcome of a call (null status: success).</summary>
-    public void Record(StatusCode? failure)
+    public void Record(StatusCode? failure) => Record(failure, Stopwatch.GetTimestamp());
+
+    /// <summary>Records the outcome of a call that ended at <paramref name="now"/> (a <see cref="Stopwatch"/> timestamp the caller already read).</summary>
+    internal void Record(StatusCode? failure, long now)
     {
         bool failed = failure is { } s && IsFailure(s);
-        long now = Stopwatch.GetTimestamp();
+        if (!failed && _state == CircuitState.Closed)
+        {
+            // The common case, once per call: a success on a closed breaker whose current bucket is already in use is
+            // one atomic increment, without the lock. The races this admits are harmless: a success counted just as
+            // the bucket is recycled or the breaker opens lands in a window that is cleared before it matters.
+            long epochNow = now / Volatile.Read(ref _bucketTicks);
+            int slot = (int)(epochNow % Buckets);
+            if (Volatile.Read(ref _bucketEpoch[slot]) == epochNow)
+            {
+                Interlocked.Increment(ref _successes[slot]);
+                return;
+            }
+        }
         lock (_gate)
         {
             if (_state == CircuitState.HalfOpen)
@@ -192,13 +207,14 @@ public sealed class CircuitBreaker
             int i = (int)(epoch % Buckets);
             if (_bucketEpoch[i] != epoch)
             {
-                _bucketEpoch[i] = epoch;
                 _successes[i] = 0;
                 _failures[i] = 0;
+                Volatile.Write(ref _bucketEpoch[i], epoch); // published after the reset, for the lock-free success path
             }
             if (!failed)
             {
-                _successes[i]++;
+                // Atomic even under the lock: the fast path above increments without it.
+                Interlocked.Increment(ref _successes[i]);
                 return; // only a failure can open the breaker: the window is summed then, not on every success
             }
             _failures[i]++;
