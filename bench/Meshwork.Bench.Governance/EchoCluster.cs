@@ -52,7 +52,8 @@ internal sealed class EchoCluster : IAsyncDisposable
 /// <summary>A closed-loop load: <c>concurrency</c> callers, each calling as fast as answers come, recording every latency.</summary>
 internal static class ClosedLoop
 {
-    public sealed record Result(long Calls, long Failures, double Seconds, double P50Micros, double P99Micros)
+    /// <summary>One cell's outcome; <c>CpuMicrosPerCall</c> is the whole process's CPU time (user and kernel, server included) over the calls.</summary>
+    public sealed record Result(long Calls, long Failures, double Seconds, double P50Micros, double P99Micros, double CpuMicrosPerCall)
     {
         public double PerSecond => Calls / Seconds;
     }
@@ -67,6 +68,7 @@ internal static class ClosedLoop
     {
         var latencies = new List<long>[concurrency];
         long failures = 0;
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stop = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var started = Stopwatch.GetTimestamp();
         var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
@@ -88,8 +90,9 @@ internal static class ClosedLoop
         })).ToArray();
         await Task.WhenAll(workers);
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double Micros(double q) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(q * all.Length))] * 1e6 / Stopwatch.Frequency;
-        return new Result(all.Length, failures, seconds, Micros(0.50), Micros(0.99));
+        return new Result(all.Length, failures, seconds, Micros(0.50), Micros(0.99), all.Length == 0 ? 0 : cpu.TotalMicroseconds / all.Length);
     }
 }

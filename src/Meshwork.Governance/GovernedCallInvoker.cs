@@ -24,9 +24,12 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     /// <summary>The policies in force: <see cref="_options"/> until the first <see cref="Reconfigure"/>.</summary>
     private volatile GovernanceOptions _policies;
     private readonly ILogger _log;
-    private readonly Dictionary<string, ServiceRoute> _routes = new(StringComparer.Ordinal);
+    /// <summary>Routes by service: read lock-free by every call, added to and cleared under <see cref="_gate"/>.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ServiceRoute> _routes = new(StringComparer.Ordinal);
+    /// <summary>The route found last: most clients call one service, whose name then needs no hashing.</summary>
+    private volatile ServiceRoute? _lastRoute;
     private readonly Lock _gate = new();
-    private int _disposed;
+    private volatile int _disposed;
 
     /// <summary>Creates the invoker over <paramref name="registry"/> (which the caller owns and disposes).</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
@@ -76,10 +79,24 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
 
     private ServiceRoute Route(string service)
     {
+        // Lock-free on every call once the route exists; a call racing with DisposeAsync may still get a route being
+        // disposed, as it could when this took the lock, and fails on its closed channels.
+        if (_lastRoute is { } last && string.Equals(last.Service, service, StringComparison.Ordinal))
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            return last;
+        }
+        if (_routes.TryGetValue(service, out var found))
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            _lastRoute = found;
+            return found;
+        }
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
             if (!_routes.TryGetValue(service, out var route)) _routes[service] = route = new ServiceRoute(service, _registry, _options, _log, _policies.For(service));
+            _lastRoute = route;
             return route;
         }
     }
@@ -106,6 +123,11 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         return UnaryCoreAsync(method, request, options);
     }
 
+    // One state machine per call, pooled: the bulkhead, the policy, the budget, every attempt and the fallback run in
+    // this one method instead of three nested ones (each a box allocated per call and a continuation hop on every
+    // answer). The pooled builder reuses the box once the caller has read the result; the ValueTask may be awaited
+    // once only, which is already the rule for the channel's own ValueTask.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TResponse> UnaryCoreAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options)
     {
         var route = Route(method.Service);
@@ -114,7 +136,93 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             EnterBulkhead(route, method.FullName);
             try
             {
-                return await UnaryGovernedAsync(route, method, request, options).ConfigureAwait(false);
+                var policy = route.Policy.For(method.Name);
+                options = WithPolicy(options, policy);
+                long deadline = Deadline(options, policy, method);
+                if (!route.IsReady) await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
+                var mode = EffectiveMode(policy, method.Idempotent);
+                CheckRateLimit(route, method.Name, method.FullName);
+                route.Budget.Deposit();
+                var context = new PickContext(HashKey(policy, request, options));
+                if (mode == FailMode.FailBackup) return await HedgedAsync(route, policy, method, request, options, context, deadline).ConfigureAwait(false);
+
+                RpcException? last = null;
+                InstanceEndpoint? previous = null;
+                List<InstanceEndpoint>? tried = null;
+                for (int attempt = 1; ; attempt++)
+                {
+                    var remaining = Remaining(deadline);
+                    if (remaining is { } left && left <= TimeSpan.Zero)
+                    {
+                        last = DeadlineSpent(method, attempt - 1, last);
+                        break;
+                    }
+                    InstanceEndpoint endpoint;
+                    long started;
+                    try
+                    {
+                        endpoint = mode == FailMode.FailRetry && previous is not null
+                            ? route.AcquireAgain(previous, context, tried, out started)
+                            : route.Acquire(context, tried, out started);
+                    }
+                    catch (NoInstanceException e)
+                    {
+                        last = new RpcException(StatusCode.Unavailable, $"call {method.FullName}: {e.Message}");
+                        break;
+                    }
+                    previous = endpoint;
+
+                    // The attempt, on an endpoint on which the call was counted as started by Acquire.
+                    var attemptOptions = remaining is null ? options : options with { Timeout = remaining };
+                    TResponse response;
+                    RpcException? error = null;
+                    try
+                    {
+                        var channel = ChannelOf(route, endpoint, policy);
+                        // The native channel is sealed: calling it as such saves a generic virtual dispatch per call.
+                        response = await (channel is RpcChannel rpc
+                            ? rpc.UnaryAsync(method, request, attemptOptions)
+                            : channel.UnaryAsync(method, request, attemptOptions)).ConfigureAwait(false);
+                    }
+                    catch (RpcException e)
+                    {
+                        error = e;
+                        response = default!;
+                    }
+                    catch
+                    {
+                        endpoint.OnFinished(started, false);
+                        throw;
+                    }
+                    if (error is null)
+                    {
+                        endpoint.ReportReachable(true);
+                        // One clock read for the latency sample and the breaker's window.
+                        long now = endpoint.Finish(started, success: true);
+                        endpoint.Breaker?.Record(null, now);
+                        return response;
+                    }
+                    RecordFailure(endpoint, error, options.CancellationToken);
+                    endpoint.OnFinished(started, false);
+                    var failure = Decorate(error, endpoint, attempt);
+
+                    // The attempt failed and its endpoint's statistics are up to date: retry, or give up.
+                    last = failure;
+                    if (mode is FailMode.FailFast or FailMode.FailSafe || !IsRetryable(failure.Status) || attempt >= policy.MaxAttempts
+                        || options.CancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    if (!route.Budget.TryWithdraw())
+                    {
+                        ReportDenied(route);
+                        break;
+                    }
+                    GovernanceMetrics.Retry(route.Service, method.Name);
+                    (tried ??= new List<InstanceEndpoint>(policy.MaxAttempts)).Add(endpoint);
+                }
+                if (mode == FailMode.FailSafe) return policy.Fallback is { } fallback ? (TResponse)fallback(last!)! : default!;
+                throw last!;
             }
             finally
             {
@@ -162,68 +270,10 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
     /// <summary>Calls of <paramref name="service"/> refused because its bulkhead was full.</summary>
     public long BulkheadRejected(string service) => Interlocked.Read(ref Route(service).BulkheadRejected);
 
-    private async ValueTask<TResponse> UnaryGovernedAsync<TRequest, TResponse>(ServiceRoute route, Method<TRequest, TResponse> method, TRequest request, CallOptions options)
-    {
-        var policy = route.Policy.For(method.Name);
-        options = WithPolicy(options, policy);
-        long deadline = Deadline(options, policy, method);
-        await route.ReadyAsync(ResolveBudget(deadline), options.CancellationToken).ConfigureAwait(false);
-        var mode = EffectiveMode(policy, method.Idempotent);
-        CheckRateLimit(route, method.Name, method.FullName);
-        route.Budget.Deposit();
-        var context = new PickContext(HashKey(policy, request, options));
-        if (mode == FailMode.FailBackup) return await HedgedAsync(route, policy, method, request, options, context, deadline).ConfigureAwait(false);
-
-        RpcException? last = null;
-        InstanceEndpoint? previous = null;
-        List<InstanceEndpoint>? tried = null;
-        for (int attempt = 1; ; attempt++)
-        {
-            if (Remaining(deadline) is { } left && left <= TimeSpan.Zero)
-            {
-                last = DeadlineSpent(method, attempt - 1, last);
-                break;
-            }
-            InstanceEndpoint endpoint;
-            long started;
-            try
-            {
-                endpoint = mode == FailMode.FailRetry && previous is not null
-                    ? route.AcquireAgain(previous, context, tried, out started)
-                    : route.Acquire(context, tried, out started);
-            }
-            catch (NoInstanceException e)
-            {
-                last = new RpcException(StatusCode.Unavailable, $"call {method.FullName}: {e.Message}");
-                break;
-            }
-            previous = endpoint;
-            try
-            {
-                return await AttemptAsync(endpoint, ChannelOf(route, endpoint, policy), started, method, request, options, Remaining(deadline), options.CancellationToken, attempt).ConfigureAwait(false);
-            }
-            catch (RpcException e)
-            {
-                last = e;
-                if (mode is FailMode.FailFast or FailMode.FailSafe || !IsRetryable(e.Status) || attempt >= policy.MaxAttempts
-                    || options.CancellationToken.IsCancellationRequested)
-                {
-                    break;
-                }
-                if (!route.Budget.TryWithdraw())
-                {
-                    ReportDenied(route);
-                    break;
-                }
-                GovernanceMetrics.Retry(route.Service, method.Name);
-                (tried ??= new List<InstanceEndpoint>(policy.MaxAttempts)).Add(endpoint);
-            }
-        }
-        if (mode == FailMode.FailSafe) return policy.Fallback is { } fallback ? (TResponse)fallback(last!)! : default!;
-        throw last!;
-    }
-
-    /// <summary>One attempt on an endpoint on which the call was already counted as started (see <see cref="ServiceRoute.Acquire"/>).</summary>
+    /// <summary>
+    /// One hedged attempt on an endpoint on which the call was already counted as started (see
+    /// <see cref="ServiceRoute.Acquire"/>); unary calls of the other fail modes run their attempts inline.
+    /// </summary>
     private static async ValueTask<TResponse> AttemptAsync<TRequest, TResponse>(InstanceEndpoint endpoint, CallInvoker channel, long started, Method<TRequest, TResponse> method, TRequest request,
         CallOptions options, TimeSpan? remaining, CancellationToken ct, int attempt)
     {
@@ -594,6 +644,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             _disposed = 1;
             routes = _routes.Values.ToArray();
             _routes.Clear();
+            _lastRoute = null;
         }
         foreach (var r in routes) await r.DisposeAsync().ConfigureAwait(false);
     }

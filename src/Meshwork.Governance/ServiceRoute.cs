@@ -360,6 +360,9 @@ internal sealed class ServiceRoute : IAsyncDisposable
         }
     }
 
+    /// <summary>True once the registry has answered (every call after the first few): no need to wait in <see cref="ReadyAsync"/>.</summary>
+    public bool IsReady => _ready.Task.IsCompleted;
+
     /// <summary>Waits for the registry's first answer (bounded by <paramref name="timeout"/>); calls then pick from <see cref="State"/>.</summary>
     public async ValueTask ReadyAsync(TimeSpan timeout, CancellationToken ct)
     {

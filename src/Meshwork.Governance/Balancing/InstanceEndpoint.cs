@@ -85,7 +85,15 @@ public sealed class InstanceEndpoint
     public static readonly TimeSpan EjectionTime = TimeSpan.FromSeconds(5);
 
     /// <summary>True while the endpoint is ejected for repeated Unavailable failures (passive outlier detection).</summary>
-    public bool IsEjected => Stopwatch.GetTimestamp() < Volatile.Read(ref _ejectedUntil);
+    public bool IsEjected
+    {
+        get
+        {
+            // Read on every pick: an endpoint never ejected (or cleared by the heartbeat) holds 0 and needs no clock read.
+            long until = Volatile.Read(ref _ejectedUntil);
+            return until != 0 && Stopwatch.GetTimestamp() < until;
+        }
+    }
 
     /// <summary>Records whether the instance was reachable; <see cref="EjectAfterUnavailable"/> unreachable calls in a row eject it.</summary>
     public void ReportReachable(bool reachable)
@@ -137,17 +145,24 @@ public sealed class InstanceEndpoint
     internal bool TryClose() => Interlocked.CompareExchange(ref _outstanding, ClosedMark, 0) == 0;
 
     /// <summary>Marks a call as finished and feeds its latency into the average.</summary>
-    public void OnFinished(long startTimestamp, bool success)
+    public void OnFinished(long startTimestamp, bool success) => Finish(startTimestamp, success);
+
+    /// <summary>As <see cref="OnFinished"/>; returns the timestamp it read, for the caller's other bookkeeping of the same moment.</summary>
+    internal long Finish(long startTimestamp, bool success)
     {
         Interlocked.Decrement(ref _outstanding);
         Interlocked.Increment(ref success ? ref _successes : ref _failures);
-        RecordLatency(Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds);
+        long now = Stopwatch.GetTimestamp();
+        RecordLatency(Stopwatch.GetElapsedTime(startTimestamp, now).TotalMicroseconds, now);
+        return now;
     }
 
     /// <summary>Adds one latency sample to the moving average; a stale average is replaced instead of blended.</summary>
-    public void RecordLatency(double micros)
+    public void RecordLatency(double micros) => RecordLatency(micros, Stopwatch.GetTimestamp());
+
+    /// <summary>Adds one latency sample taken at <paramref name="now"/> (one clock read per call serves both the latency and its age).</summary>
+    private void RecordLatency(double micros, long now)
     {
-        long now = Stopwatch.GetTimestamp();
         bool stale = now - Volatile.Read(ref _lastSampleTimestamp) > StaleTicks;
         while (true)
         {

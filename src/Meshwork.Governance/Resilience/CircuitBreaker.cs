@@ -74,7 +74,8 @@ public sealed class CircuitBreaker
     private readonly int[] _successes = new int[Buckets];
     private readonly int[] _failures = new int[Buckets];
     private readonly long[] _bucketEpoch = new long[Buckets];
-    private CircuitState _state;
+    /// <summary>Written under <see cref="_gate"/>; read without it by <see cref="TryAcquire"/>'s closed fast path.</summary>
+    private volatile CircuitState _state;
     private long _openUntil;
     private bool _probeInFlight;
     private long _opened;
@@ -129,6 +130,9 @@ public sealed class CircuitBreaker
     /// <summary>True when a call may go to the instance now; in half-open, claims the single probe slot.</summary>
     public bool TryAcquire()
     {
+        // Every call asks: a closed breaker answers without the lock. A call that reads Closed just before another
+        // thread opens the breaker passes, as it would had it taken the lock first.
+        if (_state == CircuitState.Closed) return true;
         lock (_gate)
         {
             switch (_state)
@@ -161,10 +165,25 @@ public sealed class CircuitBreaker
         or StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss;
 
     /// <summary>Records the outcome of a call (null status: success).</summary>
-    public void Record(StatusCode? failure)
+    public void Record(StatusCode? failure) => Record(failure, Stopwatch.GetTimestamp());
+
+    /// <summary>Records the outcome of a call that ended at <paramref name="now"/> (a <see cref="Stopwatch"/> timestamp the caller already read).</summary>
+    internal void Record(StatusCode? failure, long now)
     {
         bool failed = failure is { } s && IsFailure(s);
-        long now = Stopwatch.GetTimestamp();
+        if (!failed && _state == CircuitState.Closed)
+        {
+            // The common case, once per call: a success on a closed breaker whose current bucket is already in use is
+            // one atomic increment, without the lock. The races this admits are harmless: a success counted just as
+            // the bucket is recycled or the breaker opens lands in a window that is cleared before it matters.
+            long epochNow = now / Volatile.Read(ref _bucketTicks);
+            int slot = (int)(epochNow % Buckets);
+            if (Volatile.Read(ref _bucketEpoch[slot]) == epochNow)
+            {
+                Interlocked.Increment(ref _successes[slot]);
+                return;
+            }
+        }
         lock (_gate)
         {
             if (_state == CircuitState.HalfOpen)
@@ -188,12 +207,17 @@ public sealed class CircuitBreaker
             int i = (int)(epoch % Buckets);
             if (_bucketEpoch[i] != epoch)
             {
-                _bucketEpoch[i] = epoch;
                 _successes[i] = 0;
                 _failures[i] = 0;
+                Volatile.Write(ref _bucketEpoch[i], epoch); // published after the reset, for the lock-free success path
             }
-            if (failed) _failures[i]++;
-            else _successes[i]++;
+            if (!failed)
+            {
+                // Atomic even under the lock: the fast path above increments without it.
+                Interlocked.Increment(ref _successes[i]);
+                return; // only a failure can open the breaker: the window is summed then, not on every success
+            }
+            _failures[i]++;
             int total = 0, failures = 0;
             for (int b = 0; b < Buckets; b++)
             {
@@ -201,7 +225,7 @@ public sealed class CircuitBreaker
                 total += _successes[b] + _failures[b];
                 failures += _failures[b];
             }
-            if (failed && total >= _options.MinimumThroughput && failures >= _options.FailureRatio * total) Open(now);
+            if (total >= _options.MinimumThroughput && failures >= _options.FailureRatio * total) Open(now);
         }
     }
 
