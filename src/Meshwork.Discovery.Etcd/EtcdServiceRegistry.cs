@@ -195,6 +195,34 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
         return instances.Values.ToArray();
     }
 
+    /// <summary>
+    /// The names of the services that have at least one instance key under <see cref="EtcdDiscoveryOptions.Prefix"/>,
+    /// sorted ordinally: one keys-only range read of the whole prefix (the values are not transferred).
+    /// </summary>
+    /// <exception cref="RegistryUnavailableException">etcd cannot be reached.</exception>
+    public async ValueTask<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken = default)
+    {
+        RangeResponse range;
+        try
+        {
+            range = await _kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(_options.Prefix), RangeEnd = PrefixEnd(_options.Prefix), KeysOnly = true },
+                deadline: Deadline, cancellationToken: cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            throw Unavailable("listing " + _options.Prefix, e);
+        }
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var kv in range.Kvs)
+        {
+            // prefix + service + "/" + id; a key without the second '/' is not an instance key.
+            var rest = kv.Key.ToStringUtf8().AsSpan(_options.Prefix.Length);
+            int slash = rest.IndexOf('/');
+            if (slash > 0) names.Add(rest[..slash].ToString());
+        }
+        return [.. names];
+    }
+
     private async Task<(Dictionary<string, ServiceInstance> Instances, long Revision)> ReadAsync(string service, CancellationToken ct)
     {
         var prefix = _options.Prefix + service + "/";
