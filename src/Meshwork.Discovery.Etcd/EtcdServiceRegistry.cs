@@ -196,8 +196,10 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
     }
 
     /// <summary>
-    /// The names of the services that have at least one instance key under <see cref="EtcdDiscoveryOptions.Prefix"/>,
-    /// sorted ordinally: one keys-only range read of the whole prefix (the values are not transferred).
+    /// The names of the services that have at least one instance under <see cref="EtcdDiscoveryOptions.Prefix"/>,
+    /// sorted ordinally: one range read of the whole prefix. The names come from the instance records, not from the
+    /// keys, because a service name may itself contain '/' and the key alone cannot say where it ends. Records that
+    /// do not decode are skipped and logged, as in <see cref="ResolveAsync"/>.
     /// </summary>
     /// <exception cref="RegistryUnavailableException">etcd cannot be reached.</exception>
     public async ValueTask<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken = default)
@@ -205,22 +207,16 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
         RangeResponse range;
         try
         {
-            range = await _kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(_options.Prefix), RangeEnd = PrefixEnd(_options.Prefix), KeysOnly = true },
+            range = await _kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(_options.Prefix), RangeEnd = PrefixEnd(_options.Prefix) },
                 deadline: Deadline, cancellationToken: cancellationToken);
         }
         catch (RpcException e)
         {
             throw Unavailable("listing " + _options.Prefix, e);
         }
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var kv in range.Kvs)
-        {
-            // prefix + service + "/" + id; a key without the second '/' is not an instance key.
-            var rest = kv.Key.ToStringUtf8().AsSpan(_options.Prefix.Length);
-            int slash = rest.IndexOf('/');
-            if (slash > 0) names.Add(rest[..slash].ToString());
-        }
-        return [.. names];
+        var records = new Dictionary<string, ServiceInstance>(StringComparer.Ordinal);
+        foreach (var kv in range.Kvs) Apply(records, kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8());
+        return [.. records.Values.Select(i => i.Service).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
     }
 
     private async Task<(Dictionary<string, ServiceInstance> Instances, long Revision)> ReadAsync(string service, CancellationToken ct)

@@ -44,6 +44,28 @@ public sealed class ServicesListingTests
 
     [Fact]
     [Trait("Category", "Interop")]
+    public async Task A_service_name_with_a_slash_or_a_space_is_listed_whole_from_etcd_and_zookeeper()
+    {
+        const string name = "shop/v2 beta";
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var zk = await ZooKeeperServer.StartAsync();
+        await using var etcdRegistry = new EtcdServiceRegistry(new EtcdDiscoveryOptions { Endpoint = etcd.Endpoint });
+        await using var zkRegistry = new ZooKeeperServiceRegistry(new ZooKeeperDiscoveryOptions { ConnectString = zk.ConnectString });
+        await etcdRegistry.RegisterAsync(new ServiceInstance(name, "127.0.0.1:7201"));
+        await zkRegistry.RegisterAsync(new ServiceInstance(name, "127.0.0.1:7201"));
+
+        foreach (string[] registry in new[] { ["--etcd", etcd.Endpoint], new[] { "--zookeeper", zk.ConnectString } })
+        {
+            var (code, stdout, stderr) = await MeshworkCli.RunAsync(["services", "--json", .. registry]);
+            Assert.True(code == 0, stderr + stdout);
+            var service = Assert.Single(JsonDocument.Parse(stdout).RootElement.GetProperty("services").EnumerateArray());
+            Assert.Equal(name, service.GetProperty("name").GetString());
+            Assert.Equal("127.0.0.1:7201", Assert.Single(service.GetProperty("instances").EnumerateArray()).GetProperty("address").GetString());
+        }
+    }
+
+    [Fact]
+    [Trait("Category", "Interop")]
     public async Task Services_lists_nothing_from_an_empty_etcd_or_zookeeper()
     {
         await using var etcd = await EtcdServer.StartAsync();
