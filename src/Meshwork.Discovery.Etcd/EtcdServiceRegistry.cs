@@ -232,11 +232,15 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
             throw Unavailable("reading " + prefix, e);
         }
         var result = new Dictionary<string, ServiceInstance>(StringComparer.Ordinal);
-        foreach (var kv in range.Kvs) Apply(result, kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8());
+        foreach (var kv in range.Kvs) Apply(result, kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), service);
         return (result, range.Header.Revision);
     }
 
-    private void Apply(Dictionary<string, ServiceInstance> set, string key, string? json)
+    /// <summary>
+    /// Applies one key's value to <paramref name="set"/> (null: deleted). With <paramref name="service"/>, a record of
+    /// another service is left out: the prefix of service "a" also covers the keys of a service named "a/b".
+    /// </summary>
+    private void Apply(Dictionary<string, ServiceInstance> set, string key, string? json, string? service = null)
     {
         if (json is null)
         {
@@ -246,8 +250,8 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
         try
         {
             var decoded = ServiceInstanceJson.Decode(json);
-            if (decoded.Count == 1) set[key] = decoded[0];
-            else EtcdLog.BadRecord(_log, key, $"{decoded.Count} records instead of one");
+            if (decoded.Count != 1) EtcdLog.BadRecord(_log, key, $"{decoded.Count} records instead of one");
+            else if (service is null || decoded[0].Service == service) set[key] = decoded[0];
         }
         catch (InvalidDataException e)
         {
@@ -302,7 +306,7 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
                 if (response.Events.Count == 0) continue;
                 foreach (var e in response.Events)
                 {
-                    Apply(set, e.Kv.Key.ToStringUtf8(), e.Type == Mvccpb.Event.Types.EventType.Delete ? null : e.Kv.Value.ToStringUtf8());
+                    Apply(set, e.Kv.Key.ToStringUtf8(), e.Type == Mvccpb.Event.Types.EventType.Delete ? null : e.Kv.Value.ToStringUtf8(), service);
                 }
                 yield return set.Values.ToArray();
             }

@@ -44,7 +44,7 @@ public sealed class ServicesListingTests
 
     [Fact]
     [Trait("Category", "Interop")]
-    public async Task A_service_name_with_a_slash_or_a_space_is_listed_whole_from_etcd_and_zookeeper()
+    public async Task A_service_name_with_a_slash_or_a_space_is_listed_whole_and_kept_apart_from_its_prefix_in_etcd_and_zookeeper()
     {
         const string name = "shop/v2 beta";
         await using var etcd = await EtcdServer.StartAsync();
@@ -53,14 +53,18 @@ public sealed class ServicesListingTests
         await using var zkRegistry = new ZooKeeperServiceRegistry(new ZooKeeperDiscoveryOptions { ConnectString = zk.ConnectString });
         await etcdRegistry.RegisterAsync(new ServiceInstance(name, "127.0.0.1:7201"));
         await zkRegistry.RegisterAsync(new ServiceInstance(name, "127.0.0.1:7201"));
+        // "shop" shares the etcd key prefix "shop/" with "shop/v2 beta", and must still show only its own instance.
+        await etcdRegistry.RegisterAsync(new ServiceInstance("shop", "127.0.0.1:7202"));
+        await zkRegistry.RegisterAsync(new ServiceInstance("shop", "127.0.0.1:7202"));
 
         foreach (string[] registry in new[] { ["--etcd", etcd.Endpoint], new[] { "--zookeeper", zk.ConnectString } })
         {
             var (code, stdout, stderr) = await MeshworkCli.RunAsync(["services", "--json", .. registry]);
             Assert.True(code == 0, stderr + stdout);
-            var service = Assert.Single(JsonDocument.Parse(stdout).RootElement.GetProperty("services").EnumerateArray());
-            Assert.Equal(name, service.GetProperty("name").GetString());
-            Assert.Equal("127.0.0.1:7201", Assert.Single(service.GetProperty("instances").EnumerateArray()).GetProperty("address").GetString());
+            var services = JsonDocument.Parse(stdout).RootElement.GetProperty("services").EnumerateArray().ToList();
+            Assert.Equal(["shop", name], services.Select(s => s.GetProperty("name").GetString()));
+            Assert.Equal("127.0.0.1:7202", Assert.Single(services[0].GetProperty("instances").EnumerateArray()).GetProperty("address").GetString());
+            Assert.Equal("127.0.0.1:7201", Assert.Single(services[1].GetProperty("instances").EnumerateArray()).GetProperty("address").GetString());
         }
     }
 
