@@ -50,7 +50,7 @@ internal static class ServiceCatalog
     /// </summary>
     public const string DnsCannotList =
         "the dns registry cannot list its services: a DNS query asks for one name (an SRV or A/AAAA record) and the protocol has no query " +
-        "for every name in a domain (a zone transfer, AXFR, would be needed, and DNS servers refuse it to clients); name the services: meshwork services <service>...";
+        "for every name in a domain (a zone transfer, AXFR, would be needed, and servers normally refuse it to clients); name the services: meshwork services <service>...";
 
     private static async Task<IReadOnlyList<string>> GossipNamesAsync(GossipServiceRegistry registry, string tagName, CancellationToken ct)
     {
