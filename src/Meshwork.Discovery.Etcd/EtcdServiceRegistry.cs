@@ -195,6 +195,30 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
         return instances.Values.ToArray();
     }
 
+    /// <summary>
+    /// The names of the services that have at least one instance under <see cref="EtcdDiscoveryOptions.Prefix"/>,
+    /// sorted ordinally: one range read of the whole prefix. The names come from the instance records, not from the
+    /// keys, because a service name may itself contain '/' and the key alone cannot say where it ends. Records that
+    /// do not decode are skipped and logged, as in <see cref="ResolveAsync"/>.
+    /// </summary>
+    /// <exception cref="RegistryUnavailableException">etcd cannot be reached.</exception>
+    public async ValueTask<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken = default)
+    {
+        RangeResponse range;
+        try
+        {
+            range = await _kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(_options.Prefix), RangeEnd = PrefixEnd(_options.Prefix) },
+                deadline: Deadline, cancellationToken: cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            throw Unavailable("listing " + _options.Prefix, e);
+        }
+        var records = new Dictionary<string, ServiceInstance>(StringComparer.Ordinal);
+        foreach (var kv in range.Kvs) Apply(records, kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8());
+        return [.. records.Values.Select(i => i.Service).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+
     private async Task<(Dictionary<string, ServiceInstance> Instances, long Revision)> ReadAsync(string service, CancellationToken ct)
     {
         var prefix = _options.Prefix + service + "/";
@@ -208,11 +232,15 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
             throw Unavailable("reading " + prefix, e);
         }
         var result = new Dictionary<string, ServiceInstance>(StringComparer.Ordinal);
-        foreach (var kv in range.Kvs) Apply(result, kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8());
+        foreach (var kv in range.Kvs) Apply(result, kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), service);
         return (result, range.Header.Revision);
     }
 
-    private void Apply(Dictionary<string, ServiceInstance> set, string key, string? json)
+    /// <summary>
+    /// Applies one key's value to <paramref name="set"/> (null: deleted). With <paramref name="service"/>, a record of
+    /// another service is left out: the prefix of service "a" also covers the keys of a service named "a/b".
+    /// </summary>
+    private void Apply(Dictionary<string, ServiceInstance> set, string key, string? json, string? service = null)
     {
         if (json is null)
         {
@@ -222,8 +250,8 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
         try
         {
             var decoded = ServiceInstanceJson.Decode(json);
-            if (decoded.Count == 1) set[key] = decoded[0];
-            else EtcdLog.BadRecord(_log, key, $"{decoded.Count} records instead of one");
+            if (decoded.Count != 1) EtcdLog.BadRecord(_log, key, $"{decoded.Count} records instead of one");
+            else if (service is null || decoded[0].Service == service) set[key] = decoded[0];
         }
         catch (InvalidDataException e)
         {
@@ -278,7 +306,7 @@ public sealed class EtcdServiceRegistry : IServiceRegistry
                 if (response.Events.Count == 0) continue;
                 foreach (var e in response.Events)
                 {
-                    Apply(set, e.Kv.Key.ToStringUtf8(), e.Type == Mvccpb.Event.Types.EventType.Delete ? null : e.Kv.Value.ToStringUtf8());
+                    Apply(set, e.Kv.Key.ToStringUtf8(), e.Type == Mvccpb.Event.Types.EventType.Delete ? null : e.Kv.Value.ToStringUtf8(), service);
                 }
                 yield return set.Values.ToArray();
             }

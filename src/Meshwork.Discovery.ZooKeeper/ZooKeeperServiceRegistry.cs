@@ -249,6 +249,29 @@ public sealed class ZooKeeperServiceRegistry : IServiceRegistry
     }
 
     /// <summary>
+    /// The names of the services under <see cref="ZooKeeperDiscoveryOptions.Root"/> (the children of the root node,
+    /// percent-decoded), sorted ordinally; empty when nothing was ever registered. A service node outlives its last
+    /// instance (it is persistent), so a listed service can have no instances.
+    /// </summary>
+    /// <exception cref="RegistryUnavailableException">ZooKeeper cannot be reached or refused the read.</exception>
+    public async ValueTask<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var (children, _, _) = await _client.GetChildrenAsync(_options.Root, watch: false, cancellationToken).ConfigureAwait(false);
+            return [.. children.Select(Uri.UnescapeDataString).Order(StringComparer.Ordinal)];
+        }
+        catch (ZooKeeperException e) when (e.Code == ZooKeeperErrorCode.NoNode)
+        {
+            return [];
+        }
+        catch (ZooKeeperException e)
+        {
+            throw Unavailable("listing " + _options.Root, e);
+        }
+    }
+
+    /// <summary>
     /// Reads a service's instances. With <paramref name="watch"/>, also returns the watches that fire on its next
     /// change: a children watch on the service node (or an exists watch while it does not exist) and a data watch
     /// per instance node.

@@ -11,7 +11,7 @@ internal static class ServicesCommand
 {
     public static Command Create()
     {
-        var names = new Argument<string[]>("service") { Description = "Services to show (default: every service the registry can list: static and gossip)", Arity = ArgumentArity.ZeroOrMore };
+        var names = new Argument<string[]>("service") { Description = "Services to show (default: every service the registry holds; static, gossip, etcd and zookeeper can list them, dns needs names)", Arity = ArgumentArity.ZeroOrMore };
         var json = new Option<bool>("--json") { Description = "JSON output: {\"services\": [{\"name\", \"instances\": [...]}]}" };
         var registry = new RegistryOptions();
         var command = new Command("services", "List services and their instances from a registry") { names, json };
