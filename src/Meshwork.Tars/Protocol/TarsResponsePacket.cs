@@ -6,17 +6,15 @@ namespace Meshwork.Tars;
 /// </summary>
 internal sealed class TarsResponsePacket
 {
-    private static readonly Dictionary<string, string> NoEntries = new(0);
-
     public short Version { get; init; } = TarsVersion.Tars;
     public byte PacketType { get; init; }
     public int RequestId { get; init; }
     public int MessageType { get; init; }
     public int ReturnCode { get; init; }
     public ReadOnlyMemory<byte> Buffer { get; init; }
-    public IReadOnlyDictionary<string, string> Status { get; init; } = NoEntries;
+    public IReadOnlyDictionary<string, string> Status { get; init; } = TarsPacketMaps.Empty;
     public string ResultDescription { get; init; } = "";
-    public IReadOnlyDictionary<string, string> Context { get; init; } = NoEntries;
+    public IReadOnlyDictionary<string, string> Context { get; init; } = TarsPacketMaps.Empty;
 
     public static void Write(ref TarsWriter writer, short version, int requestId, int messageType, int returnCode, ReadOnlySpan<byte> buffer,
         IReadOnlyDictionary<string, string>? status, string? resultDescription, IReadOnlyDictionary<string, string>? context)
@@ -43,9 +41,9 @@ internal sealed class TarsResponsePacket
         int ret = r.ReadInt32(5, false);
         var buffer = r.ReadBytesSpan(6, false);
         var bufferMemory = body.Slice(r.Position - buffer.Length, buffer.Length);
-        var status = r.ReadStringMap(7, false);
+        var status = TarsPacketMaps.Read(ref r, 7);
         string desc = r.ReadString(8, false);
-        var context = r.ReadStringMap(9, false);
+        var context = TarsPacketMaps.Read(ref r, 9);
         return new TarsResponsePacket
         {
             Version = version,
