@@ -89,7 +89,7 @@ internal sealed class TarsStreamConnection : TarsClientConnection
         ValueTask write;
         try
         {
-            write = _output.WriteAsync(request, TarsRequestFrame.Writer, MaxFrameSize, out _);
+            write = _output.WriteAsync(request, TarsRequestFrame.Writer, MaxFrameSize, out _, waitForWrite: request.PacketType == TarsPacketType.OneWay);
         }
         catch (ObjectDisposedException e)
         {

@@ -339,6 +339,14 @@ public sealed class TarsServer : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        // Replies handed to a connection leave in batches: let the last ones reach the socket before closing it.
+        try
+        {
+            await Task.WhenAll(_connections.Keys.Select(c => c.FlushAsync())).WaitAsync(drain.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var c in _connections.Keys) c.Close();
         foreach (var c in _connections.Keys) await c.Closed.ConfigureAwait(false);

@@ -442,6 +442,20 @@ internal sealed class TarsServerConnection : DeadlineSweeper.ISweepable
         _input.CancelPendingRead();
     }
 
+    /// <summary>Completes once every reply handed to this connection is written (a drain waits for it before closing).</summary>
+    public async Task FlushAsync()
+    {
+        if (_output is null || IsClosed) return;
+        try
+        {
+            await _output.WhenWrittenAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The connection broke: nothing more can be written, and Close follows.
+        }
+    }
+
     public void Close()
     {
         if (Interlocked.Exchange(ref _closedFlag, 1) != 0) return;

@@ -26,6 +26,8 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
     private TarsBufferWriter _pending = new(4096);
     private TarsBufferWriter _writing = new(4096);
     private bool _writerRunning;
+    private List<TaskCompletionSource>? _pendingWaiters; // told when the frames now pending are written
+    private List<TaskCompletionSource>? _writingWaiters; // told when the write under way completes
     private Exception? _failure;
     private bool _disposed;
 
@@ -47,7 +49,12 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
     /// <param name="writeBody">Writes the packet body.</param>
     /// <param name="maxPacketSize">Largest frame allowed, length prefix included.</param>
     /// <param name="frameLength">The frame's size, length prefix included (0 when nothing was appended).</param>
-    public ValueTask WriteAsync<TState>(TState state, TarsFrame.BodyWriter<TState> writeBody, int maxPacketSize, out int frameLength)
+    /// <param name="waitForWrite">
+    /// Complete only once the frame is written even when another caller writes it (one-way calls, whose caller
+    /// expects the request on the wire when the call returns); costs a completion source while another write runs.
+    /// </param>
+    public ValueTask WriteAsync<TState>(TState state, TarsFrame.BodyWriter<TState> writeBody, int maxPacketSize, out int frameLength,
+        bool waitForWrite = false)
     {
         frameLength = 0;
         lock (_gate)
@@ -55,10 +62,39 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
             if (_failure is not null) return ValueTask.FromException(new IOException(_failure.Message, _failure));
             ObjectDisposedException.ThrowIf(_disposed, this);
             frameLength = TarsFrame.Append(_pending, state, writeBody, maxPacketSize);
-            if (_writerRunning) return ValueTask.CompletedTask;
+            if (_writerRunning) return waitForWrite ? new ValueTask(WaitLocked(ref _pendingWaiters)) : ValueTask.CompletedTask;
             _writerRunning = true;
         }
         return WriteOnceAsync();
+    }
+
+    /// <summary>Completes once every frame appended so far is written (a server draining before it closes the connection).</summary>
+    public Task WhenWrittenAsync()
+    {
+        lock (_gate)
+        {
+            if (_failure is not null) return Task.FromException(new IOException(_failure.Message, _failure));
+            if (_pending.WrittenCount > 0 && !_disposed) return WaitLocked(ref _pendingWaiters);
+            if (_writerRunning) return WaitLocked(ref _writingWaiters);
+            return Task.CompletedTask;
+        }
+    }
+
+    private static Task WaitLocked(ref List<TaskCompletionSource>? waiters)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (waiters ??= []).Add(waiter);
+        return waiter.Task;
+    }
+
+    private static void Tell(List<TaskCompletionSource>? waiters, Exception? error)
+    {
+        if (waiters is null) return;
+        foreach (var w in waiters)
+        {
+            if (error is null) w.TrySetResult();
+            else w.TrySetException(error);
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -89,12 +125,16 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
     /// <summary>Ends the writer's turn when nothing is pending; false when frames wait and the writer must go on.</summary>
     private bool ReleaseIfIdle()
     {
+        List<TaskCompletionSource>? abandoned;
         lock (_gate)
         {
             if (_pending.WrittenCount > 0 && !_disposed) return false;
             _writerRunning = false;
-            return true;
+            abandoned = _pendingWaiters; // only when disposed with frames pending: they will never be written
+            _pendingWaiters = null;
         }
+        Tell(abandoned, abandoned is null ? null : new ObjectDisposedException(nameof(TarsFrameBatcher), "the connection closed before the frame was written"));
+        return true;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -106,24 +146,35 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
             batch = _pending;
             _pending = _writing;
             _writing = batch;
+            _writingWaiters = _pendingWaiters;
+            _pendingWaiters = null;
         }
+        List<TaskCompletionSource>? written;
         try
         {
             await _stream.WriteAsync(batch.WrittenMemory).ConfigureAwait(false);
         }
         catch (Exception e)
         {
+            List<TaskCompletionSource>? failedPending;
             lock (_gate)
             {
                 _failure = e;
                 _writerRunning = false;
                 _pending.Clear();
                 batch.Clear();
+                written = _writingWaiters;
+                failedPending = _pendingWaiters;
+                _writingWaiters = _pendingWaiters = null;
             }
+            Tell(written, e);
+            Tell(failedPending, e);
             throw;
         }
         lock (_gate)
         {
+            written = _writingWaiters;
+            _writingWaiters = null;
             if (batch.Capacity > KeptCapacity && !_disposed)
             {
                 // Written and swapped out, so nobody else holds it: keep a small array instead of a large frame's.
@@ -135,6 +186,7 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
                 batch.Clear();
             }
         }
+        Tell(written, null);
     }
 
     /// <summary>Returns the buffers to the pool unless a write is running (then they are left to the GC).</summary>
