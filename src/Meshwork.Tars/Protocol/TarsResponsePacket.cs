@@ -4,8 +4,13 @@ namespace Meshwork.Tars;
 /// <c>ResponsePacket</c> (RequestF.tars): the reply to a TARS v1 call. Tags 1-7 always, 8 (<c>sResultDesc</c>) and 9
 /// (<c>context</c>) written too, as the Node server does (the Node client dies on a reply without tag 7).
 /// </summary>
-internal sealed class TarsResponsePacket
+/// <remarks>A struct: a client decodes one per reply, and only reads its fields.</remarks>
+internal readonly struct TarsResponsePacket
 {
+    public TarsResponsePacket()
+    {
+    }
+
     public short Version { get; init; } = TarsVersion.Tars;
     public byte PacketType { get; init; }
     public int RequestId { get; init; }
