@@ -29,6 +29,9 @@ internal abstract class TarsClientConnection : DeadlineSweeper.ISweepable
 
     protected TarsEndpoint Endpoint { get; }
 
+    /// <summary>Where replies complete their calls (see <see cref="TarsPendingCall"/>).</summary>
+    public RunQueue Completions { get; } = new();
+
     protected TarsClientOptions Options { get; }
 
     protected ILogger Log { get; }
@@ -118,6 +121,7 @@ internal abstract class TarsClientConnection : DeadlineSweeper.ISweepable
     /// <summary>Called every <see cref="DeadlineSweeper.Resolution"/>: fails the calls whose deadline passed. False once closed.</summary>
     bool DeadlineSweeper.ISweepable.Sweep(long nowMicros)
     {
+        Completions.CheckProgress(nowMicros); // a continuation that blocks must not hold up the replies queued behind it
         if (IsClosed) return false;
         List<TarsPendingCall>? expired = null;
         lock (_pending)

@@ -8,11 +8,18 @@ namespace Meshwork.Tars;
 /// a per-call <c>WaitAsync</c> timer and promise. Exactly one of reply, timeout, cancellation or connection loss
 /// completes it: whoever takes it out of the connection's table.
 /// </summary>
-internal sealed class TarsPendingCall : IValueTaskSource<byte[]>
+/// <remarks>
+/// The outcome is handed to the connection's completion <see cref="Meshwork.Rpc.Internal.RunQueue"/> and set there, so
+/// the caller's continuation runs inline on a queue drainer: never on the read loop, the sweep timer or a cancelling
+/// thread, and the replies of one read cost one or two thread-pool work items instead of one each (as native calls do).
+/// </remarks>
+internal sealed class TarsPendingCall : IValueTaskSource<byte[]>, IThreadPoolWorkItem
 {
-    private ManualResetValueTaskSourceCore<byte[]> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<byte[]> _core = new() { RunContinuationsAsynchronously = false };
     private CancellationTokenRegistration _cancellation;
     private int _completed;
+    private byte[]? _body;
+    private Exception? _error;
 
     public TarsPendingCall(TarsClientConnection connection, int requestId, long deadlineMicros)
     {
@@ -47,12 +54,23 @@ internal sealed class TarsPendingCall : IValueTaskSource<byte[]>
 
     public void Complete(byte[] body)
     {
-        if (Interlocked.Exchange(ref _completed, 1) == 0) _core.SetResult(body);
+        if (Interlocked.Exchange(ref _completed, 1) != 0) return;
+        _body = body;
+        Connection.Completions.Enqueue(this);
     }
 
     public void Fail(Exception error)
     {
-        if (Interlocked.Exchange(ref _completed, 1) == 0) _core.SetException(error);
+        if (Interlocked.Exchange(ref _completed, 1) != 0) return;
+        _error = error;
+        Connection.Completions.Enqueue(this);
+    }
+
+    /// <summary>Runs on a completion-queue drainer: sets the outcome, running the caller's continuation here.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (_error is not null) _core.SetException(_error);
+        else _core.SetResult(_body!);
     }
 
     byte[] IValueTaskSource<byte[]>.GetResult(short token) => _core.GetResult(token);

@@ -25,6 +25,10 @@ internal sealed class TarsServerConnection : DeadlineSweeper.ISweepable
     private readonly System.Net.EndPoint? _remote;
     private readonly int _maxReplySize;
     private readonly TarsFrameBatcher? _output;
+
+    // Calls start from here rather than one thread-pool work item each: the requests of one read cost one or two work
+    // items, and a handler that blocks is worked around by the sweep's progress check (see RunQueue).
+    private readonly RunQueue _handlers = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentSet _calls = new();
@@ -183,8 +187,13 @@ internal sealed class TarsServerConnection : DeadlineSweeper.ISweepable
             ArrayPool<byte>.Shared.Return(body);
             return;
         }
-        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Connection.RunCallAsync(s.Request, s.Body),
-            (Connection: this, Request: request, Body: body), preferLocal: false);
+        _handlers.Enqueue(new Dispatch(this, request, body));
+    }
+
+    /// <summary>One call waiting in <see cref="_handlers"/> for a drainer to start it.</summary>
+    private sealed class Dispatch(TarsServerConnection connection, TarsRequestPacket request, byte[] body) : IThreadPoolWorkItem
+    {
+        public void Execute() => _ = connection.RunCallAsync(request, body);
     }
 
     /// <summary>
@@ -280,6 +289,7 @@ internal sealed class TarsServerConnection : DeadlineSweeper.ISweepable
     /// <summary>Called every <see cref="DeadlineSweeper.Resolution"/>: cancels calls whose client timeout passed. False once closed.</summary>
     bool DeadlineSweeper.ISweepable.Sweep(long nowMicros)
     {
+        _handlers.CheckProgress(nowMicros);
         if (IsClosed) return false;
         foreach (var call in _calls.Expired(nowMicros)) call.Cancel(StatusCode.DeadlineExceeded);
         return true;
