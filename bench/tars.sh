@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TARS benchmarks (issue 13): Meshwork's Tars codec against @tars/stream on the same struct (encode and decode per
 # second, bytes allocated per operation, and a check that both produce the same bytes), then a unary TARS call through
-# Meshwork against the Meshwork native protocol (concurrency 1 and 32, one connection, loopback, one process).
+# Meshwork against the Meshwork native protocol (concurrency 1 and 32, one connection, loopback, one process), and the
+# bytes a TARS call allocates on the client and on the server apart (server in a child process, 50,000 calls per cell).
 #   bench/tars.sh                  # the run quoted in BENCHMARKS.md (2 s rounds, 5 rounds)
 #   bench/tars.sh --seconds 0.5 --rounds 2    # smoke run
 # Needs the Node packages of the interop tests: (cd tests/Meshwork.Tars.Tests/node && npm ci).
@@ -20,4 +21,5 @@ else
   echo "codec bytes: DIFFER"; echo "$csharp" | grep ' bytes '; echo "$node" | grep ' bytes '
 fi
 dotnet "$dll" calls "$@"
+dotnet "$dll" alloc --calls 50000
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

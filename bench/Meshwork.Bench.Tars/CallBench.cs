@@ -17,7 +17,7 @@ internal static class CallBench
 {
     public readonly record struct Result(double CallsPerSecond, double P50Micros, double P99Micros, double BytesPerCall);
 
-    private const string ObjectName = "MeshBench.EchoServer.EchoObj";
+    public const string ObjectName = "MeshBench.EchoServer.EchoObj";
     private static readonly string Payload = new('x', 100);
     private static readonly TarsValueReader<string> ReadString = static (ref TarsReader r, int t) => r.ReadString(t, true);
     private static readonly TarsValueWriter<string> WriteString = static (ref TarsWriter w, int t, string v) => w.WriteString(t, v);
@@ -29,20 +29,26 @@ internal static class CallBench
         public void WriteTo(TarsParameterWriter writer) => writer.Write(1, "msg", "string", msg, WriteString);
     }
 
+    /// <summary>The TARS server of the bench: one object with <c>string echo(string msg)</c>.</summary>
+    public static TarsServer CreateServer() => new TarsServer().AddService(new TarsServiceDefinition(ObjectName).Add("echo", ctx =>
+    {
+        ctx.Results.WriteReturn("string", ctx.Arguments.Read(1, "msg", ReadString), WriteString);
+        return ValueTask.CompletedTask;
+    }));
+
+    /// <summary>One echo call as an application makes it (a new invocation and arguments object per call).</summary>
+    public static async Task<int> TarsEchoOnceAsync(TarsChannel channel)
+    {
+        var reply = await channel.UnaryAsync(TarsEcho, new TarsInvocation(new Msg(Payload)));
+        return reply.Results.ReadReturn(ReadString).Length;
+    }
+
     public static async Task<Result> TarsAsync(int concurrency, TimeSpan warmup, TimeSpan duration)
     {
-        await using var server = new TarsServer().AddService(new TarsServiceDefinition(ObjectName).Add("echo", ctx =>
-        {
-            ctx.Results.WriteReturn("string", ctx.Arguments.Read(1, "msg", ReadString), WriteString);
-            return ValueTask.CompletedTask;
-        }));
+        await using var server = CreateServer();
         var endpoint = await server.StartAsync("tcp -h 127.0.0.1 -p 0 -t 60000");
         await using var channel = TarsChannel.ForProxy($"{ObjectName}@{endpoint}");
-        return await RunAsync(async () =>
-        {
-            var reply = await channel.UnaryAsync(TarsEcho, new TarsInvocation(new Msg(Payload)));
-            return reply.Results.ReadReturn(ReadString).Length;
-        }, concurrency, warmup, duration);
+        return await RunAsync(() => TarsEchoOnceAsync(channel), concurrency, warmup, duration);
     }
 
     public static async Task<Result> NativeAsync(int concurrency, TimeSpan warmup, TimeSpan duration)

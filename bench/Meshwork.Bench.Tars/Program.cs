@@ -3,7 +3,7 @@ using Meshwork.Bench.Tars;
 
 // TARS benchmarks: Meshwork's Tars codec (compare with node/tars-codec-bench.js on @tars/stream) and a unary call through
 // Meshwork's TARS server and client against the native protocol. bench/tars.sh runs both and prints the table.
-//   dotnet bench/Meshwork.Bench.Tars/bin/Release/net10.0/Meshwork.Bench.Tars.dll [codec|calls|all] [--seconds 2] [--rounds 5]
+//   dotnet bench/Meshwork.Bench.Tars/bin/Release/net10.0/Meshwork.Bench.Tars.dll [codec|calls|alloc|all] [--seconds 2] [--rounds 5] [--calls 100000]
 string mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 double seconds = Option("--seconds", 2);
 int rounds = (int)Option("--rounds", 5);
@@ -11,6 +11,15 @@ var round = TimeSpan.FromSeconds(seconds);
 var warmup = TimeSpan.FromSeconds(Math.Min(seconds, 1));
 var inv = CultureInfo.InvariantCulture;
 
+if (mode == "alloc-server") return await AllocBench.ServeAsync();
+if (mode is "alloc" or "all")
+{
+    foreach (var r in await AllocBench.RunAsync((long)Option("--calls", 100_000)))
+    {
+        Console.WriteLine(string.Create(inv,
+            $"alloc tars c={r.Concurrency} client {r.ClientBytesPerCall:0} B/call server {r.ServerBytesPerCall:0} B/call ({r.Calls} calls, {r.CallsPerSecond:0} calls/s, server in a child process)"));
+    }
+}
 if (mode is "codec" or "all")
 {
     var (encode, decode, hex) = CodecBench.Run(warmup, round, rounds);

@@ -26,7 +26,14 @@ public sealed class TarsParameterWriter : IDisposable
     }
 
     /// <summary>The wire version.</summary>
-    public short Version { get; }
+    public short Version { get; private set; }
+
+    /// <summary>Forgets everything written and switches to <paramref name="version"/>, keeping the buffers (a server reuses writers across calls).</summary>
+    internal void Reset(short version)
+    {
+        Clear();
+        Version = version;
+    }
 
     /// <summary>
     /// Writes one parameter.
@@ -139,6 +146,9 @@ public sealed class TarsParameterWriter : IDisposable
         json.Flush();
         return _composed.WrittenSpan;
     }
+
+    /// <summary>Bytes of pooled arrays this writer holds (a reused writer keeps them; a large one should be disposed instead).</summary>
+    internal int RetainedBytes => _values.Capacity + (_composed?.Capacity ?? 0) + (_jsonValue?.Capacity ?? 0);
 
     /// <summary>Forgets everything written, keeping the buffers.</summary>
     public void Clear()

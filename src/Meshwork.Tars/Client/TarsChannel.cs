@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Meshwork.Rpc;
 using Meshwork.Rpc.Client;
 using Meshwork.Rpc.Internal;
@@ -29,6 +30,7 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
     private readonly Dictionary<string, Resolution> _resolved = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _disposed = new();
+    private readonly ObjectPool<TarsParameterWriter> _argumentWriters = new(64);
     private int _roundRobin;
 
     private sealed class Resolution
@@ -114,7 +116,12 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(method);
         if (typeof(TRequest) != typeof(TarsInvocation) || typeof(TResponse) != typeof(TarsReply))
             throw new ArgumentException($"a TARS channel carries Method<TarsInvocation, TarsReply> (see TarsMethods), not {method.FullName} of {typeof(TRequest).Name} → {typeof(TResponse).Name}");
-        if (_middleware.Length == 0) return Cast<TResponse>(CallAsync(method.Service, method.Name, (TarsInvocation)(object)request!, options, oneWay: false));
+        if (_middleware.Length == 0)
+        {
+            // TResponse is TarsReply (checked above), so the task is reinterpreted, not wrapped in another async method.
+            var pending = CallAsync(method.Service, method.Name, (TarsInvocation)(object)request!, options, oneWay: false);
+            return Unsafe.As<ValueTask<TarsReply?>, ValueTask<TResponse>>(ref pending);
+        }
         return WithMiddlewareAsync<TRequest, TResponse>(method.Service, method.Name, method.Kind, request, options, oneWay: false);
     }
 
@@ -136,8 +143,6 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
         }
         await WithMiddlewareAsync<TRequest, Empty>(method.Service, method.Name, method.Kind, request, options, oneWay: true).ConfigureAwait(false);
     }
-
-    private static async ValueTask<TResponse> Cast<TResponse>(ValueTask<TarsReply?> pending) => (TResponse)(object)(await pending.ConfigureAwait(false))!;
 
     private async ValueTask<TResponse> WithMiddlewareAsync<TRequest, TResponse>(string service, string function, Meshwork.Rpc.Protocol.CallKind kind,
         TRequest request, CallOptions options, bool oneWay)
@@ -161,6 +166,7 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
     private ValueTask<TarsReply?> CallAsync(string objectName, string function, TarsInvocation invocation, CallOptions options, bool oneWay) =>
         TarsTracing.ClientActive ? TracedCallAsync(objectName, function, invocation, options, oneWay) : CallCoreAsync(objectName, function, invocation, options, oneWay);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TarsReply?> CallCoreAsync(string objectName, string function, TarsInvocation invocation, CallOptions options, bool oneWay)
     {
         ArgumentNullException.ThrowIfNull(invocation);
@@ -172,73 +178,87 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
         long started = Clock.NowMicros;
 
         short version = _options.Version;
-        using var arguments = new TarsParameterWriter(version);
-        invocation.Arguments?.WriteTo(arguments);
-        var context = MergeContext(invocation.Context, options.Headers);
-        int timeoutMs = (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
-
-        var slots = await SlotsAsync(objectName, ct).ConfigureAwait(false);
-        RpcException? connectError = null;
-        int first = (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)slots.Length);
-        for (int attempt = 0; attempt < slots.Length; attempt++)
+        var arguments = _argumentWriters.TryRent() ?? new TarsParameterWriter(version);
+        try
         {
-            var slot = slots[(first + attempt) % slots.Length];
-            if (!slot.IsAvailable && attempt < slots.Length - 1 && slots.Any(s => s.IsAvailable)) continue;
-            TarsClientConnection connection;
-            try
+            invocation.Arguments?.WriteTo(arguments);
+            var context = MergeContext(invocation.Context, options.Headers);
+            int timeoutMs = (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
+            var slots = await SlotsAsync(objectName, ct).ConfigureAwait(false);
+            RpcException? connectError = null;
+            int first = (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)slots.Length);
+            for (int attempt = 0; attempt < slots.Length; attempt++)
             {
-                connection = await slot.GetAsync(ct).ConfigureAwait(false);
+                var slot = slots[(first + attempt) % slots.Length];
+                if (!slot.IsAvailable && attempt < slots.Length - 1 && slots.Any(s => s.IsAvailable)) continue;
+                TarsClientConnection connection;
+                try
+                {
+                    connection = await slot.GetAsync(ct).ConfigureAwait(false);
+                }
+                catch (RpcException e) when (e.Status == StatusCode.Unavailable)
+                {
+                    connectError = e; // nothing was sent: safe to try the next endpoint
+                    continue;
+                }
+                return await SendAndWaitAsync(connection, slot.Endpoint, objectName, function, invocation, version, arguments, context, timeout, timeoutMs,
+                    started, oneWay, ct).ConfigureAwait(false);
             }
-            catch (RpcException e) when (e.Status == StatusCode.Unavailable)
-            {
-                connectError = e; // nothing was sent: safe to try the next endpoint
-                continue;
-            }
-            return await SendAndWaitAsync(connection, slot.Endpoint, objectName, function, invocation, version, arguments, context, timeout, timeoutMs,
-                started, oneWay, ct).ConfigureAwait(false);
+            throw connectError ?? TarsStatusMapping.ToRpcException(TarsReturnCode.AdapterNull, $"TARS call {objectName}.{function}: no endpoint is available");
         }
-        throw connectError ?? TarsStatusMapping.ToRpcException(TarsReturnCode.AdapterNull, $"TARS call {objectName}.{function}: no endpoint is available");
+        finally
+        {
+            ReturnArguments(arguments);
+        }
     }
 
+    /// <summary>Keeps an argument writer for the next call unless its buffer grew large (a big call's array goes back to the pool).</summary>
+    private void ReturnArguments(TarsParameterWriter arguments)
+    {
+        if (arguments.RetainedBytes > 64 * 1024)
+        {
+            arguments.Dispose();
+            return;
+        }
+        arguments.Clear();
+        _argumentWriters.Return(arguments);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TarsReply?> SendAndWaitAsync(TarsClientConnection connection, TarsEndpoint endpoint, string objectName, string function,
-        TarsInvocation invocation, short version, TarsParameterWriter arguments, Dictionary<string, string>? context, TimeSpan timeout, int timeoutMs,
+        TarsInvocation invocation, short version, TarsParameterWriter arguments, IReadOnlyDictionary<string, string>? context, TimeSpan timeout, int timeoutMs,
         long started, bool oneWay, CancellationToken ct)
     {
-        if (!connection.TryRegister(out int requestId, out var reply))
+        long deadline = oneWay ? 0 : started + Math.Max(1, (long)timeout.TotalMicroseconds);
+        var call = connection.TryRegister(deadline);
+        if (call is null)
         {
             throw new RpcException(StatusCode.ResourceExhausted,
                 $"TARS call {objectName}.{function}: {_options.MaxInFlightPerConnection} calls already in flight to {endpoint} (MaxInFlightPerConnection)");
         }
         try
         {
-            using (var frame = new TarsBufferWriter(256 + arguments.Buffer.Length))
+            var request = new TarsRequestFrame(version, oneWay ? TarsPacketType.OneWay : TarsPacketType.Normal, invocation.MessageType, call.RequestId,
+                objectName, function, arguments, timeoutMs, context, invocation.Status);
+            if (!oneWay) call.CancelWith(ct);
+            try
             {
-                var state = (Version: version, OneWay: oneWay, Invocation: invocation, Id: requestId, Object: objectName, Function: function,
-                    Arguments: arguments, Timeout: timeoutMs, Context: context);
-                try
-                {
-                    TarsFrame.Compose(frame, state, static (ref TarsWriter w, (short Version, bool OneWay, TarsInvocation Invocation, int Id, string Object,
-                        string Function, TarsParameterWriter Arguments, int Timeout, Dictionary<string, string>? Context) s) =>
-                        TarsRequestPacket.Write(ref w, s.Version, s.OneWay ? TarsPacketType.OneWay : TarsPacketType.Normal, s.Invocation.MessageType, s.Id,
-                            s.Object, s.Function, s.Arguments.Buffer, s.Timeout, s.Context, s.Invocation.Status), connection.MaxFrameSize);
-                }
-                catch (TarsPacketTooLargeException e)
-                {
-                    throw new RpcException(StatusCode.ResourceExhausted, $"TARS call {objectName}.{function} to {endpoint}: {e.Message} ({connection.MaxFrameSizeSetting})");
-                }
-                await connection.SendAsync(frame.WrittenMemory, ct).ConfigureAwait(false);
+                await connection.SendRequestAsync(request, ct).ConfigureAwait(false);
+            }
+            catch (TarsPacketTooLargeException e)
+            {
+                throw new RpcException(StatusCode.ResourceExhausted, $"TARS call {objectName}.{function} to {endpoint}: {e.Message} ({connection.MaxFrameSizeSetting})");
             }
             if (oneWay) return null;
             byte[] body;
             try
             {
-                var left = timeout - TimeSpan.FromMicroseconds(Clock.NowMicros - started);
-                body = await reply.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, ct).ConfigureAwait(false);
+                body = await call.Reply.ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 throw TarsStatusMapping.ToRpcException(TarsReturnCode.InvokeTimeout,
-                    $"TARS call {objectName}.{function} to {endpoint}: no reply within {timeoutMs} ms (request id {requestId})");
+                    $"TARS call {objectName}.{function} to {endpoint}: no reply within {timeoutMs} ms (request id {call.RequestId})");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -248,7 +268,7 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
         }
         finally
         {
-            connection.Forget(requestId);
+            connection.Forget(call);
         }
     }
 
@@ -311,9 +331,9 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
         _ => "no description",
     };
 
-    private static Dictionary<string, string>? MergeContext(IReadOnlyDictionary<string, string>? context, Metadata? headers)
+    private static IReadOnlyDictionary<string, string>? MergeContext(IReadOnlyDictionary<string, string>? context, Metadata? headers)
     {
-        if ((context is null || context.Count == 0) && (headers is null || headers.Count == 0)) return context as Dictionary<string, string> ?? (context is null ? null : new(context));
+        if (headers is null || headers.Count == 0) return context; // written as it is: nothing to merge, nothing to copy
         var merged = context is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(context, StringComparer.Ordinal);
         if (headers is not null)
         {

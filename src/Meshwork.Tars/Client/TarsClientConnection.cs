@@ -10,11 +10,12 @@ namespace Meshwork.Tars;
 /// are matched by id in any order, late replies are ignored, and a push with id 0 and <c>_reconnect_</c> retires the
 /// connection (calls in flight finish, new calls open a new one).
 /// </summary>
-internal abstract class TarsClientConnection
+internal abstract class TarsClientConnection : DeadlineSweeper.ISweepable
 {
     private readonly LogRateLimiter _malformedLog;
-    private readonly Dictionary<int, TaskCompletionSource<byte[]>> _pending = new();
+    private readonly Dictionary<int, TarsPendingCall> _pending = new();
     private int _nextId = 1;
+    private int _withDeadline; // calls in _pending with a deadline: the sweep skips the scan while there are none
     private int _state; // 0 open, 1 retiring (no new calls), 2 closed
 
     protected TarsClientConnection(TarsEndpoint endpoint, TarsClientOptions options, ILogger log, LogRateLimiter malformedLog)
@@ -23,9 +24,13 @@ internal abstract class TarsClientConnection
         Options = options;
         Log = log;
         _malformedLog = malformedLog;
+        DeadlineSweeper.Register(this);
     }
 
     protected TarsEndpoint Endpoint { get; }
+
+    /// <summary>Where replies complete their calls (see <see cref="TarsPendingCall"/>).</summary>
+    public RunQueue Completions { get; } = new();
 
     protected TarsClientOptions Options { get; }
 
@@ -58,32 +63,85 @@ internal abstract class TarsClientConnection
     /// <summary>Releases the transport (socket, stream); called once, by <see cref="Close"/>.</summary>
     protected abstract void CloseTransport();
 
-    /// <summary>Registers a call and returns its id and the task of its reply body; false when the in-flight limit is reached.</summary>
-    public bool TryRegister(out int requestId, out TaskCompletionSource<byte[]> reply)
+    /// <summary>
+    /// Sends one request frame. The default composes it into a pooled buffer and calls <see cref="SendAsync"/>; a
+    /// stream connection appends it to its batch of pending frames instead.
+    /// </summary>
+    /// <exception cref="TarsPacketTooLargeException">The request is larger than <see cref="MaxFrameSize"/> (nothing was sent).</exception>
+    public virtual async ValueTask SendRequestAsync(TarsRequestFrame request, CancellationToken cancellationToken)
     {
-        reply = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var frame = new TarsBufferWriter(256 + request.Arguments.Buffer.Length);
+        TarsFrame.Compose(frame, request, TarsRequestFrame.Writer, MaxFrameSize);
+        await SendAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Registers a call: gives it an id unique among the calls in flight and, when <paramref name="deadlineMicros"/> is
+    /// not 0, a deadline the connection's sweep enforces. Null when the in-flight limit is reached.
+    /// </summary>
+    public TarsPendingCall? TryRegister(long deadlineMicros)
+    {
         lock (_pending)
         {
-            if (_pending.Count >= Options.MaxInFlightPerConnection)
-            {
-                requestId = 0;
-                return false;
-            }
+            if (_pending.Count >= Options.MaxInFlightPerConnection) return null;
+            int requestId;
             do
             {
                 requestId = _nextId;
                 _nextId = _nextId == int.MaxValue ? 1 : _nextId + 1; // wraps past 0: id 0 marks a server push
             }
             while (_pending.ContainsKey(requestId));
-            _pending[requestId] = reply;
+            var call = new TarsPendingCall(this, requestId, deadlineMicros);
+            _pending[requestId] = call;
+            if (deadlineMicros != 0) _withDeadline++;
+            return call;
         }
-        return true;
     }
 
-    public void Forget(int requestId)
+    /// <summary>Takes a call out of the table; true for the one caller that took it (and so completes it).</summary>
+    public bool TryTake(TarsPendingCall call)
     {
-        lock (_pending) _pending.Remove(requestId);
+        bool taken;
+        lock (_pending)
+        {
+            taken = _pending.TryGetValue(call.RequestId, out var found) && ReferenceEquals(found, call) && _pending.Remove(call.RequestId);
+            if (taken && call.DeadlineMicros != 0) _withDeadline--;
+        }
+        return taken;
+    }
+
+    /// <summary>Ends a call's registration (after its reply, or when it failed before one could come).</summary>
+    public void Forget(TarsPendingCall call)
+    {
+        TryTake(call);
+        call.Release();
         if (Volatile.Read(ref _state) == 1) CloseIfDrained();
+    }
+
+    /// <summary>Called every <see cref="DeadlineSweeper.Resolution"/>: fails the calls whose deadline passed. False once closed.</summary>
+    bool DeadlineSweeper.ISweepable.Sweep(long nowMicros)
+    {
+        Completions.CheckProgress(nowMicros); // a continuation that blocks must not hold up the replies queued behind it
+        if (IsClosed) return false;
+        List<TarsPendingCall>? expired = null;
+        lock (_pending)
+        {
+            if (_withDeadline == 0) return true;
+            foreach (var call in _pending.Values)
+            {
+                if (call.DeadlineMicros != 0 && call.DeadlineMicros <= nowMicros) (expired ??= []).Add(call);
+            }
+            if (expired is not null)
+            {
+                foreach (var call in expired) _pending.Remove(call.RequestId);
+                _withDeadline -= expired.Count;
+            }
+        }
+        if (expired is not null)
+        {
+            foreach (var call in expired) call.Fail(new TimeoutException());
+        }
+        return true;
     }
 
     /// <summary>Counts a reply that cannot be decoded and logs it, rate-limited.</summary>
@@ -111,17 +169,17 @@ internal abstract class TarsClientConnection
             }
             return;
         }
-        TaskCompletionSource<byte[]>? waiter;
+        TarsPendingCall? waiter;
         lock (_pending)
         {
-            if (_pending.Remove(id, out waiter) is false) waiter = null;
+            if (_pending.Remove(id, out waiter) && waiter.DeadlineMicros != 0) _withDeadline--;
         }
         if (waiter is null)
         {
             TarsLog.UnknownReply(Log, Endpoint.ToString(), id);
             return;
         }
-        waiter.TrySetResult(body);
+        waiter.Complete(body);
     }
 
     private void CloseIfDrained()
@@ -136,14 +194,15 @@ internal abstract class TarsClientConnection
         if (Interlocked.Exchange(ref _state, 2) == 2) return;
         Closing.Cancel();
         CloseTransport();
-        TaskCompletionSource<byte[]>[] waiters;
+        TarsPendingCall[] waiters;
         lock (_pending)
         {
             waiters = [.. _pending.Values];
             _pending.Clear();
+            _withDeadline = 0;
         }
         var error = TarsStatusMapping.ToRpcException(TarsReturnCode.ProxyConnectError,
             $"connection to TARS endpoint {Endpoint} lost before the reply: {reason}");
-        foreach (var w in waiters) w.TrySetException(error);
+        foreach (var w in waiters) w.Fail(error);
     }
 }

@@ -16,13 +16,14 @@ namespace Meshwork.Tars;
 /// </summary>
 internal sealed class TarsStreamConnection : TarsClientConnection
 {
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Stream _stream;
+    private readonly TarsFrameBatcher _output;
 
     private TarsStreamConnection(TarsEndpoint endpoint, TarsClientOptions options, ILogger log, LogRateLimiter malformedLog, Stream stream)
         : base(endpoint, options, log, malformedLog)
     {
         _stream = stream;
+        _output = new TarsFrameBatcher(stream, e => Close(e.Message));
     }
 
     /// <summary>Connects (and for ssl completes the TLS handshake) within <see cref="TarsClientOptions.ConnectTimeout"/>.</summary>
@@ -82,23 +83,42 @@ internal sealed class TarsStreamConnection : TarsClientConnection
         }
     }
 
-    public override async ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    /// <summary>Appends the request to the frames pending on this connection; written with them in one write.</summary>
+    public override ValueTask SendRequestAsync(TarsRequestFrame request, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ValueTask write;
         try
         {
-            await _stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            write = _output.WriteAsync(request, TarsRequestFrame.Writer, MaxFrameSize, out _, waitForWrite: request.PacketType == TarsPacketType.OneWay);
+        }
+        catch (ObjectDisposedException e)
+        {
+            return ValueTask.FromException(Failed(e));
+        }
+        return write.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitWriteAsync(write);
+    }
+
+    private async ValueTask AwaitWriteAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
-            Close(e.Message);
-            throw new RpcException(StatusCode.Unavailable, $"sending to TARS endpoint {Endpoint} failed: {e.Message}");
-        }
-        finally
-        {
-            _writeLock.Release();
+            throw Failed(e);
         }
     }
+
+    private RpcException Failed(Exception e)
+    {
+        Close(e.Message);
+        return new RpcException(StatusCode.Unavailable, $"sending to TARS endpoint {Endpoint} failed: {e.Message}");
+    }
+
+    /// <summary>Not used: a raw write would interleave with the batch; requests go through <see cref="SendRequestAsync"/>.</summary>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("TARS stream connections send whole requests through SendRequestAsync");
 
     private async Task ReadLoopAsync()
     {
@@ -137,5 +157,9 @@ internal sealed class TarsStreamConnection : TarsClientConnection
         }
     }
 
-    protected override void CloseTransport() => _stream.Dispose();
+    protected override void CloseTransport()
+    {
+        _stream.Dispose();
+        _output.Dispose();
+    }
 }

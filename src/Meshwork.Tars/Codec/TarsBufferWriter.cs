@@ -36,6 +36,17 @@ public sealed class TarsBufferWriter : IBufferWriter<byte>, IDisposable
     /// <summary>Forgets what was written, keeping the array.</summary>
     public void Clear() => _written = 0;
 
+    /// <summary>Size of the current array (what a reused writer keeps between uses).</summary>
+    internal int Capacity => _buffer.Length;
+
+    /// <summary>Forgets everything written after the first <paramref name="length"/> bytes (undoes a partly written frame).</summary>
+    internal void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _written);
+        _written = length;
+    }
+
     /// <inheritdoc />
     public void Advance(int count)
     {

@@ -27,6 +27,33 @@ internal static class TarsFrame
         BinaryPrimitives.WriteInt32BigEndian(buffer.WrittenBuffer(), total);
     }
 
+    /// <summary>
+    /// Appends a frame after what <paramref name="buffer"/> already holds (frames of several calls then leave in one
+    /// write). A frame over <paramref name="maxPacketSize"/> is taken back out and throws <see cref="TarsPacketTooLargeException"/>;
+    /// so does any exception of <paramref name="writeBody"/>, leaving the buffer as it was.
+    /// </summary>
+    /// <returns>The frame's size, length prefix included.</returns>
+    public static int Append<TState>(TarsBufferWriter buffer, TState state, BodyWriter<TState> writeBody, int maxPacketSize)
+    {
+        int start = buffer.WrittenCount;
+        try
+        {
+            buffer.GetSpan(PrefixLength)[..PrefixLength].Clear();
+            buffer.Advance(PrefixLength);
+            var writer = new TarsWriter(buffer);
+            writeBody(ref writer, state);
+            int total = buffer.WrittenCount - start;
+            if (total > maxPacketSize) throw new TarsPacketTooLargeException(total, maxPacketSize);
+            BinaryPrimitives.WriteInt32BigEndian(buffer.WrittenBuffer()[start..], total);
+            return total;
+        }
+        catch
+        {
+            buffer.Truncate(start);
+            throw;
+        }
+    }
+
     public delegate void BodyWriter<TState>(ref TarsWriter writer, TState state);
 
     /// <summary>

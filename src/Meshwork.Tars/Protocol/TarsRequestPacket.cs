@@ -6,8 +6,6 @@ namespace Meshwork.Tars;
 /// </summary>
 internal sealed class TarsRequestPacket
 {
-    private static readonly Dictionary<string, string> NoEntries = new(0);
-
     public short Version { get; init; } = TarsVersion.Tars;
     public byte PacketType { get; init; }
     public int MessageType { get; init; }
@@ -16,8 +14,8 @@ internal sealed class TarsRequestPacket
     public string FunctionName { get; init; } = "";
     public ReadOnlyMemory<byte> Buffer { get; init; }
     public int Timeout { get; init; }
-    public IReadOnlyDictionary<string, string> Context { get; init; } = NoEntries;
-    public IReadOnlyDictionary<string, string> Status { get; init; } = NoEntries;
+    public IReadOnlyDictionary<string, string> Context { get; init; } = TarsPacketMaps.Empty;
+    public IReadOnlyDictionary<string, string> Status { get; init; } = TarsPacketMaps.Empty;
 
     /// <summary>Writes the ten fields (no struct wrapper: a frame body is a top-level buffer).</summary>
     public void WriteTo(ref TarsWriter writer) => Write(ref writer, Version, PacketType, MessageType, RequestId, ServantName, FunctionName,
@@ -44,20 +42,23 @@ internal sealed class TarsRequestPacket
     /// reader: C++ and Go write all ten, and an old or hand-written client that omits the maps is still understood).
     /// <see cref="Buffer"/> is a slice of <paramref name="body"/>.
     /// </summary>
-    public static TarsRequestPacket Decode(ReadOnlyMemory<byte> body, int maxDepth)
+    /// <param name="body">The frame body.</param>
+    /// <param name="maxDepth">Nesting limit.</param>
+    /// <param name="names">A server's served names, returned as cached strings (null: decode every name).</param>
+    public static TarsRequestPacket Decode(ReadOnlyMemory<byte> body, int maxDepth, TarsNameTable? names = null)
     {
         var r = new TarsReader(body.Span, maxDepth);
         short version = r.ReadInt16(1, true);
         byte packetType = (byte)r.ReadInt8(2, false);
         int messageType = r.ReadInt32(3, false);
         int requestId = r.ReadInt32(4, true);
-        string servant = r.ReadString(5, true);
-        string function = r.ReadString(6, true);
+        string servant = names is null ? r.ReadString(5, true) : names.Get(r.ReadStringUtf8(5, true));
+        string function = names is null ? r.ReadString(6, true) : names.Get(r.ReadStringUtf8(6, true));
         var buffer = r.ReadBytesSpan(7, false);
         var bufferMemory = body.Slice(r.Position - buffer.Length, buffer.Length);
         int timeout = r.ReadInt32(8, false);
-        var context = r.ReadStringMap(9, false);
-        var status = r.ReadStringMap(10, false);
+        var context = TarsPacketMaps.Read(ref r, 9);
+        var status = TarsPacketMaps.Read(ref r, 10);
         return new TarsRequestPacket
         {
             Version = version,

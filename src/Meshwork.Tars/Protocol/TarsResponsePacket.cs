@@ -4,9 +4,12 @@ namespace Meshwork.Tars;
 /// <c>ResponsePacket</c> (RequestF.tars): the reply to a TARS v1 call. Tags 1-7 always, 8 (<c>sResultDesc</c>) and 9
 /// (<c>context</c>) written too, as the Node server does (the Node client dies on a reply without tag 7).
 /// </summary>
-internal sealed class TarsResponsePacket
+/// <remarks>A struct: a client decodes one per reply, and only reads its fields.</remarks>
+internal readonly struct TarsResponsePacket
 {
-    private static readonly Dictionary<string, string> NoEntries = new(0);
+    public TarsResponsePacket()
+    {
+    }
 
     public short Version { get; init; } = TarsVersion.Tars;
     public byte PacketType { get; init; }
@@ -14,9 +17,9 @@ internal sealed class TarsResponsePacket
     public int MessageType { get; init; }
     public int ReturnCode { get; init; }
     public ReadOnlyMemory<byte> Buffer { get; init; }
-    public IReadOnlyDictionary<string, string> Status { get; init; } = NoEntries;
+    public IReadOnlyDictionary<string, string> Status { get; init; } = TarsPacketMaps.Empty;
     public string ResultDescription { get; init; } = "";
-    public IReadOnlyDictionary<string, string> Context { get; init; } = NoEntries;
+    public IReadOnlyDictionary<string, string> Context { get; init; } = TarsPacketMaps.Empty;
 
     public static void Write(ref TarsWriter writer, short version, int requestId, int messageType, int returnCode, ReadOnlySpan<byte> buffer,
         IReadOnlyDictionary<string, string>? status, string? resultDescription, IReadOnlyDictionary<string, string>? context)
@@ -43,9 +46,9 @@ internal sealed class TarsResponsePacket
         int ret = r.ReadInt32(5, false);
         var buffer = r.ReadBytesSpan(6, false);
         var bufferMemory = body.Slice(r.Position - buffer.Length, buffer.Length);
-        var status = r.ReadStringMap(7, false);
+        var status = TarsPacketMaps.Read(ref r, 7);
         string desc = r.ReadString(8, false);
-        var context = r.ReadStringMap(9, false);
+        var context = TarsPacketMaps.Read(ref r, 9);
         return new TarsResponsePacket
         {
             Version = version,

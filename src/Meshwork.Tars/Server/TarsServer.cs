@@ -53,6 +53,32 @@ public sealed class TarsServer : IAsyncDisposable
 
     internal CancellationToken Stopping => _stopping.Token;
 
+    /// <summary>The served object and function names, for decoding requests without a string per name (set at start).</summary>
+    internal TarsNameTable? Names { get; private set; }
+
+    private readonly Meshwork.Rpc.Internal.ObjectPool<TarsParameterWriter> _results = new(256);
+
+    /// <summary>A results writer for one call, reused across calls (handlers must not keep it past their call).</summary>
+    internal TarsParameterWriter RentResults(short version)
+    {
+        var writer = _results.TryRent();
+        if (writer is null) return new TarsParameterWriter(version);
+        writer.Reset(version);
+        return writer;
+    }
+
+    /// <summary>Takes a results writer back, unless its buffers grew large (those go back to the array pool).</summary>
+    internal void ReturnResults(TarsParameterWriter writer)
+    {
+        if (writer.RetainedBytes > 64 * 1024)
+        {
+            writer.Dispose();
+            return;
+        }
+        writer.Clear();
+        _results.Return(writer);
+    }
+
     /// <summary>The endpoint actually bound (with the real port when 0 was asked for); null before start.</summary>
     public TarsEndpoint? Endpoint { get; private set; }
 
@@ -111,6 +137,7 @@ public sealed class TarsServer : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         if (endpoint.Transport == TarsTransport.Ssl) TarsServerTls.EnsureServable(Options, endpoint);
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("the TARS server is already started or stopped");
+        Names = new TarsNameTable(_services.Keys.Concat(_services.Values.SelectMany(s => s.Functions)).Append(TarsKeys.Ping));
         var address = ResolveBindAddress(endpoint.Host);
         if (endpoint.Transport == TarsTransport.Udp) return Task.FromResult(StartUdp(endpoint, address));
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -308,6 +335,14 @@ public sealed class TarsServer : IAsyncDisposable
         try
         {
             await _drained.Task.WaitAsync(drain.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        // Replies handed to a connection leave in batches: let the last ones reach the socket before closing it.
+        try
+        {
+            await Task.WhenAll(_connections.Keys.Select(c => c.FlushAsync())).WaitAsync(drain.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

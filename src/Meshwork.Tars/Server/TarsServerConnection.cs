@@ -15,7 +15,7 @@ namespace Meshwork.Tars;
 /// C++, Go and Node servers do. Over TCP the stream is the socket's, over TLS an authenticated <c>SslStream</c>; a UDP
 /// peer (one remote address) has no stream: <see cref="TarsUdpListener"/> feeds it datagrams and carries its replies.
 /// </summary>
-internal sealed class TarsServerConnection
+internal sealed class TarsServerConnection : DeadlineSweeper.ISweepable
 {
     private readonly TarsServer _server;
     private readonly Socket? _socket;
@@ -24,7 +24,11 @@ internal sealed class TarsServerConnection
     private readonly TarsUdpListener? _datagrams;
     private readonly System.Net.EndPoint? _remote;
     private readonly int _maxReplySize;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly TarsFrameBatcher? _output;
+
+    // Calls start from here rather than one thread-pool work item each: the requests of one read cost one or two work
+    // items, and a handler that blocks is worked around by the sweep's progress check (see RunQueue).
+    private readonly RunQueue _handlers = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentSet _calls = new();
@@ -47,9 +51,11 @@ internal sealed class TarsServerConnection
         Peer = peer;
         _stream = stream;
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        _output = new TarsFrameBatcher(stream, _ => Close());
         _maxReplySize = server.Options.MaxPacketSize;
         ClientCertificate = (stream as System.Net.Security.SslStream)?.RemoteCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
         LastActivityMicros = Clock.NowMicros;
+        DeadlineSweeper.Register(this);
     }
 
     /// <summary>A UDP peer: requests arrive through <see cref="OnDatagram"/>, replies leave as datagrams to <paramref name="remote"/>.</summary>
@@ -61,6 +67,7 @@ internal sealed class TarsServerConnection
         Peer = peer;
         _maxReplySize = Math.Min(server.Options.MaxPacketSize, server.Options.MaxDatagramSize);
         LastActivityMicros = Clock.NowMicros;
+        DeadlineSweeper.Register(this);
     }
 
     public string Peer { get; }
@@ -156,31 +163,59 @@ internal sealed class TarsServerConnection
         TarsRequestPacket request;
         try
         {
-            request = TarsRequestPacket.Decode(body.AsMemory(0, length), _server.Options.MaxDepth);
+            request = TarsRequestPacket.Decode(body.AsMemory(0, length), _server.Options.MaxDepth, _server.Names);
         }
         catch
         {
             ArrayPool<byte>.Shared.Return(body);
             throw;
         }
+        if (TarsServerMetrics.RequestSize.Enabled)
+        {
+            var (service, function) = MetricNames(request);
+            TarsServerMetrics.Size(TarsServerMetrics.RequestSize, service, function, length + TarsFrame.PrefixLength);
+        }
         bool oneWay = request.PacketType == TarsPacketType.OneWay;
         if (!_server.TryEnterCall(this, out string reason))
         {
             if (_server.MalformedLog.ShouldLog(Peer, 2, out long suppressed))
                 TarsLog.Overloaded(_server.Logger, request.ServantName, request.FunctionName, Peer, reason, suppressed);
-            if (!oneWay) _ = ReplyAsync(request, TarsReturnCode.ServerOverload, "server overloaded: " + reason, null, null);
+            bool metrics = TarsServerMetrics.Observed;
+            var (service, function) = metrics ? MetricNames(request) : default;
+            if (metrics) TarsServerMetrics.End(service!, function!, TarsReturnCode.ServerOverload, 0, countedActive: false);
+            if (!oneWay) _ = ReplyAsync(request, TarsReturnCode.ServerOverload, "server overloaded: " + reason, null, null, service);
             ArrayPool<byte>.Shared.Return(body);
             return;
         }
-        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Connection.RunCallAsync(s.Request, s.Body),
-            (Connection: this, Request: request, Body: body), preferLocal: false);
+        _handlers.Enqueue(new Dispatch(this, request, body));
+    }
+
+    /// <summary>One call waiting in <see cref="_handlers"/> for a drainer to start it.</summary>
+    private sealed class Dispatch(TarsServerConnection connection, TarsRequestPacket request, byte[] body) : IThreadPoolWorkItem
+    {
+        public void Execute() => _ = connection.RunCallAsync(request, body);
+    }
+
+    /// <summary>
+    /// The <c>rpc.service</c> and <c>rpc.method</c> a call is measured under: its names when this server serves them,
+    /// <see cref="TarsTelemetry.UnknownName"/> otherwise (clients choose the names they send; metric series must stay bounded).
+    /// </summary>
+    private (string Service, string Function) MetricNames(TarsRequestPacket request)
+    {
+        if (!_server.TryGetService(request.ServantName, out var service)) return (TarsTelemetry.UnknownName, TarsTelemetry.UnknownName);
+        bool known = request.FunctionName == TarsKeys.Ping || service.TryGetHandler(request.FunctionName, out _);
+        return (request.ServantName, known ? request.FunctionName : TarsTelemetry.UnknownName);
     }
 
     private async Task RunCallAsync(TarsRequestPacket request, byte[] body)
     {
-        var results = new TarsParameterWriter(TarsVersion.IsTup(request.Version) || request.Version == TarsVersion.Json ? request.Version : TarsVersion.Tars);
+        bool metrics = TarsServerMetrics.Observed;
+        var (metricService, metricFunction) = metrics ? MetricNames(request) : default;
+        long started = metrics ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        bool countedActive = metrics && TarsServerMetrics.Active.Enabled;
+        if (countedActive) TarsServerMetrics.Start(metricService!, metricFunction!);
+        var results = _server.RentResults(TarsVersion.IsTup(request.Version) || request.Version == TarsVersion.Json ? request.Version : TarsVersion.Tars);
         ServerCallContext? rpc = null;
-        Timer? deadline = null;
         int code = TarsReturnCode.Success;
         string description = "";
         TarsServerCallContext? context = null;
@@ -202,9 +237,7 @@ internal sealed class TarsServerConnection
                 long deadlineMicros = _server.Options.HonorClientTimeout && request.Timeout > 0 ? Clock.NowMicros + request.Timeout * 1000L : 0;
                 rpc = new ServerCallContext(request.ServantName, request.FunctionName,
                     request.PacketType == TarsPacketType.OneWay ? CallKind.OneWay : CallKind.Unary, Peer, ToMetadata(request.Context), deadlineMicros);
-                if (deadlineMicros != 0)
-                    deadline = new Timer(static s => ((ServerCallContext)s!).Cancel(StatusCode.DeadlineExceeded), rpc, request.Timeout, Timeout.Infinite);
-                _calls.Add(rpc);
+                _calls.Add(rpc); // the connection's sweep cancels it when its deadline passes
                 context = new TarsServerCallContext(request, arguments, results, rpc) { ClientCertificate = ClientCertificate };
                 rpc.Request = context;
                 var middleware = _server.Middleware;
@@ -232,13 +265,13 @@ internal sealed class TarsServerConnection
         }
         finally
         {
-            if (deadline is not null) await deadline.DisposeAsync().ConfigureAwait(false);
             TarsTracing.Finish(span, code, description);
+            if (metrics) TarsServerMetrics.End(metricService!, metricFunction!, code, started, countedActive);
         }
         try
         {
             if (request.PacketType != TarsPacketType.OneWay)
-                await ReplyAsync(request, code, description, results, context?.ResponseContextIfAny).ConfigureAwait(false);
+                await ReplyAsync(request, code, description, results, context?.ResponseContextIfAny, metricService).ConfigureAwait(false);
         }
         finally
         {
@@ -247,10 +280,19 @@ internal sealed class TarsServerConnection
                 _calls.Remove(rpc);
                 rpc.Release();
             }
-            results.Dispose();
+            _server.ReturnResults(results);
             ArrayPool<byte>.Shared.Return(body);
             _server.ExitCall(this);
         }
+    }
+
+    /// <summary>Called every <see cref="DeadlineSweeper.Resolution"/>: cancels calls whose client timeout passed. False once closed.</summary>
+    bool DeadlineSweeper.ISweepable.Sweep(long nowMicros)
+    {
+        _handlers.CheckProgress(nowMicros);
+        if (IsClosed) return false;
+        foreach (var call in _calls.Expired(nowMicros)) call.Cancel(StatusCode.DeadlineExceeded);
+        return true;
     }
 
     private (int Code, string Description) Classify(Exception e, ServerCallContext? rpc, TarsRequestPacket request)
@@ -284,26 +326,82 @@ internal sealed class TarsServerConnection
         return md;
     }
 
-    private async Task ReplyAsync(TarsRequestPacket request, int code, string description, TarsParameterWriter? results,
-        IReadOnlyDictionary<string, string>? responseContext)
+    /// <summary>
+    /// Sends a reply: over a stream it joins the frames pending on the connection (written together, see
+    /// <see cref="TarsFrameBatcher"/>); over UDP it leaves as one datagram. <paramref name="metricService"/> is non-null
+    /// when the call is measured (the reply's size is recorded under it).
+    /// </summary>
+    private ValueTask ReplyAsync(TarsRequestPacket request, int code, string description, TarsParameterWriter? results,
+        IReadOnlyDictionary<string, string>? responseContext, string? metricService)
+    {
+        var state = new ReplyState(request, code, description, results, responseContext);
+        if (_output is null) return ReplyDatagramAsync(state, metricService);
+        if (Volatile.Read(ref _closedFlag) != 0) return default;
+        ValueTask write;
+        int size;
+        try
+        {
+            try
+            {
+                write = _output.WriteAsync(state, WriteReply, _maxReplySize, out size);
+            }
+            catch (TarsPacketTooLargeException e)
+            {
+                write = _output.WriteAsync(state with { Code = TarsReturnCode.ServerEncodeError, Description = e.Message, Results = null }, WriteReply,
+                    _maxReplySize, out size);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return default; // closed meanwhile: the reply has nowhere to go
+        }
+        if (metricService is not null) RecordReplySize(request, size);
+        return write.IsCompletedSuccessfully ? default : AwaitReplyAsync(write);
+    }
+
+    private void RecordReplySize(TarsRequestPacket request, int size)
+    {
+        if (!TarsServerMetrics.ResponseSize.Enabled || size == 0) return;
+        var (service, function) = MetricNames(request);
+        TarsServerMetrics.Size(TarsServerMetrics.ResponseSize, service, function, size);
+    }
+
+    private async ValueTask AwaitReplyAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+            Volatile.Write(ref LastActivityMicros, Clock.NowMicros);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            Close();
+        }
+    }
+
+    private async ValueTask ReplyDatagramAsync(ReplyState state, string? metricService)
     {
         using var frame = new TarsBufferWriter(512);
-        var state = (Request: request, Code: code, Description: description, Results: results, Context: responseContext);
         try
         {
             TarsFrame.Compose(frame, state, WriteReply, _maxReplySize);
         }
         catch (TarsPacketTooLargeException e)
         {
-            string limit = _datagrams is null ? "" : " (one UDP datagram, TarsServerOptions.MaxDatagramSize; call over tcp for larger replies)";
+            string limit = " (one UDP datagram, TarsServerOptions.MaxDatagramSize; call over tcp for larger replies)";
             TarsFrame.Compose(frame, state with { Code = TarsReturnCode.ServerEncodeError, Description = e.Message + limit, Results = null }, WriteReply,
                 _maxReplySize);
         }
-        await SendAsync(frame.WrittenMemory).ConfigureAwait(false);
+        if (metricService is not null) RecordReplySize(state.Request, frame.WrittenCount);
+        if (Volatile.Read(ref _closedFlag) != 0) return;
+        await _datagrams!.SendAsync(frame.WrittenMemory, _remote!, Peer).ConfigureAwait(false);
+        Volatile.Write(ref LastActivityMicros, Clock.NowMicros);
     }
 
-    private static void WriteReply(ref TarsWriter writer,
-        (TarsRequestPacket Request, int Code, string Description, TarsParameterWriter? Results, IReadOnlyDictionary<string, string>? Context) s)
+    private readonly record struct ReplyState(TarsRequestPacket Request, int Code, string Description, TarsParameterWriter? Results,
+        IReadOnlyDictionary<string, string>? Context);
+
+    private static readonly TarsFrame.BodyWriter<ReplyState> WriteReply = static (ref TarsWriter writer, ReplyState s) =>
     {
         var request = s.Request;
         var buffer = s.Results is null || s.Code != 0 ? EmptyResults(request.Version) : s.Results.Buffer;
@@ -323,43 +421,11 @@ internal sealed class TarsServerConnection
             short version = request.Version is TarsVersion.Tars or TarsVersion.Json ? request.Version : TarsVersion.Tars;
             TarsResponsePacket.Write(ref writer, version, request.RequestId, request.MessageType, s.Code, buffer, null, s.Description, s.Context);
         }
-    }
+    };
 
     private static readonly byte[] EmptyTup = [0x08, 0x0C];
 
     private static ReadOnlySpan<byte> EmptyResults(short version) => TarsVersion.IsTup(version) ? EmptyTup : [];
-
-    private async Task SendAsync(ReadOnlyMemory<byte> frame)
-    {
-        if (Volatile.Read(ref _closedFlag) != 0) return;
-        if (_datagrams is not null)
-        {
-            await _datagrams.SendAsync(frame, _remote!, Peer).ConfigureAwait(false);
-            Volatile.Write(ref LastActivityMicros, Clock.NowMicros);
-            return;
-        }
-        try
-        {
-            await _writeLock.WaitAsync(_closing.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        try
-        {
-            await _stream!.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
-            Volatile.Write(ref LastActivityMicros, Clock.NowMicros);
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            Close();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
 
     /// <summary>
     /// Stops reading new requests (drain); calls in flight still reply. Tells the client first, as a Go server does on a
@@ -371,13 +437,33 @@ internal sealed class TarsServerConnection
         _stopReading = true;
         if (_input is null) return; // a UDP peer: the listener stops receiving; UDP clients have no connection to move
 
-        using (var frame = new TarsBufferWriter(64))
+        if (Volatile.Read(ref _closedFlag) == 0)
         {
-            TarsFrame.Compose(frame, 0, static (ref TarsWriter w, int _) =>
-                TarsResponsePacket.Write(ref w, TarsVersion.Tars, 0, 0, 0, [], null, "_reconnect_", null), _server.Options.MaxPacketSize);
-            await SendAsync(frame.WrittenMemory).ConfigureAwait(false);
+            try
+            {
+                await _output!.WriteAsync(0, static (ref TarsWriter w, int _) =>
+                    TarsResponsePacket.Write(ref w, TarsVersion.Tars, 0, 0, 0, [], null, "_reconnect_", null), _server.Options.MaxPacketSize, out _).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                Close();
+            }
         }
         _input.CancelPendingRead();
+    }
+
+    /// <summary>Completes once every reply handed to this connection is written (a drain waits for it before closing).</summary>
+    public async Task FlushAsync()
+    {
+        if (_output is null || IsClosed) return;
+        try
+        {
+            await _output.WhenWrittenAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The connection broke: nothing more can be written, and Close follows.
+        }
     }
 
     public void Close()
@@ -393,6 +479,7 @@ internal sealed class TarsServerConnection
         {
         }
         _stream?.Dispose();
+        _output?.Dispose();
         _closed.TrySetResult();
     }
 
@@ -414,6 +501,20 @@ internal sealed class TarsServerConnection
         public ServerCallContext[] Snapshot()
         {
             lock (_items) return [.. _items];
+        }
+
+        /// <summary>The live calls whose deadline passed and that are not cancelled yet (empty, and no allocation, when none).</summary>
+        public ServerCallContext[] Expired(long nowMicros)
+        {
+            List<ServerCallContext>? expired = null;
+            lock (_items)
+            {
+                foreach (var call in _items)
+                {
+                    if (call.DeadlineMicros != 0 && call.DeadlineMicros <= nowMicros && call.CancellationReason == StatusCode.OK) (expired ??= []).Add(call);
+                }
+            }
+            return expired is null ? [] : [.. expired];
         }
     }
 }

@@ -10,7 +10,38 @@ public static class TarsTelemetry
     /// <summary>Activity source of TARS client and server spans (shared with Meshwork's native RPC spans).</summary>
     public const string ActivitySourceName = "Meshwork.Rpc";
 
-    /// <summary>The <c>rpc.system</c> attribute of TARS spans.</summary>
+    /// <summary>
+    /// Meter of TARS server call metrics: the meter name of Meshwork's native call metrics, so one subscription (a
+    /// <c>MeterListener</c>, or OpenTelemetry's <c>AddMeter("Meshwork.Rpc")</c>) sees both; TARS measurements carry
+    /// <c>rpc.system</c> = <see cref="RpcSystem"/>.
+    /// </summary>
+    public const string MeterName = "Meshwork.Rpc";
+
+    /// <summary>Histogram (s): server call duration, from the start of the call's processing until the handler (and middleware) ended.</summary>
+    public const string ServerDurationInstrument = "rpc.server.call.duration";
+
+    /// <summary>Counter: server calls finished, by status (<c>rpc.meshwork.status_code</c>, <c>rpc.tars.ret</c>).</summary>
+    public const string ServerCallsInstrument = "meshwork.rpc.server.calls";
+
+    /// <summary>Counter: server calls that ended with a non-zero TARS code, by status and <c>error.type</c>.</summary>
+    public const string ServerErrorsInstrument = "meshwork.rpc.server.errors";
+
+    /// <summary>Up-down counter: server calls in flight.</summary>
+    public const string ServerActiveCallsInstrument = "meshwork.rpc.server.active_calls";
+
+    /// <summary>Histogram (By): size of each request frame a server received, length prefix included.</summary>
+    public const string ServerRequestSizeInstrument = "rpc.server.request.size";
+
+    /// <summary>Histogram (By): size of each reply frame a server sent, length prefix included.</summary>
+    public const string ServerResponseSizeInstrument = "rpc.server.response.size";
+
+    /// <summary>
+    /// Value of <c>rpc.service</c> and <c>rpc.method</c> on the metrics of a call to an object or function the server does
+    /// not serve, so that names sent by clients cannot create new metric series.
+    /// </summary>
+    public const string UnknownName = "_OTHER";
+
+    /// <summary>The <c>rpc.system</c> attribute of TARS spans and metrics.</summary>
     public const string RpcSystem = "tars";
 
     /// <summary>Span attribute holding the TARS return code (<c>iRet</c>) of the call; 0 is success.</summary>
