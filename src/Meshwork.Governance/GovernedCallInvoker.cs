@@ -191,6 +191,9 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
                     }
                     catch
                     {
+                        // No verdict on the instance (the caller's own exception, a serializer's): a half-open breaker
+                        // must get its probe slot back, or it would stay half-open for good.
+                        endpoint.Breaker?.Abandon();
                         endpoint.OnFinished(started, false);
                         throw;
                     }

@@ -187,8 +187,17 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     /// that finds the send queue at its limit is handed, encoded, to a sender that waits for room (see
     /// <see cref="SendWhenRoomAsync"/>); the call then counts as sent and ends by its reply, deadline or cancellation.
     /// </summary>
-    public bool SendRequest<T>(ClientCall call, ref FrameHeader header, T message, MessageType<T> type, string? compression)
+    public bool SendRequest<T>(ClientCall call, ref FrameHeader header, T message, MessageType<T> type, string? compression) =>
+        SendRequest(call, ref header, message, type, compression, out _);
+
+    /// <summary>
+    /// As <see cref="SendRequest{T}(ClientCall, ref FrameHeader, T, MessageType{T}, string?)"/>; <paramref name="deferred"/>
+    /// is the sender's task when the request waits for room, so that a streaming call can hold back its later frames
+    /// (messages, end of stream) until its opening frame is queued ahead of them.
+    /// </summary>
+    public bool SendRequest<T>(ClientCall call, ref FrameHeader header, T message, MessageType<T> type, string? compression, out Task? deferred)
     {
+        deferred = null;
         header.RequestId = call.Id;
         RpcException? error;
         PooledBufferWriter? body = null;
@@ -205,7 +214,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
                     return true;
                 case FrameWrite.QueueFull:
                     if (call.DeadlineMicros != 0) call.SentMicros = 0;
-                    _ = SendWhenRoomAsync(call, call.Id, call.FullName, header, body);
+                    deferred = SendWhenRoomAsync(call, call.Id, call.FullName, header, body);
                     body = null; // the sender owns it now
                     return true;
             }
@@ -245,6 +254,15 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             else if (outcome == FrameWrite.Closed && TryRemove(id, call))
             {
                 call.OnFailed(new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {fullName} could be sent: {StateReason}"));
+            }
+        }
+        catch (Exception ex)
+        {
+            // Nobody awaits this sender (a unary caller awaits the call): whatever refused the frame (a header over
+            // MaxHeaderSize is only checked at the append) must end the call, or it would hold its slot for ever.
+            if (TryRemove(id, call))
+            {
+                call.OnFailed(ex as RpcException ?? new RpcException(StatusCode.Internal, $"cannot send {fullName}: {ex.Message}", ex));
             }
         }
         finally

@@ -252,10 +252,15 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
             Window = (uint)_shared.Options.StreamWindow,
             TimeoutMicros = deadline == 0 ? 0 : Math.Max(1, deadline - Clock.NowMicros),
         };
+        Task? deferred;
         bool sent = sendsBody
-            ? connection.SendRequest(call, ref header, request, method.RequestType, options.Compression)
-            : connection.SendRequest(call, ref header, Empty.Value, EmptyType, null);
+            ? connection.SendRequest(call, ref header, request, method.RequestType, options.Compression, out deferred)
+            : connection.SendRequest(call, ref header, Empty.Value, EmptyType, null, out deferred);
         if (sent) call.WatchCancellation(options.CancellationToken);
+        // The caller may send messages and the end of the stream as soon as it has the call; they must not reach the
+        // queue before the opening frame that waits for room (the server drops frames of a call it does not know).
+        // The sender never throws: a failure fails the call, which its reader then reports.
+        if (deferred is not null) await deferred.ConfigureAwait(false);
         return call;
     }
 

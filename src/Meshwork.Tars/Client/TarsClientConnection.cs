@@ -29,6 +29,9 @@ internal abstract class TarsClientConnection : DeadlineSweeper.ISweepable
 
     protected TarsEndpoint Endpoint { get; }
 
+    /// <summary>True when a write to the server has made no progress for <see cref="TarsClientOptions.WriteStallTimeout"/>.</summary>
+    protected virtual bool IsWriteStalled(long nowMicros) => false;
+
     /// <summary>Where replies complete their calls (see <see cref="TarsPendingCall"/>).</summary>
     public RunQueue Completions { get; } = new();
 
@@ -122,7 +125,13 @@ internal abstract class TarsClientConnection : DeadlineSweeper.ISweepable
     bool DeadlineSweeper.ISweepable.Sweep(long nowMicros)
     {
         Completions.CheckProgress(nowMicros); // a continuation that blocks must not hold up the replies queued behind it
-        if (IsClosed) return false;
+        // A closed connection stays swept while completions wait: the failures Close queued may sit behind a blocked one.
+        if (IsClosed) return Completions.Pending > 0;
+        if (IsWriteStalled(nowMicros))
+        {
+            Close($"{Endpoint} read nothing of what was sent to it within {Options.WriteStallTimeout.TotalMilliseconds:0} ms (WriteStallTimeout)");
+            return Completions.Pending > 0;
+        }
         List<TarsPendingCall>? expired = null;
         lock (_pending)
         {

@@ -25,6 +25,19 @@ public sealed class TarsClientOptions
     public int MaxPacketSize { get; set; } = 10 * 1024 * 1024;
 
     /// <summary>
+    /// Bytes that may wait on one connection behind the write under way before callers wait for their own frame to be
+    /// written (back-pressure: a server that reads slowly holds back calls, with their in-flight slots, instead of
+    /// growing the buffer). Default 1 MiB: many replies' worth, small next to the memory of 1000 connections.
+    /// </summary>
+    public int MaxQueuedWriteBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// A connection whose write has not completed for this long (the server reads nothing) is closed. Default 30 s;
+    /// <see cref="TimeSpan.Zero"/> turns the check off.
+    /// </summary>
+    public TimeSpan WriteStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Largest request sent to a <c>udp</c> endpoint, length prefix included: a request must fit one datagram, and a
     /// larger one fails before anything is sent (ResourceExhausted, naming this setting). Default 65507, the largest UDP
     /// payload over IPv4; lower it to stay under the path MTU where fragments get dropped.
@@ -72,6 +85,8 @@ public sealed class TarsClientOptions
         if (DefaultTimeout <= TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.DefaultTimeout must be positive (was {DefaultTimeout})");
         if (ConnectTimeout <= TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.ConnectTimeout must be positive (was {ConnectTimeout})");
         if (MaxPacketSize < 64) throw new ArgumentException($"TarsClientOptions.MaxPacketSize must be at least 64 bytes (was {MaxPacketSize})");
+        if (MaxQueuedWriteBytes < 1) throw new ArgumentException($"TarsClientOptions.MaxQueuedWriteBytes must be at least 1 (was {MaxQueuedWriteBytes})");
+        if (WriteStallTimeout < TimeSpan.Zero) throw new ArgumentException($"TarsClientOptions.WriteStallTimeout must not be negative (was {WriteStallTimeout})");
         if (MaxUdpDatagramSize < 64 || MaxUdpDatagramSize > TarsDatagram.MaxUdpPayload)
             throw new ArgumentException($"TarsClientOptions.MaxUdpDatagramSize must be 64..{TarsDatagram.MaxUdpPayload} bytes (was {MaxUdpDatagramSize})");
         if (MaxInFlightPerConnection < 1) throw new ArgumentException($"TarsClientOptions.MaxInFlightPerConnection must be at least 1 (was {MaxInFlightPerConnection})");

@@ -23,8 +23,12 @@ internal sealed class TarsStreamConnection : TarsClientConnection
         : base(endpoint, options, log, malformedLog)
     {
         _stream = stream;
-        _output = new TarsFrameBatcher(stream, e => Close(e.Message));
+        _output = new TarsFrameBatcher(stream, e => Close(e.Message), options.MaxQueuedWriteBytes);
     }
+
+    /// <inheritdoc/>
+    protected override bool IsWriteStalled(long nowMicros) =>
+        _output.IsStalled(nowMicros, (long)Options.WriteStallTimeout.TotalMicroseconds);
 
     /// <summary>Connects (and for ssl completes the TLS handshake) within <see cref="TarsClientOptions.ConnectTimeout"/>.</summary>
     /// <exception cref="SocketException">The connection failed or timed out.</exception>
@@ -95,14 +99,21 @@ internal sealed class TarsStreamConnection : TarsClientConnection
         {
             return ValueTask.FromException(Failed(e));
         }
-        return write.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitWriteAsync(write);
+        return write.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitWriteAsync(write, cancellationToken);
     }
 
-    private async ValueTask AwaitWriteAsync(ValueTask write)
+    private async ValueTask AwaitWriteAsync(ValueTask write, CancellationToken cancellationToken)
     {
         try
         {
-            await write.ConfigureAwait(false);
+            // The frame stays queued if the caller gives up (it cannot be taken back out of the batch); the caller is
+            // released at once all the same, as it was when writes took a lock.
+            if (cancellationToken.CanBeCanceled) await write.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+            else await write.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(StatusCode.Cancelled, $"the call to {Endpoint} was cancelled while its request waited to be written");
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {

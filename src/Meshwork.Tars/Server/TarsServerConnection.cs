@@ -51,7 +51,7 @@ internal sealed class TarsServerConnection : DeadlineSweeper.ISweepable
         Peer = peer;
         _stream = stream;
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
-        _output = new TarsFrameBatcher(stream, _ => Close());
+        _output = new TarsFrameBatcher(stream, _ => Close(), server.Options.MaxQueuedWriteBytes);
         _maxReplySize = server.Options.MaxPacketSize;
         ClientCertificate = (stream as System.Net.Security.SslStream)?.RemoteCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
         LastActivityMicros = Clock.NowMicros;
@@ -290,7 +290,14 @@ internal sealed class TarsServerConnection : DeadlineSweeper.ISweepable
     bool DeadlineSweeper.ISweepable.Sweep(long nowMicros)
     {
         _handlers.CheckProgress(nowMicros);
-        if (IsClosed) return false;
+        // A closed connection stays swept while handlers wait to run: one that blocks must not hold up the others.
+        if (IsClosed) return _handlers.Pending > 0;
+        if (_output?.IsStalled(nowMicros, (long)_server.Options.WriteStallTimeout.TotalMicroseconds) == true)
+        {
+            // The client reads nothing of the replies: its calls hold slots that no reply will free.
+            Close();
+            return _handlers.Pending > 0;
+        }
         foreach (var call in _calls.Expired(nowMicros)) call.Cancel(StatusCode.DeadlineExceeded);
         return true;
     }

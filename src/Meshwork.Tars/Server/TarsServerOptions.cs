@@ -13,6 +13,19 @@ public sealed class TarsServerOptions
     public int MaxPacketSize { get; set; } = 10 * 1024 * 1024;
 
     /// <summary>
+    /// Bytes that may wait on one connection behind the write under way before callers wait for their own frame to be
+    /// written (back-pressure: a client that reads slowly holds back calls, with their in-flight slots, instead of
+    /// growing the buffer). Default 1 MiB: many replies' worth, small next to the memory of 1000 connections.
+    /// </summary>
+    public int MaxQueuedWriteBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// A connection whose write has not completed for this long (the client reads nothing) is closed. Default 30 s;
+    /// <see cref="TimeSpan.Zero"/> turns the check off.
+    /// </summary>
+    public TimeSpan WriteStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Largest datagram a <c>udp</c> endpoint takes or sends, length prefix included. A larger request datagram is dropped
     /// and counted as malformed; a reply that does not fit is answered <c>-2</c> (TARSSERVERENCODEERR) naming this
     /// setting, since UDP cannot carry it. Default 65507, the largest UDP payload over IPv4.
@@ -63,6 +76,8 @@ public sealed class TarsServerOptions
     public void Validate()
     {
         if (MaxPacketSize < 64) throw new ArgumentException($"TarsServerOptions.MaxPacketSize must be at least 64 bytes (was {MaxPacketSize})");
+        if (MaxQueuedWriteBytes < 1) throw new ArgumentException($"TarsServerOptions.MaxQueuedWriteBytes must be at least 1 (was {MaxQueuedWriteBytes})");
+        if (WriteStallTimeout < TimeSpan.Zero) throw new ArgumentException($"TarsServerOptions.WriteStallTimeout must not be negative (was {WriteStallTimeout})");
         if (MaxDatagramSize < 64 || MaxDatagramSize > TarsDatagram.MaxUdpPayload)
             throw new ArgumentException($"TarsServerOptions.MaxDatagramSize must be 64..{TarsDatagram.MaxUdpPayload} bytes (was {MaxDatagramSize})");
         Tls?.Validate();

@@ -22,6 +22,8 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
 
     private readonly Stream _stream;
     private readonly Action<Exception> _onBackgroundFailure;
+    private readonly int _maxPendingBytes;
+    private long _writeStartedMicros; // when the write under way began; 0 while none runs
     private readonly Lock _gate = new();
     private TarsBufferWriter _pending = new(4096);
     private TarsBufferWriter _writing = new(4096);
@@ -33,10 +35,26 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
 
     /// <param name="stream">The connection's stream.</param>
     /// <param name="onBackgroundFailure">Told when a write no caller waits for fails.</param>
-    public TarsFrameBatcher(Stream stream, Action<Exception> onBackgroundFailure)
+    /// <param name="maxPendingBytes">
+    /// Bytes pending behind the write under way beyond which a caller waits until its own frame is written instead of
+    /// returning at once, so that a peer that stops reading holds back the calls (and their in-flight slots) instead of
+    /// letting the buffer grow.
+    /// </param>
+    public TarsFrameBatcher(Stream stream, Action<Exception> onBackgroundFailure, int maxPendingBytes)
     {
         _stream = stream;
         _onBackgroundFailure = onBackgroundFailure;
+        _maxPendingBytes = maxPendingBytes;
+    }
+
+    /// <summary>
+    /// True when a write has been under way for longer than <paramref name="timeoutMicros"/> (0 = never): the peer reads
+    /// nothing of what is sent to it, and the owner closes the connection.
+    /// </summary>
+    public bool IsStalled(long nowMicros, long timeoutMicros)
+    {
+        long started = Volatile.Read(ref _writeStartedMicros);
+        return timeoutMicros > 0 && started != 0 && nowMicros - started > timeoutMicros;
     }
 
     /// <summary>
@@ -62,7 +80,11 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
             if (_failure is not null) return ValueTask.FromException(new IOException(_failure.Message, _failure));
             ObjectDisposedException.ThrowIf(_disposed, this);
             frameLength = TarsFrame.Append(_pending, state, writeBody, maxPacketSize);
-            if (_writerRunning) return waitForWrite ? new ValueTask(WaitLocked(ref _pendingWaiters)) : ValueTask.CompletedTask;
+            if (_writerRunning)
+            {
+                bool mustWait = waitForWrite || _pending.WrittenCount > _maxPendingBytes;
+                return mustWait ? new ValueTask(WaitLocked(ref _pendingWaiters)) : ValueTask.CompletedTask;
+            }
             _writerRunning = true;
         }
         return WriteOnceAsync();
@@ -150,6 +172,7 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
             _pendingWaiters = null;
         }
         List<TaskCompletionSource>? written;
+        Volatile.Write(ref _writeStartedMicros, Meshwork.Rpc.Internal.Clock.NowMicros);
         try
         {
             await _stream.WriteAsync(batch.WrittenMemory).ConfigureAwait(false);
@@ -167,10 +190,12 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
                 failedPending = _pendingWaiters;
                 _writingWaiters = _pendingWaiters = null;
             }
+            Volatile.Write(ref _writeStartedMicros, 0);
             Tell(written, e);
             Tell(failedPending, e);
             throw;
         }
+        Volatile.Write(ref _writeStartedMicros, 0);
         lock (_gate)
         {
             written = _writingWaiters;
