@@ -10,7 +10,7 @@ public class NativeAotSampleTests
     [Fact]
     public async Task Greeter_sample_publishes_with_NativeAOT_and_runs()
     {
-        string work = Repository.CopySources("src/Meshwork.Rpc", "src/Meshwork.Rpc.Generators", "samples/Meshwork.Samples.Greeter");
+        string work = Repository.CopySources("src/Meshwork.Rpc", "src/Meshwork.Rpc.Generators", "src/Shared", "samples/Meshwork.Samples.Greeter");
         try
         {
             string output = Path.Combine(work, "out");

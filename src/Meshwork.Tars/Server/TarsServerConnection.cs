@@ -92,6 +92,10 @@ internal sealed class TarsServerConnection : DeadlineSweeper.ISweepable
                 ReadResult result;
                 try
                 {
+                    // A client that reads nothing of its replies is not read either, until they are written (or the
+                    // write-stall timeout closes the connection): its requests would otherwise keep adding replies
+                    // (overload answers included) to a buffer nobody drains.
+                    if (_output is { IsBackedUp: true }) await _output.WhenWrittenAsync().WaitAsync(_closing.Token).ConfigureAwait(false);
                     result = await _input.ReadAsync(_closing.Token).ConfigureAwait(false);
                 }
                 catch (Exception) when (_closing.IsCancellationRequested)

@@ -90,6 +90,12 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
         return WriteOnceAsync();
     }
 
+    /// <summary>True while more than the limit given at construction waits behind the write under way.</summary>
+    public bool IsBackedUp
+    {
+        get { lock (_gate) return _writerRunning && _pending.WrittenCount > _maxPendingBytes; }
+    }
+
     /// <summary>Completes once every frame appended so far is written (a server draining before it closes the connection).</summary>
     public Task WhenWrittenAsync()
     {
