@@ -79,13 +79,7 @@ public sealed class GovernedHostingTests : IDisposable
                 Drain: {"{"} PropagationDelay: 200ms {"}"}
             """), "server-g");
         await server.StartAsync(Eventually.Token());
-        int clientGossip = FreePort.TcpAndUdp();
-        using var client = GovernedHosts.Client(_files.Write("client.yaml", $"""
-            Meshwork:
-              Registry: {"{"} Type: gossip, NodeName: calc-client, Bind: "127.0.0.1:{clientGossip}", Profile: local, Join: [ "127.0.0.1:{serverGossip}" ] {"}"}
-              Client:
-                ResolveTimeout: 20s
-            """));
+        using var client = GovernedHosts.GossipClient(_files, serverGossip);
         await client.StartAsync(Eventually.Token());
         try
         {

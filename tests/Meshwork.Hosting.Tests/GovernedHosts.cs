@@ -125,6 +125,18 @@ internal static class GovernedHosts
         return builder.Build();
     }
 
+    /// <summary>A governed client host that joins the gossip node on <paramref name="serverGossip"/> and resolves through it.</summary>
+    public static IHost GossipClient(TempFiles files, int serverGossip)
+    {
+        int clientGossip = FreePort.TcpAndUdp();
+        return Client(files.Write("client.yaml", $"""
+            Meshwork:
+              Registry: {"{"} Type: gossip, NodeName: calc-client, Bind: "127.0.0.1:{clientGossip}", Profile: local, Join: [ "127.0.0.1:{serverGossip}" ] {"}"}
+              Client:
+                ResolveTimeout: 20s
+            """));
+    }
+
     public static string AddressOf(IHost serverHost) => serverHost.Services.GetRequiredService<RpcServer>().BoundEndpoints[0].ToString();
 
     /// <summary>Replaces a configuration file in one step (write aside, then rename), so the watcher never reads half a file.</summary>
