@@ -82,8 +82,7 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
             frameLength = TarsFrame.Append(_pending, state, writeBody, maxPacketSize);
             if (_writerRunning)
             {
-                bool mustWait = waitForWrite || _pending.WrittenCount > _maxPendingBytes;
-                return mustWait ? new ValueTask(WaitLocked(ref _pendingWaiters)) : ValueTask.CompletedTask;
+                return waitForWrite || BackedUpLocked ? new ValueTask(WaitLocked(ref _pendingWaiters)) : ValueTask.CompletedTask;
             }
             _writerRunning = true;
         }
@@ -93,8 +92,10 @@ internal sealed class TarsFrameBatcher : IThreadPoolWorkItem, IDisposable
     /// <summary>True while more than the limit given at construction waits behind the write under way.</summary>
     public bool IsBackedUp
     {
-        get { lock (_gate) return _writerRunning && _pending.WrittenCount > _maxPendingBytes; }
+        get { lock (_gate) return BackedUpLocked; }
     }
+
+    private bool BackedUpLocked => _writerRunning && _pending.WrittenCount > _maxPendingBytes;
 
     /// <summary>Completes once every frame appended so far is written (a server draining before it closes the connection).</summary>
     public Task WhenWrittenAsync()
