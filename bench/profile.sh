@@ -7,11 +7,13 @@
 #   bench/profile.sh                         # meshwork, 64 callers, one connection, 4 s of samples
 #   bench/profile.sh --concurrency 1 --seconds 3 --top 30
 #   bench/profile.sh --system bare           # any system of run.sh's --only list
+#   bench/profile.sh --stages                # call-graph sampling: each stage's inclusive share of its process's
+#                                            # samples (read loop, drainer, handler, reply, send, idle spinning...)
 # Needs perf (Debian linux-perf) and the permission to sample other processes (root, or perf_event_paranoid <= 0).
 # Extra load-generator options after `--`. Builds nothing: run bench/run.sh --quick (or a dotnet build) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-system=meshwork concurrency=64 connections=1 seconds=4 top=25 out=${TMPDIR:-/tmp}/meshwork-bench.perf
+system=meshwork concurrency=64 connections=1 seconds=4 top=25 out=${TMPDIR:-/tmp}/meshwork-bench.perf stages=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --system) system=$2; shift 2;;
@@ -20,6 +22,7 @@ while [[ $# -gt 0 ]]; do
     --seconds) seconds=$2; shift 2;;
     --top) top=$2; shift 2;;
     --out) out=$2; shift 2;;
+    --stages) stages=1; shift;;
     --) shift; break;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
@@ -38,10 +41,26 @@ for _ in $(seq 1 120); do
   sleep 0.25
 done
 sleep 2
-perf record -a -e cpu-clock -F 1999 -o "$out" -- sleep "$seconds" >/dev/null 2>&1
+if [[ $stages == 1 ]]; then
+  # Frame-pointer call graphs (the JIT keeps frame pointers), at a lower rate to keep the unwinding cheap.
+  perf record -a -g -e cpu-clock -F 999 -o "$out" -- sleep "$seconds" >/dev/null 2>&1
+else
+  perf record -a -e cpu-clock -F 1999 -o "$out" -- sleep "$seconds" >/dev/null 2>&1
+fi
 wait "$loadgen" || true
 cat "$log"
 rm -f "$log"
+if [[ $stages == 1 ]]; then
+  for who in "client:$loadgen" "server:$server"; do
+    name=${who%%:*} pid=${who#*:}
+    [[ -n "$pid" ]] || continue
+    echo
+    echo "== $name (pid $pid): inclusive share of the process's samples per stage (a stage's share includes what it calls)"
+    perf report -i "$out" --pid "$pid" --children --percentage relative --sort sym --stdio -g none 2>/dev/null |
+      python3 "$(dirname "$0")/profile-stages.py"
+  done
+  exit 0
+fi
 for who in "client:$loadgen" "server:$server"; do
   name=${who%%:*} pid=${who#*:}
   [[ -n "$pid" ]] || continue
