@@ -183,6 +183,69 @@ public class SendQueueLimitTests
         peer.Dispose();
     }
 
+    [Fact]
+    public async Task A_streaming_call_whose_opening_frame_waits_for_room_is_handed_out_only_once_that_frame_is_queued()
+    {
+        const long limit = 64 * KiB;
+        const int fillers = 120;
+        var gate = new GateSerializer();
+        await using var server = RawServer.Start();
+        await using var channel = RpcChannel.ForEndpoint(Transport.RpcEndpoint.Tcp(server.EndPoint), new RpcClientOptions
+        {
+            MaxQueuedWriteBytes = limit,
+            WriteStallTimeout = TimeSpan.Zero,
+            KeepAliveInterval = TimeSpan.Zero,
+            Serializers = new SerializerRegistry(gate),
+        });
+        await channel.ConnectAsync();
+        var peer = await server.AcceptAsync();
+
+        // A client stream with no messages: once the call is handed out, its end of stream is queued at once (control
+        // frames are never refused for room). Its opening frame is held while being encoded (the gate serializer holds
+        // the encoding of its empty body) until the queue has filled, so that it finds no room at the append.
+        using var end = new CancellationTokenSource();
+        var streamed = Task.Run(() => channel.ClientStreamingAsync(Sum, NoItems(), new CallOptions { CancellationToken = end.Token }).AsTask());
+        await gate.Entered.WaitAsync(Eventually.Timeout);
+        var calls = new List<Task<string>>();
+        for (int i = 0; i < fillers; i++)
+        {
+            calls.Add(channel.UnaryAsync(TestService.Echo, new string('f', PayloadChars + i),
+                new CallOptions { Timeout = TimeSpan.FromMinutes(5), CancellationToken = end.Token }).AsTask());
+        }
+        await WaitUntilStalledAsync(channel, limit);
+        long waitingBefore = channel.Buffers.WritersWaitingForRoom;
+        long queuedBefore = channel.Buffers.BufferedBytes;
+
+        // The opening frame now waits for room. Until it is queued, the call must not be handed out, or its end of
+        // stream would be queued ahead of it (and the server would drop an end of stream for a call it does not know).
+        gate.Open();
+        await Eventually.TrueAsync(() => channel.Buffers.WritersWaitingForRoom == waitingBefore + 1, "the opening frame waits for room");
+        Assert.Equal(queuedBefore, channel.Buffers.BufferedBytes); // nothing of the call (no end of stream) was queued
+
+        // The server reads: the opening frame goes out, then the end of stream, in that order.
+        var reading = peer.ReadFramesAsync();
+        await Eventually.TrueAsync(() => peer.Seen(FrameType.StreamEnd).Count == 1, "the server reads the end of the stream");
+        var opening = Assert.Single(peer.Seen(FrameType.Request), f => f.Service == Sum.Service);
+        var streamEnd = Assert.Single(peer.Seen(FrameType.StreamEnd));
+        Assert.Equal(opening.RequestId, streamEnd.RequestId);
+        Assert.True(opening.Index < streamEnd.Index, $"the end of stream (frame {streamEnd.Index}) reached the server before the call's opening frame (frame {opening.Index})");
+
+        end.Cancel();
+        await Assert.ThrowsAnyAsync<RpcException>(() => streamed);
+        foreach (var call in calls) await Assert.ThrowsAnyAsync<RpcException>(() => call);
+        peer.Dispose();
+        await reading;
+    }
+
+    private static readonly Method<int, long> Sum = new("Streams", "Sum", CallKind.ClientStreaming, MessageTypes.Plain<int>(), MessageTypes.Plain<long>());
+
+#pragma warning disable CS1998 // an empty stream: nothing to await
+    private static async IAsyncEnumerable<int> NoItems()
+    {
+        yield break;
+    }
+#pragma warning restore CS1998
+
     /// <summary>
     /// Waits until the client's queue is at its limit and nothing moves: the pump is blocked on a socket whose kernel
     /// buffers are full (had it room, it would write within microseconds and a waiting filler would take the freed
@@ -243,6 +306,30 @@ public class SendQueueLimitTests
             throw new NotSupportedException("the test server never answers");
     }
 
+    /// <summary>MessagePack under another id, except that the first empty body (the opening frame of a client stream)
+    /// is held until <see cref="Open"/>: it lets a test hold a streaming call between its room check and its append.</summary>
+    private sealed class GateSerializer : ISerializer
+    {
+        private readonly ManualResetEventSlim _open = new();
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public byte Id => 201;
+
+        public string Name => "test-gate";
+
+        public Task Entered => _entered.Task;
+
+        public void Open() => _open.Set();
+
+        public void Serialize<T>(IBufferWriter<byte> writer, T value, MessageType<T> type)
+        {
+            if (typeof(T) == typeof(Empty) && _entered.TrySetResult()) _open.Wait(Eventually.Timeout);
+            MessagePackRpcSerializer.Default.Serialize(writer, value, type);
+        }
+
+        public T Deserialize<T>(in ReadOnlySequence<byte> data, MessageType<T> type) => MessagePackRpcSerializer.Default.Deserialize(data, type);
+    }
+
     /// <summary>A TCP listener on loopback with small buffers whose accepted peer reads nothing until told to.</summary>
     private sealed class RawServer : IAsyncDisposable
     {
@@ -275,10 +362,17 @@ public class SendQueueLimitTests
     private sealed class RawPeer(Socket socket) : IDisposable
     {
         private readonly Dictionary<string, int> _requests = [];
+        private readonly List<SeenFrame> _frames = [];
 
         public int Requests(string service)
         {
             lock (_requests) return _requests.GetValueOrDefault(service);
+        }
+
+        /// <summary>The frames of <paramref name="type"/> read so far, with their position among all frames read.</summary>
+        public List<SeenFrame> Seen(FrameType type)
+        {
+            lock (_requests) return _frames.Where(f => f.Type == type).ToList();
         }
 
         public async Task ReadFramesAsync()
@@ -306,9 +400,13 @@ public class SendQueueLimitTests
                     var pending = new ReadOnlySequence<byte>(buffer, start, end - start);
                     while (FrameCodec.TryRead(ref pending, FrameLayout.DefaultMaxFrameSize, null, out var header, out _))
                     {
-                        if (header.Type is FrameType.Request or FrameType.OneWay)
+                        lock (_requests)
                         {
-                            lock (_requests) _requests[header.Service ?? ""] = _requests.GetValueOrDefault(header.Service ?? "") + 1;
+                            _frames.Add(new SeenFrame(_frames.Count, header.Type, header.RequestId, header.Service));
+                            if (header.Type is FrameType.Request or FrameType.OneWay)
+                            {
+                                _requests[header.Service ?? ""] = _requests.GetValueOrDefault(header.Service ?? "") + 1;
+                            }
                         }
                     }
                     start = end - (int)pending.Length;
@@ -323,3 +421,6 @@ public class SendQueueLimitTests
         public void Dispose() => socket.Dispose();
     }
 }
+
+/// <summary>A frame read by <c>RawPeer</c>: its position among all frames read, and what identifies it.</summary>
+internal sealed record SeenFrame(int Index, FrameType Type, ulong RequestId, string? Service);

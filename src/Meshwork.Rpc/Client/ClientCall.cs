@@ -8,9 +8,10 @@ namespace Meshwork.Rpc.Client;
 /// A call in flight on a <see cref="ClientConnection"/>. Ownership rule: whoever removes the call from the
 /// connection's table (response, deadline sweep, cancellation, connection loss) completes it, exactly once.
 /// </summary>
-internal abstract class ClientCall
+internal abstract class ClientCall : ISendOwner
 {
     internal ulong Id;
+    private int _ended; // 1 once removed from the table; reset when registered again (pooled calls are reused)
     internal ClientConnection? Connection;
     internal string FullName = "";
     /// <summary>Absolute deadline on <see cref="Clock"/>; 0 = none.</summary>
@@ -18,6 +19,23 @@ internal abstract class ClientCall
     internal long StartMicros;
     internal long SentMicros;
     private CancellationTokenRegistration _cancellation;
+
+    /// <summary>Called by the connection under its table lock when the call is added with a fresh <see cref="Id"/>.</summary>
+    internal void MarkRegistered() => Volatile.Write(ref _ended, 0);
+
+    /// <summary>Called by the connection under its table lock when the call leaves the table, before any cancel is queued.</summary>
+    internal void MarkEnded() => Volatile.Write(ref _ended, 1);
+
+    /// <summary>Asked under the connection's write lock just before this call's request is appended: false when the
+    /// call ended meanwhile, or when this object already serves another call (<paramref name="id"/> is not its id).</summary>
+    bool ISendOwner.ConfirmSend(ulong id)
+    {
+        if (Volatile.Read(ref Id) != id || Volatile.Read(ref _ended) != 0) return false;
+        // Only a deadline's error message uses it (how long the call waited before and after sending). Set before the
+        // append: once the frame is queued the reply may complete (and recycle) the call at any moment.
+        if (DeadlineMicros != 0) SentMicros = Clock.NowMicros;
+        return true;
+    }
 
     /// <summary>The final frame of the call arrived; the call was already removed from the table.</summary>
     public abstract void OnResponse(ref FrameHeader header, in ReadOnlySequence<byte> body);

@@ -141,6 +141,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             if (_goAway || _idleClosed || IsClosed) return false;
             call.Id = ++_nextId;
+            call.MarkRegistered();
             _calls.Add(call.Id, call);
             _lastCallMicros = Clock.CoarseMicros;
             if (call.DeadlineMicros != 0) _deadlineCalls++;
@@ -164,6 +165,8 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     private void RemoveLocked(ClientCall call)
     {
+        // Marked before the remover queues a cancel (after this lock), so a request not yet queued is given up.
+        call.MarkEnded();
         _calls.Remove(call.Id);
         if (call.DeadlineMicros != 0) _deadlineCalls--;
         _lastCallMicros = Clock.CoarseMicros;
@@ -204,17 +207,20 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         try
         {
             body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
-            // Only a deadline's error message uses it (how long the call waited before and after sending). Set before
-            // the append: once the frame is queued the reply may complete (and recycle) the call at any moment.
-            if (call.DeadlineMicros != 0) call.SentMicros = Clock.NowMicros;
-            switch (TryWriteFrameWithinLimit(header, body.WrittenSpan))
+            // Only a call with a deadline can be ended by someone else (the deadline sweep) before its request is
+            // queued: it is asked, under the write lock, whether it still wants the frame (and records the send time
+            // for its deadline message). A call without one cannot end before this returns (its token is watched after).
+            ulong id = call.Id;
+            switch (TryWriteFrameWithinLimit(header, body.WrittenSpan, call.DeadlineMicros != 0 ? call : null, id))
             {
                 case FrameWrite.Written:
                     MessageSizes.Report(MessageFlow.ClientRequest, call.FullName, body.WrittenCount);
                     return true;
+                case FrameWrite.Abandoned:
+                    // The sweep ended it (and failed it) between registration and now; nothing was sent.
+                    return false;
                 case FrameWrite.QueueFull:
-                    if (call.DeadlineMicros != 0) call.SentMicros = 0;
-                    deferred = SendWhenRoomAsync(call, call.Id, call.FullName, header, body);
+                    deferred = SendWhenRoomAsync(call, id, call.FullName, header, body);
                     body = null; // the sender owns it now
                     return true;
             }
@@ -241,12 +247,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     {
         try
         {
-            var outcome = await WriteFrameWhenRoomAsync(header, body.WrittenMemory, () =>
-            {
-                if (!IsInTable(id, call)) return false;
-                if (call.DeadlineMicros != 0) call.SentMicros = Clock.NowMicros;
-                return true;
-            }, CancellationToken.None).ConfigureAwait(false);
+            var outcome = await WriteFrameWhenRoomAsync(header, body.WrittenMemory, call, id, CancellationToken.None).ConfigureAwait(false);
             if (outcome == FrameWrite.Written)
             {
                 MessageSizes.Report(MessageFlow.ClientRequest, fullName, body.WrittenCount);
@@ -271,17 +272,12 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         }
     }
 
-    private bool IsInTable(ulong id, ClientCall call)
-    {
-        lock (_calls) return _calls.TryGetValue(id, out var found) && ReferenceEquals(found, call);
-    }
-
     /// <summary>Sends one message of a client stream, waiting while the send queue is at its limit.</summary>
     public async ValueTask SendStreamMessageAsync<T>(ulong id, string fullName, T message, MessageType<T> type, string? compression, CancellationToken ct)
     {
         var header = new FrameHeader { Type = FrameType.StreamData, RequestId = id };
         using var body = MessageCodec.Encode(ref header, message, type, Shared.Serializers.For(type), Shared.CompressionId(compression), Shared.Compression, Limits.MaxFrameSize);
-        if (await WriteFrameWhenRoomAsync(header, body.WrittenMemory, null, ct).ConfigureAwait(false) != FrameWrite.Written)
+        if (await WriteFrameWhenRoomAsync(header, body.WrittenMemory, null, 0, ct).ConfigureAwait(false) != FrameWrite.Written)
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming");
         }
@@ -344,6 +340,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         lock (_calls)
         {
             orphans = new List<ClientCall>(_calls.Values);
+            foreach (var orphan in orphans) orphan.MarkEnded();
             _calls.Clear();
             _deadlineCalls = 0;
         }

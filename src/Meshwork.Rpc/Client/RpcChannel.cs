@@ -209,7 +209,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         using var body = MessageCodec.Encode(ref header, request, method.RequestType, _shared.Serializers.For(method.RequestType), _shared.CompressionId(options.Compression), _shared.Compression, _shared.Limits.MaxFrameSize);
         // One-way calls take no stream slot, so waiting for room in the send queue is their only back-pressure
         // against a server that does not read.
-        if (await connection.WriteFrameWhenRoomAsync(header, body.WrittenMemory, null, options.CancellationToken).ConfigureAwait(false) != FrameWrite.Written)
+        if (await connection.WriteFrameWhenRoomAsync(header, body.WrittenMemory, null, 0, options.CancellationToken).ConfigureAwait(false) != FrameWrite.Written)
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} closed before one-way {method.FullName} was sent: {connection.StateReason}");
         }

@@ -12,6 +12,7 @@ public sealed class BufferBudget
     private long _used;
     private long _peak;
     private long _readPauses;
+    private long _waitingWriters;
     private long _stalledClosed;
     private long _trims;
     private bool _trimAfterBurst;
@@ -31,6 +32,12 @@ public sealed class BufferBudget
 
     /// <summary>Times a connection stopped reading because its own limit or this budget was reached (back-pressure).</summary>
     public long ReadPauses => Volatile.Read(ref _readPauses);
+
+    /// <summary>
+    /// Frames of new work (requests, one-way calls, stream messages) waiting right now for room in a send queue of this
+    /// budget's connections: callers held back because a peer reads more slowly than they send.
+    /// </summary>
+    public long WritersWaitingForRoom => Volatile.Read(ref _waitingWriters);
 
     /// <summary>Connections closed because their peer read nothing of what was queued for it within the write-stall timeout.</summary>
     public long StalledConnectionsClosed => Volatile.Read(ref _stalledClosed);
@@ -89,6 +96,8 @@ public sealed class BufferBudget
     }
 
     internal void CountReadPause() => Interlocked.Increment(ref _readPauses);
+
+    internal void AddWaitingWriter(int delta) => Interlocked.Add(ref _waitingWriters, delta);
 
     internal void CountStalledClose() => Interlocked.Increment(ref _stalledClosed);
 }

@@ -6,6 +6,18 @@ using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Rpc.Internal;
 
+/// <summary>
+/// The call a frame of new work belongs to, asked under the write lock just before the frame is appended, so that a
+/// call ended meanwhile (deadline, cancellation) never has its frame sent after the cancel its ender queued: whoever
+/// ends a call marks it before queuing the cancel, and the cancel's append waits for this one's lock.
+/// </summary>
+internal interface ISendOwner
+{
+    /// <summary>True if the call with <paramref name="id"/> is still going and its frame may be sent (the owner may
+    /// record the moment); false gives the frame up with <see cref="FrameWrite.Abandoned"/>.</summary>
+    bool ConfirmSend(ulong id);
+}
+
 /// <summary>What became of a frame offered to the send queue.</summary>
 internal enum FrameWrite
 {
@@ -15,7 +27,7 @@ internal enum FrameWrite
     QueueFull,
     /// <summary>Not appended: the connection no longer accepts writes.</summary>
     Closed,
-    /// <summary>Not appended: the writer gave up while waiting for room, because the frame is no longer wanted.</summary>
+    /// <summary>Not appended: the frame is no longer wanted (the call it belongs to ended).</summary>
     Abandoned,
 }
 
@@ -59,6 +71,7 @@ internal abstract class FrameConnection
     private readonly object _roomLock = new();
     private readonly SemaphoreSlim _roomGate = new(1, 1);
     private TaskCompletionSource? _roomWaiter;
+    private int _waitingWriters;  // frames of new work waiting for room (WriteFrameWhenRoomAsync), holding or queued at the gate
     private long _queuedBytes;    // written by TryWriteFrame and the pump under _writeLock
     private long _inFlightBytes;  // request bodies of calls being served: their replies are still to come
     private long _inputBytes;     // read from the socket but not parsed yet; read loop only
@@ -129,47 +142,63 @@ internal abstract class FrameConnection
 
     /// <summary>
     /// Appends a frame of new work (a request, a stream message) only while the send queue is under
-    /// <c>MaxQueuedWriteBytes</c>. The check and the append are one step under the write lock, so writers racing each
-    /// other can take the queue past its limit by one frame at most; checking first and appending after the encoding
-    /// let every writer that looked at the same moment add its frame.
+    /// <c>MaxQueuedWriteBytes</c> and no earlier frame of new work is waiting for room (see
+    /// <see cref="WriteFrameWhenRoomAsync"/>). The check and the append are one step under the write lock, so writers
+    /// racing each other can take the queue past its limit by one frame at most; checking first and appending after the
+    /// encoding let every writer that looked at the same moment add its frame. <paramref name="owner"/>, when given, is
+    /// asked under the same lock whether call <paramref name="ownerId"/> still wants the frame.
     /// </summary>
-    public FrameWrite TryWriteFrameWithinLimit(in FrameHeader header, ReadOnlySpan<byte> body) => Append(header, body, withinLimit: true);
+    public FrameWrite TryWriteFrameWithinLimit(in FrameHeader header, ReadOnlySpan<byte> body, ISendOwner? owner = null, ulong ownerId = 0) =>
+        Append(header, body, withinLimit: true, waited: false, owner, ownerId);
 
     /// <summary>
     /// Appends a frame of new work as soon as the send queue is under its limit (see <see cref="TryWriteFrameWithinLimit"/>).
-    /// Writers that have to wait go one at a time, so that the progress which wakes them lets one frame in, not one per
-    /// waiter. <paramref name="stillWanted"/>, when given, is asked before every attempt; a false answer gives up
-    /// (the call the frame belongs to ended meanwhile) with <see cref="FrameWrite.Abandoned"/>.
+    /// Writers that have to wait go one at a time and in turn, so that the progress which wakes them lets one frame in,
+    /// not one per waiter; while any waits, new frames of new work wait behind it instead of taking the room it waits
+    /// for, so a parked request is never overtaken by later one-way calls or stream messages. <paramref name="owner"/>,
+    /// when given, is asked before every append whether call <paramref name="ownerId"/> still wants the frame; a no
+    /// gives up with <see cref="FrameWrite.Abandoned"/>.
     /// </summary>
-    public async ValueTask<FrameWrite> WriteFrameWhenRoomAsync(FrameHeader header, ReadOnlyMemory<byte> body, Func<bool>? stillWanted, CancellationToken ct)
+    public async ValueTask<FrameWrite> WriteFrameWhenRoomAsync(FrameHeader header, ReadOnlyMemory<byte> body, ISendOwner? owner, ulong ownerId, CancellationToken ct)
     {
-        var outcome = TryWriteFrameWithinLimit(header, body.Span);
+        var outcome = Append(header, body.Span, withinLimit: true, waited: false, owner, ownerId);
         if (outcome != FrameWrite.QueueFull) return outcome;
-        await _roomGate.WaitAsync(ct).ConfigureAwait(false);
+        Interlocked.Increment(ref _waitingWriters);
+        _budget.AddWaitingWriter(1);
         try
         {
-            while (true)
+            await _roomGate.WaitAsync(ct).ConfigureAwait(false);
+            try
             {
-                ct.ThrowIfCancellationRequested();
-                if (stillWanted is not null && !stillWanted()) return FrameWrite.Abandoned;
-                outcome = TryWriteFrameWithinLimit(header, body.Span);
-                if (outcome != FrameWrite.QueueFull) return outcome;
-                await WaitForProgressAsync().WaitAsync(ct).ConfigureAwait(false);
+                while (true)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    outcome = Append(header, body.Span, withinLimit: true, waited: true, owner, ownerId);
+                    if (outcome != FrameWrite.QueueFull) return outcome;
+                    await WaitForProgressAsync().WaitAsync(ct).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _roomGate.Release();
             }
         }
         finally
         {
-            _roomGate.Release();
+            Interlocked.Decrement(ref _waitingWriters);
+            _budget.AddWaitingWriter(-1);
         }
     }
 
-    private FrameWrite Append(in FrameHeader header, ReadOnlySpan<byte> body, bool withinLimit)
+    private FrameWrite Append(in FrameHeader header, ReadOnlySpan<byte> body, bool withinLimit, bool waited = false, ISendOwner? owner = null, ulong ownerId = 0)
     {
         int start = PumpIdle;
         lock (_writeLock)
         {
             if (_state != 0) return FrameWrite.Closed;
-            if (withinLimit && _queuedBytes >= _maxQueuedBytes) return FrameWrite.QueueFull;
+            // Writers that waited take the room in turn (the gate); a newcomer may not pass them.
+            if (withinLimit && (_queuedBytes >= _maxQueuedBytes || (!waited && Volatile.Read(ref _waitingWriters) > 0))) return FrameWrite.QueueFull;
+            if (owner is not null && !owner.ConfirmSend(ownerId)) return FrameWrite.Abandoned;
             int before = _output.PendingLength;
             // The header is checked (size limit) before anything is appended, so a refused frame leaves no trace.
             FrameCodec.Write(_output, header, body);

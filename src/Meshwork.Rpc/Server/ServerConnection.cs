@@ -289,7 +289,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     {
         var header = new FrameHeader { Type = FrameType.StreamData, RequestId = call.Id };
         using var body = MessageCodec.Encode(ref header, value, type, Server.Options.Serializers.Get(call.SerializerId), 0, Server.Options.Compression, Limits.MaxFrameSize);
-        if (await WriteFrameWhenRoomAsync(header, body.WrittenMemory, null, ct).ConfigureAwait(false) != FrameWrite.Written)
+        if (await WriteFrameWhenRoomAsync(header, body.WrittenMemory, null, 0, ct).ConfigureAwait(false) != FrameWrite.Written)
         {
             throw new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed while streaming {call.Method.FullName}");
         }
