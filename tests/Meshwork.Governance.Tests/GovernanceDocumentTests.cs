@@ -68,6 +68,8 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromSeconds(10), serverOptions.DrainTimeout);
         Assert.Equal(2000, doc.Server.RateLimits!.Services["orders"].PermitsPerSecond);
         Assert.Equal(100, doc.Server.RateLimits.Methods["orders/Pay"].PermitsPerSecond);
+        Assert.Equal(64, doc.Server.RateLimits.MaxConcurrentByMethod["orders/Pay"]);
+        Assert.Empty(doc.Server.RateLimits.MaxConcurrentByService);
         Assert.Equal(50, doc.Server.RateLimits.PerCaller!.PermitsPerSecond);
 
         // Client: per service and per method.
@@ -116,6 +118,8 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
     [InlineData("Governance:Server:Drain:PropagationDelay", "later", "positive duration")]
     [InlineData("Governance:Server:Limits:Services:orders:Burst", "5", "missing; a limit needs its sustained rate")]
     [InlineData("Governance:Registry:Type", "", "missing")]
+    [InlineData("Governance:Server:Limits:Methods:orders/Pay:MaxConcurrent", "0", "between 1 and")]
+    [InlineData("Governance:Server:Limits:Services:orders:MaxConcurrent", "many", "is not an integer")]
     [InlineData("Governance:Registry:StartTimeout", "0s", "positive duration")]
     [InlineData("Governance:Registry:Cache:PullInterval", "often", "positive duration")]
     public void Bad_values_name_their_key(string key, string value, string problem)
@@ -125,6 +129,21 @@ public sealed class GovernanceDocumentTests : IAsyncLifetime
         Assert.Equal(expectedKey, e.Key);
         Assert.Contains(expectedKey, e.Message, StringComparison.Ordinal);
         Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_concurrency_limit_alone_needs_no_rate()
+    {
+        var doc = GovernanceDocument.Read(Yaml(Minimal, new()
+        {
+            ["Governance:Server:Limits:Services:orders:MaxConcurrent"] = "100",
+            ["Governance:Server:Limits:Methods:orders/Pay:MaxConcurrent"] = "8",
+        }));
+        var limits = doc.Server.RateLimits!;
+        Assert.Equal(100, limits.MaxConcurrentByService["orders"]);
+        Assert.Equal(8, limits.MaxConcurrentByMethod["orders/Pay"]);
+        Assert.Empty(limits.Services);
+        Assert.Empty(limits.Methods);
     }
 
     [Fact]

@@ -12,7 +12,8 @@ namespace Meshwork.Governance.Configuration;
 /// (property names of <see cref="RpcServerOptions"/>; this class reads <c>Endpoints</c>, <c>MaxConnections</c>,
 /// <c>MaxConcurrentCalls</c> and <c>DrainTimeout</c> of them) plus the governance keys in <see cref="GovernanceKeys"/>:
 /// <c>Advertise</c>, <c>Register</c>, <c>Services</c>, <c>Version</c>, <c>Zone</c>, <c>Weight</c>, <c>Tags</c>,
-/// <c>Metadata</c>, <c>Limits:{Services, Methods, PerCaller, CallerHeader}</c>, <c>Drain:PropagationDelay</c>.
+/// <c>Metadata</c>, <c>Limits:{Services, Methods, PerCaller, CallerHeader}</c> (an entry of <c>Services</c> or <c>Methods</c>
+/// takes <c>PermitsPerSecond</c> and <c>Burst</c>, <c>MaxConcurrent</c>, or both), <c>Drain:PropagationDelay</c>.
 /// The earlier spellings <c>Address</c> and <c>Drain:Timeout</c> fail with an error naming <c>Endpoints</c> and
 /// <c>DrainTimeout</c>.
 /// </summary>
@@ -116,7 +117,8 @@ public sealed class ServerSettings
         var options = new ServerRateLimitOptions();
         foreach (var service in limits.GetSection("Services").GetChildren())
         {
-            options.Services[service.Key] = Limit(service);
+            if (MaxConcurrent(service) is { } max) options.MaxConcurrentByService[service.Key] = max;
+            if (HasRate(service)) options.Services[service.Key] = Limit(service);
         }
         foreach (var method in limits.GetSection("Methods").GetChildren())
         {
@@ -124,12 +126,21 @@ public sealed class ServerSettings
             {
                 throw new DiscoveryConfigurationException(method.Path, $"'{method.Key}' is not a full method name (service/method, for example orders/Get)");
             }
-            options.Methods[method.Key] = Limit(method);
+            if (MaxConcurrent(method) is { } max) options.MaxConcurrentByMethod[method.Key] = max;
+            if (HasRate(method)) options.Methods[method.Key] = Limit(method);
         }
         if (limits.GetSection("PerCaller").Exists()) options.PerCaller = Limit(limits.GetSection("PerCaller"));
         if (Get(limits, "CallerHeader") is { } header) options.CallerHeader = header.Value;
         return options;
     }
+
+    /// <summary><c>MaxConcurrent</c> of a service's or method's limits: most of its calls handled at once (a server bulkhead).</summary>
+    private static int? MaxConcurrent(IConfigurationSection section) =>
+        Get(section, "MaxConcurrent") is { } max ? Int(max, 1, 10_000_000) : null;
+
+    /// <summary>An entry has a rate limit unless it only sets <c>MaxConcurrent</c>; a <c>Burst</c> alone is an error (it needs its rate).</summary>
+    private static bool HasRate(IConfigurationSection section) =>
+        section.GetChildren().Any(c => c.Key is not "MaxConcurrent");
 
     /// <summary>A limit written in place: <c>{PermitsPerSecond, Burst}</c>.</summary>
     private static Resilience.RateLimitOptions Limit(IConfigurationSection section) =>

@@ -14,6 +14,16 @@ public sealed class ServerRateLimitOptions
     /// <summary>Limits by full method name (<c>service/method</c>).</summary>
     public Dictionary<string, RateLimitOptions> Methods { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Concurrency limits (server bulkheads) by service name: most calls of the service being handled at once; one more
+    /// is refused at once with ResourceExhausted. Default none. A slow method cannot take every thread and connection
+    /// slot of the server while it waits on something downstream.
+    /// </summary>
+    public Dictionary<string, int> MaxConcurrentByService { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Concurrency limits by full method name (<c>service/method</c>); see <see cref="MaxConcurrentByService"/>. Default none.</summary>
+    public Dictionary<string, int> MaxConcurrentByMethod { get; } = new(StringComparer.Ordinal);
+
     /// <summary>A limit applied to each caller separately, across all methods. Default null (none).</summary>
     public RateLimitOptions? PerCaller { get; set; }
 
@@ -25,14 +35,24 @@ public sealed class ServerRateLimitOptions
     {
         foreach (var (k, v) in Services) v.Validate($"ServerRateLimitOptions.Services[{k}]");
         foreach (var (k, v) in Methods) v.Validate($"ServerRateLimitOptions.Methods[{k}]");
+        foreach (var (k, v) in MaxConcurrentByService)
+        {
+            if (v < 1) throw new ArgumentException($"ServerRateLimitOptions.MaxConcurrentByService[{k}] must be at least 1 (was {v})");
+        }
+        foreach (var (k, v) in MaxConcurrentByMethod)
+        {
+            if (v < 1) throw new ArgumentException($"ServerRateLimitOptions.MaxConcurrentByMethod[{k}] must be at least 1 (was {v})");
+            if (!k.Contains('/', StringComparison.Ordinal)) throw new ArgumentException($"ServerRateLimitOptions.MaxConcurrentByMethod[{k}]: '{k}' is not a full method name (service/method)");
+        }
         PerCaller?.Validate("ServerRateLimitOptions.PerCaller");
         if (string.IsNullOrWhiteSpace(CallerHeader)) throw new ArgumentException("ServerRateLimitOptions.CallerHeader must not be empty");
     }
 }
 
 /// <summary>
-/// Sheds load at the door: a call over a method, service or caller limit is answered ResourceExhausted at once,
-/// naming the limit, before the handler runs. Clients treat that status as retryable on another instance (within
+/// Sheds load at the door: a call over a method, service or caller rate limit, or over a method's or service's
+/// concurrency limit (calls being handled at once), is answered ResourceExhausted at once, naming the limit, before the
+/// handler runs. Clients treat that status as retryable on another instance (within
 /// their retry budget). Per-caller buckets are partitioned and reclaimed when idle, so many callers stay bounded.
 /// <see cref="Reconfigure"/> puts new limits in force while the server runs (hot reload).
 /// </summary>
@@ -59,9 +79,10 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
 
     /// <summary>
     /// Puts new limits in force for the calls that arrive from now on; calls already admitted are not affected. Every
-    /// bucket is new and starts full (like a restart). The old limiters are disposed; a call that was checking them at
-    /// that moment is checked again against the new ones. Throws <see cref="ArgumentException"/> naming an invalid
-    /// setting, and then nothing changes.
+    /// rate bucket is new and starts full (like a restart). A concurrency limit that stays (same service or method)
+    /// keeps counting the calls in flight under it, so raising or lowering it applies to them at once; one that goes
+    /// stops counting. The old limiters are disposed; a call that was checking them at that moment is checked again
+    /// against the new ones. Throws <see cref="ArgumentException"/> naming an invalid setting, and then nothing changes.
     /// </summary>
     public void Reconfigure(ServerRateLimitOptions options)
     {
@@ -71,7 +92,7 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
         lock (_reconfigureGate)
         {
             old = _limits;
-            _limits = new Limits(options);
+            _limits = new Limits(options, old);
         }
         // Disposed in the background: the limiters' disposal is quick, and no caller should wait on it.
         _ = old.DisposeAsync().AsTask();
@@ -95,7 +116,31 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
                 limits = _limits;
             }
         }
-        return next(context);
+        if (!limits.HasBulkheads) return next(context);
+        Bulkhead? method = null, service = null;
+        if (limits.MethodBulkheads.Count > 0) limits.MethodBulkheads.TryGetValue(context.Service + "/" + context.Method, out method);
+        limits.ServiceBulkheads.TryGetValue(context.Service, out service);
+        if (method is null && service is null) return next(context);
+        if (method is not null && !method.TryEnter()) Reject(context, "method-concurrency", $"method {context.Service}/{context.Method} ({method.Describe()})", "concurrency limit");
+        if (service is not null && !service.TryEnter())
+        {
+            method?.Exit();
+            Reject(context, "service-concurrency", $"service {context.Service} ({service.Describe()})", "concurrency limit");
+        }
+        return RunInsideAsync(context, next, method, service);
+    }
+
+    private static async ValueTask RunInsideAsync(ServerCallContext context, ServerCallHandler next, Bulkhead? method, Bulkhead? service)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            method?.Exit();
+            service?.Exit();
+        }
     }
 
     private void Check(Limits limits, ServerCallContext context)
@@ -120,11 +165,35 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
         if (!lease.IsAcquired) Reject(context, limit, what);
     }
 
-    private void Reject(ServerCallContext context, string limit, string what)
+    private void Reject(ServerCallContext context, string limit, string what, string kind = "rate limit")
     {
         Interlocked.Increment(ref _rejected);
         GovernanceMetrics.Shed(context.Service, context.Method, limit);
-        throw new RpcException(StatusCode.ResourceExhausted, $"rate limit of {what} exceeded");
+        throw new RpcException(StatusCode.ResourceExhausted, $"{kind} of {what} exceeded");
+    }
+
+    /// <summary>Calls being handled under one concurrency limit. Kept across reloads while its service or method keeps a limit.</summary>
+    private sealed class Bulkhead(int max)
+    {
+        private int _inFlight;
+        private volatile int _max = max;
+
+        public int Max
+        {
+            get => _max;
+            set => _max = value;
+        }
+
+        public bool TryEnter()
+        {
+            if (Interlocked.Increment(ref _inFlight) <= _max) return true;
+            Interlocked.Decrement(ref _inFlight);
+            return false;
+        }
+
+        public void Exit() => Interlocked.Decrement(ref _inFlight);
+
+        public string Describe() => $"at most {_max} at once";
     }
 
     private static string PeerHost(string peer)
@@ -139,10 +208,13 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
     /// <summary>One set of limiters, built from one set of options and replaced as a whole.</summary>
     private sealed class Limits : IAsyncDisposable
     {
-        public Limits(ServerRateLimitOptions options)
+        public Limits(ServerRateLimitOptions options, Limits? previous = null)
         {
             foreach (var (k, v) in options.Services) Services[k] = (v.Create(), v.ToString());
             foreach (var (k, v) in options.Methods) Methods[k] = (v.Create(), v.ToString());
+            foreach (var (k, v) in options.MaxConcurrentByService) ServiceBulkheads[k] = Carry(previous?.ServiceBulkheads, k, v);
+            foreach (var (k, v) in options.MaxConcurrentByMethod) MethodBulkheads[k] = Carry(previous?.MethodBulkheads, k, v);
+            HasBulkheads = ServiceBulkheads.Count > 0 || MethodBulkheads.Count > 0;
             if (options.PerCaller is { } perCaller)
             {
                 var template = perCaller.Clone();
@@ -150,8 +222,25 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
                 Callers = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.Get(caller, _ => template.Create()));
             }
             CallerHeader = options.CallerHeader;
-            IsEmpty = Services.Count == 0 && Methods.Count == 0 && Callers is null;
+            IsEmpty = Services.Count == 0 && Methods.Count == 0 && Callers is null && !HasBulkheads;
         }
+
+        /// <summary>The counter of the same limit before the reload, with its new maximum, so calls in flight stay counted.</summary>
+        private static Bulkhead Carry(Dictionary<string, Bulkhead>? previous, string key, int max)
+        {
+            if (previous is not null && previous.TryGetValue(key, out var kept))
+            {
+                kept.Max = max;
+                return kept;
+            }
+            return new Bulkhead(max);
+        }
+
+        public Dictionary<string, Bulkhead> ServiceBulkheads { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, Bulkhead> MethodBulkheads { get; } = new(StringComparer.Ordinal);
+
+        public bool HasBulkheads { get; }
 
         public Dictionary<string, (RateLimiter Limiter, string Text)> Services { get; } = new(StringComparer.Ordinal);
 
