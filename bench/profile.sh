@@ -28,18 +28,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
-log=$(mktemp)
+source bench/start-cell.sh
 # The measured window is longer than the sampling window so that the samples fall inside it, after warm-up.
-dotnet bench/Meshwork.Bench/bin/Release/net10.0/Meshwork.Bench.dll --only "$system" --concurrency "$concurrency" \
-  --connections "$connections" --rounds 1 --warmup 1 --duration "$((seconds + 3))" "$@" >"$log" 2>&1 &
-loadgen=$!
-# The server is the load generator's child; sampling starts once it runs and the warm-up is over.
-server=
-for _ in $(seq 1 120); do
-  server=$(pgrep -P "$loadgen" | head -1 || true)
-  [[ -n "$server" ]] && break
-  sleep 0.25
-done
+start_cell "$((seconds + 3))" "$@"
+# Sampling starts once the server runs and the warm-up is over.
 sleep 2
 if [[ $stages == 1 ]]; then
   # Frame-pointer call graphs (the JIT keeps frame pointers), at a lower rate to keep the unwinding cheap.

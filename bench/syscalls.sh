@@ -18,16 +18,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
-log=$(mktemp) counts=$(mktemp -d)
-dotnet bench/Meshwork.Bench/bin/Release/net10.0/Meshwork.Bench.dll --only "$system" --concurrency "$concurrency" \
-  --connections "$connections" --rounds 1 --warmup 1 --duration "$((seconds + 4))" >"$log" 2>&1 &
-loadgen=$!
-server=
-for _ in $(seq 1 120); do
-  server=$(pgrep -P "$loadgen" | head -1 || true)
-  [[ -n "$server" ]] && break
-  sleep 0.25
-done
+counts=$(mktemp -d)
+source bench/start-cell.sh
+start_cell "$((seconds + 4))"
 # Counting starts after the warm-up, inside the measured window.
 sleep 3
 events=syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_futex,syscalls:sys_enter_sched_yield,syscalls:sys_enter_epoll_wait,context-switches

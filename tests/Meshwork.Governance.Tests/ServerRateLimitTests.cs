@@ -97,25 +97,34 @@ public class ServerRateLimitTests
         public void ReleaseAll() => Interlocked.Exchange(ref _release, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    private static async Task<(TestServer Server, ServerRateLimitMiddleware Limits, Holding Holding)> StartHoldingAsync(ServerRateLimitOptions options)
+    /// <summary>A server with the <see cref="Holding"/> service behind the middleware, and a channel to it.</summary>
+    private sealed record Bulkheaded(TestServer Server, ServerRateLimitMiddleware Limits, Holding Holding, RpcChannel Channel) : IAsyncDisposable
     {
-        var holding = new Holding();
-        var server = new TestServer("bulkhead", holding.Definition);
-        var limits = new ServerRateLimitMiddleware(options);
-        server.Server.Use(limits);
-        await server.Server.StartAsync();
-        return (server, limits, holding);
+        public static async Task<Bulkheaded> StartAsync(Action<ServerRateLimitOptions> configure)
+        {
+            var options = new ServerRateLimitOptions();
+            configure(options);
+            var holding = new Holding();
+            var server = new TestServer("bulkhead", holding.Definition);
+            var limits = new ServerRateLimitMiddleware(options);
+            server.Server.Use(limits);
+            await server.Server.StartAsync();
+            return new Bulkheaded(server, limits, holding, RpcChannel.ForAddress(server.Address));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Channel.DisposeAsync();
+            await Server.DisposeAsync();
+            await Limits.DisposeAsync();
+        }
     }
 
     [Fact]
     public async Task A_method_at_its_concurrency_limit_refuses_one_more_call_at_once_and_takes_calls_again_when_one_ends()
     {
-        var options = new ServerRateLimitOptions();
-        options.MaxConcurrentByMethod["slow/Hold"] = 2;
-        var (server, limits, holding) = await StartHoldingAsync(options);
-        await using var _ = server;
-        await using var __ = limits;
-        await using var channel = RpcChannel.ForAddress(server.Address);
+        await using var fixture = await Bulkheaded.StartAsync(o => o.MaxConcurrentByMethod["slow/Hold"] = 2);
+        var (server, limits, holding, channel) = fixture;
 
         var held = new[] { channel.UnaryAsync(Holding.Hold, "a").AsTask(), channel.UnaryAsync(Holding.Hold, "b").AsTask() };
         await Eventually.TrueAsync(() => holding.Inside == 2, "two calls are inside the handler");
@@ -142,12 +151,8 @@ public class ServerRateLimitTests
     [Fact]
     public async Task A_service_limit_counts_every_method_of_the_service()
     {
-        var options = new ServerRateLimitOptions();
-        options.MaxConcurrentByService["slow"] = 1;
-        var (server, limits, holding) = await StartHoldingAsync(options);
-        await using var _ = server;
-        await using var __ = limits;
-        await using var channel = RpcChannel.ForAddress(server.Address);
+        await using var fixture = await Bulkheaded.StartAsync(o => o.MaxConcurrentByService["slow"] = 1);
+        var (server, _, holding, channel) = fixture;
 
         var held = channel.UnaryAsync(Holding.Hold, "a").AsTask();
         await Eventually.TrueAsync(() => holding.Inside == 1, "a call is inside the handler");
@@ -164,12 +169,8 @@ public class ServerRateLimitTests
     [Fact]
     public async Task A_reload_changes_a_concurrency_limit_for_the_calls_already_in_flight_too()
     {
-        var options = new ServerRateLimitOptions();
-        options.MaxConcurrentByMethod["slow/Hold"] = 2;
-        var (server, limits, holding) = await StartHoldingAsync(options);
-        await using var _ = server;
-        await using var __ = limits;
-        await using var channel = RpcChannel.ForAddress(server.Address);
+        await using var fixture = await Bulkheaded.StartAsync(o => o.MaxConcurrentByMethod["slow/Hold"] = 2);
+        var (_, limits, holding, channel) = fixture;
         var held = new List<Task<string>> { channel.UnaryAsync(Holding.Hold, "a").AsTask(), channel.UnaryAsync(Holding.Hold, "b").AsTask() };
         await Eventually.TrueAsync(() => holding.Inside == 2, "two calls are inside the handler");
 

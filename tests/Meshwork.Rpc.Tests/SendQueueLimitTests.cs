@@ -279,26 +279,34 @@ public class SendQueueLimitTests
         return frame.WrittenCount;
     }
 
-    /// <summary>An identity "compressor" that holds the encoding thread until <see cref="Open"/>: it lets a test put a
-    /// request between the room check in front of new calls and the append.</summary>
-    private sealed class GateCompressor : ICompressor
+    /// <summary>Holds the first encoding that reaches it until <see cref="Open"/>; later ones pass.</summary>
+    private abstract class EncodingGate
     {
         private readonly ManualResetEventSlim _open = new();
         private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public byte Id => 200;
-
-        public string Name => "test-gate";
 
         /// <summary>Completes when an encoding is waiting at the gate.</summary>
         public Task Entered => _entered.Task;
 
         public void Open() => _open.Set();
 
+        protected void HoldFirst()
+        {
+            if (_entered.TrySetResult()) _open.Wait(Eventually.Timeout);
+        }
+    }
+
+    /// <summary>An identity "compressor" that holds the encoding thread until <see cref="Open"/>: it lets a test put a
+    /// request between the room check in front of new calls and the append.</summary>
+    private sealed class GateCompressor : EncodingGate, ICompressor
+    {
+        public byte Id => 200;
+
+        public string Name => "test-gate";
+
         public void Compress(ReadOnlySpan<byte> source, IBufferWriter<byte> destination)
         {
-            _entered.TrySetResult();
-            _open.Wait(Eventually.Timeout);
+            HoldFirst();
             destination.Write(source);
         }
 
@@ -308,22 +316,15 @@ public class SendQueueLimitTests
 
     /// <summary>MessagePack under another id, except that the first empty body (the opening frame of a client stream)
     /// is held until <see cref="Open"/>: it lets a test hold a streaming call between its room check and its append.</summary>
-    private sealed class GateSerializer : ISerializer
+    private sealed class GateSerializer : EncodingGate, ISerializer
     {
-        private readonly ManualResetEventSlim _open = new();
-        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
         public byte Id => 201;
 
         public string Name => "test-gate";
 
-        public Task Entered => _entered.Task;
-
-        public void Open() => _open.Set();
-
         public void Serialize<T>(IBufferWriter<byte> writer, T value, MessageType<T> type)
         {
-            if (typeof(T) == typeof(Empty) && _entered.TrySetResult()) _open.Wait(Eventually.Timeout);
+            if (typeof(T) == typeof(Empty)) HoldFirst();
             MessagePackRpcSerializer.Default.Serialize(writer, value, type);
         }
 
