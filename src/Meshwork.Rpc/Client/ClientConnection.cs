@@ -10,6 +10,9 @@ namespace Meshwork.Rpc.Client;
 internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweepable
 {
     private readonly Dictionary<ulong, ClientCall> _calls = new();
+    // A Lock rather than a Monitor on the table: taken twice per call (register, remove), and its owner check reads the
+    // thread id from a managed thread-static instead of calling into the runtime.
+    private readonly Lock _callsLock = new();
     // Stream slots (MaxConcurrentStreamsPerConnection): taken and returned with one interlocked operation each. A
     // SemaphoreSlim took its lock on every take and every release; it now only hands slots to callers that wait.
     private int _freeSlots;
@@ -42,7 +45,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     public int ActiveCalls
     {
-        get { lock (_calls) return _calls.Count; }
+        get { lock (_callsLock) return _calls.Count; }
     }
 
     // ---- call table -------------------------------------------------------------------------------------------
@@ -137,7 +140,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>Assigns an id and adds the call; fails if the connection stopped accepting calls. The caller holds a slot.</summary>
     public bool TryRegister(ClientCall call)
     {
-        lock (_calls)
+        lock (_callsLock)
         {
             if (_goAway || _idleClosed || IsClosed) return false;
             call.Id = ++_nextId;
@@ -154,7 +157,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     private bool TryRemove(ulong id, ClientCall call)
     {
-        lock (_calls)
+        lock (_callsLock)
         {
             if (!_calls.TryGetValue(id, out var found) || !ReferenceEquals(found, call)) return false;
             RemoveLocked(call);
@@ -180,7 +183,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     private ClientCall? Find(ulong id)
     {
-        lock (_calls) return _calls.GetValueOrDefault(id);
+        lock (_callsLock) return _calls.GetValueOrDefault(id);
     }
 
     // ---- sending ----------------------------------------------------------------------------------------------
@@ -298,7 +301,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             case FrameType.Response:
                 ClientCall? call;
-                lock (_calls)
+                lock (_callsLock)
                 {
                     if (_calls.TryGetValue(header.RequestId, out call)) RemoveLocked(call);
                 }
@@ -337,7 +340,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     protected override void OnClosed(Exception? reason)
     {
         List<ClientCall> orphans;
-        lock (_calls)
+        lock (_callsLock)
         {
             orphans = new List<ClientCall>(_calls.Values);
             foreach (var orphan in orphans) orphan.MarkEnded();
@@ -392,7 +395,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             // Decided under the table lock so that a call cannot register between the check and the close.
             bool close;
-            lock (_calls)
+            lock (_callsLock)
             {
                 close = _calls.Count == 0 && now - _lastCallMicros > Shared.IdleMicros;
                 if (close) _idleClosed = true;
@@ -409,7 +412,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     private void ExpireDeadlines(long now)
     {
         List<ClientCall>? expired = null;
-        lock (_calls)
+        lock (_callsLock)
         {
             foreach (var call in _calls.Values)
             {

@@ -63,12 +63,14 @@ internal abstract class FrameConnection
     private int _deferralsAtSweep = -1;
     private readonly TaskCompletionSource _pumpDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _started;
-    private readonly object _writeLock = new();
+    // Lock rather than a Monitor on an object: its owner check reads the thread id from a managed thread-static
+    // instead of calling into the runtime (`__tls_get_addr`), and it is taken on every frame.
+    private readonly Lock _writeLock = new();
     private readonly Utf8StringCache? _names;
     private readonly long _maxQueuedBytes;
     private readonly BufferBudget _budget;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly object _roomLock = new();
+    private readonly Lock _roomLock = new();
     private readonly SemaphoreSlim _roomGate = new(1, 1);
     private TaskCompletionSource? _roomWaiter;
     private int _waitingWriters;  // frames of new work waiting for room (WriteFrameWhenRoomAsync), holding or queued at the gate
