@@ -18,7 +18,11 @@ public sealed class Method<TRequest, TResponse>
         ResponseType = responseType;
         Idempotent = idempotent;
         FullName = service + "/" + name;
+        EncodedNames = HeaderCodec.EncodeNames(service, name);
     }
+
+    /// <summary>The service and method entries of a request header, encoded once (see <see cref="FrameHeader.EncodedNames"/>).</summary>
+    internal byte[] EncodedNames { get; }
 
     /// <summary>Service name on the wire.</summary>
     public string Service { get; }

@@ -13,6 +13,27 @@ public class FramingTests
         return w.WrittenSpan.ToArray();
     }
 
+    [Theory]
+    [InlineData("orders", "Get")]
+    [InlineData("a.service.name.longer.than.thirty.one.bytes", "AMethodNameThatIsAlsoLongerThan31Bytes")]
+    [InlineData("订单服务", "查询")]
+    public void Names_encoded_once_give_the_same_frame_as_names_encoded_per_request(string service, string method)
+    {
+        var names = HeaderCodec.EncodeNames(service, method);
+        var plain = new FrameHeader { Type = FrameType.Request, RequestId = 7, Service = service, Method = method, TimeoutMicros = 5000, Serializer = 1 };
+        var preEncoded = plain with { EncodedNames = names };
+        Assert.Equal(Encode(plain, [1, 2, 3]), Encode(preEncoded, [1, 2, 3]));
+        Assert.Equal(names, new Method<string, string>(service, method, CallKind.Unary, Serialization.MessageTypes.Plain<string>(), Serialization.MessageTypes.Plain<string>()).EncodedNames);
+
+        var buffer = new ReadOnlySequence<byte>(Encode(preEncoded, [1, 2, 3]));
+        Assert.True(FrameCodec.TryRead(ref buffer, 1 << 20, new Utf8StringCache(), out var read, out var body));
+        Assert.Equal(service, read.Service);
+        Assert.Equal(method, read.Method);
+        Assert.Equal(7UL, read.RequestId);
+        Assert.Equal(5000, read.TimeoutMicros);
+        Assert.Equal(3, body.Length);
+    }
+
     [Fact]
     public void Header_and_body_round_trip()
     {

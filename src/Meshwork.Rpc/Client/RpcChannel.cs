@@ -154,6 +154,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         {
             Type = FrameType.Request,
             Service = method.Service,
+            EncodedNames = method.EncodedNames,
             Method = method.Name,
             Metadata = headers,
             TimeoutMicros = deadline == 0 ? 0 : Math.Max(1, deadline - Clock.NowMicros),
@@ -205,7 +206,10 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
     private async ValueTask SendOneWayAsync<TRequest>(Method<TRequest, Empty> method, TRequest request, CallOptions options, Metadata? headers)
     {
         var connection = await _pool.GetAsync(options.CancellationToken).ConfigureAwait(false);
-        var header = new FrameHeader { Type = FrameType.OneWay, Service = method.Service, Method = method.Name, Metadata = headers, Kind = CallKind.OneWay };
+        var header = new FrameHeader
+        {
+            Type = FrameType.OneWay, Service = method.Service, Method = method.Name, EncodedNames = method.EncodedNames, Metadata = headers, Kind = CallKind.OneWay,
+        };
         using var body = MessageCodec.Encode(ref header, request, method.RequestType, _shared.Serializers.For(method.RequestType), _shared.CompressionId(options.Compression), _shared.Compression, _shared.Limits.MaxFrameSize);
         // One-way calls take no stream slot, so waiting for room in the send queue is their only back-pressure
         // against a server that does not read.
@@ -247,6 +251,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
             Type = FrameType.Request,
             Service = method.Service,
             Method = method.Name,
+            EncodedNames = method.EncodedNames,
             Metadata = headers,
             Kind = method.Kind,
             Window = (uint)_shared.Options.StreamWindow,

@@ -22,6 +22,12 @@ internal struct FrameHeader
     public CallKind Kind;
     /// <summary>Stream credits: in a request, the client's receive window; in a window update, the credits granted.</summary>
     public uint Window;
+    /// <summary>
+    /// When set (by a client sending a request), the encoded header entries of <see cref="Service"/> and
+    /// <see cref="Method"/>, written as they are instead of encoding both names again on every request. Encoding
+    /// only: a decoded header never has it.
+    /// </summary>
+    public byte[]? EncodedNames;
 }
 
 /// <summary>Fixed layout constants of Meshwork protocol v1.</summary>

@@ -18,7 +18,7 @@ internal static class HeaderCodec
     public static int GetMaxSize(in FrameHeader h)
     {
         int size = 1 + 10 + 10 + 10 + 3 * 2 + 6 + 6 + 6;
-        size += StrMax(h.Service) + StrMax(h.Method) + StrMax(h.StatusMessage) + 4;
+        size += (h.EncodedNames is { } names ? names.Length : StrMax(h.Service) + StrMax(h.Method)) + StrMax(h.StatusMessage) + 4;
         if (h.Metadata is { Count: > 0 } md)
         {
             size += 6;
@@ -37,8 +37,12 @@ internal static class HeaderCodec
     {
         int count = 0;
         if (h.RequestId != 0) count++;
-        if (h.Service is not null) count++;
-        if (h.Method is not null) count++;
+        if (h.EncodedNames is not null) count += 2;
+        else
+        {
+            if (h.Service is not null) count++;
+            if (h.Method is not null) count++;
+        }
         if (h.TimeoutMicros > 0) count++;
         if (h.Metadata is { Count: > 0 }) count++;
         if (h.Serializer != 0) count++;
@@ -51,8 +55,16 @@ internal static class HeaderCodec
         int p = 0;
         dest[p++] = (byte)(0x80 | count);
         if (h.RequestId != 0) { dest[p++] = KeyRequestId; p += WriteUInt(dest[p..], h.RequestId); }
-        if (h.Service is not null) { dest[p++] = KeyService; p += WriteStr(dest[p..], h.Service); }
-        if (h.Method is not null) { dest[p++] = KeyMethod; p += WriteStr(dest[p..], h.Method); }
+        if (h.EncodedNames is { } names)
+        {
+            names.CopyTo(dest[p..]);
+            p += names.Length;
+        }
+        else
+        {
+            if (h.Service is not null) { dest[p++] = KeyService; p += WriteStr(dest[p..], h.Service); }
+            if (h.Method is not null) { dest[p++] = KeyMethod; p += WriteStr(dest[p..], h.Method); }
+        }
         if (h.TimeoutMicros > 0) { dest[p++] = KeyTimeout; p += WriteUInt(dest[p..], (ulong)h.TimeoutMicros); }
         if (h.Metadata is { Count: > 0 } md)
         {
@@ -71,6 +83,18 @@ internal static class HeaderCodec
         if (h.Kind != CallKind.Unary) { dest[p++] = KeyKind; p += WriteUInt(dest[p..], (ulong)h.Kind); }
         if (h.Window != 0) { dest[p++] = KeyWindow; p += WriteUInt(dest[p..], h.Window); }
         return p;
+    }
+
+    /// <summary>The service and method entries of a header (key and name each), for <see cref="FrameHeader.EncodedNames"/>.</summary>
+    public static byte[] EncodeNames(string service, string method)
+    {
+        var buffer = new byte[2 + StrMax(service) + StrMax(method)].AsSpan();
+        int p = 0;
+        buffer[p++] = KeyService;
+        p += WriteStr(buffer[p..], service);
+        buffer[p++] = KeyMethod;
+        p += WriteStr(buffer[p..], method);
+        return buffer[..p].ToArray();
     }
 
     private static int WriteUInt(Span<byte> d, ulong v)
