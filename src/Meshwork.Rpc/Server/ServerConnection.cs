@@ -11,6 +11,10 @@ namespace Meshwork.Rpc.Server;
 internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweepable
 {
     private readonly Dictionary<ulong, ServerCall> _calls = new();
+    // Guards _calls, _oneWays and the counts beside them. A Lock rather than a Monitor on the table: taken twice per call
+    // (launch, completion), and its owner check reads the thread id from a managed thread-static instead of calling into
+    // the runtime.
+    private readonly Lock _callsLock = new();
     // One-way calls have no id on the wire but must still be reachable by drain, deadlines and connection loss.
     private readonly HashSet<ServerCall> _oneWays = new();
     private bool _closedForCalls;
@@ -49,7 +53,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// every request does not take the table lock.</summary>
     public int ActiveCalls => Volatile.Read(ref _activeCalls);
 
-    private int _activeCalls; // written under the _calls lock
+    private int _activeCalls; // written under _callsLock
 
     protected override void OnFrame(ref FrameHeader header, in ReadOnlySequence<byte> body)
     {
@@ -104,7 +108,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>The registered call with this id, with a reference taken for the caller (release it when done), or null.</summary>
     private ServerCall? Find(ulong id)
     {
-        lock (_calls)
+        lock (_callsLock)
         {
             if (!_calls.TryGetValue(id, out var call)) return null;
             call.AddRef();
@@ -196,7 +200,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>Registers the call and runs it. The caller already holds a server call slot.</summary>
     public void Launch(ServerCall call)
     {
-        lock (_calls)
+        lock (_callsLock)
         {
             if (_closedForCalls)
             {
@@ -228,7 +232,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>Removes a finished call and returns its slot, once; later calls for the same call do nothing.</summary>
     private void Complete(ServerCall call)
     {
-        lock (_calls)
+        lock (_callsLock)
         {
             bool removed = call.IsOneWay
                 ? _oneWays.Remove(call)
@@ -245,7 +249,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>The registered calls that pass <paramref name="filter"/>, each with a reference taken: pass the list to <see cref="ReleaseAll"/> when done.</summary>
     private List<ServerCall> Snapshot(Func<ServerCall, bool>? filter = null)
     {
-        lock (_calls)
+        lock (_callsLock)
         {
             var all = new List<ServerCall>(_calls.Count + _oneWays.Count);
             foreach (var c in _calls.Values) if (filter is null || filter(c)) all.Add(c);
@@ -408,7 +412,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
 
     protected override void OnClosed(Exception? reason)
     {
-        lock (_calls) _closedForCalls = true;
+        lock (_callsLock) _closedForCalls = true;
         CancelAll(StatusCode.Unavailable);
         Server.OnConnectionClosed(this);
     }
