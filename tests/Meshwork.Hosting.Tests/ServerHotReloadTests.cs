@@ -314,9 +314,9 @@ public sealed class ServerHotReloadTests : IDisposable
                     // The watch ends by cancellation.
                 }
             }
-            Assert.All(sets, set => Assert.Equal(before.Id, Assert.Single(set).Id));
             Assert.NotEmpty(serverEvents); // the update itself arrived as a member event
             Assert.All(serverEvents, e => Assert.True(AnnouncesCalc(e.Member), $"{e.Type} event showed the server as {e.Member.Status} with tags {string.Join(", ", e.Member.Tags)}"));
+            Assert.All(sets, set => Assert.Equal(before.Id, Assert.Single(set).Id));
             var after = sets.Last().Single();
             Assert.Equal(7, after.Weight);
             Assert.Equal("blue", after.Tags["lane"]);
