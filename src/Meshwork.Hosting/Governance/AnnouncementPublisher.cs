@@ -14,7 +14,7 @@ namespace Meshwork.Hosting.Governance;
 /// the host's stop (or <see cref="Dispose"/>) ends it. Failures are logged rate-limited: the first at once (event
 /// 3023), then at most one line per <see cref="LogInterval"/> carrying the number of failures not logged; success
 /// after a failure logs event 3024. A failure that another attempt cannot fix (the registry rejects the announcement
-/// itself, e.g. gossip tags too large) logs event 3025 once and is not retried.
+/// itself, e.g. a record above the size limit of a ZooKeeper node) logs event 3025 once and is not retried.
 /// </summary>
 /// <remarks>
 /// The delays are constants rather than options: they bound background work (at most two attempts a minute against a
