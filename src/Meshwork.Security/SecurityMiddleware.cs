@@ -33,12 +33,25 @@ public sealed class SecurityMiddleware : IServerMiddleware
     // The replay cache of the last HMAC authenticator, kept across reloads (even when HMAC is switched off and on
     // again) so that a reload never lets a nonce seen before it be accepted again.
     private NonceCache? _nonces;
+    // The refusal log limiter, kept across reloads (while FailureLogInterval stays the same): a new one would log the
+    // next refusal of every address afresh, so a client flooding bad credentials would get a new burst of lines after
+    // every rewrite of the configuration file, and the suppressed counts of the interval in progress would be lost.
+    private FailureLogLimiter? _logLimiter;
+    private readonly TimeProvider _time;
 
     /// <summary>Validates <paramref name="options"/> (throws <see cref="InvalidOptionException"/>) and builds the authenticators; later changes to the options have no effect (use <see cref="Reconfigure"/>).</summary>
     public SecurityMiddleware(SecurityOptions options, ILoggerFactory? loggerFactory = null)
+        : this(options, loggerFactory, TimeProvider.System)
+    {
+    }
+
+    /// <summary>As the public constructor, with the clock of the refusal log limiter (tests advance it by hand).</summary>
+    internal SecurityMiddleware(SecurityOptions options, ILoggerFactory? loggerFactory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
         options.Validate();
+        _time = time;
         _logger = (ILogger?)loggerFactory?.CreateLogger("Meshwork.Security") ?? NullLogger.Instance;
         _state = Build(options);
         _state.LogEnabled(_logger);
@@ -49,7 +62,9 @@ public sealed class SecurityMiddleware : IServerMiddleware
     /// middleware are not affected. The options are validated first (throws <see cref="InvalidOptionException"/>, and
     /// nothing changes). The HMAC replay cache carries over, so a nonce accepted before the change is still refused as
     /// a replay; when <see cref="HmacAuthenticationOptions.ReplayCacheCapacity"/> changed, the new cache refuses calls
-    /// signed before the change (as expired: clients sign again). The counters carry on.
+    /// signed before the change (as expired: clients sign again). The counters carry on, and so does the refusal log
+    /// limiter (which addresses were logged when, and how many refusals were suppressed since) unless
+    /// <see cref="SecurityOptions.FailureLogInterval"/> changed: then the new interval starts a new limiter.
     /// </summary>
     public void Reconfigure(SecurityOptions options)
     {
@@ -75,7 +90,12 @@ public sealed class SecurityMiddleware : IServerMiddleware
         }
         authenticators.AddRange(options.Authenticators);
         var certificates = options.ClientCertificates is null ? null : new ClientCertificateAuthenticator(options.ClientCertificates);
-        return new State(authenticators.ToArray(), certificates, options.Methods.Clone(), new FailureLogLimiter(options.FailureLogInterval, TimeProvider.System));
+        // The limiter's interval is fixed at construction (it is the one implementation shared with RPC and gossip), so
+        // only a changed interval replaces it; the next refusal of each address is then logged again.
+        var limiter = _logLimiter is { } kept && kept.Interval == options.FailureLogInterval ? kept : new FailureLogLimiter(options.FailureLogInterval, _time);
+        var state = new State(authenticators.ToArray(), certificates, options.Methods.Clone(), limiter);
+        _logLimiter = limiter;
+        return state;
     }
 
     /// <summary>The settings in force: authenticators, certificate identities, method policies (resolved per method on first use), the refusal log limiter.</summary>

@@ -1,10 +1,13 @@
+using System.Collections.Concurrent;
 using Meshwork.Discovery;
-using Meshwork.Governance;
+using Meshwork.Discovery.Gossip;
+using Meshwork.Hosting.Governance;
 using Meshwork.Rpc;
 using Meshwork.Rpc.Client;
 using Meshwork.Rpc.Server;
 using Meshwork.Security;
 using Meshwork.Security.Diagnostics;
+using Meshwork.Serf;
 using Meshwork.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -243,6 +246,13 @@ public sealed class ServerHotReloadTests : IDisposable
         {announcement}
         """;
 
+    /// <summary>Whether the member is alive and its announcement tag (<c>1;directory;fingerprint;names</c>) may include calc.</summary>
+    private static bool AnnouncesCalc(Member member) =>
+        member.Status == MemberStatus.Alive
+        && member.Tags.TryGetValue(new GossipDiscoveryOptions().TagName, out var tag)
+        && tag.Split(';') is [_, _, _, var names]
+        && (names == "*" || names.Split(',').Contains("calc", StringComparer.Ordinal));
+
     [Fact]
     public async Task Rewriting_the_announcement_republishes_the_instance_through_gossip_without_a_gap_and_a_registry_change_waits_for_a_restart()
     {
@@ -259,28 +269,58 @@ public sealed class ServerHotReloadTests : IDisposable
         try
         {
             var registry = client.Services.GetRequiredService<IServiceRegistry>();
-            var invoker = client.Services.GetRequiredService<GovernedCallInvoker>();
             Assert.Equal("gossip-node", await client.Services.GetRequiredService<ICalc>().WhoAsync(Eventually.Token()));
             var before = Assert.Single(await registry.ResolveAsync("calc", Eventually.Token()));
             Assert.Equal("green", before.Tags["lane"]);
 
-            GovernedHosts.Rewrite(path, GossipServer(serverGossip, "local", """
-                    Weight: 7
-                    Tags: { lane: blue }
-                    Metadata: { build: "42" }
-                """));
-            // Every look while the change travels sees the instance: it is updated in place, never withdrawn.
-            int gaps = 0;
-            var after = await Eventually.ValueAsync(async () =>
+            // Every change is observed, from before the rewrite until the new announcement is seen: each member event
+            // the client's gossip node receives about the server (each carries the server's tags at that moment), and
+            // each instance set the registry's watch yields. A reload that withdrew the instance and announced it
+            // again would show up as an event without the service in the server's tag, or as an empty set.
+            var serverEvents = new ConcurrentQueue<MemberEventRecord>();
+            void OnMemberChanged(MemberEventRecord e)
             {
-                var instances = await registry.ResolveAsync("calc", Eventually.Token());
-                if (instances.Count != 1 || invoker.Endpoints("calc").Count != 1) Interlocked.Increment(ref gaps);
-                return instances.FirstOrDefault();
-            }, i => i?.Weight == 7, "the new announcement to reach the client through gossip");
-            Assert.Equal(0, gaps);
-            Assert.Equal("blue", after!.Tags["lane"]);
+                if (e.Member.Name == "calc-server") serverEvents.Enqueue(e);
+            }
+            var gossip = client.Services.GetRequiredService<MeshworkGovernance>().Gossip!;
+            gossip.Node.MemberChanged += OnMemberChanged;
+            var sets = new ConcurrentQueue<IReadOnlyList<ServiceInstance>>();
+            using var watching = new CancellationTokenSource();
+            var watch = Task.Run(async () =>
+            {
+                await foreach (var set in registry.WatchAsync("calc", watching.Token)) sets.Enqueue(set);
+            });
+            try
+            {
+                await Eventually.TrueAsync(() => !sets.IsEmpty, "the watch's first set");
+
+                GovernedHosts.Rewrite(path, GossipServer(serverGossip, "local", """
+                        Weight: 7
+                        Tags: { lane: blue }
+                        Metadata: { build: "42" }
+                    """));
+                await Eventually.TrueAsync(() => sets.Any(set => set.Any(i => i.Weight == 7)), "the new announcement to reach the client's watch through gossip");
+            }
+            finally
+            {
+                gossip.Node.MemberChanged -= OnMemberChanged;
+                await watching.CancelAsync();
+                try
+                {
+                    await watch;
+                }
+                catch (OperationCanceledException)
+                {
+                    // The watch ends by cancellation.
+                }
+            }
+            Assert.NotEmpty(serverEvents); // the update itself arrived as a member event
+            Assert.All(serverEvents, e => Assert.True(AnnouncesCalc(e.Member), $"{e.Type} event showed the server as {e.Member.Status} with tags {string.Join(", ", e.Member.Tags)}"));
+            Assert.All(sets, set => Assert.Equal(before.Id, Assert.Single(set).Id));
+            var after = sets.Last().Single();
+            Assert.Equal(7, after.Weight);
+            Assert.Equal("blue", after.Tags["lane"]);
             Assert.Equal("42", after.Metadata["build"]);
-            Assert.Equal(before.Id, after.Id);
             // The server logs the update once its registry calls returned, which may be after the client saw it.
             await Eventually.TrueAsync(() => logs.Entries.Any(e => e.EventId == 4207), "the update to be logged");
             Assert.Equal("gossip-node", await client.Services.GetRequiredService<ICalc>().WhoAsync(Eventually.Token()));

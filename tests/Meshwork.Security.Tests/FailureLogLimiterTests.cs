@@ -39,15 +39,4 @@ public class FailureLogLimiterTests
     [InlineData("[::1]:5000", "::1")]
     [InlineData("unix-peer", "unix-peer")]
     public void The_source_is_the_address_without_the_port(string peer, string source) => Assert.Equal(source, FailureLogLimiter.SourceOf(peer));
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-    }
 }

@@ -68,6 +68,53 @@ public class ReconfigureTests
         Assert.Equal(1, server.Security.Counters[SecurityFailure.MissingCredentials]);
     }
 
+    private static SecurityOptions Bearer(string token, TimeSpan failureLogInterval) => new()
+    {
+        Bearer = new BearerTokenOptions { Tokens = { new StaticBearerToken { Token = token, Name = "good" } } },
+        FailureLogInterval = failureLogInterval,
+    };
+
+    [Fact]
+    public async Task A_reload_keeps_the_refusal_log_limiter_so_a_client_flooding_bad_credentials_gets_no_fresh_lines()
+    {
+        var log = new CapturedLog();
+        var clock = new ManualClock();
+        var interval = TimeSpan.FromSeconds(10);
+        await using var server = await SecureServer.StartAsync(Bearer("good-token-1-0123456789", interval), logs: log, clock: clock);
+        var attacker = server.Channel(new BearerTokenCredentials("bad-token-0123456789"));
+
+        async Task RefusedAsync(int calls)
+        {
+            for (int i = 0; i < calls; i++)
+            {
+                var e = await Assert.ThrowsAsync<RpcException>(async () => await attacker.UnaryAsync(SecuredService.WhoAmI, ""));
+                Assert.Equal(StatusCode.Unauthenticated, e.Status);
+            }
+        }
+
+        await RefusedAsync(3);
+        Assert.Single(log.WithEventId(5000));
+
+        // A reload (the token rotated, the interval the same) within the interval: the attacker's refusals stay
+        // suppressed; a new limiter would log the first of them again.
+        server.Security.Reconfigure(Bearer("good-token-2-0123456789", interval));
+        await RefusedAsync(4);
+        Assert.Single(log.WithEventId(5000));
+
+        // Once the interval has passed, the next line counts what was suppressed on both sides of the reload.
+        clock.Advance(interval);
+        await RefusedAsync(1);
+        var lines = log.WithEventId(5000);
+        Assert.Equal(2, lines.Count);
+        Assert.Contains("(6 more InvalidToken refusals from 127.0.0.1 not logged", lines[1].Message, StringComparison.Ordinal);
+        Assert.Equal(8, server.Security.Counters[SecurityFailure.InvalidToken]);
+
+        // A changed FailureLogInterval starts a new limiter (its interval is fixed): the next refusal is logged.
+        server.Security.Reconfigure(Bearer("good-token-2-0123456789", TimeSpan.FromSeconds(20)));
+        await RefusedAsync(2);
+        Assert.Equal(3, log.WithEventId(5000).Count);
+    }
+
     [Theory]
     [InlineData(100_000, "nonce was already used")] // same capacity: the replay cache carries over
     [InlineData(50_000, "older than the server's replay window")] // new capacity: a new cache refuses calls signed before the change

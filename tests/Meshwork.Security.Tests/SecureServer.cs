@@ -21,14 +21,24 @@ internal sealed class SecureServer : IAsyncDisposable
     public SecurityMiddleware Security { get; }
     public SecuredService.Calls Calls { get; }
 
-    public static async Task<SecureServer> StartAsync(SecurityOptions security, Action<RpcServerOptions>? server = null, ILoggerFactory? logs = null)
+    /// <param name="clock">The clock of the refusal log limiter; null: the system's.</param>
+    public static async Task<SecureServer> StartAsync(SecurityOptions security, Action<RpcServerOptions>? server = null, ILoggerFactory? logs = null, TimeProvider? clock = null)
     {
         var options = new RpcServerOptions { Endpoints = { "127.0.0.1:0" }, DrainTimeout = TimeSpan.FromSeconds(5) };
         server?.Invoke(options);
         var rpcServer = new RpcServer(options, logs, name: "secure-test-server");
         var calls = new SecuredService.Calls();
         foreach (var service in SecuredService.Build(calls)) rpcServer.AddService(service);
-        var middleware = rpcServer.UseSecurity(security, logs);
+        SecurityMiddleware middleware;
+        if (clock is null)
+        {
+            middleware = rpcServer.UseSecurity(security, logs);
+        }
+        else
+        {
+            middleware = new SecurityMiddleware(security, logs, clock);
+            rpcServer.Use(middleware);
+        }
         await rpcServer.StartAsync();
         return new SecureServer(rpcServer, middleware, calls);
     }

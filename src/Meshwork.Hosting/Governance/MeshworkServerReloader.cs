@@ -9,6 +9,7 @@ using Meshwork.Security.Client;
 using Meshwork.Security.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -23,8 +24,9 @@ namespace Meshwork.Hosting.Governance;
 /// announced services, advertised address: published to the registry again), and the clients'
 /// <c>Security:Credentials</c>. A change is read and checked as a whole first; one bad value rejects all of it
 /// with one error line (event 3021) naming the key, and every setting in force stays. An accepted change logs event
-/// 3020 naming what changed. Keys read at start only (<c>Registry</c>, the server's listen and connection keys,
-/// <c>Client:Channel</c>) are left as they run, with one warning (event 3022) naming them per distinct change.
+/// 3020 naming what changed; a changed announcement the registry cannot take is retried
+/// (<see cref="AnnouncementPublisher"/>). Keys read at start only (<c>Registry</c>, the server's listen and connection
+/// keys, <c>Client:Channel</c>) are left as they run, with one warning (event 3022) naming them per distinct change.
 /// </summary>
 internal sealed class MeshworkServerReloader : IDisposable
 {
@@ -36,6 +38,7 @@ internal sealed class MeshworkServerReloader : IDisposable
     private readonly IConfigurationSection _root;
     private readonly ILogger _log;
     private readonly IDisposable _subscription;
+    private readonly AnnouncementPublisher _publisher;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, string?> _started;
     private string _applied;
@@ -58,6 +61,8 @@ internal sealed class MeshworkServerReloader : IDisposable
         _security = SecurityFingerprint(_started);
         _credentials = Fingerprint(_started, ["Security:Credentials"]);
         _announcement = AnnouncementFingerprint(_started);
+        var stopping = governance.Services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        _publisher = new AnnouncementPublisher(_log, stopping);
         _subscription = ChangeToken.OnChange(_root.GetReloadToken, OnChanged);
     }
 
@@ -173,7 +178,9 @@ internal sealed class MeshworkServerReloader : IDisposable
             _announcement = announcementPrint;
             var a = server!.Announcement;
             changes.Add($"announcement (version {a.Version}, weight {a.Weight}, zone {a.Zone ?? "none"}, {a.Tags.Count} tags, {a.Metadata.Count} metadata)");
-            LastPublication = PublishAsync(discoverable!, a);
+            // In the background (the registry may be slow or down): retried until published, replaced by the next
+            // change, or the host stops.
+            LastPublication = _publisher.PublishAsync(discoverable!, a);
         }
         if (changes.Count == 0) return false;
         Interlocked.Increment(ref _reloads);
@@ -188,19 +195,6 @@ internal sealed class MeshworkServerReloader : IDisposable
         if (missing.Length > 0)
         {
             throw new DiscoveryConfigurationException("Server:Services", $"names services the server does not host: {string.Join(", ", missing)}");
-        }
-    }
-
-    /// <summary>Publishes in the background (the registry may be slow); updates run one at a time, a failure is logged once.</summary>
-    private async Task PublishAsync(DiscoverableServer server, ServiceAnnouncement announcement)
-    {
-        try
-        {
-            await server.UpdateAnnouncementAsync(announcement).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is RegistryUnavailableException or InvalidOperationException or ArgumentException or OperationCanceledException or ObjectDisposedException)
-        {
-            HostingLog.AnnouncementNotPublished(_log, e.Message);
         }
     }
 
@@ -287,6 +281,13 @@ internal sealed class MeshworkServerReloader : IDisposable
         }
     }
 
-    /// <summary>Stops following the configuration.</summary>
-    public void Dispose() => _subscription.Dispose();
+    /// <summary>The publisher of changed announcements (it retries while the registry cannot take one).</summary>
+    public AnnouncementPublisher Publisher => _publisher;
+
+    /// <summary>Stops following the configuration, and ends a publication still retrying.</summary>
+    public void Dispose()
+    {
+        _subscription.Dispose();
+        _publisher.Dispose();
+    }
 }

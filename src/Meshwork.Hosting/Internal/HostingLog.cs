@@ -32,8 +32,14 @@ internal static partial class HostingLog
     [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "Changed configuration keys that are read at start only: {Keys}; restart the process to apply them (the running values stay in force)")]
     public static partial void RestartNeeded(ILogger logger, string keys);
 
-    [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "The changed announcement could not be published ({Reason}); the registry keeps the previous one until the next change or restart")]
-    public static partial void AnnouncementNotPublished(ILogger logger, string reason);
+    [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "The changed announcement could not be published ({Reason}); the registry keeps the previous one meanwhile. Attempt {Attempt}, next in {RetryInMs} ms ({NotLogged} more failures not logged since the previous line)")]
+    public static partial void AnnouncementNotPublished(ILogger logger, string reason, int attempt, long retryInMs, long notLogged);
+
+    [LoggerMessage(EventId = 3024, Level = LogLevel.Information, Message = "The changed announcement was published at attempt {Attempt}")]
+    public static partial void AnnouncementPublishedAfterRetries(ILogger logger, int attempt);
+
+    [LoggerMessage(EventId = 3025, Level = LogLevel.Error, Message = "The changed announcement was refused ({Reason}) and is not retried; the registry keeps the previous one until the next change or restart")]
+    public static partial void AnnouncementRefused(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Meshwork client for service {Service} created for {Address}")]
     public static partial void ClientCreated(ILogger logger, string service, string address);
