@@ -164,7 +164,7 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
     }
 
     private ValueTask<TarsReply?> CallAsync(string objectName, string function, TarsInvocation invocation, CallOptions options, bool oneWay) =>
-        TarsTracing.ClientActive ? TracedCallAsync(objectName, function, invocation, options, oneWay) : CallCoreAsync(objectName, function, invocation, options, oneWay);
+        CallObserved ? ObservedCallAsync(objectName, function, invocation, options, oneWay) : CallCoreAsync(objectName, function, invocation, options, oneWay);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TarsReply?> CallCoreAsync(string objectName, string function, TarsInvocation invocation, CallOptions options, bool oneWay)
@@ -264,6 +264,7 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
             {
                 throw new RpcException(StatusCode.Cancelled, $"TARS call {objectName}.{function} to {endpoint} was cancelled");
             }
+            TarsClientMetrics.Size(TarsClientMetrics.ResponseSize, objectName, function, body.Length + TarsFrame.PrefixLength);
             return DecodeReply(body, version, endpoint, objectName, function);
         }
         finally

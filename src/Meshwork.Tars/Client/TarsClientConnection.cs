@@ -75,6 +75,7 @@ internal abstract class TarsClientConnection : DeadlineSweeper.ISweepable
     {
         using var frame = new TarsBufferWriter(256 + request.Arguments.Buffer.Length);
         TarsFrame.Compose(frame, request, TarsRequestFrame.Writer, MaxFrameSize);
+        TarsClientMetrics.Size(TarsClientMetrics.RequestSize, request.Servant, request.Function, frame.WrittenMemory.Length);
         await SendAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 

@@ -93,7 +93,8 @@ internal sealed class TarsStreamConnection : TarsClientConnection
         ValueTask write;
         try
         {
-            write = _output.WriteAsync(request, TarsRequestFrame.Writer, MaxFrameSize, out _, waitForWrite: request.PacketType == TarsPacketType.OneWay);
+            write = _output.WriteAsync(request, TarsRequestFrame.Writer, MaxFrameSize, out int frameLength, waitForWrite: request.PacketType == TarsPacketType.OneWay);
+            if (frameLength > 0) TarsClientMetrics.Size(TarsClientMetrics.RequestSize, request.Servant, request.Function, frameLength); // 0: not appended
         }
         catch (ObjectDisposedException e)
         {

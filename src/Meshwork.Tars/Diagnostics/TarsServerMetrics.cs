@@ -13,15 +13,10 @@ namespace Meshwork.Tars;
 /// </summary>
 internal static class TarsServerMetrics
 {
-    public static readonly Meter Meter = new(TarsTelemetry.MeterName, typeof(TarsServerMetrics).Assembly.GetName().Version?.ToString());
+    private static Meter Meter => TarsMeter.Meter;
 
-    // Same bounds as the native instruments: seconds from 100 µs to 10 s; bytes from 0 to 64 MiB, 4× apart.
-    private static readonly double[] DurationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-    private static readonly long[] SizeBuckets = [0, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
-
-    public static readonly Histogram<double> Duration = Meter.CreateHistogram(TarsTelemetry.ServerDurationInstrument, "s",
-        "Duration of server calls, from the handler's start to its end (the whole stream for streaming calls).",
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+    public static readonly Histogram<double> Duration = TarsMeter.DurationHistogram(TarsTelemetry.ServerDurationInstrument,
+        "Duration of server calls, from the handler's start to its end (the whole stream for streaming calls).");
 
     public static readonly Counter<long> Calls = Meter.CreateCounter<long>(TarsTelemetry.ServerCallsInstrument, "{call}", "Server calls finished, by status.");
 
@@ -31,29 +26,15 @@ internal static class TarsServerMetrics
     public static readonly UpDownCounter<long> Active = Meter.CreateUpDownCounter<long>(TarsTelemetry.ServerActiveCallsInstrument, "{call}",
         "Server calls in flight (handlers running).");
 
-    public static readonly Histogram<long> RequestSize = SizeHistogram(TarsTelemetry.ServerRequestSizeInstrument, "Body size of each request message a server received.");
+    public static readonly Histogram<long> RequestSize = TarsMeter.SizeHistogram(TarsTelemetry.ServerRequestSizeInstrument, "Body size of each request message a server received.");
 
-    public static readonly Histogram<long> ResponseSize = SizeHistogram(TarsTelemetry.ServerResponseSizeInstrument, "Body size of each response message a server sent.");
-
-    private static Histogram<long> SizeHistogram(string name, string description) =>
-        Meter.CreateHistogram(name, "By", description + " Bytes as framed: a compressed body counts its compressed size.",
-            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = SizeBuckets });
+    public static readonly Histogram<long> ResponseSize = TarsMeter.SizeHistogram(TarsTelemetry.ServerResponseSizeInstrument, "Body size of each response message a server sent.");
 
     /// <summary>True when any call instrument has a listener (read once per call).</summary>
     public static bool Observed => Calls.Enabled || Duration.Enabled || Errors.Enabled || Active.Enabled || RequestSize.Enabled || ResponseSize.Enabled;
 
-    private static readonly string[] StatusNames = [.. Enumerable.Range(0, 17).Select(i => ((StatusCode)i).ToString())];
-
-    private static string StatusName(StatusCode status) =>
-        (uint)status < (uint)StatusNames.Length ? StatusNames[(int)status] : ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
-
     /// <summary>The tags of every measurement: <c>rpc.system</c> = <c>tars</c>, <c>rpc.service</c> (object), <c>rpc.method</c> (function).</summary>
-    public static TagList CallTags(string objectName, string function) => new()
-    {
-        { "rpc.system", TarsTelemetry.RpcSystem },
-        { "rpc.service", objectName },
-        { "rpc.method", function },
-    };
+    public static TagList CallTags(string objectName, string function) => TarsMeter.CallTags(objectName, function);
 
     /// <summary>A call starts (in-flight +1).</summary>
     public static void Start(string objectName, string function)
@@ -76,7 +57,7 @@ internal static class TarsServerMetrics
         Calls.Add(1, tags);
         if (status != StatusCode.OK)
         {
-            tags.Add("error.type", StatusName(status));
+            tags.Add("error.type", TarsMeter.StatusName(status));
             Errors.Add(1, tags);
         }
     }

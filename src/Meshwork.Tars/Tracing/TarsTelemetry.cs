@@ -11,7 +11,7 @@ public static class TarsTelemetry
     public const string ActivitySourceName = "Meshwork.Rpc";
 
     /// <summary>
-    /// Meter of TARS server call metrics: the meter name of Meshwork's native call metrics, so one subscription (a
+    /// Meter of TARS server and client call metrics: the meter name of Meshwork's native call metrics, so one subscription (a
     /// <c>MeterListener</c>, or OpenTelemetry's <c>AddMeter("Meshwork.Rpc")</c>) sees both; TARS measurements carry
     /// <c>rpc.system</c> = <see cref="RpcSystem"/>.
     /// </summary>
@@ -34,6 +34,24 @@ public static class TarsTelemetry
 
     /// <summary>Histogram (By): size of each reply frame a server sent, length prefix included.</summary>
     public const string ServerResponseSizeInstrument = "rpc.server.response.size";
+
+    /// <summary>Histogram (s): client call duration (per TARS call: per attempt under governance), from the call's start until its reply is decoded, its failure, or for one-way calls its request written.</summary>
+    public const string ClientDurationInstrument = "rpc.client.call.duration";
+
+    /// <summary>Counter: client calls finished, by status (<c>rpc.meshwork.status_code</c>, <c>rpc.tars.ret</c>).</summary>
+    public const string ClientCallsInstrument = "meshwork.rpc.client.calls";
+
+    /// <summary>Counter: client calls that failed (a non-zero TARS code, a timeout, a lost connection, a cancellation), by status and <c>error.type</c>.</summary>
+    public const string ClientErrorsInstrument = "meshwork.rpc.client.errors";
+
+    /// <summary>Up-down counter: client calls in flight.</summary>
+    public const string ClientActiveCallsInstrument = "meshwork.rpc.client.active_calls";
+
+    /// <summary>Histogram (By): size of each request frame a client sent, length prefix included.</summary>
+    public const string ClientRequestSizeInstrument = "rpc.client.request.size";
+
+    /// <summary>Histogram (By): size of each reply frame a client received, length prefix included.</summary>
+    public const string ClientResponseSizeInstrument = "rpc.client.response.size";
 
     /// <summary>
     /// Value of <c>rpc.service</c> and <c>rpc.method</c> on the metrics of a call to an object or function the server does

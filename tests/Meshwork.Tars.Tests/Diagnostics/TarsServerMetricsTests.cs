@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
-using Meshwork.Diagnostics;
 using Meshwork.Rpc;
 using Meshwork.Tars.Tests.Echo;
 using Meshwork.Tars.Tests.Interop;
@@ -15,48 +13,6 @@ namespace Meshwork.Tars.Tests.Diagnostics;
 /// </summary>
 public sealed class TarsServerMetricsTests
 {
-    /// <summary>One measurement with its tags.</summary>
-    private sealed record Seen(string Instrument, double Value, IReadOnlyDictionary<string, object?> Tags)
-    {
-        public object? this[string tag] => Tags.TryGetValue(tag, out var v) ? v : null;
-    }
-
-    /// <summary>Records the TARS measurements of one object name on the Meshwork.Rpc meter.</summary>
-    private sealed class Recorder : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly string _objectName;
-
-        public Recorder(string objectName)
-        {
-            _objectName = objectName;
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == MeshworkTelemetry.RpcMeterName) listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<long>((i, v, t, _) => Add(i, v, t));
-            _listener.SetMeasurementEventCallback<double>((i, v, t, _) => Add(i, v, t));
-            _listener.Start();
-        }
-
-        public ConcurrentQueue<Seen> Measurements { get; } = new();
-
-        private void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var map = new Dictionary<string, object?>();
-            foreach (var t in tags) map[t.Key] = t.Value;
-            if (map.GetValueOrDefault("rpc.system") as string != TarsTelemetry.RpcSystem) return;
-            var service = map.GetValueOrDefault("rpc.service") as string;
-            if (service != _objectName && service != TarsTelemetry.UnknownName) return;
-            Measurements.Enqueue(new Seen(instrument.Name, value, map));
-        }
-
-        public List<Seen> Of(string instrument, string? method = null) =>
-            [.. Measurements.Where(m => m.Instrument == instrument && m["rpc.service"] as string == _objectName && (method is null || m["rpc.method"] as string == method))];
-
-        public void Dispose() => _listener.Dispose();
-    }
-
     private static async Task<(TarsServer Server, EchoService Service, string Proxy)> StartAsync(string objectName)
     {
         var service = new EchoService();
@@ -69,7 +25,7 @@ public sealed class TarsServerMetricsTests
     public async Task Calls_errors_durations_and_sizes_are_recorded_with_the_native_names_and_rpc_system_tars()
     {
         const string objectName = "MeshTest.MetricsServer.CallsObj";
-        using var recorder = new Recorder(objectName);
+        using var recorder = new TarsMetricRecorder(objectName);
         var (server, _, proxy) = await StartAsync(objectName);
         await using var _s = server;
         await using var channel = TarsChannel.ForProxy(proxy);
@@ -118,7 +74,7 @@ public sealed class TarsServerMetricsTests
     public async Task A_running_handler_is_counted_in_flight_until_it_ends()
     {
         const string objectName = "MeshTest.MetricsServer.InFlightObj";
-        using var recorder = new Recorder(objectName);
+        using var recorder = new TarsMetricRecorder(objectName);
         var (server, service, proxy) = await StartAsync(objectName);
         await using var _s = server;
         await using var channel = TarsChannel.ForProxy(proxy);
@@ -137,7 +93,7 @@ public sealed class TarsServerMetricsTests
     public async Task Calls_to_names_the_server_does_not_serve_are_counted_under_OTHER()
     {
         const string objectName = "MeshTest.MetricsServer.UnknownObj";
-        using var recorder = new Recorder(objectName);
+        using var recorder = new TarsMetricRecorder(objectName);
         var (server, _, proxy) = await StartAsync(objectName);
         await using var _s = server;
         await using var channel = TarsChannel.ForProxy(proxy);
@@ -156,7 +112,7 @@ public sealed class TarsServerMetricsTests
     public async Task Calls_of_the_Node_TARS_client_are_measured()
     {
         const string objectName = "MeshTest.MetricsServer.NodeObj";
-        using var recorder = new Recorder(objectName);
+        using var recorder = new TarsMetricRecorder(objectName);
         var (server, _, proxy) = await StartAsync(objectName);
         await using var _s = server;
 
