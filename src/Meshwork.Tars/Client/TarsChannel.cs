@@ -184,7 +184,15 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
             invocation.Arguments?.WriteTo(arguments);
             var context = MergeContext(invocation.Context, options.Headers);
             int timeoutMs = (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
-            var slots = await SlotsAsync(objectName, ct).ConfigureAwait(false);
+            TarsEndpointSlot[] slots;
+            try
+            {
+                slots = await SlotsAsync(objectName, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw new RpcException(StatusCode.Cancelled, $"TARS call {objectName}.{function} was cancelled while its endpoints were being resolved");
+            }
             RpcException? connectError = null;
             int first = (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)slots.Length);
             for (int attempt = 0; attempt < slots.Length; attempt++)
@@ -200,6 +208,10 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
                 {
                     connectError = e; // nothing was sent: safe to try the next endpoint
                     continue;
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    throw new RpcException(StatusCode.Cancelled, $"TARS call {objectName}.{function} was cancelled while connecting to {slot.Endpoint}");
                 }
                 return await SendAndWaitAsync(connection, slot.Endpoint, objectName, function, invocation, version, arguments, context, timeout, timeoutMs,
                     started, oneWay, ct).ConfigureAwait(false);
@@ -244,6 +256,10 @@ public sealed partial class TarsChannel : CallInvoker, IAsyncDisposable
             try
             {
                 await connection.SendRequestAsync(request, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw new RpcException(StatusCode.Cancelled, $"TARS call {objectName}.{function} to {endpoint} was cancelled before its request was sent");
             }
             catch (TarsPacketTooLargeException e)
             {
