@@ -14,13 +14,6 @@ namespace Meshwork.Tars.Tests.Diagnostics;
 /// </summary>
 public sealed class TarsClientMetricsTests
 {
-    private static async Task<(TarsServer Server, EchoService Service, string Proxy)> StartAsync(string objectName)
-    {
-        var service = new EchoService();
-        var server = new TarsServer().AddService(service.Definition(objectName));
-        var endpoint = await server.StartAsync("tcp -h 127.0.0.1 -p 0 -t 60000");
-        return (server, service, $"{objectName}@{endpoint}");
-    }
 
     /// <summary>
     /// Checks a call's tags: <c>rpc.system</c>, the status, the TARS code (absent when null) and <c>error.type</c>, which
@@ -38,11 +31,8 @@ public sealed class TarsClientMetricsTests
     public async Task Calls_durations_and_sizes_are_recorded_with_the_native_client_names_and_rpc_system_tars()
     {
         const string objectName = "MeshTest.MetricsClient.CallsObj";
-        using var recorder = new TarsMetricRecorder(objectName);
-        var (server, _, proxy) = await StartAsync(objectName);
-        await using var _s = server;
-        await using var channel = TarsChannel.ForProxy(proxy);
-        var client = new EchoClient(channel, objectName);
+        await using var echo = await MetricsEcho.StartAsync(objectName);
+        var (recorder, _, channel, client) = echo;
 
         for (int i = 0; i < 3; i++) Assert.Equal("hello", await client.EchoAsync("hello"));
         await client.EchoOneWayAsync("one-way");
@@ -75,11 +65,8 @@ public sealed class TarsClientMetricsTests
     public async Task A_call_waiting_for_its_reply_is_counted_in_flight_until_the_reply_comes()
     {
         const string objectName = "MeshTest.MetricsClient.InFlightObj";
-        using var recorder = new TarsMetricRecorder(objectName);
-        var (server, service, proxy) = await StartAsync(objectName);
-        await using var _s = server;
-        await using var channel = TarsChannel.ForProxy(proxy);
-        var client = new EchoClient(channel, objectName);
+        await using var echo = await MetricsEcho.StartAsync(objectName);
+        var (recorder, service, channel, client) = echo;
 
         var waiting = client.CallAsync("wait", new CallOptions { Timeout = TimeSpan.FromSeconds(60) });
         await Eventually.TrueAsync(() => recorder.Of("meshwork.rpc.client.active_calls", "wait").Sum(a => a.Value) == 1, "the wait call counted in flight");
@@ -94,11 +81,8 @@ public sealed class TarsClientMetricsTests
     public async Task A_cancelled_call_is_counted_as_Cancelled_without_a_tars_code()
     {
         const string objectName = "MeshTest.MetricsClient.CancelObj";
-        using var recorder = new TarsMetricRecorder(objectName);
-        var (server, service, proxy) = await StartAsync(objectName);
-        await using var _s = server;
-        await using var channel = TarsChannel.ForProxy(proxy);
-        var client = new EchoClient(channel, objectName);
+        await using var echo = await MetricsEcho.StartAsync(objectName);
+        var (recorder, service, channel, client) = echo;
         using var cancel = new CancellationTokenSource();
         try
         {
@@ -123,11 +107,8 @@ public sealed class TarsClientMetricsTests
     public async Task A_tars_error_code_is_counted_as_an_error_with_the_status_the_server_records()
     {
         const string objectName = "MeshTest.MetricsClient.ErrorObj";
-        using var recorder = new TarsMetricRecorder(objectName);
-        var (server, _, proxy) = await StartAsync(objectName);
-        await using var _s = server;
-        await using var channel = TarsChannel.ForProxy(proxy);
-        var client = new EchoClient(channel, objectName);
+        await using var echo = await MetricsEcho.StartAsync(objectName);
+        var (recorder, _, channel, client) = echo;
 
         var overload = await Assert.ThrowsAsync<RpcException>(() => client.FailAsync(TarsReturnCode.ServerOverload));
         Assert.Equal(StatusCode.ResourceExhausted, overload.Status);
@@ -153,11 +134,8 @@ public sealed class TarsClientMetricsTests
     public async Task A_timeout_is_counted_as_DeadlineExceeded_with_the_tars_invoke_timeout_code()
     {
         const string objectName = "MeshTest.MetricsClient.TimeoutObj";
-        using var recorder = new TarsMetricRecorder(objectName);
-        var (server, service, proxy) = await StartAsync(objectName);
-        await using var _s = server;
-        await using var channel = TarsChannel.ForProxy(proxy);
-        var client = new EchoClient(channel, objectName);
+        await using var echo = await MetricsEcho.StartAsync(objectName);
+        var (recorder, service, channel, client) = echo;
         try
         {
             var e = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync("wait", new CallOptions { Timeout = TimeSpan.FromMilliseconds(200) }));

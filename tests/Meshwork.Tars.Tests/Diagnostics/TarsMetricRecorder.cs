@@ -50,3 +50,53 @@ internal sealed class TarsMetricRecorder : IDisposable
 
     public void Dispose() => _listener.Dispose();
 }
+
+/// <summary>
+/// A Meshwork TARS server on a free loopback port serving the echo service under one object name, a channel and client
+/// to it, and a recorder of that name's measurements: the setup of the metrics tests.
+/// </summary>
+internal sealed class MetricsEcho : IAsyncDisposable
+{
+    private readonly TarsServer _server;
+
+    private MetricsEcho(TarsMetricRecorder recorder, TarsServer server, Echo.EchoService service, string proxy, string objectName)
+    {
+        Recorder = recorder;
+        Proxy = proxy;
+        var channel = TarsChannel.ForProxy(proxy);
+        _server = server;
+        Service = service;
+        Channel = channel;
+        Client = new Echo.EchoClient(channel, objectName);
+    }
+
+    public TarsMetricRecorder Recorder { get; }
+
+    /// <summary>The proxy string of the served object (<c>name@tcp -h … -p …</c>).</summary>
+    public string Proxy { get; }
+
+    public Echo.EchoService Service { get; }
+
+    public TarsChannel Channel { get; }
+
+    public Echo.EchoClient Client { get; }
+
+    public static async Task<MetricsEcho> StartAsync(string objectName)
+    {
+        var recorder = new TarsMetricRecorder(objectName);
+        var service = new Echo.EchoService();
+        var server = new TarsServer().AddService(service.Definition(objectName));
+        var endpoint = await server.StartAsync("tcp -h 127.0.0.1 -p 0 -t 60000");
+        return new MetricsEcho(recorder, server, service, $"{objectName}@{endpoint}", objectName);
+    }
+
+    public void Deconstruct(out TarsMetricRecorder recorder, out Echo.EchoService service, out TarsChannel channel, out Echo.EchoClient client) =>
+        (recorder, service, channel, client) = (Recorder, Service, Channel, Client);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Channel.DisposeAsync();
+        await _server.DisposeAsync();
+        Recorder.Dispose();
+    }
+}

@@ -13,23 +13,13 @@ namespace Meshwork.Tars.Tests.Diagnostics;
 /// </summary>
 public sealed class TarsServerMetricsTests
 {
-    private static async Task<(TarsServer Server, EchoService Service, string Proxy)> StartAsync(string objectName)
-    {
-        var service = new EchoService();
-        var server = new TarsServer().AddService(service.Definition(objectName));
-        var endpoint = await server.StartAsync("tcp -h 127.0.0.1 -p 0 -t 60000");
-        return (server, service, $"{objectName}@{endpoint}");
-    }
 
     [Fact]
     public async Task Calls_errors_durations_and_sizes_are_recorded_with_the_native_names_and_rpc_system_tars()
     {
         const string objectName = "MeshTest.MetricsServer.CallsObj";
-        using var recorder = new TarsMetricRecorder(objectName);
-        var (server, _, proxy) = await StartAsync(objectName);
-        await using var _s = server;
-        await using var channel = TarsChannel.ForProxy(proxy);
-        var client = new EchoClient(channel, objectName);
+        await using var echo = await MetricsEcho.StartAsync(objectName);
+        var (recorder, _, channel, client) = echo;
 
         for (int i = 0; i < 3; i++) Assert.Equal("hello", await client.EchoAsync("hello"));
         var failed = await Assert.ThrowsAsync<RpcException>(() => client.FailAsync(TarsReturnCode.ServerQueueTimeout));
@@ -74,11 +64,8 @@ public sealed class TarsServerMetricsTests
     public async Task A_running_handler_is_counted_in_flight_until_it_ends()
     {
         const string objectName = "MeshTest.MetricsServer.InFlightObj";
-        using var recorder = new TarsMetricRecorder(objectName);
-        var (server, service, proxy) = await StartAsync(objectName);
-        await using var _s = server;
-        await using var channel = TarsChannel.ForProxy(proxy);
-        var client = new EchoClient(channel, objectName);
+        await using var echo = await MetricsEcho.StartAsync(objectName);
+        var (recorder, service, channel, client) = echo;
 
         var waiting = client.CallAsync("wait");
         await Eventually.TrueAsync(() => recorder.Of("meshwork.rpc.server.active_calls", "wait").Sum(a => a.Value) == 1, "the wait call counted in flight");
@@ -93,11 +80,8 @@ public sealed class TarsServerMetricsTests
     public async Task Calls_to_names_the_server_does_not_serve_are_counted_under_OTHER()
     {
         const string objectName = "MeshTest.MetricsServer.UnknownObj";
-        using var recorder = new TarsMetricRecorder(objectName);
-        var (server, _, proxy) = await StartAsync(objectName);
-        await using var _s = server;
-        await using var channel = TarsChannel.ForProxy(proxy);
-        var client = new EchoClient(channel, objectName);
+        await using var echo = await MetricsEcho.StartAsync(objectName);
+        var (recorder, _, channel, client) = echo;
 
         var e = await Assert.ThrowsAsync<RpcException>(() => client.CallAsync("no_such_function_" + Guid.NewGuid().ToString("N")));
         Assert.Equal(TarsReturnCode.NoFunction, e.GetTarsReturnCode());
@@ -112,9 +96,8 @@ public sealed class TarsServerMetricsTests
     public async Task Calls_of_the_Node_TARS_client_are_measured()
     {
         const string objectName = "MeshTest.MetricsServer.NodeObj";
-        using var recorder = new TarsMetricRecorder(objectName);
-        var (server, _, proxy) = await StartAsync(objectName);
-        await using var _s = server;
+        await using var echo = await MetricsEcho.StartAsync(objectName);
+        var (recorder, proxy) = (echo.Recorder, echo.Proxy);
 
         JsonElement r = await NodeTarsPeer.CallAsync(proxy, "add", "[2,40]", []);
         Assert.True(r.GetProperty("ok").GetBoolean(), r.ToString());
