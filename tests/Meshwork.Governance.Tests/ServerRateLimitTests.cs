@@ -246,6 +246,29 @@ public class ServerRateLimitTests
     }
 
     [Fact]
+    public async Task A_call_refused_for_concurrency_spends_no_rate_token()
+    {
+        await using var fixture = await Bulkheaded.StartAsync(o =>
+        {
+            o.MaxConcurrentByMethod["slow/Hold"] = 1;
+            o.Methods["slow/Hold"] = new RateLimitOptions { PermitsPerSecond = 0.001, Burst = 2 };
+        });
+        var (_, limits, holding, channel) = fixture;
+        var held = channel.UnaryAsync(Holding.Hold, "a").AsTask(); // the first of two rate tokens, and the one slot
+        await Eventually.TrueAsync(() => holding.Inside == 1, "a call is inside the handler");
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await channel.UnaryAsync(Holding.Hold, "b"));
+        Assert.Contains("concurrency limit", refused.Message, StringComparison.Ordinal);
+        holding.ReleaseAll();
+        Assert.Equal("a", await held);
+        // The second token is still there: the refused call did not take it.
+        var next = channel.UnaryAsync(Holding.Hold, "c").AsTask();
+        await Eventually.TrueAsync(() => holding.Inside == 1 || next.IsFaulted, "the next call gets in");
+        holding.ReleaseAll();
+        Assert.Equal("c", await next);
+        Assert.Equal(1, limits.Rejected);
+    }
+
+    [Fact]
     public void A_concurrency_limit_below_one_names_the_setting()
     {
         var options = new ServerRateLimitOptions();

@@ -69,9 +69,13 @@ public class SendQueueLimitTests
 
         // The queue is full and cannot drain: the late request finds it full, waits for room, and its deadline ends it.
         Assert.False(late.IsCompleted, "the late request ended before the queue was full (the setup outlasted its deadline)");
+        long waitingBefore = channel.Buffers.WritersWaitingForRoom;
         gate.Open();
         var failure = await Assert.ThrowsAnyAsync<RpcException>(() => late.WaitAsync(Eventually.Timeout));
         Assert.Equal(StatusCode.DeadlineExceeded, failure.Status);
+        // Its frame stops waiting for room too, although there is still none: an ended call gives its turn up at once.
+        await Eventually.TrueAsync(() => channel.Buffers.WritersWaitingForRoom == waitingBefore, "the ended request's frame stops waiting for room");
+        Assert.True(channel.Buffers.BufferedBytes >= limit, "the queue drained meanwhile; the test no longer shows the frame giving up by itself");
 
         // Now the server reads everything: every filler arrives, then a marker sent after them, and never the late request.
         var reading = peer.ReadFramesAsync();

@@ -90,7 +90,20 @@ public sealed class DiscoverableServer : IAsyncDisposable
             if (_drain is not null) return false;
             if (Server.BoundEndpoints.Count == 0) throw new InvalidOperationException("the server has not started; its announcement is published by StartAsync");
             var instances = Instances(announcement, out string address);
-            await Task.WhenAll(instances.Select(i => _registry.RegisterAsync(i, cancellationToken).AsTask())).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(instances.Select(i => _registry.RegisterAsync(i, cancellationToken).AsTask())).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Some of them may be registered now: count them as registered, so that the next update (or the drain)
+                // withdraws those it does not announce instead of leaving them in the registry for ever.
+                lock (_drainGate)
+                {
+                    _registered = _registered.Concat(instances.Where(i => !_registered.Any(r => r.Id == i.Id))).ToArray();
+                }
+                throw;
+            }
             var ids = instances.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
             var gone = _registered.Where(i => !ids.Contains(i.Id)).ToArray();
             await Task.WhenAll(gone.Select(i => _registry.DeregisterAsync(i, cancellationToken).AsTask())).ConfigureAwait(false);

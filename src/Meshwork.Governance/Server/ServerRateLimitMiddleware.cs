@@ -103,30 +103,42 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
     {
         var limits = _limits;
         if (limits.IsEmpty) return next(context);
-        while (true)
+        // Concurrency first: a call refused for concurrency must not spend rate tokens that calls admitted later need.
+        Bulkhead? method = null, service = null;
+        if (limits.HasBulkheads)
         {
-            try
+            if (limits.MethodBulkheads.Count > 0) limits.MethodBulkheads.TryGetValue(context.Service + "/" + context.Method, out method);
+            limits.ServiceBulkheads.TryGetValue(context.Service, out service);
+            if (method is not null && !method.TryEnter()) Reject(context, "method-concurrency", $"method {context.Service}/{context.Method} ({method.Describe()})", "concurrency limit");
+            if (service is not null && !service.TryEnter())
             {
-                Check(limits, context);
-                break;
-            }
-            catch (ObjectDisposedException) when (!ReferenceEquals(limits, _limits))
-            {
-                // A reload replaced (and disposed) the limits while this call was checked: check against the new ones.
-                limits = _limits;
+                method?.Exit();
+                Reject(context, "service-concurrency", $"service {context.Service} ({service.Describe()})", "concurrency limit");
             }
         }
-        if (!limits.HasBulkheads) return next(context);
-        Bulkhead? method = null, service = null;
-        if (limits.MethodBulkheads.Count > 0) limits.MethodBulkheads.TryGetValue(context.Service + "/" + context.Method, out method);
-        limits.ServiceBulkheads.TryGetValue(context.Service, out service);
-        if (method is null && service is null) return next(context);
-        if (method is not null && !method.TryEnter()) Reject(context, "method-concurrency", $"method {context.Service}/{context.Method} ({method.Describe()})", "concurrency limit");
-        if (service is not null && !service.TryEnter())
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    Check(limits, context);
+                    break;
+                }
+                catch (ObjectDisposedException) when (!ReferenceEquals(limits, _limits))
+                {
+                    // A reload replaced (and disposed) the limits while this call was checked: check against the new ones.
+                    limits = _limits;
+                }
+            }
+        }
+        catch
         {
             method?.Exit();
-            Reject(context, "service-concurrency", $"service {context.Service} ({service.Describe()})", "concurrency limit");
+            service?.Exit();
+            throw;
         }
+        if (method is null && service is null) return next(context);
         return RunInsideAsync(context, next, method, service);
     }
 

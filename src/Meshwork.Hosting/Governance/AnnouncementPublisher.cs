@@ -92,7 +92,9 @@ internal sealed class AnnouncementPublisher : IDisposable
             try
             {
                 // False: the drain has started, and what it deregisters is all that matters now.
-                await server.UpdateAnnouncementAsync(announcement, ct).ConfigureAwait(false);
+                // Not cancelled by a newer change (only by the host's stop): an update cut off half way could leave
+                // instances registered that no later update knows to withdraw; the newer change waits its turn instead.
+                await server.UpdateAnnouncementAsync(announcement, _stopped.Token).ConfigureAwait(false);
                 if (attempt > 1) HostingLog.AnnouncementPublishedAfterRetries(_log, attempt);
                 return;
             }

@@ -27,15 +27,24 @@ internal abstract class ClientCall : ISendOwner
     internal void MarkEnded() => Volatile.Write(ref _ended, 1);
 
     /// <summary>Asked under the connection's write lock just before this call's request is appended: false when the
-    /// call ended meanwhile, or when this object already serves another call (<paramref name="id"/> is not its id).</summary>
-    bool ISendOwner.ConfirmSend(ulong id)
+    /// call ended meanwhile, or when this pooled object already serves another call (on this or another connection:
+    /// ids are counted per connection).</summary>
+    bool ISendOwner.ConfirmSend(FrameConnection connection, ulong id)
     {
-        if (Volatile.Read(ref Id) != id || Volatile.Read(ref _ended) != 0) return false;
+        if (((ISendOwner)this).HasEnded(connection, id)) return false;
         // Only a deadline's error message uses it (how long the call waited before and after sending). Set before the
         // append: once the frame is queued the reply may complete (and recycle) the call at any moment.
         if (DeadlineMicros != 0) SentMicros = Clock.NowMicros;
         return true;
     }
+
+    /// <summary>
+    /// True when the call <paramref name="id"/> on <paramref name="connection"/> is over, or this object serves another
+    /// call now. The end mark is read first: a reuse sets the new id and connection before clearing it, so a cleared
+    /// mark read first means the id and connection read after belong to the call that cleared it.
+    /// </summary>
+    bool ISendOwner.HasEnded(FrameConnection connection, ulong id) =>
+        Volatile.Read(ref _ended) != 0 || Volatile.Read(ref Id) != id || !ReferenceEquals(Volatile.Read(ref Connection), connection);
 
     /// <summary>The final frame of the call arrived; the call was already removed from the table.</summary>
     public abstract void OnResponse(ref FrameHeader header, in ReadOnlySequence<byte> body);

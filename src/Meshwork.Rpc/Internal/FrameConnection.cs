@@ -13,9 +13,13 @@ namespace Meshwork.Rpc.Internal;
 /// </summary>
 internal interface ISendOwner
 {
-    /// <summary>True if the call with <paramref name="id"/> is still going and its frame may be sent (the owner may
-    /// record the moment); false gives the frame up with <see cref="FrameWrite.Abandoned"/>.</summary>
-    bool ConfirmSend(ulong id);
+    /// <summary>True if the call with <paramref name="id"/>, on <paramref name="connection"/>, is still going and its
+    /// frame may be sent (the owner may record the moment); false gives the frame up with <see cref="FrameWrite.Abandoned"/>.</summary>
+    bool ConfirmSend(FrameConnection connection, ulong id);
+
+    /// <summary>True once the call with <paramref name="id"/> on <paramref name="connection"/> has ended (no side effect):
+    /// a frame waiting for room for it gives up instead of waiting on.</summary>
+    bool HasEnded(FrameConnection connection, ulong id);
 }
 
 /// <summary>What became of a frame offered to the send queue.</summary>
@@ -169,12 +173,27 @@ internal abstract class FrameConnection
         _budget.AddWaitingWriter(1);
         try
         {
-            await _roomGate.WaitAsync(ct).ConfigureAwait(false);
+            if (owner is null)
+            {
+                await _roomGate.WaitAsync(ct).ConfigureAwait(false);
+            }
+            else
+            {
+                // A call can end (deadline, cancellation) while its frame waits for its turn: it looks again every poll
+                // interval, so the frame of an ended call leaves the line instead of keeping its place until the peer
+                // reads. (A frame that looks again rejoins the line at its end: the order among calls is not kept.)
+                while (!await _roomGate.WaitAsync(RoomPollInterval, ct).ConfigureAwait(false))
+                {
+                    if (owner.HasEnded(this, ownerId)) return FrameWrite.Abandoned;
+                }
+            }
             try
             {
                 while (true)
                 {
                     ct.ThrowIfCancellationRequested();
+                    // Asked before every attempt, room or not: a call that ended gives its turn up at once.
+                    if (owner is not null && owner.HasEnded(this, ownerId)) return FrameWrite.Abandoned;
                     outcome = Append(header, body.Span, withinLimit: true, waited: true, owner, ownerId);
                     if (outcome != FrameWrite.QueueFull) return outcome;
                     await WaitForProgressAsync().WaitAsync(ct).ConfigureAwait(false);
@@ -192,6 +211,10 @@ internal abstract class FrameConnection
         }
     }
 
+    /// <summary>How often a frame waiting for room (or for its turn) looks again without being woken: the shared budget
+    /// can be freed by other connections, and the call a frame belongs to can end meanwhile.</summary>
+    private static readonly TimeSpan RoomPollInterval = TimeSpan.FromMilliseconds(50);
+
     private FrameWrite Append(in FrameHeader header, ReadOnlySpan<byte> body, bool withinLimit, bool waited = false, ISendOwner? owner = null, ulong ownerId = 0)
     {
         int start = PumpIdle;
@@ -200,7 +223,7 @@ internal abstract class FrameConnection
             if (_state != 0) return FrameWrite.Closed;
             // Writers that waited take the room in turn (the gate); a newcomer may not pass them.
             if (withinLimit && (_queuedBytes >= _maxQueuedBytes || (!waited && Volatile.Read(ref _waitingWriters) > 0))) return FrameWrite.QueueFull;
-            if (owner is not null && !owner.ConfirmSend(ownerId)) return FrameWrite.Abandoned;
+            if (owner is not null && !owner.ConfirmSend(this, ownerId)) return FrameWrite.Abandoned;
             int before = _output.PendingLength;
             // The header is checked (size limit) before anything is appended, so a refused frame leaves no trace.
             FrameCodec.Write(_output, header, body);
@@ -374,7 +397,7 @@ internal abstract class FrameConnection
             _roomWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             wake = _roomWaiter.Task;
         }
-        return Task.WhenAny(wake, Task.Delay(50));
+        return Task.WhenAny(wake, Task.Delay(RoomPollInterval));
     }
 
     private void WakeWaiters()
