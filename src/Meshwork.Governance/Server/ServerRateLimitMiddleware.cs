@@ -105,11 +105,12 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
         if (limits.IsEmpty) return next(context);
         // Concurrency first: a call refused for concurrency must not spend rate tokens that calls admitted later need.
         Bulkhead? method = null, service = null;
+        string? fullName = null; // "service/method", built once for the method limits that need it
         if (limits.HasBulkheads)
         {
-            if (limits.MethodBulkheads.Count > 0) limits.MethodBulkheads.TryGetValue(context.Service + "/" + context.Method, out method);
+            if (limits.MethodBulkheads.Count > 0) limits.MethodBulkheads.TryGetValue(FullName(context, ref fullName), out method);
             limits.ServiceBulkheads.TryGetValue(context.Service, out service);
-            if (method is not null && !method.TryEnter()) Reject(context, "method-concurrency", $"method {context.Service}/{context.Method} ({method.Describe()})", "concurrency limit");
+            if (method is not null && !method.TryEnter()) Reject(context, "method-concurrency", $"method {fullName} ({method.Describe()})", "concurrency limit");
             if (service is not null && !service.TryEnter())
             {
                 method?.Exit();
@@ -122,7 +123,7 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
             {
                 try
                 {
-                    Check(limits, context);
+                    Check(limits, context, ref fullName);
                     break;
                 }
                 catch (ObjectDisposedException) when (!ReferenceEquals(limits, _limits))
@@ -155,12 +156,13 @@ public sealed class ServerRateLimitMiddleware : IServerMiddleware, IAsyncDisposa
         }
     }
 
-    private void Check(Limits limits, ServerCallContext context)
+    private static string FullName(ServerCallContext context, ref string? fullName) => fullName ??= context.Service + "/" + context.Method;
+
+    private void Check(Limits limits, ServerCallContext context, ref string? fullName)
     {
-        if (limits.Methods.Count > 0)
+        if (limits.Methods.Count > 0 && limits.Methods.TryGetValue(FullName(context, ref fullName), out var m))
         {
-            var fullName = context.Service + "/" + context.Method;
-            if (limits.Methods.TryGetValue(fullName, out var m)) Check(m.Limiter, context, "method", $"method {fullName} ({m.Text})");
+            Check(m.Limiter, context, "method", $"method {fullName} ({m.Text})");
         }
         if (limits.Services.TryGetValue(context.Service, out var s)) Check(s.Limiter, context, "service", $"service {context.Service} ({s.Text})");
         if (limits.Callers is not null)
