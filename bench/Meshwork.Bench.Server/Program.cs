@@ -7,7 +7,8 @@ using Meshwork.Rpc.Server;
 // Meshwork echo server for the load generator: binds a free loopback port, prints "READY <endpoint>", serves until stdin
 // closes, answers STATS on stdin (see ServerControl).
 var options = new RpcServerOptions { Endpoints = { args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "127.0.0.1:0" } };
-if (args.Contains("--inline")) options.InlineHandlers = true;
+int dispatchArg = Array.IndexOf(args, "--dispatch");
+if (dispatchArg >= 0) options.HandlerDispatch = Enum.Parse<DispatchMode>(args[dispatchArg + 1], ignoreCase: true);
 var echo = new Method<byte[], byte[]>("Bench", "Echo", CallKind.Unary, MessageTypes.Plain<byte[]>(), MessageTypes.Plain<byte[]>());
 await using var server = new RpcServer(options, name: "bench-server");
 server.AddService(new ServiceDefinition("Bench").AddUnary(echo, static (payload, _) => new ValueTask<byte[]>(payload)));

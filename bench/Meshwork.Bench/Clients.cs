@@ -22,9 +22,14 @@ internal sealed class MeshworkEchoClient : IEchoClient
     private readonly RpcChannel _channel;
     private readonly IBenchEcho _proxy;
 
-    public MeshworkEchoClient(string endpoint, int connections)
+    public MeshworkEchoClient(string endpoint, int connections, DispatchMode dispatch)
     {
-        _channel = RpcChannel.ForAddress(endpoint, new RpcClientOptions { ConnectionsPerEndpoint = connections, MaxConcurrentStreamsPerConnection = 4096 });
+        _channel = RpcChannel.ForAddress(endpoint, new RpcClientOptions
+        {
+            ConnectionsPerEndpoint = connections,
+            MaxConcurrentStreamsPerConnection = 4096,
+            CompletionDispatch = dispatch,
+        });
         _proxy = new BenchEchoClient(_channel);
     }
 

@@ -15,8 +15,10 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     private readonly Lock _callsLock = new();
     // Stream slots (MaxConcurrentStreamsPerConnection): taken and returned with one interlocked operation each. A
     // SemaphoreSlim took its lock on every take and every release; it now only hands slots to callers that wait.
-    private int _freeSlots;
+    // Alone on its cache line: callers take slots on their threads, the read loop returns them once per read.
+    private PaddedCounter _freeSlots;
     private int _slotWaiters;
+    private int _slotsFreedInRead; // read loop only: slots of calls answered in the current read, returned at its end
     private readonly SemaphoreSlim _slotHandoff = new(0);
     private ulong _nextId;
     private int _deadlineCalls;
@@ -30,7 +32,8 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         : base(stream, peer, shared.Limits, shared.Names, shared.Logger, shared.Buffers)
     {
         Shared = shared;
-        _freeSlots = shared.Options.MaxConcurrentStreamsPerConnection;
+        DispatchMode = shared.Options.CompletionDispatch;
+        _freeSlots.Value = shared.Options.MaxConcurrentStreamsPerConnection;
         _lastCallMicros = Clock.NowMicros;
         DeadlineSweeper.Register(this);
     }
@@ -55,10 +58,10 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
 
     private bool TryTakeFreeSlot()
     {
-        int free = Volatile.Read(ref _freeSlots);
+        long free = Volatile.Read(ref _freeSlots.Value);
         while (free > 0)
         {
-            int seen = Interlocked.CompareExchange(ref _freeSlots, free - 1, free);
+            long seen = Interlocked.CompareExchange(ref _freeSlots.Value, free - 1, free);
             if (seen == free) return true;
             free = seen;
         }
@@ -131,10 +134,12 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     /// Returns a slot. When callers are waiting for one it is handed to them through the semaphore; one handed over
     /// after its waiter gave up stays there for the next caller that has to wait (fast takes see only the free count).
     /// </summary>
-    public void ReleaseSlot()
+    public void ReleaseSlot() => ReleaseSlots(1);
+
+    private void ReleaseSlots(int count)
     {
-        Interlocked.Increment(ref _freeSlots);
-        if (Volatile.Read(ref _slotWaiters) > 0 && TryTakeFreeSlot()) _slotHandoff.Release();
+        Interlocked.Add(ref _freeSlots.Value, count);
+        for (int i = 0; i < count && Volatile.Read(ref _slotWaiters) > 0 && TryTakeFreeSlot(); i++) _slotHandoff.Release();
     }
 
     /// <summary>Assigns an id and adds the call; fails if the connection stopped accepting calls. The caller holds a slot.</summary>
@@ -166,13 +171,14 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         return true;
     }
 
-    private void RemoveLocked(ClientCall call)
+    private void RemoveLocked(ClientCall call, bool stamp = true)
     {
         // Marked before the remover queues a cancel (after this lock), so a request not yet queued is given up.
         call.MarkEnded();
         _calls.Remove(call.Id);
         if (call.DeadlineMicros != 0) _deadlineCalls--;
-        _lastCallMicros = Clock.CoarseMicros;
+        // The read loop stamps the time once per read instead (OnFramesHandled).
+        if (stamp) _lastCallMicros = Clock.CoarseMicros;
     }
 
     private void AfterRemove()
@@ -303,11 +309,14 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
                 ClientCall? call;
                 lock (_callsLock)
                 {
-                    if (_calls.TryGetValue(header.RequestId, out call)) RemoveLocked(call);
+                    if (_calls.TryGetValue(header.RequestId, out call)) RemoveLocked(call, stamp: false);
                 }
                 if (call is not null)
                 {
-                    AfterRemove();
+                    // Its slot is returned with the others of this read (OnFramesHandled): the callers that take slots
+                    // run on other threads, and one update per read keeps the counter's line from bouncing per reply.
+                    _slotsFreedInRead++;
+                    if (_goAway && ActiveCalls == 0) _ = CloseAsync();
                     call.OnResponse(ref header, body);
                 }
                 break;
@@ -333,6 +342,31 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             default:
                 throw new ProtocolException($"unexpected {header.Type} frame from server {Peer}", StatusCode.InvalidArgument, ProtocolErrorKind.UnexpectedFrame);
         }
+    }
+
+    /// <summary>Completes a unary call whose reply this read loop decoded: here while that is quick (see
+    /// <see cref="DispatchMode"/>), else on the channel's completion queue.</summary>
+    public void CompleteFromReadLoop(IThreadPoolWorkItem completion)
+    {
+        if (TryRunInline(completion)) return;
+        Shared.Completions.Enqueue(completion);
+    }
+
+    /// <summary>Before a continuation runs on the read loop: the slots freed so far in this read are returned now, so
+    /// that a caller starting its next call from the continuation (on this thread) finds one.</summary>
+    protected override void BeforeInlineRun()
+    {
+        if (_slotsFreedInRead == 0) return;
+        ReleaseSlots(_slotsFreedInRead);
+        _slotsFreedInRead = 0;
+    }
+
+    protected override void OnFramesHandled()
+    {
+        if (_slotsFreedInRead == 0) return;
+        Volatile.Write(ref _lastCallMicros, Clock.CoarseMicros);
+        ReleaseSlots(_slotsFreedInRead);
+        _slotsFreedInRead = 0;
     }
 
     protected override void ReportProtocolError(ProtocolException error) => Shared.ProtocolMonitor.Report(Peer, Peer, error.Kind, error.Message);
@@ -362,6 +396,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     {
         Shared.Completions.CheckProgress(now);
         RescueDeferredPump();
+        RescueBlockedReadLoop();
         if (IsClosed && ActiveCalls == 0) return false;
         if (!IsClosed && IsWriteStalled(now, Shared.WriteStallMicros))
         {

@@ -36,6 +36,18 @@ internal sealed class ConnectionPool : IAsyncDisposable
 
     public RpcEndpoint Endpoint => _endpoint;
 
+    /// <summary>The connections currently in use (for tests and diagnostics).</summary>
+    internal IEnumerable<ClientConnection> CurrentConnections
+    {
+        get
+        {
+            foreach (var slot in _slots)
+            {
+                if (slot.Connection is { } connection) yield return connection;
+            }
+        }
+    }
+
     /// <summary>A usable connection; completes synchronously on the hot path.</summary>
     public ValueTask<ClientConnection> GetAsync(CancellationToken ct)
     {

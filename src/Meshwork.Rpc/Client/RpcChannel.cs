@@ -37,6 +37,9 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
     /// <summary>The server this channel talks to.</summary>
     public RpcEndpoint Endpoint => _pool.Endpoint;
 
+    /// <summary>The channel's connections in use right now (for tests and diagnostics).</summary>
+    internal IEnumerable<ClientConnection> CurrentConnections => _pool.CurrentConnections;
+
     /// <summary>
     /// Protocol errors made by the server since this channel was created, per kind; each is also logged, at most once
     /// per kind every 10 s, with the number suppressed in between. Export them as monotonic counters.

@@ -9,16 +9,18 @@ namespace Meshwork.Rpc.Client;
 
 /// <summary>
 /// A pooled unary call that is its own <see cref="IValueTaskSource{T}"/>: a call allocates nothing but its reply.
-/// The read loop (or whoever fails the call) only records the outcome and queues the call on the channel's
-/// <see cref="RunQueue"/>; the caller's continuation then runs there, inline, so the replies of one read cost one or two
-/// thread-pool work items instead of one each.
+/// Whoever fails the call only records the outcome and queues the call on the channel's <see cref="RunQueue"/>; the
+/// caller's continuation then runs there, inline, so the replies of one read cost one or two thread-pool work items
+/// instead of one each. A reply completes the call on the read loop itself while continuations are quick (see
+/// <see cref="DispatchMode"/> and <see cref="ClientConnection.CompleteFromReadLoop"/>).
 /// </summary>
 internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TResponse>, IThreadPoolWorkItem
 {
     private static readonly ObjectPool<UnaryCall<TResponse>> s_pool = new(1024);
 
-    // Continuations run synchronously inside Execute, which is always a RunQueue drainer: never the read loop, the
-    // sweeper's timer or a thread that cancelled a token.
+    // Continuations run synchronously inside Execute, which is always a RunQueue drainer or the read loop (through
+    // FrameConnection.TryRunInline, which hands the loop on if a continuation blocks): never the sweeper's timer or a
+    // thread that cancelled a token.
     private ManualResetValueTaskSourceCore<TResponse> _core = new() { RunContinuationsAsynchronously = false };
     private MessageType<TResponse>? _type;
     private TResponse _value = default!;
@@ -58,7 +60,10 @@ internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TRespo
             return;
         }
         MessageSizes.Report(MessageFlow.ClientResponse, FullName, body.Length);
-        Finish(connection, value, null);
+        _value = value;
+        _error = null;
+        // On the read loop: the caller's continuation runs here while continuations are quick (see DispatchMode).
+        connection.CompleteFromReadLoop(this);
     }
 
     public override void OnFailed(RpcException error) => Finish(Connection!, default!, error);

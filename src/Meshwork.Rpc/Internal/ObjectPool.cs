@@ -18,8 +18,10 @@ internal sealed class ObjectPool<T> where T : class
 
     private readonly Cell[] _cells;
     private readonly int _mask;
-    private long _head; // next cell to rent from
-    private long _tail; // next cell to return to
+    // On separate cache lines: a pool that hands objects from one thread to another (the read loop rents, a drainer
+    // returns) would otherwise move one line between the cores at every rent and every return.
+    private PaddedCounter _head; // next cell to rent from
+    private PaddedCounter _tail; // next cell to return to
 
     public ObjectPool(int size = 64)
     {
@@ -32,7 +34,7 @@ internal sealed class ObjectPool<T> where T : class
     public T? TryRent()
     {
         var cells = _cells;
-        long head = Volatile.Read(ref _head);
+        long head = Volatile.Read(ref _head.Value);
         while (true)
         {
             ref var cell = ref cells[head & _mask];
@@ -40,7 +42,7 @@ internal sealed class ObjectPool<T> where T : class
             long diff = sequence - (head + 1);
             if (diff == 0)
             {
-                long seen = Interlocked.CompareExchange(ref _head, head + 1, head);
+                long seen = Interlocked.CompareExchange(ref _head.Value, head + 1, head);
                 if (seen == head)
                 {
                     var item = cell.Item;
@@ -56,7 +58,7 @@ internal sealed class ObjectPool<T> where T : class
             }
             else
             {
-                head = Volatile.Read(ref _head);
+                head = Volatile.Read(ref _head.Value);
             }
         }
     }
@@ -64,7 +66,7 @@ internal sealed class ObjectPool<T> where T : class
     public void Return(T item)
     {
         var cells = _cells;
-        long tail = Volatile.Read(ref _tail);
+        long tail = Volatile.Read(ref _tail.Value);
         while (true)
         {
             ref var cell = ref cells[tail & _mask];
@@ -72,7 +74,7 @@ internal sealed class ObjectPool<T> where T : class
             long diff = sequence - tail;
             if (diff == 0)
             {
-                long seen = Interlocked.CompareExchange(ref _tail, tail + 1, tail);
+                long seen = Interlocked.CompareExchange(ref _tail.Value, tail + 1, tail);
                 if (seen == tail)
                 {
                     cell.Item = item;
@@ -87,7 +89,7 @@ internal sealed class ObjectPool<T> where T : class
             }
             else
             {
-                tail = Volatile.Read(ref _tail);
+                tail = Volatile.Read(ref _tail.Value);
             }
         }
     }

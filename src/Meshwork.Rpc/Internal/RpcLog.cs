@@ -54,4 +54,8 @@ internal static partial class RpcLog
 
     [LoggerMessage(1015, LogLevel.Warning, "Rejected call {Service}/{Method} from {Peer}: {Status} {Reason} ({Suppressed} more {Status} rejections for this source not logged since the previous line)")]
     public static partial void CallRejected(ILogger logger, string service, string method, string peer, StatusCode status, string reason, long suppressed);
+
+    // Debug: at most one per connection per 100 ms (a takeover sends the connection's work to the queue for that long).
+    [LoggerMessage(1017, LogLevel.Debug, "The read loop of the connection with {Peer} stayed inside one handler or continuation for a sweep interval; a new loop goes on with the frames behind it, and the connection queues its work for a while")]
+    public static partial void ReadLoopTakenOver(ILogger logger, string peer);
 }

@@ -20,9 +20,10 @@ internal sealed class RunQueue : IThreadPoolWorkItem
     private readonly ConcurrentQueue<IThreadPoolWorkItem> _items = new();
     private readonly int _drainers;
     private int _running;      // drainers scheduled or running
-    private long _enqueued;    // entries ever enqueued
-    private long _dequeued;    // entries ever taken by a drainer
-    private long _mark = -1;   // _enqueued at the previous check
+    // The entry at the head of the queue at the previous check. Progress is judged by the head entry instead of
+    // counters of entries queued and taken: those were two more atomic updates per entry, each on a line that the
+    // producing thread (a read loop) and the draining thread then pulled back and forth between the cores.
+    private object? _headAtCheck;
     private long _checkedMicros; // time of the previous check
 
     /// <summary>Checks closer together than this are ignored, so that a waiting entry always means one sweep interval of delay.</summary>
@@ -31,13 +32,12 @@ internal sealed class RunQueue : IThreadPoolWorkItem
     public RunQueue(int drainers = 0) => _drainers = drainers > 0 ? drainers : Environment.ProcessorCount;
 
     /// <summary>Entries waiting to run right now.</summary>
-    public int Pending => (int)Math.Max(0, Volatile.Read(ref _enqueued) - Volatile.Read(ref _dequeued));
+    public int Pending => _items.Count;
 
     /// <summary>Queues <paramref name="item"/>; it runs on a thread-pool thread, never on the caller's.</summary>
     public void Enqueue(IThreadPoolWorkItem item)
     {
         _items.Enqueue(item);
-        Interlocked.Increment(ref _enqueued);
         int running = Volatile.Read(ref _running);
         while (running < _drainers)
         {
@@ -69,7 +69,6 @@ internal sealed class RunQueue : IThreadPoolWorkItem
                 int sinceFlush = 0;
                 while (_items.TryDequeue(out var item))
                 {
-                    Interlocked.Increment(ref _dequeued);
                     item.Execute();
                     if (++sinceFlush == FlushEvery)
                     {
@@ -101,9 +100,11 @@ internal sealed class RunQueue : IThreadPoolWorkItem
         // Several connections may share one queue and each calls this on every sweep: one check per interval counts.
         long last = Volatile.Read(ref _checkedMicros);
         if (nowMicros - last < MinCheckIntervalMicros || Interlocked.CompareExchange(ref _checkedMicros, nowMicros, last) != last) return;
-        long enqueued = Volatile.Read(ref _enqueued);
-        long mark = Interlocked.Exchange(ref _mark, enqueued);
-        if (mark < 0 || Volatile.Read(ref _dequeued) >= mark || _items.IsEmpty) return;
+        // The same entry at the head at two checks has waited a whole interval. (A pooled entry that left and came back
+        // to the head in between only costs one drainer too many, which ends when it finds the queue empty.)
+        _items.TryPeek(out var head);
+        var previous = Interlocked.Exchange(ref _headAtCheck, head);
+        if (head is null || !ReferenceEquals(head, previous)) return;
         Interlocked.Increment(ref _running);
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }

@@ -77,6 +77,9 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
     /// <summary>Client connections open right now.</summary>
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>The open connections (for tests and diagnostics).</summary>
+    internal ICollection<ServerConnection> Connections => _connections.Keys;
+
     /// <summary>Calls being handled right now, across all connections (one-way calls included).</summary>
     public int ActiveCalls => Volatile.Read(ref _activeCalls);
 

@@ -6,7 +6,7 @@ using Meshwork.Rpc.Protocol;
 namespace Meshwork.Rpc.Server;
 
 /// <summary>
-/// One call being served. Runs on the thread pool (or inline, see <see cref="RpcServerOptions.InlineHandlers"/>).
+/// One call being served. Runs on the server's handler queue, or on the read loop (see <see cref="RpcServerOptions.HandlerDispatch"/>).
 /// Lifetime: the running call holds one reference from <see cref="ServerConnection.Launch"/> until its handler has finished and its final
 /// frame was written; anyone who looks a call up in the connection's table to act on it (cancel, stream data, deadline
 /// sweep) holds another while doing so. When the last one is released the context is cleared and a pooled call goes

@@ -37,6 +37,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     {
         Server = server;
         Source = source;
+        DispatchMode = server.Options.HandlerDispatch;
         _lastCallMicros = Clock.NowMicros;
         DeadlineSweeper.Register(this);
     }
@@ -225,8 +226,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             ChargeInFlight(call.ChargedBytes);
         }
         if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
-        if (Server.Options.InlineHandlers) call.Execute();
-        else Server.Handlers.Enqueue(call);
+        // Unary and one-way handlers run here while they are quick (see DispatchMode); streaming ones are always queued.
+        if (call is IStreamGrant || !TryRunInline(call)) Server.Handlers.Enqueue(call);
     }
 
     /// <summary>Removes a finished call and returns its slot, once; later calls for the same call do nothing.</summary>
@@ -421,6 +422,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     {
         Server.Handlers.CheckProgress(now);
         RescueDeferredPump();
+        RescueBlockedReadLoop();
         // A closed connection stays swept while calls it launched still run: a blocked one may need a rescue drainer.
         if (IsClosed) return ActiveCalls > 0;
         if (IsWriteStalled(now, Server.WriteStallMicros))
