@@ -68,7 +68,7 @@ public class ServerOptionsBindingTests
         Assert.Equal(TimeSpan.FromMinutes(3), o.IdleTimeout);
         Assert.Equal(16, o.StreamWindow);
         Assert.True(o.DetailedErrors);
-        Assert.Equal(DispatchMode.Queued, o.HandlerDispatch);
+        Assert.Equal(Meshwork.Rpc.DispatchMode.Queued, o.HandlerDispatch);
         Assert.Equal(4096, o.Compression.AutoCompressThreshold);
         Assert.Equal("br", o.Compression.Find(o.Compression.DefaultAlgorithm)!.Name);
         Assert.Null(o.Tls);
