@@ -40,6 +40,14 @@ public class DispatchTests
     private static (ServerConnection Server, ClientConnection Client) Connections(ServerFixture f) =>
         (f.Server.Connections.Single(), f.Channel.CurrentConnections.Single());
 
+    /// <summary>The first calls can themselves be slow (compiling the code they run): waits for their queueing period to end.</summary>
+    private static async Task UntilNotQueueingAsync(FrameConnection connection)
+    {
+        var waited = Stopwatch.StartNew();
+        while (connection.IsQueueingAfterSlowWork && waited.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
+        Assert.False(connection.IsQueueingAfterSlowWork);
+    }
+
     [Fact]
     public async Task Quick_handlers_and_continuations_run_on_the_read_loops_by_default()
     {
@@ -47,8 +55,10 @@ public class DispatchTests
         await f.Channel.ConnectAsync();
         Assert.Equal("warm", await f.Channel.UnaryAsync(TestService.Echo, "warm"));
         var (server, client) = Connections(f);
-        // No queueing period after a slow read (a loaded machine can make any read slow): every call must run inline.
+        // No queueing period after slow code (a loaded machine can make any call slow): every call must run inline.
         server.QueueAfterSlowReadTicks = client.QueueAfterSlowReadTicks = 0;
+        await UntilNotQueueingAsync(server);
+        await UntilNotQueueingAsync(client);
         int serverBefore = server.InlineRuns, clientBefore = client.InlineRuns;
         for (int i = 0; i < 20; i++) Assert.Equal("x" + i, await f.Channel.UnaryAsync(TestService.Echo, "x" + i));
         Assert.Equal(20, server.InlineRuns - serverBefore);
@@ -122,12 +132,9 @@ public class DispatchTests
         await f.Channel.ConnectAsync();
         Assert.Equal("warm", await f.Channel.UnaryAsync(TestService.Echo, "warm"));
         var (server, _) = Connections(f);
-        // The first reads can themselves be slow (compiling the code they run): wait for their queueing period to end.
-        var quiet = Stopwatch.StartNew();
-        while (server.IsQueueingAfterSlowWork && quiet.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
-        Assert.False(server.IsQueueingAfterSlowWork);
+        await UntilNotQueueingAsync(server);
         server.QueueAfterSlowReadTicks = Stopwatch.Frequency * 3600;
-        // 20 ms of synchronous work in one read: far over the 1 ms a read may spend inline.
+        // 20 ms of synchronous work: far over the 200 µs a handler may spend on the read loop.
         Assert.Equal("done", await f.Channel.UnaryAsync(Busy, 20));
         Assert.True(server.IsQueueingAfterSlowWork);
         int inlineBefore = server.InlineRuns;

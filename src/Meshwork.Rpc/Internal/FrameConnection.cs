@@ -334,7 +334,6 @@ internal abstract class FrameConnection
                             break;
                         }
                     }
-                    if (!lost) EndInlineRead();
                 }
                 finally
                 {
@@ -396,8 +395,8 @@ internal abstract class FrameConnection
     // moves between the cores: on the 2-core machines measured, that was up to half of the rate of small calls. The
     // read loop therefore runs such code itself while it is quick (DispatchMode.Adaptive), and two safeguards keep a
     // slow or blocking piece of code from holding up the frames behind it:
-    //  * a read whose inline work took longer than InlineReadBudget sends the connection's work to the queue for
-    //    QueueAfterSlowRead;
+    //  * a piece of code that took longer than InlineRunBudget (with the parsing of its frame) sends the connection's
+    //    work to the queue for QueueAfterSlowRead;
     //  * the sweep (every 5 ms) takes the reading over from a loop that has been inside the same piece of code since the
     //    previous sweep: a new loop goes on with the rest of the read, and the old one returns, without touching the
     //    reader, once its code comes back.
@@ -405,8 +404,13 @@ internal abstract class FrameConnection
     // phase 1 around each piece of code, the sweep's takeover moves the state to the next epoch with one
     // compare-and-swap, so exactly one of the two (the returning code or the sweep) wins.
 
-    /// <summary>Inline work of one read beyond which the connection queues its work for a while.</summary>
-    internal static readonly long InlineReadBudgetTicks = Stopwatch.Frequency / 1000; // 1 ms
+    /// <summary>
+    /// Time one piece of inline code may take (with the parsing of its frame) before the connection queues its work for
+    /// a while. Far above a quick handler or continuation (a few microseconds) and below what would noticeably delay
+    /// the frames behind it; a thread preempted in the middle of one also counts, which on a busy machine only moves
+    /// work to the queue for a while.
+    /// </summary>
+    internal static readonly long InlineRunBudgetTicks = Stopwatch.Frequency / 5000; // 200 µs
 
     /// <summary>How long a connection queues its work after a slow read, before it tries the read loop again.</summary>
     internal static readonly long DefaultQueueAfterSlowReadTicks = Stopwatch.Frequency / 10; // 100 ms
@@ -424,8 +428,7 @@ internal abstract class FrameConnection
     private int _inlineRunsAtSweep = -1;
     private long _queueUntilTicks;   // Adaptive: the read loop queues its work until then
     private bool _inlineThisRead;    // read loop only
-    private long _inlineReadStart;   // read loop only
-    private int _inlineRunsAtReadStart;
+    private long _inlineStamp;       // read loop only: end of the previous inline run, or start of the read
     private ReadOnlySequence<byte> _resumeRest; // read loop only: the rest of the current read after the current frame
     private bool _resumeEnded;
     private static long s_takeovers;
@@ -445,18 +448,23 @@ internal abstract class FrameConnection
         _inlineThisRead = DispatchMode switch
         {
             DispatchMode.Inline => true,
-            DispatchMode.Adaptive => (_inlineReadStart = Stopwatch.GetTimestamp()) >= _queueUntilTicks,
+            DispatchMode.Adaptive => (_inlineStamp = Stopwatch.GetTimestamp()) >= Volatile.Read(ref _queueUntilTicks),
             _ => false,
         };
-        _inlineRunsAtReadStart = _inlineRuns;
         Volatile.Write(ref _inlineState, epoch << 2);
     }
 
-    private void EndInlineRead()
+    /// <summary>Adaptive: after each inline run, a run over its budget sends the rest of the read, and the next
+    /// <see cref="QueueAfterSlowReadTicks"/>, to the queue.</summary>
+    private void AfterInlineRun()
     {
-        if (DispatchMode != DispatchMode.Adaptive || !_inlineThisRead || _inlineRuns == _inlineRunsAtReadStart) return;
         long now = Stopwatch.GetTimestamp();
-        if (now - _inlineReadStart > InlineReadBudgetTicks) Volatile.Write(ref _queueUntilTicks, now + QueueAfterSlowReadTicks);
+        if (now - _inlineStamp > InlineRunBudgetTicks)
+        {
+            _inlineThisRead = false;
+            Volatile.Write(ref _queueUntilTicks, now + QueueAfterSlowReadTicks);
+        }
+        _inlineStamp = now;
     }
 
     /// <summary>
@@ -479,6 +487,7 @@ internal abstract class FrameConnection
             // Fails only when the sweep took the reading over meanwhile: the read loop sees the new epoch and returns.
             Interlocked.CompareExchange(ref _inlineState, idle, idle | 1);
         }
+        if (DispatchMode == DispatchMode.Adaptive) AfterInlineRun();
         return true;
     }
 
