@@ -8,8 +8,8 @@ public enum DispatchMode
 {
     /// <summary>
     /// On the connection's read loop while that code is quick, on the shared queue of the thread pool otherwise (the
-    /// default). A handler or continuation that takes longer than 200 µs makes the connection queue its work for
-    /// the next 100 ms, after which it tries again; and a read loop that stays inside one piece of code for a sweep
+    /// default). Handlers or continuations that take longer than 200 µs three times within 256 runs make the
+    /// connection queue its work for the next 100 ms, after which it tries again; and a read loop that stays inside one piece of code for a sweep
     /// interval (5 ms; blocking, or waiting synchronously for another call of the same connection) is handed to a new
     /// thread, which goes on with the frames behind it: code that blocks delays its connection's later frames by 5 to
     /// 10 ms, as a full handler queue would, and never stalls it.

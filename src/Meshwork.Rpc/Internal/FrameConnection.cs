@@ -395,8 +395,9 @@ internal abstract class FrameConnection
     // moves between the cores: on the 2-core machines measured, that was up to half of the rate of small calls. The
     // read loop therefore runs such code itself while it is quick (DispatchMode.Adaptive), and two safeguards keep a
     // slow or blocking piece of code from holding up the frames behind it:
-    //  * a piece of code that took longer than InlineRunBudget (with the parsing of its frame) sends the connection's
-    //    work to the queue for QueueAfterSlowRead;
+    //  * pieces of code that take longer than InlineRunBudget (with the parsing of their frame) SlowRunsToQueue times
+    //    within SlowRunWindow runs send the connection's work to the queue for QueueAfterSlowRead (one slow run is
+    //    usually a garbage collection or the thread being preempted, not slow code);
     //  * the sweep (every 5 ms) takes the reading over from a loop that has been inside the same piece of code since the
     //    previous sweep: a new loop goes on with the rest of the read, and the old one returns, without touching the
     //    reader, once its code comes back.
@@ -411,6 +412,13 @@ internal abstract class FrameConnection
     /// work to the queue for a while.
     /// </summary>
     internal static readonly long InlineRunBudgetTicks = Stopwatch.Frequency / 5000; // 200 µs
+
+    /// <summary>Slow runs within <see cref="SlowRunWindow"/> runs that send the connection's work to the queue. A
+    /// garbage collection or a preempted thread makes one run slow now and then; slow code makes every run slow.</summary>
+    internal const int SlowRunsToQueue = 3;
+
+    /// <summary>Inline runs after which the count of slow runs starts again.</summary>
+    internal const int SlowRunWindow = 256;
 
     /// <summary>How long a connection queues its work after a slow read, before it tries the read loop again.</summary>
     internal static readonly long DefaultQueueAfterSlowReadTicks = Stopwatch.Frequency / 10; // 100 ms
@@ -429,6 +437,8 @@ internal abstract class FrameConnection
     private long _queueUntilTicks;   // Adaptive: the read loop queues its work until then
     private bool _inlineThisRead;    // read loop only
     private long _inlineStamp;       // read loop only: end of the previous inline run, or start of the read
+    private int _slowRuns;           // read loop only: slow runs in the current window
+    private int _windowRuns;         // read loop only: runs in the current window
     private ReadOnlySequence<byte> _resumeRest; // read loop only: the rest of the current read after the current frame
     private bool _resumeEnded;
     private static long s_takeovers;
@@ -454,14 +464,16 @@ internal abstract class FrameConnection
         Volatile.Write(ref _inlineState, epoch << 2);
     }
 
-    /// <summary>Adaptive: after each inline run, a run over its budget sends the rest of the read, and the next
-    /// <see cref="QueueAfterSlowReadTicks"/>, to the queue.</summary>
+    /// <summary>Adaptive: after each inline run; the third slow run in a window sends the rest of the read, and the
+    /// next <see cref="QueueAfterSlowReadTicks"/>, to the queue.</summary>
     private void AfterInlineRun()
     {
         long now = Stopwatch.GetTimestamp();
-        if (now - _inlineStamp > InlineRunBudgetTicks)
+        if (++_windowRuns == SlowRunWindow) _windowRuns = _slowRuns = 0;
+        if (now - _inlineStamp > InlineRunBudgetTicks && ++_slowRuns == SlowRunsToQueue)
         {
             _inlineThisRead = false;
+            _windowRuns = _slowRuns = 0;
             Volatile.Write(ref _queueUntilTicks, now + QueueAfterSlowReadTicks);
         }
         _inlineStamp = now;

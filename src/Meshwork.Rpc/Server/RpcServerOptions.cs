@@ -95,8 +95,8 @@ public sealed class RpcServerOptions
 
     /// <summary>
     /// Where unary and one-way handlers run: <see cref="DispatchMode.Adaptive"/> (default) runs them on the
-    /// connection's read loop while they are quick (each within 200 µs), queues them for 100 ms after a slower
-    /// one, and hands the read loop on to a new thread when a handler blocks it for a sweep interval (5 ms);
+    /// connection's read loop while they are quick (within 200 µs; three slower ones within 256 make it
+    /// queue them for 100 ms), and hands the read loop on to a new thread when a handler blocks it for a sweep interval (5 ms);
     /// <see cref="DispatchMode.Queued"/> always queues them to the server's handler drainers (one more thread hand-off
     /// per read: up to half the rate of small calls on 2 cores, but a connection's handlers always use every core);
     /// <see cref="DispatchMode.Inline"/> always runs them on the read loop. Streaming handlers are always queued.
