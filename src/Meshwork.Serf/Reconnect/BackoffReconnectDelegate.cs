@@ -1,3 +1,5 @@
+using Meshwork.Internal;
+
 namespace Meshwork.Serf;
 
 /// <summary>
@@ -10,6 +12,8 @@ namespace Meshwork.Serf;
 /// </summary>
 public sealed class BackoffReconnectDelegate : IReconnectDelegate
 {
+    private readonly JitteredBackoff _schedule;
+
     /// <summary>Creates the policy.</summary>
     /// <param name="firstDelay">Wait after the failure before the first attempt; positive.</param>
     /// <param name="maxDelay">Longest wait between two attempts; at least <paramref name="firstDelay"/>.</param>
@@ -26,6 +30,8 @@ public sealed class BackoffReconnectDelegate : IReconnectDelegate
         MaxDelay = maxDelay;
         MaxAttempts = maxAttempts;
         RoundInterval = roundInterval;
+        // Only its schedule is used (the attempt count comes with each candidate): waits of 50–100 % of the nominal delay.
+        _schedule = new JitteredBackoff(firstDelay, maxDelay, multiplier: 2, jitter: 0.5);
     }
 
     /// <summary>Wait after the failure before the first attempt.</summary>
@@ -52,18 +58,10 @@ public sealed class BackoffReconnectDelegate : IReconnectDelegate
         {
             if (c.Attempts >= MaxAttempts) { continue; }
             var waited = c.SinceLastAttempt ?? c.FailedFor;
-            var delay = c.Attempts == 0 ? FirstDelay : Delay(c.Attempts);
-            var jittered = delay * (0.5 + 0.5 * round.Random.NextDouble());
+            var jittered = _schedule.Jittered(_schedule.NominalAfter(c.Attempts), round.Random);
             if (waited >= jittered) { (due ??= []).Add(c); }
         }
         return due ?? (IReadOnlyList<ReconnectCandidate>)[];
-    }
-
-    private TimeSpan Delay(int attempts)
-    {
-        var factor = Math.Pow(2, Math.Min(attempts, 30));
-        var ticks = Math.Min(FirstDelay.Ticks * factor, MaxDelay.Ticks);
-        return TimeSpan.FromTicks((long)ticks);
     }
 
     /// <inheritdoc/>
