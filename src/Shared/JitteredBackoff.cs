@@ -1,9 +1,11 @@
 // The one reconnect/retry backoff of Meshwork, compiled as a linked source file (<Compile Include="..\Shared\
-// JitteredBackoff.cs" Link=... />) into Meshwork.Rpc, Meshwork.Hosting, Meshwork.Discovery.ServiceDiscovery and
-// Meshwork.Serf, for the same reasons as KeyedLogRateLimiter.cs (no common assembly hosts it, and a shared assembly
-// would make it public API). Meshwork.Tars does not link it: it sees Meshwork.Rpc's copy through InternalsVisibleTo,
-// and linking it too would give Tars two Meshwork.Internal.JitteredBackoff types (CS0436). The same constraint holds:
-// no assembly may see the internals of two assemblies that link this file.
+// JitteredBackoff.cs" Link=... />) into Meshwork.Rpc, Meshwork.Hosting, Meshwork.Discovery, Meshwork.Discovery.ZooKeeper,
+// Meshwork.Discovery.ServiceDiscovery, Meshwork.Governance and Meshwork.Serf, for the same reasons as
+// KeyedLogRateLimiter.cs (no assembly they all reference can host it, and a shared assembly would make it public API).
+// Meshwork.Tars does not link it: it sees Meshwork.Rpc's copy through InternalsVisibleTo, and linking it too would
+// give Tars two Meshwork.Internal.JitteredBackoff types (CS0436). The same constraint holds: no assembly that links
+// this file may see the internals of another that does. Meshwork.Governance.Tests sees those of Meshwork.Discovery
+// and Meshwork.Governance, so it cannot name this type (CS0433); its tests live in Meshwork.Rpc.Tests.
 
 namespace Meshwork.Internal;
 
