@@ -1,3 +1,4 @@
+using Meshwork.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
@@ -14,6 +15,7 @@ internal sealed class RegistryWatch : IAsyncDisposable
     private readonly string _service;
     private readonly MeshworkEndpointProviderOptions _options;
     private readonly ILogger _log;
+    private readonly JitteredBackoff _backoff;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private IReadOnlyList<ServiceInstance>? _current;
@@ -27,6 +29,8 @@ internal sealed class RegistryWatch : IAsyncDisposable
         _service = service;
         _options = options;
         _log = log;
+        // Waits of 50–100 % of the nominal delay, so that many clients do not reconnect to a recovering registry in step.
+        _backoff = new JitteredBackoff(options.ReconnectInitial, options.ReconnectMax, multiplier: 2, jitter: 0.5);
     }
 
     /// <summary>
@@ -58,18 +62,18 @@ internal sealed class RegistryWatch : IAsyncDisposable
     private async Task LoopAsync()
     {
         var ct = _stop.Token;
-        var delay = _options.ReconnectInitial;
         while (!ct.IsCancellationRequested)
         {
+            Exception error;
             try
             {
                 await foreach (var set in _registry.WatchAsync(_service, ct).ConfigureAwait(false))
                 {
                     Publish(set);
-                    delay = _options.ReconnectInitial;
+                    _backoff.Reset();
                 }
                 if (ct.IsCancellationRequested) return;
-                Failed(new RegistryUnavailableException(_registry.Name, "the watch ended"), delay);
+                error = new RegistryUnavailableException(_registry.Name, "the watch ended");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -77,18 +81,19 @@ internal sealed class RegistryWatch : IAsyncDisposable
             }
             catch (Exception e)
             {
-                Failed(e, delay);
+                error = e;
             }
+            // The jittered wait is drawn before the failure is logged, so the line gives the wait actually taken.
+            var wait = _backoff.Next();
+            Failed(error, wait);
             try
             {
-                // Jitter (50..100 %) so that many clients do not reconnect to a recovering registry in step.
-                await Task.Delay(delay * (0.5 + Random.Shared.NextDouble() / 2), ct).ConfigureAwait(false);
+                await Task.Delay(wait, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMax.Ticks));
         }
     }
 

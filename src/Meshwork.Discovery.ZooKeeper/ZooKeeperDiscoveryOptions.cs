@@ -52,8 +52,9 @@ public sealed class ZooKeeperDiscoveryOptions
     public int MaxInFlightRequests { get; set; } = 1000;
 
     /// <summary>
-    /// Delay before the first reconnect round after every server failed; doubles per failed round with ±20 % jitter
-    /// (so a restarted ensemble is not hit by every client at once). Default 100 ms: a single lost connection is
+    /// Delay before the first reconnect round after every server failed; doubles per failed round up to
+    /// <see cref="ReconnectMax"/>, each wait being 80–100 % of it at random (so a restarted ensemble is not hit by every
+    /// client at once). Default 100 ms: a single lost connection is
     /// usually repaired by the next server at once.
     /// </summary>
     public TimeSpan ReconnectInitial { get; set; } = TimeSpan.FromMilliseconds(100);

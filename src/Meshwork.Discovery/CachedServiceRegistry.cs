@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Meshwork.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -186,7 +187,8 @@ public sealed class CachedServiceRegistry : IServiceRegistry
 
     private async Task PumpAsync(string service, ChannelWriter<IReadOnlyList<ServiceInstance>> writer, CancellationToken ct)
     {
-        var delay = _options.ReconnectInitial;
+        // Waits of 80–100 % of the nominal delay, so that ReconnectMax stays a ceiling.
+        var backoff = new JitteredBackoff(_options.ReconnectInitial, _options.ReconnectMax, multiplier: 2, jitter: 0.2);
         while (!ct.IsCancellationRequested)
         {
             using var session = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -196,7 +198,7 @@ public sealed class CachedServiceRegistry : IServiceRegistry
                 var first = await _inner.ResolveAsync(service, session.Token).ConfigureAwait(false);
                 Update(service, first);
                 writer.TryWrite(first);
-                delay = _options.ReconnectInitial;
+                backoff.Reset();
                 puller = PullLoopAsync(service, writer, session.Token);
                 await foreach (var set in _inner.WatchAsync(service, session.Token).ConfigureAwait(false))
                 {
@@ -222,13 +224,12 @@ public sealed class CachedServiceRegistry : IServiceRegistry
             }
             try
             {
-                await Task.Delay(Jitter(delay), ct).ConfigureAwait(false);
+                await Task.Delay(backoff.Next(), ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMax.Ticks));
         }
         writer.TryComplete();
     }
@@ -256,6 +257,7 @@ public sealed class CachedServiceRegistry : IServiceRegistry
         }
     }
 
+    /// <summary>±20 %, so that the pulls of many clients drift apart instead of reaching the registry together.</summary>
     private static TimeSpan Jitter(TimeSpan d) => d * (0.8 + Random.Shared.NextDouble() * 0.4);
 
     /// <summary>Disposes the wrapped registry.</summary>

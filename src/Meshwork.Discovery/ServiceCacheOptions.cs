@@ -15,7 +15,10 @@ public sealed class ServiceCacheOptions
     /// </summary>
     public TimeSpan PullInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>First delay before reconnecting a lost watch; doubles per failure with ±20 % jitter. Default 200 ms.</summary>
+    /// <summary>
+    /// First delay before reconnecting a lost watch; doubles per failure up to <see cref="ReconnectMax"/>, each wait being
+    /// 80–100 % of it at random. Default 200 ms.
+    /// </summary>
     public TimeSpan ReconnectInitial { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Ceiling of the reconnect delay. Default 10 s, so that a recovered registry is used again soon.</summary>

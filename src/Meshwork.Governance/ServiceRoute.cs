@@ -3,6 +3,7 @@ using Meshwork.Discovery;
 using Meshwork.Governance.Balancing;
 using Meshwork.Governance.Resilience;
 using Meshwork.Governance.Routing;
+using Meshwork.Internal;
 using Meshwork.Rpc;
 using Meshwork.Rpc.Client;
 using Microsoft.Extensions.Logging;
@@ -164,7 +165,8 @@ internal sealed class ServiceRoute : IAsyncDisposable
 
     private async Task WatchAsync()
     {
-        var delay = TimeSpan.FromMilliseconds(200);
+        // A bounded, jittered backoff (waits of 80–100 % of 200 ms doubling to 10 s) keeps a dead registry from being hammered.
+        var backoff = new JitteredBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), multiplier: 2, jitter: 0.2);
         while (!_stop.IsCancellationRequested)
         {
             try
@@ -172,7 +174,7 @@ internal sealed class ServiceRoute : IAsyncDisposable
                 await foreach (var set in _registry.WatchAsync(Service, _stop.Token).ConfigureAwait(false))
                 {
                     Apply(set);
-                    delay = TimeSpan.FromMilliseconds(200);
+                    backoff.Reset();
                 }
                 if (_stop.IsCancellationRequested) return;
                 throw new RegistryUnavailableException(_registry.Name, "the watch ended");
@@ -183,8 +185,8 @@ internal sealed class ServiceRoute : IAsyncDisposable
             }
             catch (Exception e)
             {
-                // The last routed set stays in use; a bounded, jittered backoff keeps a dead registry from being hammered.
-                var wait = delay * (0.8 + Random.Shared.NextDouble() * 0.4);
+                // The last routed set stays in use meanwhile.
+                var wait = backoff.Next();
                 GovernanceLog.WatchFailed(_log, Service, e.Message, wait.TotalMilliseconds);
                 try
                 {
@@ -194,7 +196,6 @@ internal sealed class ServiceRoute : IAsyncDisposable
                 {
                     return;
                 }
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
         }
     }

@@ -42,6 +42,28 @@ public class ReconnectDelegateTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new BackoffReconnectDelegate(TimeSpan.Zero, TimeSpan.FromSeconds(1), 1, TimeSpan.FromSeconds(1)));
     }
 
+    [Fact]
+    public void Backoff_policy_draws_each_wait_once_per_attempt_so_waits_spread_over_half_to_all_of_the_delay()
+    {
+        var policy = new BackoffReconnectDelegate(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8), maxAttempts: 3, TimeSpan.FromMilliseconds(10));
+        var random = new Random(3);
+        var names = Enumerable.Range(0, 200).Select(i => $"m{i}").ToList();
+        var notYetDue = new HashSet<string>(names);
+        var firstDueAtMs = new List<int>();
+        // Rounds every 10 ms through the first delay (1 s): a member becomes due when its own wait is reached, and stays due.
+        for (int ms = 0; ms <= 1000; ms += 10)
+        {
+            var failed = names.Select(n => Candidate(n, TimeSpan.FromMilliseconds(ms))).ToList();
+            var due = policy.SelectTargets(new ReconnectRound(failed, 300, 0, random)).Select(c => c.Member.Name).ToHashSet();
+            Assert.All(names.Where(n => !due.Contains(n)), n => Assert.Contains(n, notYetDue));
+            foreach (var n in due.Where(notYetDue.Remove)) firstDueAtMs.Add(ms);
+        }
+        Assert.Empty(notYetDue);
+        Assert.All(firstDueAtMs, t => Assert.InRange(t, 500, 1000));
+        // Uniform over 50–100 %: about 30 % wait past 850 ms. A fresh draw every round would make nearly all due by 700 ms.
+        Assert.InRange(firstDueAtMs.Count(t => t > 850), 30, 90);
+    }
+
     private sealed class RecordingPolicy(IReconnectDelegate inner) : IReconnectDelegate
     {
         public ConcurrentQueue<(string Name, Exception? Error)> Attempts { get; } = new();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Meshwork.Discovery.ZooKeeper.Protocol;
+using Meshwork.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Discovery.ZooKeeper.Client;
@@ -46,7 +47,7 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
     private long _lastZxid;
     private int _nextHost;
     private string _lastError = "no connection attempted yet";
-    private TimeSpan _backoff;
+    private readonly JitteredBackoff _backoff;
     private readonly LogRateLimit _lossLog = new(TimeSpan.FromSeconds(30));
     private readonly LogRateLimit _unreachableLog = new(TimeSpan.FromSeconds(30));
     private Task? _supervisor;
@@ -66,7 +67,8 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
         _options = options;
         _hosts = options.Hosts;
         _log = logger;
-        _backoff = options.ReconnectInitial;
+        // Waits of 80–100 % of the nominal delay, so that ReconnectMax (at most SessionTimeout) stays a ceiling.
+        _backoff = new JitteredBackoff(options.ReconnectInitial, options.ReconnectMax, multiplier: 2, jitter: 0.2);
         _sessionId = sessionId;
         _password = password ?? new byte[ZooKeeperWire.PasswordLength];
         _nextHost = options.FirstHost is { } first ? first % _hosts.Count : Random.Shared.Next(_hosts.Count);
@@ -176,18 +178,13 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
             }
             else
             {
-                _backoff = _options.ReconnectInitial;
+                _backoff.Reset();
             }
         }
     }
 
-    /// <summary>Waits the current backoff (±20 % jitter, so clients of a restarted ensemble do not return in step) and doubles it.</summary>
-    private async Task BackOffAsync(CancellationToken ct)
-    {
-        var delay = _backoff * (0.8 + Random.Shared.NextDouble() * 0.4);
-        _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _options.ReconnectMax.Ticks));
-        await Task.Delay(delay, ct).ConfigureAwait(false);
-    }
+    /// <summary>Waits the current backoff (jittered, so clients of a restarted ensemble do not return in step) and doubles it.</summary>
+    private async Task BackOffAsync(CancellationToken ct) => await Task.Delay(_backoff.Next(), ct).ConfigureAwait(false);
 
     private async Task<ZooKeeperConnection> ConnectAnyAsync(CancellationToken ct)
     {

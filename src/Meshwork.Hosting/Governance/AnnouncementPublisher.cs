@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Meshwork.Discovery;
 using Meshwork.Governance.Server;
 using Meshwork.Hosting.Internal;
+using Meshwork.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Hosting.Governance;
@@ -80,7 +81,8 @@ internal sealed class AnnouncementPublisher : IDisposable
 
     private async Task RetryAsync(DiscoverableServer server, ServiceAnnouncement announcement, CancellationToken ct)
     {
-        var delay = FirstDelay;
+        // Waits of 50–100 % of the nominal delay, so servers that failed together do not retry together.
+        var backoff = new JitteredBackoff(FirstDelay, MaxDelay, multiplier: 2, jitter: 0.5);
         int attempt = 0;
         long lastLine = 0;
         long notLogged = 0;
@@ -121,7 +123,7 @@ internal sealed class AnnouncementPublisher : IDisposable
                 Interlocked.Increment(ref _failures);
                 reason = e is RegistryUnavailableException ? e.Message : e.GetType().Name + ": " + e.Message;
             }
-            var wait = Jittered(delay);
+            var wait = backoff.Next();
             long now = Stopwatch.GetTimestamp();
             if (lastLine == 0 || Stopwatch.GetElapsedTime(lastLine, now) >= LogInterval)
             {
@@ -141,12 +143,8 @@ internal sealed class AnnouncementPublisher : IDisposable
             {
                 return;
             }
-            delay = delay * 2 > MaxDelay ? MaxDelay : delay * 2;
         }
     }
-
-    /// <summary>Between half the delay and the whole of it, so servers that failed together do not retry together.</summary>
-    private static TimeSpan Jittered(TimeSpan delay) => delay / 2 + delay / 2 * Random.Shared.NextDouble();
 
     private void Stop()
     {

@@ -1,3 +1,4 @@
+using Meshwork.Internal;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Transport;
 
@@ -16,8 +17,10 @@ internal sealed class ConnectionPool : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private uint _next;
 
-    private sealed class Slot
+    private sealed class Slot(RpcClientOptions options)
     {
+        // Reconnect waits are 80–100 % of the nominal delay (up to 20 % jitter), so ReconnectBackoffMax stays a ceiling.
+        public readonly JitteredBackoff Backoff = new(options.ReconnectBackoffInitial, options.ReconnectBackoffMax, multiplier: 2, jitter: 0.2);
         public ClientConnection? Connection;
         public Task<ClientConnection>? Connecting;
         public int Failures;
@@ -31,7 +34,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
         _endpoint = endpoint;
         _shared = shared;
         _slots = new Slot[shared.Options.ConnectionsPerEndpoint];
-        for (int i = 0; i < _slots.Length; i++) _slots[i] = new Slot();
+        for (int i = 0; i < _slots.Length; i++) _slots[i] = new Slot(shared.Options);
     }
 
     public RpcEndpoint Endpoint => _endpoint;
@@ -105,6 +108,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
                 slot.Connection = connection;
                 slot.Connecting = null;
                 slot.Failures = 0;
+                slot.Backoff.Reset();
                 slot.LastError = null;
                 slot.Draining.RemoveAll(c => c.IsClosed);
             }
@@ -116,7 +120,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
             lock (slot)
             {
                 slot.Failures++;
-                var delay = Backoff(slot.Failures);
+                var delay = slot.Backoff.Next();
                 slot.RetryAtMicros = Clock.NowMicros + (long)delay.TotalMicroseconds;
                 slot.LastError = error;
                 slot.Connecting = null;
@@ -124,16 +128,6 @@ internal sealed class ConnectionPool : IAsyncDisposable
             }
             throw error;
         }
-    }
-
-    /// <summary>Exponential backoff with ±20 % jitter so that many clients do not reconnect in lockstep.</summary>
-    internal TimeSpan Backoff(int failures)
-    {
-        var options = _shared.Options;
-        double ms = options.ReconnectBackoffInitial.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20));
-        ms = Math.Min(ms, options.ReconnectBackoffMax.TotalMilliseconds);
-        ms *= 0.8 + Random.Shared.NextDouble() * 0.4;
-        return TimeSpan.FromMilliseconds(ms);
     }
 
     /// <summary>Closes every connection; idempotent (a second call returns at once).</summary>

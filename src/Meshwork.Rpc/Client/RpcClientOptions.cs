@@ -61,7 +61,10 @@ public sealed class RpcClientOptions
     /// <summary>TCP connect plus TLS handshake budget. Default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>First reconnect delay after a failed connect; doubles per failure with ±20 % jitter. Default 100 ms.</summary>
+    /// <summary>
+    /// First reconnect delay after a failed connect; doubles per failure up to <see cref="ReconnectBackoffMax"/>. Each
+    /// wait is 80–100 % of that delay, at random, so clients that lost a server together do not return in step. Default 100 ms.
+    /// </summary>
     public TimeSpan ReconnectBackoffInitial { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Ceiling of the reconnect delay. Default 5 s, so a restarted server is found again quickly.</summary>

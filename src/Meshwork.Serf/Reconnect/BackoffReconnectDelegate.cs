@@ -1,15 +1,23 @@
+using Meshwork.Internal;
+
 namespace Meshwork.Serf;
 
 /// <summary>
 /// A per-member policy: every failed member is tried on its own schedule, first <see cref="FirstDelay"/> after it
-/// failed, then after delays doubling up to <see cref="MaxDelay"/>, each jittered to a uniform 50–100 % so that the
-/// nodes of a cluster do not all dial a recovering member at once; after <see cref="MaxAttempts"/> failed attempts it
+/// failed, then after delays doubling up to <see cref="MaxDelay"/>, each jittered to a uniform 50–100 % (drawn once per
+/// attempt) so that the nodes of a cluster do not all dial a recovering member at once; after <see cref="MaxAttempts"/> failed attempts it
 /// is left alone (until it comes back by itself or is reaped). Rounds run every <see cref="RoundInterval"/>. Suited
 /// to small clusters that want a quick return of restarted members; large clusters should keep serf's rule, whose
-/// total load does not grow with the cluster.
+/// total load does not grow with the cluster. Thread-safe; it remembers one drawn wait per failed member.
 /// </summary>
 public sealed class BackoffReconnectDelegate : IReconnectDelegate
 {
+    private readonly JitteredBackoff _schedule;
+    private readonly Lock _gate = new();
+    // The wait drawn for each failed member's current attempt. Drawn once per attempt, not once per round: with a fresh
+    // draw every round a member is due at the first low draw, which pulls nearly every wait down towards 50 %.
+    private readonly Dictionary<string, (int Attempts, TimeSpan Wait)> _waits = new(StringComparer.Ordinal);
+
     /// <summary>Creates the policy.</summary>
     /// <param name="firstDelay">Wait after the failure before the first attempt; positive.</param>
     /// <param name="maxDelay">Longest wait between two attempts; at least <paramref name="firstDelay"/>.</param>
@@ -26,6 +34,8 @@ public sealed class BackoffReconnectDelegate : IReconnectDelegate
         MaxDelay = maxDelay;
         MaxAttempts = maxAttempts;
         RoundInterval = roundInterval;
+        // Only its schedule is used (the attempt count comes with each candidate): waits of 50–100 % of the nominal delay.
+        _schedule = new JitteredBackoff(firstDelay, maxDelay, multiplier: 2, jitter: 0.5);
     }
 
     /// <summary>Wait after the failure before the first attempt.</summary>
@@ -48,22 +58,35 @@ public sealed class BackoffReconnectDelegate : IReconnectDelegate
     {
         ArgumentNullException.ThrowIfNull(round);
         List<ReconnectCandidate>? due = null;
-        foreach (var c in round.Failed)
+        lock (_gate)
         {
-            if (c.Attempts >= MaxAttempts) { continue; }
-            var waited = c.SinceLastAttempt ?? c.FailedFor;
-            var delay = c.Attempts == 0 ? FirstDelay : Delay(c.Attempts);
-            var jittered = delay * (0.5 + 0.5 * round.Random.NextDouble());
-            if (waited >= jittered) { (due ??= []).Add(c); }
+            int eligible = 0;
+            foreach (var c in round.Failed)
+            {
+                if (c.Attempts >= MaxAttempts) { continue; }
+                eligible++;
+                if (!_waits.TryGetValue(c.Member.Name, out var drawn) || drawn.Attempts != c.Attempts)
+                {
+                    drawn = (c.Attempts, _schedule.Jittered(_schedule.NominalAfter(c.Attempts), round.Random));
+                    _waits[c.Member.Name] = drawn;
+                }
+                var waited = c.SinceLastAttempt ?? c.FailedFor;
+                if (waited >= drawn.Wait) { (due ??= []).Add(c); }
+            }
+            // More entries than members still tried: some are back, reaped or given up on; forget them.
+            if (_waits.Count > eligible) { ForgetAllBut(round.Failed); }
         }
         return due ?? (IReadOnlyList<ReconnectCandidate>)[];
     }
 
-    private TimeSpan Delay(int attempts)
+    private void ForgetAllBut(IReadOnlyList<ReconnectCandidate> failed)
     {
-        var factor = Math.Pow(2, Math.Min(attempts, 30));
-        var ticks = Math.Min(FirstDelay.Ticks * factor, MaxDelay.Ticks);
-        return TimeSpan.FromTicks((long)ticks);
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in failed)
+        {
+            if (c.Attempts < MaxAttempts) { tried.Add(c.Member.Name); }
+        }
+        foreach (var name in _waits.Keys.Where(n => !tried.Contains(n)).ToList()) { _waits.Remove(name); }
     }
 
     /// <inheritdoc/>

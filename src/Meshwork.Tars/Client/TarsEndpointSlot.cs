@@ -1,3 +1,4 @@
+using Meshwork.Internal;
 using Meshwork.Rpc.Internal;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,7 @@ internal sealed class TarsEndpointSlot
     private readonly SemaphoreSlim _connectGate = new(1, 1);
     private TarsClientConnection? _connection;
     private long _retryAtMicros;
-    private TimeSpan _backoff;
+    private readonly JitteredBackoff _backoff;
     private string? _lastError;
 
     public TarsEndpointSlot(TarsEndpoint endpoint, TarsClientOptions options, ILogger log, LogRateLimiter malformedLog)
@@ -24,7 +25,8 @@ internal sealed class TarsEndpointSlot
         _options = options;
         _log = log;
         _malformedLog = malformedLog;
-        _backoff = options.ReconnectBackoffInitial;
+        // Waits of 50–100 % of the nominal delay: clients that lost the same server do not reconnect in step.
+        _backoff = new JitteredBackoff(options.ReconnectBackoffInitial, options.ReconnectBackoffMax, multiplier: 2, jitter: 0.5);
     }
 
     public TarsEndpoint Endpoint { get; }
@@ -54,13 +56,12 @@ internal sealed class TarsEndpointSlot
             catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
             {
                 _lastError = e.Message;
-                long jittered = (long)(_backoff.TotalMicroseconds * (0.5 + Random.Shared.NextDouble() * 0.5));
+                long jittered = (long)_backoff.Next().TotalMicroseconds;
                 Volatile.Write(ref _retryAtMicros, Clock.NowMicros + jittered);
                 TarsLog.ConnectFailed(_log, Endpoint.ToString(), e.Message, jittered / 1000);
-                _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _options.ReconnectBackoffMax.Ticks));
                 throw TarsStatusMapping.ToRpcException(TarsReturnCode.ProxyConnectError, $"cannot connect to TARS endpoint {Endpoint}: {e.Message}");
             }
-            _backoff = _options.ReconnectBackoffInitial;
+            _backoff.Reset();
             _lastError = null;
             Volatile.Write(ref _connection, current);
             return current;
