@@ -458,7 +458,10 @@ internal abstract class FrameConnection
         _inlineThisRead = DispatchMode switch
         {
             DispatchMode.Inline => true,
-            DispatchMode.Adaptive => (_inlineStamp = Stopwatch.GetTimestamp()) >= Volatile.Read(ref _queueUntilTicks),
+            // Only on a thread-pool thread: with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 the read loop runs on
+            // the runtime's socket thread, which code that blocks would take from every socket of the process, and no
+            // takeover can give it back.
+            DispatchMode.Adaptive => (_inlineStamp = Stopwatch.GetTimestamp()) >= Volatile.Read(ref _queueUntilTicks) && Thread.CurrentThread.IsThreadPoolThread,
             _ => false,
         };
         Volatile.Write(ref _inlineState, epoch << 2);
