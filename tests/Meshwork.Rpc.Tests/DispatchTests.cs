@@ -16,6 +16,7 @@ public class DispatchTests
     private static readonly Method<string, string> Block = new("Gate", "Block", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
     private static readonly Method<string, string> Open = new("Gate", "Open", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
     private static readonly Method<int, string> Busy = new("Gate", "Busy", CallKind.Unary, MessageTypes.Plain<int>(), MessageTypes.Plain<string>());
+    private static readonly Method<string, string> Who = new("Gate", "Who", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
 
     private static ServiceDefinition GateService(ManualResetEventSlim gate, TaskCompletionSource blockStarted) =>
         new ServiceDefinition("Gate")
@@ -30,10 +31,13 @@ public class DispatchTests
                 gate.Set();
                 return new ValueTask<string>("opened");
             })
-            // Synchronous work of the given length: a handler that is slow, not blocked.
-            .AddUnary(Busy, (ms, _) =>
+            // The client's address as the server sees it: one per connection.
+            .AddUnary(Who, (_, ctx) => new ValueTask<string>(ctx.Peer))
+            // Synchronous work of the given length in microseconds: a handler that is slow, not blocked.
+            .AddUnary(Busy, (micros, _) =>
             {
-                Thread.Sleep(ms);
+                var spent = Stopwatch.StartNew();
+                while (spent.Elapsed.TotalMicroseconds < micros) Thread.SpinWait(20);
                 return new ValueTask<string>("done");
             });
 
@@ -87,12 +91,11 @@ public class DispatchTests
         await using var f = await ServerFixture.StartAsync(server: o => o.HandlerDispatch = DispatchMode.Inline,
             configure: s => s.AddService(GateService(gate, blockStarted)));
         await f.Channel.ConnectAsync();
-        long takeoversBefore = FrameConnection.ReadLoopTakeovers;
         var blocked = f.Channel.UnaryAsync(Block, "x").AsTask();
         await blockStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal("opened", await f.Channel.UnaryAsync(Open, "x").AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal("passed", await blocked.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.True(FrameConnection.ReadLoopTakeovers > takeoversBefore);
+        Assert.True(f.Server.Connections.Single().Takeovers > 0);
         // The connection goes on serving on the new loop.
         Assert.Equal("after", await f.Channel.UnaryAsync(TestService.Echo, "after"));
     }
@@ -107,7 +110,6 @@ public class DispatchTests
             client: o => o.CompletionDispatch = DispatchMode.Inline,
             configure: s => s.AddService(GateService(gate, blockStarted)));
         await f.Channel.ConnectAsync();
-        long takeoversBefore = FrameConnection.ReadLoopTakeovers;
         async Task<string> CallerAsync()
         {
             // The reply is held until this caller waits for it, so its continuation runs on the client's read loop,
@@ -120,7 +122,7 @@ public class DispatchTests
         await blockStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
         gate.Set();
         Assert.Equal("passedb", await caller.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.True(FrameConnection.ReadLoopTakeovers > takeoversBefore);
+        Assert.True(f.Channel.CurrentConnections.Single().Takeovers > 0);
         Assert.Equal("after", await f.Channel.UnaryAsync(TestService.Echo, "after"));
     }
 
@@ -134,12 +136,54 @@ public class DispatchTests
         var (server, _) = Connections(f);
         await UntilNotQueueingAsync(server);
         server.QueueAfterSlowReadTicks = Stopwatch.Frequency * 3600;
-        // 20 ms of synchronous work, three times: far over the 200 µs a handler may spend on the read loop, as often
-        // as it takes (one slow run alone is taken for a garbage collection or a preempted thread).
-        for (int i = 0; i < FrameConnection.SlowRunsToQueue; i++) Assert.Equal("done", await f.Channel.UnaryAsync(Busy, 20));
+        // 1 ms of work, as often as it takes to be slow code: over the 200 µs a handler may spend on the read loop, under
+        // the 5 ms after which the sweep takes the loop over (which would queue the work by itself).
+        for (int i = 0; i < SlowRunCounter.SlowRunsToQueue; i++) Assert.Equal("done", await f.Channel.UnaryAsync(Busy, 1000));
         Assert.True(server.IsQueueingAfterSlowWork);
         int inlineBefore = server.InlineRuns;
         for (int i = 0; i < 5; i++) Assert.Equal("q" + i, await f.Channel.UnaryAsync(TestService.Echo, "q" + i));
         Assert.Equal(inlineBefore, server.InlineRuns);
+    }
+
+    [Fact]
+    public void One_slow_run_is_a_slow_moment_three_within_the_window_are_slow_code()
+    {
+        var counter = new SlowRunCounter();
+        Assert.False(counter.Record(slow: true));
+        for (int i = 0; i < 100; i++) Assert.False(counter.Record(slow: false));
+        Assert.False(counter.Record(slow: true));
+        Assert.True(counter.Record(slow: true));
+        // The count starts again after a verdict, and after a window of runs.
+        Assert.False(counter.Record(slow: true));
+        Assert.False(counter.Record(slow: true));
+        for (int i = 0; i < SlowRunCounter.Window; i++) Assert.False(counter.Record(slow: false));
+        Assert.False(counter.Record(slow: true));
+        Assert.False(counter.Record(slow: true));
+        Assert.True(counter.Record(slow: true));
+    }
+
+    [Fact]
+    public async Task A_call_started_from_a_continuation_on_a_read_loop_goes_out_on_that_connection()
+    {
+        using var gate = new ManualResetEventSlim();
+        await using var f = await ServerFixture.StartAsync(
+            client: o =>
+            {
+                o.ConnectionsPerEndpoint = 2;
+                o.CompletionDispatch = DispatchMode.Inline;
+            },
+            configure: s => s.AddService(GateService(gate, new TaskCompletionSource())));
+        // Two calls started together from this thread (no read loop) go round-robin: one per connection.
+        var both = await Task.WhenAll(f.Channel.UnaryAsync(Who, "").AsTask(), f.Channel.UnaryAsync(Who, "").AsTask());
+        Assert.Equal(2, both.Distinct().Count());
+        async Task<List<string>> CallerAsync()
+        {
+            var seen = new List<string> { await f.Channel.UnaryAsync(Who, "").ConfigureAwait(false) };
+            // Each continuation runs on the read loop of the connection that answered, and starts the next call there.
+            for (int i = 0; i < 10; i++) seen.Add(await f.Channel.UnaryAsync(Who, "").ConfigureAwait(false));
+            return seen;
+        }
+        var sequence = await CallerAsync();
+        Assert.Single(sequence.Distinct());
     }
 }

@@ -26,7 +26,9 @@ public class RunQueueTests
                 gate.Set();
                 return new ValueTask<string>("opened");
             });
-        await using var f = await ServerFixture.StartAsync(configure: s => s.AddService(service));
+        // Queued: the handlers run on the server's drainers, whose rescue is what this test is about (on the read loop a
+        // blocked handler is rescued by a takeover instead: DispatchTests).
+        await using var f = await ServerFixture.StartAsync(server: o => o.HandlerDispatch = DispatchMode.Queued, configure: s => s.AddService(service));
         await f.Channel.ConnectAsync();
         // More blocking handlers than a connection has drainers, then the call that unblocks them all.
         var blocked = Enumerable.Range(0, Environment.ProcessorCount + 2).Select(_ => f.Channel.UnaryAsync(Block, "x").AsTask()).ToList();
@@ -38,7 +40,8 @@ public class RunQueueTests
     [Fact]
     public async Task Callers_that_block_on_another_call_inside_a_continuation_still_complete()
     {
-        await using var f = await ServerFixture.StartAsync();
+        // Queued: the continuations run on the channel's completion drainers (see DispatchTests for the read loop).
+        await using var f = await ServerFixture.StartAsync(client: o => o.CompletionDispatch = DispatchMode.Queued);
         await f.Channel.ConnectAsync();
         // Each caller's continuation after its first call runs on a completion drainer and blocks there on a second
         // call (sync over async), whose own completion needs a drainer: with more such callers than drainers the

@@ -151,7 +151,6 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             call.Id = ++_nextId;
             call.MarkRegistered();
             _calls.Add(call.Id, call);
-            _lastCallMicros = Clock.CoarseMicros;
             if (call.DeadlineMicros != 0) _deadlineCalls++;
         }
         return true;
@@ -171,14 +170,15 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         return true;
     }
 
-    private void RemoveLocked(ClientCall call, bool stamp = true)
+    private void RemoveLocked(ClientCall call)
     {
         // Marked before the remover queues a cancel (after this lock), so a request not yet queued is given up.
         call.MarkEnded();
         _calls.Remove(call.Id);
         if (call.DeadlineMicros != 0) _deadlineCalls--;
-        // The read loop stamps the time once per read instead (OnFramesHandled).
-        if (stamp) _lastCallMicros = Clock.CoarseMicros;
+        // The idle timeout counts from the moment the table became empty (the constructor stamps the start); stamping
+        // every registration and removal wrote a line that the callers' threads and the read loop share, per call.
+        if (_calls.Count == 0) _lastCallMicros = Clock.CoarseMicros;
     }
 
     private void AfterRemove()
@@ -309,7 +309,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
                 ClientCall? call;
                 lock (_callsLock)
                 {
-                    if (_calls.TryGetValue(header.RequestId, out call)) RemoveLocked(call, stamp: false);
+                    if (_calls.TryGetValue(header.RequestId, out call)) RemoveLocked(call);
                 }
                 if (call is not null)
                 {
@@ -348,9 +348,24 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <see cref="DispatchMode"/>), else on the channel's completion queue.</summary>
     public void CompleteFromReadLoop(IThreadPoolWorkItem completion)
     {
-        if (TryRunInline(completion)) return;
+        var previous = t_readLoop;
+        t_readLoop = this;
+        try
+        {
+            if (TryRunInline(completion)) return;
+        }
+        finally
+        {
+            t_readLoop = previous;
+        }
         Shared.Completions.Enqueue(completion);
     }
+
+    [ThreadStatic] private static ClientConnection? t_readLoop;
+
+    /// <summary>The connection whose read loop is running a caller's continuation on this thread, if any: a call that
+    /// continuation starts goes out on the same connection (see <see cref="ConnectionPool.GetAsync"/>).</summary>
+    public static ClientConnection? CurrentReadLoop => t_readLoop;
 
     /// <summary>Before a continuation runs on the read loop: the slots freed so far in this read are returned now, so
     /// that a caller starting its next call from the continuation (on this thread) finds one.</summary>
@@ -364,7 +379,6 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     protected override void OnFramesHandled()
     {
         if (_slotsFreedInRead == 0) return;
-        Volatile.Write(ref _lastCallMicros, Clock.CoarseMicros);
         ReleaseSlots(_slotsFreedInRead);
         _slotsFreedInRead = 0;
     }

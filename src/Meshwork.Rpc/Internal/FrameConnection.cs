@@ -129,7 +129,9 @@ internal abstract class FrameConnection
     {
         _started = true;
         _ = PumpAsync(); // sends what was queued before the start, or goes idle
-        _ = ReadLoopAsync();
+        // On a thread-pool thread of its own and in the default execution context: started inline, a first read that
+        // completes at once would run handlers on the caller's thread (the server's accept loop) and in its context.
+        ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.ReadLoopAsync(), this, preferLocal: false);
     }
 
     /// <summary>Handles one frame. The body is only valid until this returns; decode or copy it.</summary>
@@ -361,9 +363,10 @@ internal abstract class FrameConnection
                 }
             }
         }
-        catch (Exception) when (Volatile.Read(ref _inlineState) >> 2 != epoch)
+        catch (Exception ex) when (Volatile.Read(ref _inlineState) >> 2 != epoch)
         {
-            // Whatever the code that got stuck threw when it came back, the loop is someone else's now.
+            // The loop is someone else's now: what the code that got stuck threw when it came back is only reported.
+            RpcLog.ConnectionFault(Logger, Peer, ex);
             return;
         }
         catch (ProtocolException ex)
@@ -395,7 +398,7 @@ internal abstract class FrameConnection
     // moves between the cores: on the 2-core machines measured, that was up to half of the rate of small calls. The
     // read loop therefore runs such code itself while it is quick (DispatchMode.Adaptive), and two safeguards keep a
     // slow or blocking piece of code from holding up the frames behind it:
-    //  * pieces of code that take longer than InlineRunBudget (with the parsing of their frame) SlowRunsToQueue times
+    //  * pieces of code that take longer than InlineRunBudget SlowRunsToQueue times
     //    within SlowRunWindow runs send the connection's work to the queue for QueueAfterSlowRead (one slow run is
     //    usually a garbage collection or the thread being preempted, not slow code);
     //  * the sweep (every 5 ms) takes the reading over from a loop that has been inside the same piece of code since the
@@ -406,19 +409,12 @@ internal abstract class FrameConnection
     // compare-and-swap, so exactly one of the two (the returning code or the sweep) wins.
 
     /// <summary>
-    /// Time one piece of inline code may take (with the parsing of its frame) before the connection queues its work for
-    /// a while. Far above a quick handler or continuation (a few microseconds) and below what would noticeably delay
+    /// Time one piece of inline code may take before it counts as slow (see <see cref="SlowRunCounter"/>). Far above a quick handler or continuation (a few microseconds) and below what would noticeably delay
     /// the frames behind it; a thread preempted in the middle of one also counts, which on a busy machine only moves
     /// work to the queue for a while.
     /// </summary>
     internal static readonly long InlineRunBudgetTicks = Stopwatch.Frequency / 5000; // 200 µs
 
-    /// <summary>Slow runs within <see cref="SlowRunWindow"/> runs that send the connection's work to the queue. A
-    /// garbage collection or a preempted thread makes one run slow now and then; slow code makes every run slow.</summary>
-    internal const int SlowRunsToQueue = 3;
-
-    /// <summary>Inline runs after which the count of slow runs starts again.</summary>
-    internal const int SlowRunWindow = 256;
 
     /// <summary>How long a connection queues its work after a slow read, before it tries the read loop again.</summary>
     internal static readonly long DefaultQueueAfterSlowReadTicks = Stopwatch.Frequency / 10; // 100 ms
@@ -436,16 +432,18 @@ internal abstract class FrameConnection
     private int _inlineRunsAtSweep = -1;
     private long _queueUntilTicks;   // Adaptive: the read loop queues its work until then
     private bool _inlineThisRead;    // read loop only
-    private long _inlineStamp;       // read loop only: end of the previous inline run, or start of the read
-    private int _slowRuns;           // read loop only: slow runs in the current window
-    private int _windowRuns;         // read loop only: runs in the current window
+    private SlowRunCounter _slowRuns; // read loop only
     private ReadOnlySequence<byte> _resumeRest; // read loop only: the rest of the current read after the current frame
     private bool _resumeEnded;
     private static long s_takeovers;
+    private int _takeovers;
 
     /// <summary>Read loops taken over by the sweep because the code they ran stayed inside one call for a sweep interval
     /// (process-wide, for diagnostics and tests).</summary>
     internal static long ReadLoopTakeovers => Volatile.Read(ref s_takeovers);
+
+    /// <summary>Read loops of this connection taken over by the sweep.</summary>
+    internal int Takeovers => Volatile.Read(ref _takeovers);
 
     /// <summary>Inline pieces of code this connection's read loops have run.</summary>
     internal int InlineRuns => Volatile.Read(ref _inlineRuns);
@@ -461,7 +459,7 @@ internal abstract class FrameConnection
             // Only on a thread-pool thread: with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 the read loop runs on
             // the runtime's socket thread, which code that blocks would take from every socket of the process, and no
             // takeover can give it back.
-            DispatchMode.Adaptive => (_inlineStamp = Stopwatch.GetTimestamp()) >= Volatile.Read(ref _queueUntilTicks) && Thread.CurrentThread.IsThreadPoolThread,
+            DispatchMode.Adaptive => Stopwatch.GetTimestamp() >= Volatile.Read(ref _queueUntilTicks) && Thread.CurrentThread.IsThreadPoolThread,
             _ => false,
         };
         Volatile.Write(ref _inlineState, epoch << 2);
@@ -469,17 +467,14 @@ internal abstract class FrameConnection
 
     /// <summary>Adaptive: after each inline run; the third slow run in a window sends the rest of the read, and the
     /// next <see cref="QueueAfterSlowReadTicks"/>, to the queue.</summary>
-    private void AfterInlineRun()
+    private void AfterInlineRun(long started)
     {
         long now = Stopwatch.GetTimestamp();
-        if (++_windowRuns == SlowRunWindow) _windowRuns = _slowRuns = 0;
-        if (now - _inlineStamp > InlineRunBudgetTicks && ++_slowRuns == SlowRunsToQueue)
+        if (_slowRuns.Record(slow: now - started > InlineRunBudgetTicks))
         {
             _inlineThisRead = false;
-            _windowRuns = _slowRuns = 0;
             Volatile.Write(ref _queueUntilTicks, now + QueueAfterSlowReadTicks);
         }
-        _inlineStamp = now;
     }
 
     /// <summary>
@@ -491,6 +486,10 @@ internal abstract class FrameConnection
         if (!_inlineThisRead) return false;
         BeforeInlineRun();
         long idle = Volatile.Read(ref _inlineState);
+        var context = ExecutionContext.Capture();
+        bool adaptive = DispatchMode == DispatchMode.Adaptive;
+        long started = adaptive ? Stopwatch.GetTimestamp() : 0;
+        bool owner = false;
         _inlineRuns++;
         Volatile.Write(ref _inlineState, idle | 1);
         try
@@ -499,10 +498,14 @@ internal abstract class FrameConnection
         }
         finally
         {
-            // Fails only when the sweep took the reading over meanwhile: the read loop sees the new epoch and returns.
-            Interlocked.CompareExchange(ref _inlineState, idle, idle | 1);
+            // Fails only when the sweep took the reading over meanwhile: the read loop sees the new epoch and returns,
+            // and leaves the loop's state to the new loop.
+            owner = Interlocked.CompareExchange(ref _inlineState, idle, idle | 1) == (idle | 1);
+            // Code that set an AsyncLocal without an await of its own (a synchronous handler setting Activity.Current or
+            // a culture) changed this thread's context: the next frame must not inherit it, as it would not on a drainer.
+            if (context is not null && !ReferenceEquals(ExecutionContext.Capture(), context)) ExecutionContext.Restore(context);
         }
-        if (DispatchMode == DispatchMode.Adaptive) AfterInlineRun();
+        if (owner && adaptive) AfterInlineRun(started);
         return true;
     }
 
@@ -529,8 +532,9 @@ internal abstract class FrameConnection
         if (Interlocked.CompareExchange(ref _inlineState, next, state) != state) return;
         // The stuck loop no longer touches these once the state moved on.
         var resume = new ResumePoint(_resumeRest, _resumeEnded);
-        Volatile.Write(ref _queueUntilTicks, Stopwatch.GetTimestamp() + QueueAfterSlowReadTicks);
+        if (DispatchMode == DispatchMode.Adaptive) Volatile.Write(ref _queueUntilTicks, Stopwatch.GetTimestamp() + QueueAfterSlowReadTicks);
         Interlocked.Increment(ref s_takeovers);
+        Interlocked.Increment(ref _takeovers);
         RpcLog.ReadLoopTakenOver(Logger, Peer);
         ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Connection.ReadLoopAsync(s.Epoch, s.Resume), (Connection: this, Epoch: next >> 2, Resume: resume), preferLocal: false);
     }

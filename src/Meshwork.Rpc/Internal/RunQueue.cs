@@ -20,10 +20,11 @@ internal sealed class RunQueue : IThreadPoolWorkItem
     private readonly ConcurrentQueue<IThreadPoolWorkItem> _items = new();
     private readonly int _drainers;
     private int _running;      // drainers scheduled or running
-    // The entry at the head of the queue at the previous check. Progress is judged by the head entry instead of
-    // counters of entries queued and taken: those were two more atomic updates per entry, each on a line that the
-    // producing thread (a read loop) and the draining thread then pulled back and forth between the cores.
-    private object? _headAtCheck;
+    // Each counter alone on its cache line: the producers (read loops) update one, the drainers the other, and sharing
+    // a line made both pull it back and forth between the cores on every entry.
+    private PaddedCounter _enqueued; // entries ever enqueued
+    private PaddedCounter _dequeued; // entries ever taken by a drainer
+    private long _mark = -1;   // _enqueued at the previous check
     private long _checkedMicros; // time of the previous check
 
     /// <summary>Checks closer together than this are ignored, so that a waiting entry always means one sweep interval of delay.</summary>
@@ -32,12 +33,13 @@ internal sealed class RunQueue : IThreadPoolWorkItem
     public RunQueue(int drainers = 0) => _drainers = drainers > 0 ? drainers : Environment.ProcessorCount;
 
     /// <summary>Entries waiting to run right now.</summary>
-    public int Pending => _items.Count;
+    public int Pending => (int)Math.Max(0, Volatile.Read(ref _enqueued.Value) - Volatile.Read(ref _dequeued.Value));
 
     /// <summary>Queues <paramref name="item"/>; it runs on a thread-pool thread, never on the caller's.</summary>
     public void Enqueue(IThreadPoolWorkItem item)
     {
         _items.Enqueue(item);
+        Interlocked.Increment(ref _enqueued.Value);
         int running = Volatile.Read(ref _running);
         while (running < _drainers)
         {
@@ -69,6 +71,7 @@ internal sealed class RunQueue : IThreadPoolWorkItem
                 int sinceFlush = 0;
                 while (_items.TryDequeue(out var item))
                 {
+                    Interlocked.Increment(ref _dequeued.Value);
                     item.Execute();
                     if (++sinceFlush == FlushEvery)
                     {
@@ -100,11 +103,9 @@ internal sealed class RunQueue : IThreadPoolWorkItem
         // Several connections may share one queue and each calls this on every sweep: one check per interval counts.
         long last = Volatile.Read(ref _checkedMicros);
         if (nowMicros - last < MinCheckIntervalMicros || Interlocked.CompareExchange(ref _checkedMicros, nowMicros, last) != last) return;
-        // The same entry at the head at two checks has waited a whole interval. (A pooled entry that left and came back
-        // to the head in between only costs one drainer too many, which ends when it finds the queue empty.)
-        _items.TryPeek(out var head);
-        var previous = Interlocked.Exchange(ref _headAtCheck, head);
-        if (head is null || !ReferenceEquals(head, previous)) return;
+        long enqueued = Volatile.Read(ref _enqueued.Value);
+        long mark = Interlocked.Exchange(ref _mark, enqueued);
+        if (mark < 0 || Volatile.Read(ref _dequeued.Value) >= mark || _items.IsEmpty) return;
         Interlocked.Increment(ref _running);
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }

@@ -165,9 +165,10 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 $"server {Server.Name} is at its limit of {Server.Options.MaxConcurrentCalls} concurrent calls (MaxConcurrentCalls); {method.FullName} rejected");
             return;
         }
+        // Taken (and cleared) by Launch before the call can run: a read loop taken over while this call ran must not
+        // clear it after the new loop set it for the next request.
         _dispatchingBytes = body.Length;
         method.Start(this, ref header, body);
-        _dispatchingBytes = 0;
     }
 
     /// <summary>
@@ -223,6 +224,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             if (call.DeadlineMicros != 0) _deadlineCalls++;
             Volatile.Write(ref _activeCalls, _activeCalls + 1);
             call.ChargedBytes = _dispatchingBytes;
+            _dispatchingBytes = 0;
             ChargeInFlight(call.ChargedBytes);
         }
         if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
