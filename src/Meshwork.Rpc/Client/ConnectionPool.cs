@@ -58,7 +58,10 @@ internal sealed class ConnectionPool : IAsyncDisposable
         // its request then leaves in the write that loop makes at the end of its read, instead of being appended to
         // another connection's queue from this thread (with four connections and 64 callers, round-robin from the read
         // loops ran at half the rate of one connection). Callers are spread over the connections by their first call.
-        if (_slots.Length > 1 && ClientConnection.CurrentReadLoop is { } current && ReferenceEquals(current.Shared, _shared) && current.IsUsable)
+        // Only once every slot is open: until then round-robin goes on, so a caller making its calls one after another
+        // still opens the pool's configured number of connections.
+        if (_slots.Length > 1 && ClientConnection.CurrentReadLoop is { } current && ReferenceEquals(current.Shared, _shared) && current.IsUsable
+            && EverySlotOpen())
         {
             return new ValueTask<ClientConnection>(current);
         }
@@ -66,6 +69,15 @@ internal sealed class ConnectionPool : IAsyncDisposable
         var connection = slot.Connection;
         if (connection is not null && connection.IsUsable) return new ValueTask<ClientConnection>(connection);
         return ConnectSlotAsync(slot, ct);
+    }
+
+    private bool EverySlotOpen()
+    {
+        foreach (var slot in _slots)
+        {
+            if (slot.Connection is not { IsUsable: true }) return false;
+        }
+        return true;
     }
 
     private async ValueTask<ClientConnection> ConnectSlotAsync(Slot slot, CancellationToken ct)
