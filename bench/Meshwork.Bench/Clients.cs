@@ -22,14 +22,16 @@ internal sealed class MeshworkEchoClient : IEchoClient
     private readonly RpcChannel _channel;
     private readonly IBenchEcho _proxy;
 
-    public MeshworkEchoClient(string endpoint, int connections, DispatchMode dispatch)
+    public MeshworkEchoClient(string endpoint, int connections, DispatchMode dispatch, int? readerThreads)
     {
-        _channel = RpcChannel.ForAddress(endpoint, new RpcClientOptions
+        var options = new RpcClientOptions
         {
             ConnectionsPerEndpoint = connections,
             MaxConcurrentStreamsPerConnection = 4096,
             CompletionDispatch = dispatch,
-        });
+        };
+        if (readerThreads is { } threads) options.ReaderThreads = threads;
+        _channel = RpcChannel.ForAddress(endpoint, options);
         _proxy = new BenchEchoClient(_channel);
     }
 

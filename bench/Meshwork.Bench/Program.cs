@@ -8,7 +8,7 @@ using Meshwork.Bench;
 // gRPC-dotnet. Each server runs in its own process; one client process drives them in turn, cell by cell, so the
 // figures of a cell are taken seconds apart and their ratios are comparable even when the machine's load drifts.
 // Usage: dotnet Meshwork.Bench.dll [--quick] [--rounds 3] [--duration 1.5] [--warmup 0.5] [--concurrency 1,16,64,256]
-//   [--connections 1,4] [--only bare,bare-async,meshwork,grpc] [--dispatch adaptive|queued|inline] [--alloc-sample] [--json out.json]
+//   [--connections 1,4] [--only bare,bare-async,meshwork,grpc] [--dispatch adaptive|queued|inline] [--reader-threads N] [--alloc-sample] [--json out.json]
 // Systems: "bare" is the bare echo with a blocking read thread per connection on both sides (no thread-pool hop: the
 // machine's limit); "bare-async" is the same echo on async socket I/O (epoll + thread pool, the I/O model Meshwork and
 // Kestrel use), which separates what the I/O model costs from what the framework costs.
@@ -32,7 +32,12 @@ bool sampleAllocations = args.Contains("--alloc-sample");
 // --dispatch adaptive|queued|inline sets where Meshwork runs handlers (server: RpcServerOptions.HandlerDispatch) and
 // callers' continuations (client: RpcClientOptions.CompletionDispatch); the default is each option's default, Adaptive.
 var dispatch = Enum.Parse<DispatchMode>(Arg("--dispatch", "adaptive"), ignoreCase: true);
-string[] meshworkServerArgs = ["127.0.0.1:0", "--dispatch", dispatch.ToString()];
+// --reader-threads N sets RpcServerOptions.ReaderThreads and RpcClientOptions.ReaderThreads (0: the asynchronous socket
+// model only); the default is each option's default, 16.
+int? readerThreads = Arg("--reader-threads", "") is { Length: > 0 } rt ? int.Parse(rt, System.Globalization.CultureInfo.InvariantCulture) : null;
+string[] meshworkServerArgs = readerThreads is { } n
+    ? ["127.0.0.1:0", "--dispatch", dispatch.ToString(), "--reader-threads", n.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+    : ["127.0.0.1:0", "--dispatch", dispatch.ToString()];
 const int PayloadSize = 100;
 
 string root = FindRoot();
@@ -50,7 +55,7 @@ Console.WriteLine($"unary echo, {PayloadSize}-byte payload, per cell and system 
 // The runtime knobs bench/run.sh --tuned sets; the servers inherit this process's environment.
 Console.WriteLine($"runtime: thread-pool spin limit {Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") ?? "default (70)"}, " +
     $"inline socket completions {(Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1" ? "on" : "off (default)")}, " +
-    $"Meshwork dispatch {dispatch}{(dispatch == DispatchMode.Adaptive ? " (default)" : "")}");
+    $"Meshwork dispatch {dispatch}{(dispatch == DispatchMode.Adaptive ? " (default)" : "")}, reader threads {(readerThreads is { } rtn ? rtn.ToString(System.Globalization.CultureInfo.InvariantCulture) : "16 (default)")}");
 var servers = new Dictionary<string, ServerProcess>();
 var results = new List<Result>();
 try
@@ -72,7 +77,7 @@ try
                     {
                         "bare" => new BareEchoClient(server.Address, connections, concurrency, blockingReads: true),
                         "bare-async" => new BareEchoClient(server.Address, connections, concurrency, blockingReads: false),
-                        "meshwork" => new MeshworkEchoClient(server.Address, connections, dispatch),
+                        "meshwork" => new MeshworkEchoClient(server.Address, connections, dispatch, readerThreads),
                         _ => new GrpcEchoClient(server.Address, connections),
                     };
                     await MeasureAsync(s.Name, client, server, connections, concurrency, measured[s.Key]);

@@ -13,12 +13,12 @@ namespace Meshwork.Rpc.Tests;
 /// </summary>
 public class DispatchTests
 {
-    private static readonly Method<string, string> Block = new("Gate", "Block", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
-    private static readonly Method<string, string> Open = new("Gate", "Open", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+    internal static readonly Method<string, string> Block = new("Gate", "Block", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+    internal static readonly Method<string, string> Open = new("Gate", "Open", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
     private static readonly Method<int, string> Busy = new("Gate", "Busy", CallKind.Unary, MessageTypes.Plain<int>(), MessageTypes.Plain<string>());
     private static readonly Method<string, string> Who = new("Gate", "Who", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
 
-    private static ServiceDefinition GateService(ManualResetEventSlim gate, TaskCompletionSource blockStarted) =>
+    internal static ServiceDefinition GateService(ManualResetEventSlim gate, TaskCompletionSource blockStarted) =>
         new ServiceDefinition("Gate")
             // Blocks its thread until a later call of the same connection opens the gate; bounded so a failure cannot hang the run.
             .AddUnary(Block, (_, _) =>
@@ -94,10 +94,7 @@ public class DispatchTests
         var blocked = f.Channel.UnaryAsync(Block, "x").AsTask();
         await blockStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal("opened", await f.Channel.UnaryAsync(Open, "x").AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal("passed", await blocked.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.True(f.Server.Connections.Single().Takeovers > 0);
-        // The connection goes on serving on the new loop.
-        Assert.Equal("after", await f.Channel.UnaryAsync(TestService.Echo, "after"));
+        await AssertTakenOverAndServingAsync(f, blocked, "passed", f.Server.Connections.Single());
     }
 
     [Fact]
@@ -121,8 +118,15 @@ public class DispatchTests
         var caller = CallerAsync();
         await blockStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
         gate.Set();
-        Assert.Equal("passedb", await caller.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.True(f.Channel.CurrentConnections.Single().Takeovers > 0);
+        await AssertTakenOverAndServingAsync(f, caller, "passedb", f.Channel.CurrentConnections.Single());
+    }
+
+    /// <summary>The blocked call completed with <paramref name="expected"/>, <paramref name="connection"/>'s read loop was
+    /// taken over, and the connection goes on serving on the new loop.</summary>
+    private static async Task AssertTakenOverAndServingAsync(ServerFixture f, Task<string> blocked, string expected, FrameConnection connection)
+    {
+        Assert.Equal(expected, await blocked.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(connection.Takeovers > 0);
         Assert.Equal("after", await f.Channel.UnaryAsync(TestService.Echo, "after"));
     }
 

@@ -1,9 +1,6 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Meshwork.Rpc.Client;
-using Meshwork.Rpc.Compression;
-using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
 using Meshwork.Rpc.Server;
@@ -38,20 +35,10 @@ public class SlowReaderTests
 
     private const int RequestsPerReader = 64; // 4 MiB each
 
-    /// <summary>Request frames 1..64, built once and sent by every reader (ids only need to be unique per connection).</summary>
-    private static readonly byte[][] EchoFrames = Enumerable.Range(1, RequestsPerReader).Select(id => EchoFrame((ulong)id)).ToArray();
-
-    /// <summary>A complete echo request frame carrying 64 KiB, as a real client would send it.</summary>
-    private static byte[] EchoFrame(ulong id)
-    {
-        var header = new FrameHeader { Type = FrameType.Request, RequestId = id, Service = "Bytes", Method = "Echo" };
-        var type = BytesEcho.RequestType;
-        using var body = MessageCodec.Encode(ref header, new byte[PayloadBytes], type, SerializerRegistry.CreateDefault().For(type), 0,
-            new CompressionOptions(), FrameLayout.DefaultMaxFrameSize);
-        var frame = new ArrayBufferWriter<byte>(PayloadBytes + 256);
-        FrameCodec.Write(frame, header, body.WrittenSpan);
-        return frame.WrittenSpan.ToArray();
-    }
+    /// <summary>Echo request frames 1..64 carrying 64 KiB each, built once and sent by every reader (ids only need to be
+    /// unique per connection).</summary>
+    private static readonly byte[][] EchoFrames =
+        Enumerable.Range(1, RequestsPerReader).Select(id => RawFrames.Request(BytesEcho, (ulong)id, new byte[PayloadBytes])).ToArray();
 
     /// <summary>Connects with small socket buffers (so that the kernel absorbs little and the test stays fast) and
     /// sends echo requests, never reading, until a send has not completed for two seconds or the cap is reached.</summary>

@@ -3,6 +3,7 @@ using Meshwork.Rpc.Diagnostics;
 using Meshwork.Rpc.Internal;
 using Meshwork.Rpc.Protocol;
 using Meshwork.Rpc.Serialization;
+using Meshwork.Rpc.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,7 +24,11 @@ internal sealed class ClientShared
         IdleMicros = (long)options.IdleTimeout.TotalMicroseconds;
         ProtocolMonitor = new ProtocolErrorMonitor(Logger, ProtocolErrorMonitor.DefaultInterval, new ProtocolErrorCounters());
         WriteStallMicros = (long)options.WriteStallTimeout.TotalMicroseconds;
+        ReaderThreads = new ReaderThreadBudget(options.ReaderThreads);
     }
+
+    /// <summary>Reader threads of this channel's connections (<see cref="RpcClientOptions.ReaderThreads"/>).</summary>
+    public ReaderThreadBudget ReaderThreads { get; }
 
     /// <summary>Memory queued by this channel's connections; no shared cap (each connection is capped by MaxQueuedWriteBytes).</summary>
     public BufferBudget Buffers { get; } = new(long.MaxValue);

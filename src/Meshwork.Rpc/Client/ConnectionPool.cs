@@ -112,7 +112,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
         await Task.Yield();
         try
         {
-            var (stream, peer) = await SocketTransport.ConnectAsync(_endpoint, _shared.Options.Tls, _shared.Options.ConnectTimeout, _disposed.Token).ConfigureAwait(false);
+            var (stream, peer) = await SocketTransport.ConnectAsync(_endpoint, _shared.Options.Tls, _shared.Options.ConnectTimeout, _shared.ReaderThreads, _disposed.Token).ConfigureAwait(false);
             var connection = new ClientConnection(stream, peer, _shared);
             connection.Start();
             RpcLog.Connected(_shared.Logger, peer);

@@ -32,6 +32,20 @@ public sealed class RpcClientOptions
     [EnumDataType(typeof(DispatchMode))]
     public DispatchMode CompletionDispatch { get; set; } = DispatchMode.Adaptive;
 
+    /// <summary>
+    /// How many of this channel's connections at a time read on a thread of their own, blocking in the socket's
+    /// receive, instead of the asynchronous socket model (epoll thread, then a thread-pool worker per readable socket).
+    /// Default 16: a dedicated thread is woken by the kernel directly, which on the project's machine halved the CPU
+    /// time of a small call (BENCHMARKS.md, "Fifth pass"); a channel rarely holds more connections than that. The
+    /// connect of such a connection is a blocking one on a thread of its own (an asynchronous connect would leave the
+    /// socket non-blocking). Connections beyond it, TLS connections and every connection off Linux use the
+    /// asynchronous model; a connection whose kernel send buffer fills goes over to it for good (a blocking send would
+    /// stop its reads). Callers' continuations that run on the read loop (<see cref="CompletionDispatch"/>) run on
+    /// this thread. 0 turns it off.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int ReaderThreads { get; set; } = 16;
+
     /// <summary>Largest frame sent or accepted. Default 4 MiB; must match the server.</summary>
     [Range(1024, int.MaxValue)]
     public int MaxFrameSize { get; set; } = FrameLayout.DefaultMaxFrameSize;

@@ -131,6 +131,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
         WriteStallMicros = (long)Options.WriteStallTimeout.TotalMicroseconds;
         Limits = new ConnectionLimits(Options.MaxFrameSize, Options.MaxMessageSize, Options.MaxQueuedWriteBytes);
         IdleMicros = (long)Options.IdleTimeout.TotalMicroseconds;
+        ReaderThreads = new ReaderThreadBudget(Options.ReaderThreads);
         foreach (var service in _services.Values)
         {
             foreach (var method in service.Methods.Values) method.Bind(_middleware);
@@ -269,11 +270,16 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
             await ConnectionRejection.RejectAsync(stream, socket, stopping ? StatusCode.Unavailable : StatusCode.ResourceExhausted, why).ConfigureAwait(false);
             return;
         }
+        // A plaintext socket so far untouched by asynchronous operations may read on a thread of its own (ReaderThreads).
+        if (ReaderThreads.TryTake(socket, Options.Tls is not null)) stream = new ReaderThreadStream(socket, ReaderThreads);
         var connection = new ServerConnection(stream, peer, source, this) { ClientCertificate = clientCertificate };
         _connections.TryAdd(connection, 0);
         RpcLog.Accepted(Logger, peer);
         connection.Start();
     }
+
+    /// <summary>Reader threads of this server's connections (<see cref="RpcServerOptions.ReaderThreads"/>).</summary>
+    internal ReaderThreadBudget ReaderThreads { get; private set; } = new(0);
 
     private bool TryTakeConnectionSlot()
     {

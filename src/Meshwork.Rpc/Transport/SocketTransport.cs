@@ -7,7 +7,7 @@ namespace Meshwork.Rpc.Transport;
 /// <summary>Opens client connections over TCP or Unix domain sockets, optionally wrapped in TLS.</summary>
 internal static class SocketTransport
 {
-    public static async Task<(Stream Stream, string Peer)> ConnectAsync(RpcEndpoint endpoint, TlsClientOptions? tls, TimeSpan timeout, CancellationToken ct)
+    public static async Task<(Stream Stream, string Peer)> ConnectAsync(RpcEndpoint endpoint, TlsClientOptions? tls, TimeSpan timeout, ReaderThreadBudget readerThreads, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
@@ -17,9 +17,21 @@ internal static class SocketTransport
         try
         {
             if (!endpoint.IsUnixSocket) socket.NoDelay = true;
+            bool readerThread = readerThreads.TryTake(socket, tls is not null);
             try
             {
-                await socket.ConnectAsync(endpoint.EndPoint, cts.Token).ConfigureAwait(false);
+                if (readerThread) await ConnectBlockingAsync(socket, endpoint, cts.Token).ConfigureAwait(false);
+                else await socket.ConnectAsync(endpoint.EndPoint, cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (readerThread)
+            {
+                readerThreads.Release();
+                if (ex is OperationCanceledException && !ct.IsCancellationRequested)
+                {
+                    throw new RpcException(StatusCode.Unavailable, $"connect to {endpoint} timed out after {timeout.TotalMilliseconds:0} ms");
+                }
+                if (ex is SocketException se) throw new RpcException(StatusCode.Unavailable, $"connect to {endpoint} failed: {se.SocketErrorCode} ({se.Message})", se);
+                throw;
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -29,7 +41,7 @@ internal static class SocketTransport
             {
                 throw new RpcException(StatusCode.Unavailable, $"connect to {endpoint} failed: {ex.SocketErrorCode} ({ex.Message})", ex);
             }
-            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            Stream stream = readerThread ? new ReaderThreadStream(socket, readerThreads) : new NetworkStream(socket, ownsSocket: true);
             if (tls is not null)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
@@ -56,6 +68,32 @@ internal static class SocketTransport
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// A blocking connect on a thread of its own: an asynchronous one would leave the socket non-blocking for good, and
+    /// the reader thread's receives would then only be emulated. Timeout and cancellation close the socket, which ends
+    /// the connect.
+    /// </summary>
+    private static async Task ConnectBlockingAsync(Socket socket, RpcEndpoint endpoint, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var connect = Task.Factory.StartNew(static s =>
+        {
+            var (socket, endPoint) = ((Socket, EndPoint))s!;
+            socket.Connect(endPoint);
+        }, (socket, endpoint.EndPoint), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        using (ct.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
+        {
+            try
+            {
+                await connect.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ct.IsCancellationRequested && ex is SocketException or ObjectDisposedException)
+            {
+                throw new OperationCanceledException(ct);
+            }
         }
     }
 
