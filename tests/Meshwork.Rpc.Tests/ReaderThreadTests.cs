@@ -18,8 +18,6 @@ namespace Meshwork.Rpc.Tests;
 /// </summary>
 public class ReaderThreadTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
     private static readonly Method<string, bool> OnReaderThread =
         new("Threads", "OnReaderThread", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<bool>());
     private static readonly Method<byte[], byte[]> BytesEcho = new("Threads", "Bytes", CallKind.Unary, MessageTypes.Plain<byte[]>(), MessageTypes.Plain<byte[]>());
@@ -37,16 +35,6 @@ public class ReaderThreadTests
             // Gate.Block blocks its thread until Gate.Open is called on the same connection.
             s.AddService(DispatchTests.GateService(gate, blockStarted ?? new TaskCompletionSource()));
         });
-
-    private static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        var waited = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (waited.Elapsed > Patience) Assert.Fail($"timed out waiting until {what}");
-            await Task.Delay(5);
-        }
-    }
 
     [Fact]
     public async Task By_default_each_side_reads_on_a_thread_of_its_own_keeps_it_and_runs_quick_handlers_there()
@@ -101,7 +89,7 @@ public class ReaderThreadTests
         }
         await f.Channel.DisposeAsync();
         // Closing the socket wakes the thread blocked in its receive: the thread ends and its place is free again.
-        await UntilAsync(() => f.Server.ReaderThreads.InUse == 0 && first.ThreadsRunning == 0, "the closed connection's reader thread ended");
+        await Eventually.TrueAsync(() => f.Server.ReaderThreads.InUse == 0 && first.ThreadsRunning == 0, "the closed connection's reader thread ended");
         await using var third = RpcChannel.ForEndpoint(f.Server.BoundEndpoints[0], new RpcClientOptions { ReaderThreads = 0 });
         Assert.Equal("c", await third.UnaryAsync(TestService.Echo, "c"));
         Assert.NotNull(Assert.Single(f.Server.Connections).ReaderThread);
@@ -115,15 +103,15 @@ public class ReaderThreadTests
         await using var f = await StartAsync(gate, blockStarted, server: o => o.HandlerDispatch = DispatchMode.Inline);
         await f.Channel.ConnectAsync();
         var blocked = f.Channel.UnaryAsync(DispatchTests.Block, "x").AsTask();
-        await blockStarted.Task.WaitAsync(Patience);
+        await blockStarted.Task.WaitAsync(Eventually.Timeout);
         // Only a new thread reading the connection can see this call, which opens the gate.
-        Assert.Equal("opened", await f.Channel.UnaryAsync(DispatchTests.Open, "x").AsTask().WaitAsync(Patience));
-        Assert.Equal("passed", await blocked.WaitAsync(Patience));
+        Assert.Equal("opened", await f.Channel.UnaryAsync(DispatchTests.Open, "x").AsTask().WaitAsync(Eventually.Timeout));
+        Assert.Equal("passed", await blocked.WaitAsync(Eventually.Timeout));
         var server = f.Server.Connections.Single();
         Assert.True(server.Takeovers > 0);
         Assert.Equal(2, server.ReaderThread!.ThreadsStarted);
         // The blocked thread ended once its handler returned; the new one goes on serving.
-        await UntilAsync(() => server.ReaderThread.ThreadsRunning == 1, "the blocked reader thread ended");
+        await Eventually.TrueAsync(() => server.ReaderThread.ThreadsRunning == 1, "the blocked reader thread ended");
         Assert.Equal("after", await f.Channel.UnaryAsync(TestService.Echo, "after"));
     }
 
@@ -142,7 +130,7 @@ public class ReaderThreadTests
         {
             for (ulong id = 1; id <= Requests; id++) await socket.SendAsync(RawFrames.Request(BytesEcho, id, new byte[PayloadBytes]), SocketFlags.None);
         });
-        await UntilAsync(() => f.Server.Connections.SingleOrDefault()?.ReaderThread is { IsAsynchronous: true },
+        await Eventually.TrueAsync(() => f.Server.Connections.SingleOrDefault()?.ReaderThread is { IsAsynchronous: true },
             "a reply write found the server's send buffer full");
 
         // Now read: every reply arrives, whole, in some order.
@@ -150,9 +138,9 @@ public class ReaderThreadTests
         var pending = new ArrayBufferWriter<byte>();
         var chunk = new byte[64 * 1024];
         var reading = Stopwatch.StartNew();
-        while (received.Count < Requests && reading.Elapsed < Patience)
+        while (received.Count < Requests && reading.Elapsed < Eventually.Timeout)
         {
-            int n = await socket.ReceiveAsync(chunk, SocketFlags.None).WaitAsync(Patience);
+            int n = await socket.ReceiveAsync(chunk, SocketFlags.None).WaitAsync(Eventually.Timeout);
             Assert.True(n > 0, "the server closed the connection");
             pending.Write(chunk.AsSpan(0, n));
             var buffer = new ReadOnlySequence<byte>(pending.WrittenMemory);
@@ -168,7 +156,7 @@ public class ReaderThreadTests
             pending.Write(rest);
         }
         Assert.Equal(Requests, received.Count);
-        await sending.WaitAsync(Patience);
+        await sending.WaitAsync(Eventually.Timeout);
     }
 
     [Fact]
@@ -180,10 +168,10 @@ public class ReaderThreadTests
         // A client that connects and then sends nothing, and never closes: the server's reader thread waits in recv.
         using var idle = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await idle.ConnectAsync((IPEndPoint)f.Server.BoundEndpoints[0].EndPoint);
-        await UntilAsync(() => f.Server.Connections.SingleOrDefault()?.ReaderThread is { ThreadsRunning: 1 }, "the server reads the idle connection");
+        await Eventually.TrueAsync(() => f.Server.Connections.SingleOrDefault()?.ReaderThread is { ThreadsRunning: 1 }, "the server reads the idle connection");
         var reader = f.Server.Connections.Single().ReaderThread!;
-        await f.Server.DisposeAsync().AsTask().WaitAsync(Patience);
-        await UntilAsync(() => reader.ThreadsRunning == 0 && f.Server.ReaderThreads.InUse == 0, "the reader thread ended");
+        await f.Server.DisposeAsync().AsTask().WaitAsync(Eventually.Timeout);
+        await Eventually.TrueAsync(() => reader.ThreadsRunning == 0 && f.Server.ReaderThreads.InUse == 0, "the reader thread ended");
     }
 
     [Fact]
@@ -191,7 +179,7 @@ public class ReaderThreadTests
     {
         using var listener = await SilentListener.StartAsync();
         await using var channel = RpcChannel.ForAddress($"127.0.0.1:{listener.Port}", new RpcClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(300) });
-        var error = await Assert.ThrowsAsync<RpcException>(() => channel.ConnectAsync().WaitAsync(Patience));
+        var error = await Assert.ThrowsAsync<RpcException>(() => channel.ConnectAsync().WaitAsync(Eventually.Timeout));
         Assert.Equal(StatusCode.Unavailable, error.Status);
         Assert.Contains("timed out after 300 ms", error.Message, StringComparison.Ordinal);
     }

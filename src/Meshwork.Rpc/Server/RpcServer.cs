@@ -271,7 +271,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
             return;
         }
         // A plaintext socket so far untouched by asynchronous operations may read on a thread of its own (ReaderThreads).
-        if (ReaderThreads.TryTake(socket, Options.Tls is not null)) stream = new ReaderThreadStream(socket, ReaderThreads);
+        if (stream is NetworkStream plain && ReaderThreads.TryTake(socket, tls: false)) stream = new ReaderThreadStream(plain, ReaderThreads);
         var connection = new ServerConnection(stream, peer, source, this) { ClientCertificate = clientCertificate };
         _connections.TryAdd(connection, 0);
         RpcLog.Accepted(Logger, peer);

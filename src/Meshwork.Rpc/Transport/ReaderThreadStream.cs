@@ -34,11 +34,12 @@ internal sealed partial class ReaderThreadStream : Stream
     private volatile bool _asynchronous;
     private int _disposed;
 
-    /// <summary>Wraps <paramref name="socket"/>, which must not have had an asynchronous operation, and holds one of <paramref name="budget"/>'s threads until disposed.</summary>
-    public ReaderThreadStream(Socket socket, ReaderThreadBudget budget)
+    /// <summary>Wraps <paramref name="inner"/>, whose socket must not have had an asynchronous operation and which it
+    /// disposes, and holds one of <paramref name="budget"/>'s threads until disposed.</summary>
+    public ReaderThreadStream(NetworkStream inner, ReaderThreadBudget budget)
     {
-        _socket = socket;
-        _inner = new NetworkStream(socket, ownsSocket: true);
+        _socket = inner.Socket;
+        _inner = inner;
         _budget = budget;
     }
 

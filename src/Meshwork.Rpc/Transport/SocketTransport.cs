@@ -14,24 +14,16 @@ internal static class SocketTransport
         Socket socket = endpoint.IsUnixSocket
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
             : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        // Held from here until the connection's stream is disposed; returned below if the connect fails first (with a
+        // reader thread there is no TLS, so nothing can fail after the stream holds it).
+        bool readerThread = readerThreads.TryTake(socket, tls is not null);
         try
         {
             if (!endpoint.IsUnixSocket) socket.NoDelay = true;
-            bool readerThread = readerThreads.TryTake(socket, tls is not null);
             try
             {
                 if (readerThread) await ConnectBlockingAsync(socket, endpoint, cts.Token).ConfigureAwait(false);
                 else await socket.ConnectAsync(endpoint.EndPoint, cts.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (readerThread)
-            {
-                readerThreads.Release();
-                if (ex is OperationCanceledException && !ct.IsCancellationRequested)
-                {
-                    throw new RpcException(StatusCode.Unavailable, $"connect to {endpoint} timed out after {timeout.TotalMilliseconds:0} ms");
-                }
-                if (ex is SocketException se) throw new RpcException(StatusCode.Unavailable, $"connect to {endpoint} failed: {se.SocketErrorCode} ({se.Message})", se);
-                throw;
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -41,7 +33,8 @@ internal static class SocketTransport
             {
                 throw new RpcException(StatusCode.Unavailable, $"connect to {endpoint} failed: {ex.SocketErrorCode} ({ex.Message})", ex);
             }
-            Stream stream = readerThread ? new ReaderThreadStream(socket, readerThreads) : new NetworkStream(socket, ownsSocket: true);
+            var plain = new NetworkStream(socket, ownsSocket: true);
+            Stream stream = readerThread ? new ReaderThreadStream(plain, readerThreads) : plain;
             if (tls is not null)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
@@ -66,6 +59,7 @@ internal static class SocketTransport
         }
         catch
         {
+            if (readerThread) readerThreads.Release();
             socket.Dispose();
             throw;
         }
