@@ -33,8 +33,8 @@ internal sealed record Result(
         $"{System,-12} conns={Connections} c={Concurrency,-4} {RequestsPerSecond,10:N0} req/s  p50 {P50Micros,8:N1} µs  p99 {P99Micros,8:N1} µs  " +
         $"p99.9 {P999Micros,8:N1} µs  client {ClientBytesPerCall,7:N0} B/call  server {ServerBytesPerCall,7:N0} B/call  " +
         $"server GCs {ServerGen0}/{ServerGen1}/{ServerGen2}  load {LoadAverage:N2}\n" +
-        $"{"",-12} CPU µs/call client {ClientCpuMicrosPerCall:N2} server {ServerCpuMicrosPerCall:N2}  work items/call client {ClientWorkItemsPerCall:N2} " +
-        $"server {ServerWorkItemsPerCall:N2}  switches/call client {ClientSwitchesPerCall:N2} server {ServerSwitchesPerCall:N2}";
+        $"{"",-12} CPU µs/call client {ClientCpuMicrosPerCall:N2} server {ServerCpuMicrosPerCall:N2}  work items/call client {ClientWorkItemsPerCall:N4} " +
+        $"server {ServerWorkItemsPerCall:N4}  switches/call client {ClientSwitchesPerCall:N2} server {ServerSwitchesPerCall:N2}";
 
     public const string CostHeader =
         "| system | conns | concurrency | client CPU µs/call | server CPU µs/call | client work items/call | server work items/call | client switches/call | server switches/call |\n" +

@@ -64,6 +64,14 @@ internal abstract class FrameConnection
     /// <summary>Socket writes a pump makes on the thread that started it before handing over to the thread pool, so
     /// that a caller that happened to start the pump is not kept writing other callers' frames for long.</summary>
     private const int MaxInlineWrites = 4;
+    /// <summary>
+    /// Frames a read loop handles between two flushes of what they queued (see <see cref="WriteBatch"/>). Writing only
+    /// at the end of a read left the peer idle while this side worked through a batch of 64 frames, and this side idle
+    /// while the peer worked through the answers: the two cores took turns. A write every 16 frames lets the peer start
+    /// on the first ones meanwhile, for a sixteenth of the system calls of a write per frame (bench, c=64, one
+    /// connection, interleaved: 50-57 % of the bare echo against 43-58 % without, and more CPU per call on each side).
+    /// </summary>
+    private const int FlushEveryFrames = 16;
     private int _deferrals;         // deferrals ever made; the sweep compares it with what it saw last time
     private int _deferralsAtSweep = -1;
     private readonly TaskCompletionSource _pumpDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -312,13 +320,14 @@ internal abstract class FrameConnection
                 }
                 bool paused = false, lost = false;
                 // What the frames of this read cause to be sent (replies of inline handlers, acks, window updates)
-                // leaves in one write at the end of the read.
+                // leaves in one write at the end of the read, and every FlushEveryFrames frames before it.
                 WriteBatch.Open();
                 try
                 {
                     // Once per read, not per frame: the coarse clock does not move within one read anyway.
                     if (!buffer.IsEmpty) LastActivityMicros = Clock.CoarseMicros;
                     BeginInlineRead(epoch);
+                    int frames = 0;
                     while (FrameCodec.TryRead(ref buffer, Limits.MaxFrameSize, _names, out var header, out var body))
                     {
                         // Where a takeover would go on from, should this frame's code get stuck.
@@ -334,6 +343,11 @@ internal abstract class FrameConnection
                         {
                             paused = true;
                             break;
+                        }
+                        if (++frames == FlushEveryFrames)
+                        {
+                            frames = 0;
+                            WriteBatch.Flush();
                         }
                     }
                 }

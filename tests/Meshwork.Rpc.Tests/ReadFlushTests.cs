@@ -1,0 +1,92 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
+using Meshwork.Rpc.Server;
+using Meshwork.Testing;
+
+namespace Meshwork.Rpc.Tests;
+
+/// <summary>
+/// A read of many frames does not hold everything it causes to be sent until its end: what the first 16 frames queued
+/// leaves before the 17th is handled, so the peer can start on it meanwhile.
+/// </summary>
+public class ReadFlushTests
+{
+    private static readonly Method<int, int> Numbered = new("Flush", "Numbered", CallKind.Unary, MessageTypes.Plain<int>(), MessageTypes.Plain<int>());
+
+    [Fact]
+    public async Task The_replies_to_the_first_16_requests_of_a_read_are_sent_before_the_17th_is_handled()
+    {
+        const int Requests = 40;
+        // What the server's connection had queued for sending when each handler ran (index = request number).
+        var queuedWhenHandled = new long[Requests + 1];
+        RpcServer? server = null;
+        var service = new ServiceDefinition("Flush").AddUnary(Numbered, (n, _) =>
+        {
+            queuedWhenHandled[n] = server!.Connections.Single().QueuedBytes;
+            return new ValueTask<int>(n);
+        });
+        // Inline: every handler runs on the read loop, in the order of the frames.
+        await using var f = await ServerFixture.StartAsync(o => o.HandlerDispatch = DispatchMode.Inline, configure: s =>
+        {
+            server = s;
+            s.AddService(service);
+        });
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync((IPEndPoint)f.Server.BoundEndpoints[0].EndPoint);
+        var reading = new ReplyReader(socket);
+
+        // The batch is sent in one write, but the server may still read it in parts (the first part of a read can
+        // arrive alone), and a first call that compiles code for longer than a sweep interval has its read loop taken
+        // over (the old loop then holds the pump until its handler returns): batches are sent until one whose first 16
+        // requests the server handled in one read, without a takeover.
+        for (int batch = 0; batch < 20; batch++)
+        {
+            Array.Clear(queuedWhenHandled);
+            var requests = new ArrayBufferWriter<byte>();
+            for (int n = 1; n <= Requests; n++) requests.Write(RawFrames.Request(Numbered, (ulong)(batch * 100 + n), n));
+            int takeovers = f.Server.Connections.SingleOrDefault()?.Takeovers ?? 0;
+            await socket.SendAsync(requests.WrittenMemory, SocketFlags.None);
+            await reading.ReadRepliesAsync(Requests);
+            if (f.Server.Connections.Single().Takeovers != takeovers) continue;
+
+            long reply = queuedWhenHandled[2];
+            // Each reply queued after the previous one, nothing sent before the 16th was handled: one read.
+            if (reply == 0 || queuedWhenHandled[16] != 15 * reply) continue;
+            // The replies of the first 16 were sent before the 17th was handled, while the read went on.
+            Assert.Equal(0L, queuedWhenHandled[17]);
+            Assert.True(queuedWhenHandled[20] <= 3 * reply, $"{queuedWhenHandled[20]} bytes queued when the 20th request was handled");
+            return;
+        }
+        Assert.Fail("the server never read the first 16 requests of a batch in one read");
+    }
+
+    /// <summary>Reads response frames from a raw socket, keeping what is left of a frame for the next read.</summary>
+    private sealed class ReplyReader(Socket socket)
+    {
+        private readonly ArrayBufferWriter<byte> _pending = new();
+        private readonly byte[] _chunk = new byte[16 * 1024];
+
+        public async Task ReadRepliesAsync(int count)
+        {
+            var answered = new HashSet<ulong>();
+            while (answered.Count < count)
+            {
+                int read = await socket.ReceiveAsync(_chunk, SocketFlags.None).WaitAsync(Eventually.Timeout);
+                Assert.True(read > 0, "the server closed the connection");
+                _pending.Write(_chunk.AsSpan(0, read));
+                var buffer = new ReadOnlySequence<byte>(_pending.WrittenMemory);
+                while (FrameCodec.TryRead(ref buffer, FrameLayout.DefaultMaxFrameSize, null, out var header, out _))
+                {
+                    Assert.Equal(StatusCode.OK, header.Status);
+                    Assert.True(answered.Add(header.RequestId), $"reply {header.RequestId} twice");
+                }
+                var rest = buffer.ToArray();
+                _pending.Clear();
+                _pending.Write(rest);
+            }
+        }
+    }
+}
