@@ -84,7 +84,7 @@ public class FramingTests
         var all = one.Concat(two).ToArray();
         for (int cut = 1; cut < all.Length; cut += 997)
         {
-            var seq = Segments(all, cut);
+            var seq = Sequences.Split(all, cut);
             Assert.True(FrameCodec.TryRead(ref seq, 1 << 20, null, out var a, out var body));
             Assert.Equal(5000, body.Length);
             Assert.True(FrameCodec.TryRead(ref seq, 1 << 20, null, out var b, out _));
@@ -197,28 +197,5 @@ public class FramingTests
         Assert.True(FrameCodec.TryRead(ref seq, 1 << 20, null, out var h, out _));
         Assert.Equal(5ul, h.RequestId);
         Assert.Equal("S", h.Service);
-    }
-
-    private static ReadOnlySequence<byte> Segments(byte[] data, int cut)
-    {
-        var first = new Segment(data.AsMemory(0, cut), 0);
-        var last = first.Append(data.AsMemory(cut));
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long index)
-        {
-            Memory = memory;
-            RunningIndex = index;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

@@ -83,4 +83,43 @@ public class SerializerTests
     }
 
     public sealed class Unshaped;
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(0)]
+    [InlineData(100)]
+    [InlineData(255)]
+    [InlineData(256)]
+    [InlineData(65_535)]
+    [InlineData(65_536)]
+    public void Byte_arrays_are_written_and_read_as_MessagePack_bin_of_every_length_class(int length)
+    {
+        byte[]? payload = length < 0 ? null : Enumerable.Range(0, length).Select(i => (byte)(i * 7)).ToArray();
+        var type = MessageTypes.Plain<byte[]?>();
+
+        // Written by hand, the bytes are what MessagePackWriter writes...
+        var ours = new System.Buffers.ArrayBufferWriter<byte>();
+        MessagePackRpcSerializer.Default.Serialize(ours, payload, type);
+        var reference = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new Nerdbank.MessagePack.MessagePackWriter(reference);
+        writer.Write(payload);
+        writer.Flush();
+        Assert.Equal(reference.WrittenSpan.ToArray(), ours.WrittenSpan.ToArray());
+
+        // ...and read back whole, from one segment and from several.
+        var single = new System.Buffers.ReadOnlySequence<byte>(ours.WrittenMemory);
+        Assert.Equal(payload, MessagePackRpcSerializer.Default.Deserialize(single, type));
+        Assert.Equal(payload, MessagePackRpcSerializer.Default.Deserialize(Sequences.Split(ours.WrittenMemory, ours.WrittenCount / 2), type));
+    }
+
+    [Fact]
+    public void A_truncated_byte_array_is_InvalidArgument()
+    {
+        var written = new System.Buffers.ArrayBufferWriter<byte>();
+        MessagePackRpcSerializer.Default.Serialize(written, new byte[300], MessageTypes.Plain<byte[]>());
+        var truncated = new System.Buffers.ReadOnlySequence<byte>(written.WrittenMemory[..^1]);
+        var ex = Assert.Throws<RpcException>(() => MessagePackRpcSerializer.Default.Deserialize(truncated, MessageTypes.Plain<byte[]>()));
+        Assert.Equal(StatusCode.InvalidArgument, ex.Status);
+        Assert.Contains("Byte[]", ex.Message);
+    }
 }

@@ -34,7 +34,7 @@ public sealed class MessagePackRpcSerializer : ISerializer
     public void Serialize<T>(IBufferWriter<byte> writer, T value, MessageType<T> type)
     {
         if (typeof(T) == typeof(Empty)) return;
-        if (PrimitiveCodec.TrySerialize(writer, value)) return;
+        if (PrimitiveCodec.TrySerialize(writer, value, type)) return;
         _serializer.Serialize(writer, value, ResolveShape(type));
     }
 
@@ -44,11 +44,12 @@ public sealed class MessagePackRpcSerializer : ISerializer
         if (typeof(T) == typeof(Empty)) return default!;
         try
         {
-            if (PrimitiveCodec.TryDeserialize(data, out T? primitive)) return primitive!;
+            if (PrimitiveCodec.TryDeserialize(data, type, out T? primitive)) return primitive!;
             return _serializer.Deserialize(data, ResolveShape(type))!;
         }
-        catch (MessagePackSerializationException ex)
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
         {
+            // EndOfStreamException: the body ends in the middle of a value.
             throw new RpcException(StatusCode.InvalidArgument, $"cannot decode {MessageType<T>.Name} from MessagePack: {ex.Message}", ex);
         }
     }

@@ -26,6 +26,10 @@ public sealed class MessageType<T>
     /// <summary>The type's name as shown in errors.</summary>
     public static string Name => typeof(T).Name;
 
+    /// <summary>Which primitive reference type <typeparamref name="T"/> is, if any: worked out once here, because code
+    /// shared by all reference types would look it up at run time on every message.</summary>
+    internal PrimitiveReference Reference { get; } = PrimitiveCodec.ReferenceOf<T>();
+
     internal JsonTypeInfo<T>? CachedJsonInfo;
     internal object? CachedJsonOwner;
     internal ITypeShape<T>? CachedShape;
