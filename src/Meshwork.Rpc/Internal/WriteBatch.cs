@@ -26,7 +26,7 @@ internal static class WriteBatch
     /// <summary>Ends the stretch; the outermost one starts the pumps deferred in it.</summary>
     public static void Close()
     {
-        if (--t_depth == 0) Flush();
+        if (--t_depth == 0) _ = Flush();
     }
 
     /// <summary>Remembers <paramref name="connection"/>, whose pump this thread took over, until the stretch ends.</summary>
@@ -37,11 +37,11 @@ internal static class WriteBatch
         t_deferred![t_count++] = connection;
     }
 
-    /// <summary>Starts every pump deferred so far on this thread (each writes what its connection queued).</summary>
-    public static void Flush()
+    /// <summary>Starts every pump deferred so far on this thread (each writes what its connection queued); false if there was none.</summary>
+    public static bool Flush()
     {
         int count = t_count;
-        if (count == 0) return;
+        if (count == 0) return false;
         var deferred = t_deferred!;
         t_count = 0;
         for (int i = 0; i < count; i++)
@@ -50,5 +50,6 @@ internal static class WriteBatch
             deferred[i] = null;
             connection.StartDeferredPump();
         }
+        return true;
     }
 }
