@@ -198,4 +198,26 @@ public class FramingTests
         Assert.Equal(5ul, h.RequestId);
         Assert.Equal("S", h.Service);
     }
+
+    [Fact]
+    public void The_name_cache_gives_one_string_per_name_while_the_names_of_requests_change()
+    {
+        var cache = new Utf8StringCache();
+        // The first string of each name is the one returned from then on (dispatch finds a method again by reference).
+        string alpha = cache.GetOrAdd("Alpha"u8, isMethod: false), beta = cache.GetOrAdd("Beta"u8, isMethod: false);
+        string get = cache.GetOrAdd("Get"u8, isMethod: true), put = cache.GetOrAdd("Put"u8, isMethod: true);
+        Assert.Equal(["Alpha", "Beta", "Get", "Put"], new[] { alpha, beta, get, put });
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Same(alpha, cache.GetOrAdd("Alpha"u8, isMethod: false));
+            Assert.Same(alpha, cache.GetOrAdd("Alpha"u8, isMethod: false));
+            Assert.Same(get, cache.GetOrAdd("Get"u8, isMethod: true));
+            Assert.Same(beta, cache.GetOrAdd("Beta"u8, isMethod: false));
+            Assert.Same(put, cache.GetOrAdd("Put"u8, isMethod: true));
+            Assert.Same(put, cache.GetOrAdd("Put"u8, isMethod: true));
+            // A name first seen as the other kind is the same string.
+            Assert.Same(get, cache.GetOrAdd("Get"u8, isMethod: false));
+        }
+        Assert.Throws<ProtocolException>(() => cache.GetOrAdd([0xC3, 0x28], isMethod: true));
+    }
 }

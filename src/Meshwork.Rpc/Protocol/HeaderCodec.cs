@@ -151,8 +151,8 @@ internal static class HeaderCodec
             switch (key)
             {
                 case KeyRequestId: h.RequestId = r.ReadUInt(); break;
-                case KeyService: h.Service = r.ReadName(names); break;
-                case KeyMethod: h.Method = r.ReadName(names); break;
+                case KeyService: h.Service = r.ReadName(names, isMethod: false); break;
+                case KeyMethod: h.Method = r.ReadName(names, isMethod: true); break;
                 case KeyTimeout: h.TimeoutMicros = (long)Math.Min(r.ReadUInt(), long.MaxValue); break;
                 case KeyMetadata:
                     int n = r.ReadMapHeader();

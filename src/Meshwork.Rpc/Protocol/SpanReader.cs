@@ -96,11 +96,11 @@ internal ref struct SpanReader
         }
     }
 
-    public string ReadName(Utf8StringCache? cache)
+    public string ReadName(Utf8StringCache? cache, bool isMethod)
     {
         var bytes = ReadStrBytes();
         if (cache is null) return StrictUtf8.GetString(bytes);
-        return cache.GetOrAdd(bytes);
+        return cache.GetOrAdd(bytes, isMethod);
     }
 
     internal static readonly UTF8Encoding StrictUtf8 = new(false, true);

@@ -11,6 +11,10 @@ namespace Meshwork.Rpc.Protocol;
 internal sealed class Utf8StringCache
 {
     private readonly Entry?[] _buckets;
+    // The name last found for each kind of name (service, method): a connection's requests mostly repeat the names of
+    // the one before, which are then compared once instead of hashed and looked up. Shared by the connections of the
+    // cache's owner; an entry is immutable, so a stale one is only a miss.
+    private Entry? _recentService, _recentMethod;
     private readonly int _capacity;
     private int _count;
 
@@ -27,14 +31,31 @@ internal sealed class Utf8StringCache
         _buckets = new Entry?[Math.Max(16, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity))];
     }
 
-    public string GetOrAdd(ReadOnlySpan<byte> utf8)
+    /// <summary>The string for <paramref name="utf8"/>, a service name when <paramref name="isMethod"/> is false, a method name otherwise.</summary>
+    public string GetOrAdd(ReadOnlySpan<byte> utf8, bool isMethod)
     {
-        int hash = Hash(utf8);
-        ref Entry? bucket = ref _buckets[hash & (_buckets.Length - 1)];
-        for (var e = Volatile.Read(ref bucket); e is not null; e = e.Next)
+        ref Entry? recent = ref isMethod ? ref _recentMethod : ref _recentService;
+        var last = Volatile.Read(ref recent);
+        if (last is not null && utf8.SequenceEqual(last.Utf8)) return last.Value;
+        var entry = Find(utf8);
+        if (entry is null) return Add(utf8);
+        Volatile.Write(ref recent, entry);
+        return entry.Value;
+    }
+
+    private Entry? Find(ReadOnlySpan<byte> utf8)
+    {
+        for (var e = Volatile.Read(ref Bucket(utf8)); e is not null; e = e.Next)
         {
-            if (utf8.SequenceEqual(e.Utf8)) return e.Value;
+            if (utf8.SequenceEqual(e.Utf8)) return e;
         }
+        return null;
+    }
+
+    private ref Entry? Bucket(ReadOnlySpan<byte> utf8) => ref _buckets[Hash(utf8) & (_buckets.Length - 1)];
+
+    private string Add(ReadOnlySpan<byte> utf8)
+    {
         string value;
         try
         {
@@ -50,6 +71,7 @@ internal sealed class Utf8StringCache
             {
                 if (_count < _capacity)
                 {
+                    ref Entry? bucket = ref Bucket(utf8);
                     Volatile.Write(ref bucket, new Entry(utf8.ToArray(), value, bucket));
                     _count++;
                 }
