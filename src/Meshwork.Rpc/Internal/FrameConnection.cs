@@ -502,9 +502,9 @@ internal abstract class FrameConnection
     {
         long now = Stopwatch.GetTimestamp();
         _runClock = now;
-        // A run that a garbage collection of this process stopped is not slow code: with the server collector a gen0
-        // collection at 64 callers stops the reader thread for more than the budget about 20 times a second, half of
-        // all the slow runs counted (bench), and it says nothing about the code.
+        // A slow run in a read during which this process collected garbage is not counted: the collection stopped the
+        // thread, not the code. In the bench at 64 callers (server collector, about 20 gen0 collections a second) more
+        // than half of the slow runs were in such reads. Slow code still shows in the reads without a collection.
         bool slow = now - started > InlineRunBudgetTicks && GC.CollectionCount(0) == _collectionsAtRead;
         if (_slowRuns.Record(slow))
         {
