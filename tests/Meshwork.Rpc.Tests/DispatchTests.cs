@@ -139,16 +139,24 @@ public class DispatchTests
         Assert.Equal("after", await f.Channel.UnaryAsync(TestService.Echo, "after"));
     }
 
-    [Fact]
-    public async Task Adaptive_dispatch_queues_the_work_of_a_connection_after_a_slow_read()
+    /// <summary>A server with the gate service and a warmed-up connection that is not queueing, and once it queues, stays
+    /// queueing for the rest of the test.</summary>
+    private static async Task<ServerFixture> StartWarmAsync()
     {
-        using var gate = new ManualResetEventSlim();
-        await using var f = await ServerFixture.StartAsync(configure: s => s.AddService(GateService(gate, new TaskCompletionSource())));
+        var f = await ServerFixture.StartAsync(configure: s => s.AddService(GateService(new ManualResetEventSlim(), new TaskCompletionSource())));
         await f.Channel.ConnectAsync();
         Assert.Equal("warm", await f.Channel.UnaryAsync(TestService.Echo, "warm"));
         var (server, _) = Connections(f);
         await UntilNotQueueingAsync(server);
         server.QueueAfterSlowReadTicks = Stopwatch.Frequency * 3600;
+        return f;
+    }
+
+    [Fact]
+    public async Task Adaptive_dispatch_queues_the_work_of_a_connection_after_a_slow_read()
+    {
+        await using var f = await StartWarmAsync();
+        var (server, _) = Connections(f);
         // 1 ms of work, as often as it takes to be slow code: over the 200 µs a handler may spend on the read loop, under
         // the 5 ms after which the sweep takes the loop over (which would queue the work by itself). A run during which
         // another test of this process collected does not count, hence the few more calls it may take.
@@ -165,13 +173,8 @@ public class DispatchTests
     [Fact]
     public async Task Runs_slowed_by_a_garbage_collection_do_not_count_as_slow_code()
     {
-        using var gate = new ManualResetEventSlim();
-        await using var f = await ServerFixture.StartAsync(configure: s => s.AddService(GateService(gate, new TaskCompletionSource())));
-        await f.Channel.ConnectAsync();
-        Assert.Equal("warm", await f.Channel.UnaryAsync(TestService.Echo, "warm"));
+        await using var f = await StartWarmAsync();
         var (server, _) = Connections(f);
-        await UntilNotQueueingAsync(server);
-        server.QueueAfterSlowReadTicks = Stopwatch.Frequency * 3600;
         int inlineBefore = server.InlineRuns;
         // Each run is as slow as in the test above, but a collection happened during it.
         for (int i = 0; i < 4 * SlowRunCounter.SlowRunsToQueue; i++) Assert.Equal("done", await f.Channel.UnaryAsync(CollectThenBusy, 1000));
