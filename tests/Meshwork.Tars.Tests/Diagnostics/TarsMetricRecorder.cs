@@ -81,11 +81,11 @@ internal sealed class MetricsEcho : IAsyncDisposable
 
     public Echo.EchoClient Client { get; }
 
-    public static async Task<MetricsEcho> StartAsync(string objectName)
+    public static async Task<MetricsEcho> StartAsync(string objectName, TarsServerOptions? serverOptions = null)
     {
         var recorder = new TarsMetricRecorder(objectName);
         var service = new Echo.EchoService();
-        var server = new TarsServer().AddService(service.Definition(objectName));
+        var server = new TarsServer(serverOptions).AddService(service.Definition(objectName));
         var endpoint = await server.StartAsync("tcp -h 127.0.0.1 -p 0 -t 60000");
         return new MetricsEcho(recorder, server, service, $"{objectName}@{endpoint}", objectName);
     }
