@@ -118,11 +118,19 @@ public sealed class RunningProcess : IAsyncDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int NativeKill(int pid, int signal);
 
-    /// <summary>Waits for exit and returns the exit code; throws <see cref="OperationCanceledException"/> after <paramref name="timeout"/>.</summary>
+    /// <summary>Waits for exit and returns the exit code; throws <see cref="TimeoutException"/>, with what the process
+    /// printed, after <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            throw new TimeoutException($"process did not exit within {timeout.TotalSeconds:0} s:\n{Log}");
+        }
         return _process.ExitCode;
     }
 
