@@ -478,9 +478,13 @@ internal abstract class FrameConnection
 
     private void BeginInlineRead(long epoch)
     {
-        long now = DispatchMode == DispatchMode.Adaptive ? Stopwatch.GetTimestamp() : 0;
+        long now = 0;
+        if (DispatchMode == DispatchMode.Adaptive)
+        {
+            now = Stopwatch.GetTimestamp();
+            _collectionsAtRead = GC.CollectionCount(0);
+        }
         _runClock = now;
-        if (DispatchMode == DispatchMode.Adaptive) _collectionsAtRead = GC.CollectionCount(0);
         _inlineThisRead = DispatchMode switch
         {
             DispatchMode.Inline => true,
