@@ -211,7 +211,7 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
 
                     // The attempt failed and its endpoint's statistics are up to date: retry, or give up.
                     last = failure;
-                    if (mode is FailMode.FailFast or FailMode.FailSafe || !IsRetryable(failure.Status) || attempt >= policy.MaxAttempts
+                    if (!MayRetry(mode, policy, failure) || !IsRetryable(failure.Status) || attempt >= policy.MaxAttempts
                         || options.CancellationToken.IsCancellationRequested)
                     {
                         break;
@@ -593,6 +593,15 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
             ? FailMode.FailFast
             : policy.FailMode;
 
+    /// <summary>
+    /// Whether the fail mode lets this failure be retried. A call the server did not run (refused while shutting down
+    /// or overloaded, or lost above a go-away's last id) is retried by a retrying policy even when the method is not
+    /// idempotent: sending it again cannot run it twice.
+    /// </summary>
+    private static bool MayRetry(FailMode mode, CallPolicy policy, RpcException failure) =>
+        mode is not (FailMode.FailFast or FailMode.FailSafe)
+        || failure.NotExecuted && policy.FailMode is FailMode.FailOver or FailMode.FailRetry or FailMode.FailBackup;
+
     /// <summary>Failures where another attempt can help: the instance was unreachable, went away, or shed the call.</summary>
     private static bool IsRetryable(StatusCode status) => status is StatusCode.Unavailable or StatusCode.ResourceExhausted;
 
@@ -634,7 +643,10 @@ public sealed class GovernedCallInvoker : CallInvoker, IAsyncDisposable
         var trailers = new Metadata();
         trailers.AddRange(e.Trailers);
         trailers.Set(GovernedCall.InstanceTrailer, endpoint.Instance.Id);
-        return new RpcException(e.Status, $"{e.Message} [instance {endpoint.Instance.Id} at {endpoint.Instance.Address}, attempt {attempt}]", trailers);
+        return new RpcException(e.Status, $"{e.Message} [instance {endpoint.Instance.Id} at {endpoint.Instance.Address}, attempt {attempt}]", trailers)
+        {
+            NotExecuted = e.NotExecuted,
+        };
     }
 
     /// <summary>Stops the watches and closes every instance channel. The registry is not disposed.</summary>

@@ -21,11 +21,30 @@ public sealed class RpcException : Exception
         Trailers = trailers;
     }
 
+    private RpcException(RpcException original)
+        : base(original.Message, original.InnerException)
+    {
+        Status = original.Status;
+        Trailers = original.Trailers;
+        NotExecuted = true;
+    }
+
+    /// <summary>This failure, marked as one of a call that never reached the server (see <see cref="NotExecuted"/>).</summary>
+    internal RpcException AsNotExecuted() => NotExecuted ? this : new RpcException(this);
+
     /// <summary>The status code of the failed call.</summary>
     public StatusCode Status { get; }
 
     /// <summary>Metadata the server returned with the failure, if any.</summary>
     public Metadata? Trailers { get; }
+
+    /// <summary>
+    /// True when the server is known not to have run any of the call's code: it refused the call (shutting down,
+    /// overloaded), or the call was still unread when a shutting-down server closed the connection after its go-away.
+    /// Such a call can be sent again elsewhere without running twice, so governance retries it even when the method
+    /// is not idempotent. False means "not known", not "it ran".
+    /// </summary>
+    public bool NotExecuted { get; init; }
 
     /// <summary>Status and message, without a stack trace (a failed call is an expected outcome, not a crash).</summary>
     public override string ToString() => $"RpcException({Status}): {Message}";

@@ -66,6 +66,40 @@ public sealed class FailModeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Non_idempotent_calls_that_never_reached_an_instance_fail_over()
+    {
+        // s0 stops but stays registered: every connect to it is refused, so no call sent there ever ran, and a
+        // retrying policy may send even a non-idempotent call to s1.
+        var (servers, invoker) = await StartAsync(2, p => p.Calls.FailMode = FailMode.FailOver);
+        await using var _ = invoker;
+        await servers[0].Server.StopAsync();
+        for (int i = 0; i < 10; i++) Assert.Equal("s1", await invoker.UnaryAsync(Echo.Write, "x"));
+        Assert.Equal(10, servers[1].Calls);
+    }
+
+    [Fact]
+    public async Task Fail_fast_does_not_resend_a_call_that_never_ran()
+    {
+        var (servers, invoker) = await StartAsync(2, p => p.Calls.FailMode = FailMode.FailFast);
+        await using var _ = invoker;
+        await servers[0].Server.StopAsync();
+        var failures = new List<RpcException>();
+        for (int i = 0; i < 4; i++)
+        {
+            try
+            {
+                await invoker.UnaryAsync(Echo.Write, "x");
+            }
+            catch (RpcException e)
+            {
+                failures.Add(e);
+            }
+        }
+        Assert.NotEmpty(failures);
+        Assert.All(failures, e => Assert.True(e.NotExecuted, e.Message));
+    }
+
+    [Fact]
     public async Task Fail_fast_reports_the_first_failure()
     {
         var (servers, invoker) = await StartAsync(2, p => p.Calls.FailMode = FailMode.FailFast);

@@ -11,7 +11,8 @@ public class ShutdownTests
         await using var f = await ServerFixture.StartAsync();
         await f.Channel.ConnectAsync();
         var inFlight = f.Channel.UnaryAsync(TestService.Sleep, 400).AsTask();
-        await ErrorAndDeadlineTests.WaitUntil(() => f.Server.ActiveCalls == 1);
+        // The handler must be running: a call the server has counted but not yet launched is refused by the stop.
+        await f.State.SleepStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
         var stop = f.Server.StopAsync();
         Assert.Equal("slept", await inFlight);
         await stop;
@@ -27,7 +28,8 @@ public class ShutdownTests
         await using var f = await ServerFixture.StartAsync(server: o => o.DrainTimeout = TimeSpan.FromMilliseconds(200));
         await f.Channel.ConnectAsync();
         var stuck = f.Channel.UnaryAsync(TestService.Sleep, 60_000).AsTask();
-        await ErrorAndDeadlineTests.WaitUntil(() => f.Server.ActiveCalls == 1);
+        // The handler must be running: a call the server has counted but not yet launched is refused by the stop.
+        await f.State.SleepStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await f.Server.StopAsync();
         var ex = await Assert.ThrowsAsync<RpcException>(() => stuck);
         Assert.Equal(StatusCode.Unavailable, ex.Status);
@@ -42,14 +44,15 @@ public class ShutdownTests
         // attempt (a call sent on the draining connection would be refused with Unavailable), while the first
         // connection stays open until its call has finished.
         var release = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var first = NamedServer("first", "127.0.0.1:0", release.Task);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var first = NamedServer("first", "127.0.0.1:0", release.Task, held);
         await first.StartAsync();
         var endpoint = first.BoundEndpoints[0];
         var log = new LogCapture();
         await using var channel = Client.RpcChannel.ForEndpoint(endpoint, new Client.RpcClientOptions { LoggerFactory = log });
         Assert.Equal("first", await channel.UnaryAsync(Who, ""));
         var inFlight = channel.UnaryAsync(Hold, "").AsTask();
-        await ErrorAndDeadlineTests.WaitUntil(() => first.ActiveCalls == 1);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         var stop = first.StopAsync();
         await ErrorAndDeadlineTests.WaitUntil(() => log.Has(GoAwayReceivedEventId));
@@ -73,12 +76,16 @@ public class ShutdownTests
     private static readonly Method<string, string> Hold = new("Shutdown", "Hold", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
 
     /// <summary>A server whose Who answers its name and whose Hold finishes when the test releases it.</summary>
-    private static Server.RpcServer NamedServer(string name, string endpoint, Task<string> release)
+    private static Server.RpcServer NamedServer(string name, string endpoint, Task<string> release, TaskCompletionSource? held = null)
     {
         var server = new Server.RpcServer(new Server.RpcServerOptions { Endpoints = { endpoint }, DrainTimeout = TimeSpan.FromSeconds(60) }, name: name);
         server.AddService(new Server.ServiceDefinition("Shutdown")
             .AddUnary(Who, (_, ctx) => new ValueTask<string>(name))
-            .AddUnary(Hold, async (_, ctx) => await release.WaitAsync(ctx.CancellationToken)));
+            .AddUnary(Hold, async (_, ctx) =>
+            {
+                held?.TrySetResult();
+                return await release.WaitAsync(ctx.CancellationToken);
+            }));
         return server;
     }
 

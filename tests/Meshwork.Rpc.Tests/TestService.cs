@@ -25,6 +25,8 @@ internal static class TestService
     {
         public readonly TaskCompletionSource<string> Notified = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public readonly TaskCompletionSource<StatusCode> SleepCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Set when a Sleep handler starts: a call counted by the server may still be refused before it runs.</summary>
+        public readonly TaskCompletionSource SleepStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int CountProduced;
     }
 
@@ -34,6 +36,7 @@ internal static class TestService
         .AddUnary(Blob, (n, ctx) => new ValueTask<byte[]>(new byte[n]))
         .AddUnary(Sleep, async (ms, ctx) =>
         {
+            state.SleepStarted.TrySetResult();
             try
             {
                 await Task.Delay(ms, ctx.CancellationToken);

@@ -123,5 +123,8 @@ internal abstract class ClientCall : ISendOwner
     }
 
     internal static RpcException StatusError(ref FrameHeader header, string fullName, string peer) =>
-        new(header.Status, header.StatusMessage ?? $"{fullName} failed on {peer} with {header.Status}", header.Metadata);
+        new(header.Status, header.StatusMessage ?? $"{fullName} failed on {peer} with {header.Status}", header.Metadata)
+        {
+            NotExecuted = (header.Flags & FrameFlags.Refused) != 0,
+        };
 }

@@ -23,6 +23,9 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     private ulong _nextId;
     private int _deadlineCalls;
     private volatile bool _goAway;
+    // The lowest "highest id that ran" named by the server's go-aways: a call above it that is lost with the
+    // connection never ran there. MaxValue until a shutting-down server says otherwise (idle go-aways send MaxValue).
+    private ulong _goAwayLastRun = ulong.MaxValue;
     private volatile bool _idleClosed;
     private long _lastCallMicros;
     private long _heartbeatSentMicros;
@@ -233,7 +236,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
                     body = null; // the sender owns it now
                     return true;
             }
-            error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent: {StateReason}");
+            error = new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {call.FullName} could be sent: {StateReason}") { NotExecuted = true };
         }
         catch (RpcException ex)
         {
@@ -263,7 +266,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             }
             else if (outcome == FrameWrite.Closed && TryRemove(id, call))
             {
-                call.OnFailed(new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {fullName} could be sent: {StateReason}"));
+                call.OnFailed(new RpcException(StatusCode.Unavailable, $"connection to {Peer} closed before {fullName} could be sent: {StateReason}") { NotExecuted = true });
             }
         }
         catch (Exception ex)
@@ -331,6 +334,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
                 else TryWriteFrame(new FrameHeader { Type = FrameType.Heartbeat, Flags = FrameFlags.Ack }, default);
                 break;
             case FrameType.GoAway:
+                if (header.RequestId < _goAwayLastRun) Volatile.Write(ref _goAwayLastRun, header.RequestId);
                 _goAway = true;
                 RpcLog.GoAwayReceived(Logger, Peer);
                 if (ActiveCalls == 0) _ = CloseAsync();
@@ -397,10 +401,17 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         }
         if (orphans.Count == 0) return;
         string why = _peerError ?? reason?.Message ?? "closed";
+        ulong lastRun = Volatile.Read(ref _goAwayLastRun);
         foreach (var call in orphans)
         {
             ReleaseSlot();
-            call.OnFailed(new RpcException(StatusCode.Unavailable, $"connection to {Peer} was lost before {call.FullName} completed: {why}"));
+            call.OnFailed(call.Id > lastRun
+                ? new RpcException(StatusCode.Unavailable,
+                    $"connection to {Peer} was lost before {call.FullName} completed: {why}; the server's go-away named request {lastRun} as the last it ran, so this call (request {call.Id}) did not run there")
+                {
+                    NotExecuted = true,
+                }
+                : new RpcException(StatusCode.Unavailable, $"connection to {Peer} was lost before {call.FullName} completed: {why}"));
         }
     }
 

@@ -98,7 +98,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
                 if (now < slot.RetryAtMicros && slot.LastError is { } last)
                 {
                     throw new RpcException(StatusCode.Unavailable,
-                        $"{last.Message}; next attempt in {(slot.RetryAtMicros - now) / 1000.0:0} ms", last);
+                        $"{last.Message}; next attempt in {(slot.RetryAtMicros - now) / 1000.0:0} ms", last) { NotExecuted = true };
                 }
                 slot.Connecting = ConnectAsync(slot);
             }
@@ -136,7 +136,8 @@ internal sealed class ConnectionPool : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not ObjectDisposedException)
         {
-            var error = ex as RpcException ?? new RpcException(StatusCode.Unavailable, $"connect to {_endpoint} failed: {ex.Message}", ex);
+            // No call was sent on a connection that never opened: whoever retries them cannot run them twice.
+            var error = (ex as RpcException ?? new RpcException(StatusCode.Unavailable, $"connect to {_endpoint} failed: {ex.Message}", ex)).AsNotExecuted();
             lock (slot)
             {
                 slot.Failures++;

@@ -116,7 +116,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
             }
             catch (ObjectDisposedException)
             {
-                throw new RpcException(StatusCode.Unavailable, $"the channel to {Endpoint} was disposed before {method.FullName} could start");
+                throw new RpcException(StatusCode.Unavailable, $"the channel to {Endpoint} was disposed before {method.FullName} could start") { NotExecuted = true };
             }
             if (!connection.TryTakeSlot())
             {
@@ -128,7 +128,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
             }
             if (attempt == 2)
             {
-                throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started: {connection.StateReason}");
+                throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started: {connection.StateReason}") { NotExecuted = true };
             }
             pending = _pool.GetAsync(options.CancellationToken);
         }
@@ -247,7 +247,7 @@ public sealed class RpcChannel : CallInvoker, IAsyncDisposable, IDisposable
         if (!connection.TryRegister(call))
         {
             connection.ReleaseSlot();
-            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started: {connection.StateReason}");
+            throw new RpcException(StatusCode.Unavailable, $"connection to {connection.Peer} stopped accepting calls before {method.FullName} started: {connection.StateReason}") { NotExecuted = true };
         }
         var header = new FrameHeader
         {

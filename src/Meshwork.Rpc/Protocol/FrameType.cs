@@ -17,7 +17,11 @@ internal enum FrameType : byte
     StreamData = 6,
     /// <summary>The client finished sending its stream (half-close).</summary>
     StreamEnd = 7,
-    /// <summary>The sender will accept no new calls on this connection; header request id = last id it will process.</summary>
+    /// <summary>
+    /// The sender will accept no new calls on this connection. From a shutting-down server the header's request id is
+    /// the highest id it ran: a call above it was never run there. An idle go-away carries <see cref="ulong.MaxValue"/>
+    /// (every request that crosses it is still served, so it bounds nothing).
+    /// </summary>
     GoAway = 8,
     /// <summary>Connection-level protocol error; the sender closes the connection after it.</summary>
     Error = 9,
@@ -32,4 +36,9 @@ internal enum FrameFlags : byte
     None = 0,
     /// <summary>This frame answers an earlier frame of the same type (heartbeat replies).</summary>
     Ack = 0x1,
+    /// <summary>
+    /// On a response: the server refused the call before any of its code ran (shutting down, overloaded, unknown
+    /// method), so running it again elsewhere cannot run it twice.
+    /// </summary>
+    Refused = 0x2,
 }

@@ -341,7 +341,7 @@ public sealed class RpcServer : IAsyncDisposable, IDisposable
             if (endpoint.EndPoint is UnixDomainSocketEndPoint uds) TryDelete(uds.ToString());
         }
         var connections = _connections.Keys.ToArray();
-        foreach (var c in connections) c.SendGoAway();
+        foreach (var c in connections) c.SendGoAway(shuttingDown: true);
         RpcLog.Draining(Logger, connections.Length, ActiveCalls, Options.DrainTimeout.TotalMilliseconds);
 
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -21,10 +21,13 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private int _deadlineCalls;
     private const int MaxStatusMessageChars = 8192;
     private volatile bool _goAwaySent;
+    // Set under the calls lock when a shutting-down server sends its go-away: from then on Launch refuses every call,
+    // so the id in that go-away (the highest launched before it) bounds what ran here.
+    private bool _refusing;
+    private ulong _highestLaunchedId; // under the calls lock
     private long _idleGoAwayMicros; // when an idle go-away was sent; the sweeper's thread only
     /// <summary>How long a client gets to close an idle connection after the go-away before the server closes it.</summary>
     private const long IdleCloseGraceMicros = 5_000_000;
-    private ulong _lastRequestId;
     private long _lastCallMicros;
     private long _dispatchingBytes; // body size of the request being dispatched by the read loop
     // The method of the previous request and the names it came with (read loop only); registered methods are never removed.
@@ -122,7 +125,6 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         bool oneWay = header.Type == FrameType.OneWay;
         if (!oneWay && header.RequestId == 0) throw new ProtocolException("request frame without a request id", StatusCode.InvalidArgument, ProtocolErrorKind.InvalidRequest);
         if (header.Service is null || header.Method is null) throw new ProtocolException("request frame without service or method name", StatusCode.InvalidArgument, ProtocolErrorKind.InvalidRequest);
-        if (!oneWay) _lastRequestId = header.RequestId;
 
         // An idle go-away does not refuse requests that crossed it; only a shutting-down server does.
         if (Server.IsStopping)
@@ -185,7 +187,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     private void Reject(ref FrameHeader header, StatusCode status, string message)
     {
         LogRejectedCall(header.Service ?? "?", header.Method ?? "?", status, message);
-        if (header.Type != FrameType.OneWay) SendStatus(header.RequestId, status, message, null);
+        // Nothing of the call ran: the client may send it elsewhere even when it is not idempotent.
+        if (header.Type != FrameType.OneWay) SendStatus(header.RequestId, status, message, null, FrameFlags.Refused);
     }
 
     /// <summary>Logs a rejected call, at most once per interval for this client address and status.</summary>
@@ -204,12 +207,12 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     {
         lock (_callsLock)
         {
-            if (_closedForCalls)
+            if (_closedForCalls || _refusing)
             {
-                // The connection is gone: nobody could answer or cancel this call.
+                // Gone: nobody could answer or cancel this call. Refusing: the go-away promised that it would not run.
+                _dispatchingBytes = 0;
                 Server.ReleaseCallSlot();
-                call.ReleaseRef();
-                return;
+                goto NotLaunched;
             }
             if (call.IsOneWay)
             {
@@ -221,6 +224,10 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 call.ReleaseRef();
                 throw new ProtocolException($"request id {call.Id} is already in use on this connection", StatusCode.InvalidArgument, ProtocolErrorKind.DuplicateRequestId);
             }
+            else if (call.Id > _highestLaunchedId)
+            {
+                _highestLaunchedId = call.Id;
+            }
             if (call.DeadlineMicros != 0) _deadlineCalls++;
             Volatile.Write(ref _activeCalls, _activeCalls + 1);
             call.ChargedBytes = _dispatchingBytes;
@@ -230,6 +237,17 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
         // Unary and one-way handlers run here while they are quick (see DispatchMode); streaming ones are always queued.
         if (call is IStreamGrant || !TryRunInline(call)) Server.Handlers.Enqueue(call);
+        return;
+
+    NotLaunched:
+        // A call that crossed a shutdown go-away learns here, outside the lock (a status is a write), that it never ran.
+        if (_refusing && !_closedForCalls && !call.IsOneWay)
+        {
+            LogRejectedCall(call.Method.Service, call.Method.Name, StatusCode.Unavailable, "shutting down");
+            SendStatus(call.Id, StatusCode.Unavailable,
+                $"server {Server.Name} is shutting down (go-away sent); {call.Method.FullName} did not run; retry on another connection or endpoint", null, FrameFlags.Refused);
+        }
+        call.ReleaseRef();
     }
 
     /// <summary>Removes a finished call and returns its slot, once; later calls for the same call do nothing.</summary>
@@ -317,19 +335,19 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         call.OnCancel(error.Status);
     }
 
-    public void SendStatus(ulong id, StatusCode status, string? message, Metadata? trailers)
+    public void SendStatus(ulong id, StatusCode status, string? message, Metadata? trailers, FrameFlags flags = FrameFlags.None)
     {
         if (message is { Length: > MaxStatusMessageChars }) message = message[..MaxStatusMessageChars] + " …(truncated)";
         try
         {
-            TryWriteFrame(new FrameHeader { Type = FrameType.Response, RequestId = id, Status = status, StatusMessage = message, Metadata = trailers }, default);
+            TryWriteFrame(new FrameHeader { Type = FrameType.Response, Flags = flags, RequestId = id, Status = status, StatusMessage = message, Metadata = trailers }, default);
         }
         catch (RpcException tooLarge)
         {
             // Trailers too large for a header: keep the status, drop the trailers, say so.
             TryWriteFrame(new FrameHeader
             {
-                Type = FrameType.Response, RequestId = id, Status = status,
+                Type = FrameType.Response, Flags = flags, RequestId = id, Status = status,
                 StatusMessage = (message is { Length: > 1024 } ? message[..1024] : message) + $" (trailers dropped: {tooLarge.Message})",
             }, default);
         }
@@ -379,11 +397,30 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     // ---- lifecycle --------------------------------------------------------------------------------------------
 
     /// <summary>Tells the client no new calls will be accepted; in-flight calls continue.</summary>
-    public void SendGoAway()
+    /// <param name="shuttingDown">
+    /// True when the server stops: calls that cross the go-away are refused, and the go-away names the highest id that
+    /// ran, so the client knows that a call above it, lost with the connection, never ran. False for an idle
+    /// connection, whose go-away still serves what crosses it and so bounds nothing.
+    /// </param>
+    public void SendGoAway(bool shuttingDown)
     {
-        if (_goAwaySent) return;
+        ulong lastRun;
+        if (shuttingDown)
+        {
+            lock (_callsLock)
+            {
+                if (_refusing) return;
+                _refusing = true;
+                lastRun = _highestLaunchedId;
+            }
+        }
+        else
+        {
+            if (_goAwaySent) return;
+            lastRun = ulong.MaxValue;
+        }
         _goAwaySent = true;
-        TryWriteFrame(new FrameHeader { Type = FrameType.GoAway, RequestId = _lastRequestId, StatusMessage = "server shutting down" }, default);
+        TryWriteFrame(new FrameHeader { Type = FrameType.GoAway, RequestId = lastRun, StatusMessage = shuttingDown ? "server shutting down" : "idle" }, default);
     }
 
     /// <summary>Cancels every running call, one-way calls included (drain timeout, connection loss).</summary>
@@ -454,7 +491,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
                 // it would otherwise be lost with the connection. Requests that cross the go-away are still served.
                 RpcLog.IdleClose(Logger, Peer);
                 _idleGoAwayMicros = now;
-                SendGoAway();
+                SendGoAway(shuttingDown: false);
             }
         }
         else if (now - _idleGoAwayMicros > IdleCloseGraceMicros)
