@@ -10,9 +10,9 @@ namespace Meshwork.Rpc.Tests;
 internal static class RawFrames
 {
     /// <summary>A complete request frame of <paramref name="method"/> with id <paramref name="id"/> carrying <paramref name="message"/>.</summary>
-    public static byte[] Request<TRequest, TResponse>(Method<TRequest, TResponse> method, ulong id, TRequest message)
+    public static byte[] Request<TRequest, TResponse>(Method<TRequest, TResponse> method, ulong id, TRequest message, long timeoutMicros = 0)
     {
-        var header = new FrameHeader { Type = FrameType.Request, RequestId = id, Service = method.Service, Method = method.Name };
+        var header = new FrameHeader { Type = FrameType.Request, RequestId = id, Service = method.Service, Method = method.Name, TimeoutMicros = timeoutMicros };
         var type = method.RequestType;
         using var body = MessageCodec.Encode(ref header, message, type, SerializerRegistry.CreateDefault().For(type), 0,
             new CompressionOptions(), FrameLayout.DefaultMaxFrameSize);

@@ -1,4 +1,6 @@
 using Meshwork.Rpc.Internal;
+using Meshwork.Rpc.Protocol;
+using Meshwork.Rpc.Serialization;
 using Meshwork.Testing;
 
 namespace Meshwork.Rpc.Tests;
@@ -37,5 +39,53 @@ public class SweeperTests
         await Eventually.TrueAsync(() => later.Sweeps == 3, "the later item was swept");
         Assert.Equal(3, finishing.Sweeps);
         Assert.False(later.SweptOnThreadPool);
+    }
+
+    private static readonly Method<string, string> Stuck = new("Sweep", "Stuck", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+    private static readonly Method<string, string> Slow = new("Sweep", "Slow", CallKind.Unary, MessageTypes.Plain<string>(), MessageTypes.Plain<string>());
+
+    [Fact]
+    public async Task A_handler_that_blocks_when_its_deadline_expires_does_not_stop_the_sweeper()
+    {
+        // The sweeper expires a handler's deadline; the handler's cancellation callback blocks its thread until the
+        // test ends. Deadlines elsewhere in the process must still expire, which they could not if the expiry ran the
+        // callback on the sweeper's own thread.
+        using var gate = new ManualResetEventSlim();
+        var blocking = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new Server.RpcServer(new Server.RpcServerOptions { Endpoints = { "127.0.0.1:0" }, DrainTimeout = TimeSpan.FromMilliseconds(100) });
+        server.AddService(new Server.ServiceDefinition("Sweep")
+            .AddUnary(Stuck, async (_, ctx) =>
+            {
+                ctx.CancellationToken.Register(() =>
+                {
+                    blocking.TrySetResult(Thread.CurrentThread.Name == "Meshwork sweeper");
+                    gate.Wait();
+                });
+                await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+                return "never";
+            })
+            .AddUnary(Slow, async (_, ctx) =>
+            {
+                await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+                return "never";
+            }));
+        await server.StartAsync();
+        try
+        {
+            // A raw client that never sends a cancel: only the server's sweep can expire this call.
+            using var peer = await RawPeer.ConnectAsync(server.BoundEndpoints[0]);
+            await peer.SendAsync(RawFrames.Request(Stuck, 1, "x", timeoutMicros: 50_000));
+            bool onSweeper = await blocking.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.False(onSweeper, "the expired handler's callback ran on the sweeper's thread");
+
+            await using var channel = Client.RpcChannel.ForEndpoint(server.BoundEndpoints[0]);
+            var late = channel.UnaryAsync(Slow, "y", new CallOptions { Timeout = TimeSpan.FromMilliseconds(100) }).AsTask();
+            var ex = await Assert.ThrowsAsync<RpcException>(() => late.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Equal(StatusCode.DeadlineExceeded, ex.Status);
+        }
+        finally
+        {
+            gate.Set();
+        }
     }
 }

@@ -27,6 +27,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     // connection never ran there. MaxValue until a shutting-down server says otherwise (idle go-aways send MaxValue).
     private ulong _goAwayLastRun = ulong.MaxValue;
     private volatile bool _idleClosed;
+    private bool _abortQueued; // the sweeper's thread only
     private long _lastCallMicros;
     private long _heartbeatSentMicros;
     private string? _peerError;
@@ -423,7 +424,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         RescueDeferredPump();
         RescueBlockedReadLoop();
         if (IsClosed && ActiveCalls == 0) return false;
-        if (!IsClosed && IsWriteStalled(now, Shared.WriteStallMicros))
+        if (!IsClosed && !_abortQueued && IsWriteStalled(now, Shared.WriteStallMicros))
         {
             Shared.Buffers.CountStalledClose();
             long queued = QueuedBytes;
@@ -432,7 +433,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             {
                 RpcLog.WriteStalled(Logger, Peer, queued, ms, Shared.Buffers.StalledConnectionsClosed, suppressed);
             }
-            _ = AbortAsync(new RpcException(StatusCode.Unavailable, $"server {Peer} read nothing of the {queued} bytes queued for it within {ms:0} ms (WriteStallTimeout)"));
+            AbortOffSweeper(new RpcException(StatusCode.Unavailable, $"server {Peer} read nothing of the {queued} bytes queued for it within {ms:0} ms (WriteStallTimeout)"));
         }
         if (Volatile.Read(ref _deadlineCalls) > 0) ExpireDeadlines(now);
 
@@ -440,10 +441,14 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         if (keepAlive > 0 && !IsClosed)
         {
             long sent = Volatile.Read(ref _heartbeatSentMicros);
-            if (sent != 0 && now - sent > Shared.KeepAliveTimeoutMicros)
+            if (_abortQueued)
+            {
+                // Closing on the thread pool: nothing more to watch here.
+            }
+            else if (sent != 0 && now - sent > Shared.KeepAliveTimeoutMicros)
             {
                 RpcLog.HeartbeatTimeout(Logger, Peer, Shared.KeepAliveTimeoutMicros / 1000.0);
-                _ = AbortAsync(new RpcException(StatusCode.Unavailable, $"no heartbeat answer from {Peer} within {Shared.KeepAliveTimeoutMicros / 1000} ms"));
+                AbortOffSweeper(new RpcException(StatusCode.Unavailable, $"no heartbeat answer from {Peer} within {Shared.KeepAliveTimeoutMicros / 1000} ms"));
             }
             else if (sent == 0 && now - LastActivityMicros > keepAlive)
             {
@@ -463,7 +468,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             if (close)
             {
                 RpcLog.IdleClose(Logger, Peer);
-                _ = CloseAsync();
+                DeadlineSweeper.Offload(static c => _ = c.CloseAsync(), this);
             }
         }
         return true;
@@ -488,7 +493,23 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             AfterRemove();
             SendCancel(call.Id);
-            call.OnFailed(call.DeadlineError(now));
         }
+        // A failed streaming call completes its reader and reply inline, running the caller's continuations: not on
+        // the sweeper (see DeadlineSweeper). Unary calls only queue their completion, but one work item serves both.
+        DeadlineSweeper.Offload(static s =>
+        {
+            foreach (var call in s.Expired) call.OnFailed(call.DeadlineError(s.Now));
+        }, (Expired: expired, Now: now));
+    }
+
+    /// <summary>
+    /// Aborts from the sweeper: closing fails every call in flight, so it runs on the thread pool. Once: the sweeps
+    /// that come before the abort has run would otherwise queue it again.
+    /// </summary>
+    private void AbortOffSweeper(RpcException error)
+    {
+        if (_abortQueued) return;
+        _abortQueued = true;
+        DeadlineSweeper.Offload(static s => _ = s.Connection.AbortAsync(s.Error), (Connection: this, Error: error));
     }
 }

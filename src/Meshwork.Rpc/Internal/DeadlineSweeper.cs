@@ -10,6 +10,13 @@ namespace Meshwork.Rpc.Internal;
 /// work on reader threads, these 200 ticks a second were nearly all the thread-pool work of a busy process, and their
 /// spinning two thirds of its context switches (bench, interleaved pairs: 0.05-0.06 against 0.02 switches per call at 64 callers).
 /// </para>
+/// <para>
+/// Being one thread, it must never run code of a caller or a handler: a cancellation fires the handler's token
+/// callbacks and continuations inline, and a close fails calls. What a sweep decides (expiring a handler, closing or
+/// aborting a connection) goes through <see cref="Offload"/>, so a continuation that blocks cannot stop the deadlines
+/// and heartbeats of every other connection in the process. Writes (heartbeats, cancels) stay on the sweeper: they
+/// only queue bytes.
+/// </para>
 /// </summary>
 internal static class DeadlineSweeper
 {
@@ -43,6 +50,10 @@ internal static class DeadlineSweeper
             }
         }
     }
+
+    /// <summary>Runs <paramref name="action"/> on the thread pool: for sweep decisions that can reach user code.</summary>
+    public static void Offload<TState>(Action<TState> action, TState state) =>
+        ThreadPool.UnsafeQueueUserWorkItem(action, state, preferLocal: false);
 
     private static void Run()
     {

@@ -280,6 +280,18 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         }
     }
 
+    private static void CancelExpired(List<ServerCall> expired)
+    {
+        try
+        {
+            foreach (var call in expired) call.OnCancel(StatusCode.DeadlineExceeded);
+        }
+        finally
+        {
+            ReleaseAll(expired);
+        }
+    }
+
     private static void ReleaseAll(List<ServerCall> calls)
     {
         foreach (var c in calls) c.ReleaseRef();
@@ -446,8 +458,10 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             RpcLog.WriteStalled(Logger, Peer, queued, ms, Budget.StalledConnectionsClosed, suppressed);
         }
-        _ = AbortAsync(new RpcException(StatusCode.ResourceExhausted,
-            $"client {Peer} read nothing of the {queued} bytes queued for it within {ms:0} ms (WriteStallTimeout)"));
+        var error = new RpcException(StatusCode.ResourceExhausted,
+            $"client {Peer} read nothing of the {queued} bytes queued for it within {ms:0} ms (WriteStallTimeout)");
+        // Closing cancels the connection's handlers: off the sweeper's thread.
+        DeadlineSweeper.Offload(static s => _ = s.Connection.AbortAsync(s.Error), (Connection: this, Error: error));
     }
 
     protected override void OnClosed(Exception? reason)
@@ -472,14 +486,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         if (Volatile.Read(ref _deadlineCalls) > 0)
         {
             var expired = Snapshot(c => c.DeadlineMicros != 0 && c.DeadlineMicros <= now && c.Context.CancellationReason == StatusCode.OK);
-            try
-            {
-                foreach (var call in expired) call.OnCancel(StatusCode.DeadlineExceeded);
-            }
-            finally
-            {
-                ReleaseAll(expired);
-            }
+            // Cancelling runs the handlers' token callbacks and continuations: not on the sweeper (see DeadlineSweeper).
+            if (expired.Count > 0) DeadlineSweeper.Offload(static calls => CancelExpired(calls), expired);
         }
         long idle = Server.IdleMicros;
         if (idle <= 0 || ActiveCalls != 0) return true;
@@ -496,8 +504,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         }
         else if (now - _idleGoAwayMicros > IdleCloseGraceMicros)
         {
-            // The client ignored the go-away; close from this side.
-            _ = CloseAsync();
+            // The client ignored the go-away; close from this side (off the sweeper's thread: see DeadlineSweeper).
+            DeadlineSweeper.Offload(static c => _ = c.CloseAsync(), this);
             return false;
         }
         return true;
