@@ -26,8 +26,11 @@ public class NativeAotAgentTests
             await using var serf = await SerfAgent.StartAsync("serf-aot");
             int gossip = FreePort.TcpAndUdp();
             int rpc = FreePort.TcpAndUdp();
-            await using var agent = RunningProcess.Start(binary,
-                ["agent", "--node", "native", "--bind", $"127.0.0.1:{gossip}", "--rpc-addr", $"127.0.0.1:{rpc}", "--join", $"127.0.0.1:{serf.BindPort}"]);
+            // Started with SIGINT ignored, as a script's background job or nohup starts it: it must still leave on
+            // SIGINT as serf does (the shell sets the ignore, then becomes the agent with exec).
+            await using var agent = RunningProcess.Start("/bin/sh",
+                ["-c", "trap '' INT; exec \"$0\" \"$@\"", binary,
+                 "agent", "--node", "native", "--bind", $"127.0.0.1:{gossip}", "--rpc-addr", $"127.0.0.1:{rpc}", "--join", $"127.0.0.1:{serf.BindPort}"]);
             await agent.WaitForLineAsync(l => l.Contains("control API on", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
             await Eventually.TrueAsync(async () => (await serf.MemberAsync("native"))?.Status == "alive", "the serf agent sees the native agent alive");
 
