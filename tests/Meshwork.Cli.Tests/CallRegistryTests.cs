@@ -32,9 +32,15 @@ public sealed class CallRegistryTests
             Assert.Equal("alive", reply.RootElement.GetProperty("Node").GetString());
         }
 
-        // The same call, not marked idempotent, is not retried: it fails on the dead instance, which shows that the
-        // dead instance was indeed the first pick above and fail-over is what saved that call.
-        (code, stdout, stderr) = await MeshworkCli.RunAsync(["call", "Shop/Price", """{"Item":"tea","Quantity":3}""", .. registry]);
+        // Not marked idempotent, the call still fails over: the dead instance refused the connection, so nothing of the
+        // call ran there and sending it again cannot run it twice.
+        (code, stdout, stderr) = await MeshworkCli.RunAsync(["call", "Shop/Price", """{"Item":"tea","Quantity":3}""", "--json", .. registry]);
+        Assert.True(code == 0, stderr + stdout);
+        using (var reply = JsonDocument.Parse(stdout)) Assert.Equal("alive", reply.RootElement.GetProperty("Node").GetString());
+
+        // With fail-fast nothing is sent again: the call fails on the dead instance, which shows that the dead instance
+        // was indeed the first pick above and fail-over is what saved those calls.
+        (code, stdout, stderr) = await MeshworkCli.RunAsync(["call", "Shop/Price", """{"Item":"tea","Quantity":3}""", .. registry, "--client-key", "Defaults:FailMode=FailFast"]);
         Assert.Equal(1, code);
         Assert.Contains("Unavailable", stderr);
         Assert.Contains(dead, stderr);
