@@ -16,7 +16,7 @@ namespace Meshwork.Rpc.Client;
 /// </summary>
 internal sealed class UnaryCall<TResponse> : ClientCall, IValueTaskSource<TResponse>, IThreadPoolWorkItem
 {
-    private static readonly ObjectPool<UnaryCall<TResponse>> s_pool = new(1024);
+    private static readonly ObjectPool<UnaryCall<TResponse>> s_pool = new(1024, threadSlot: true);
 
     // Continuations run synchronously inside Execute, which is always a RunQueue drainer or the read loop (through
     // FrameConnection.TryRunInline, which hands the loop on if a continuation blocks): never the sweeper's timer or a

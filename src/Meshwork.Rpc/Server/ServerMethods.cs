@@ -71,7 +71,7 @@ internal sealed class UnaryServerMethod<TRequest, TResponse>(Method<TRequest, TR
     public UnaryHandler<TRequest, TResponse> Handler { get; } = handler;
 
     /// <summary>Finished calls of this method with their contexts, reused by later calls (see <see cref="ServerCall"/> for when one is returned).</summary>
-    internal ObjectPool<UnaryServerCall<TRequest, TResponse>> CallPool { get; } = new(CallPoolSize);
+    internal ObjectPool<UnaryServerCall<TRequest, TResponse>> CallPool { get; } = new(CallPoolSize, threadSlot: true);
 
     public override void Start(ServerConnection connection, ref FrameHeader header, in ReadOnlySequence<byte> body)
     {
