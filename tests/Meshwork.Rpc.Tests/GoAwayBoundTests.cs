@@ -66,72 +66,80 @@ public class GoAwayBoundTests
     {
         // A hand-played server reads three requests, refuses the first with the flag, sends a go-away naming the
         // second as the last that ran, and closes. The caller must be told exactly which calls did not run.
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
+        await using var server = new HandPlayedServer(async peer =>
         {
-            var serverSide = Task.Run(async () =>
-            {
-                using var peer = new RawPeer(await listener.AcceptTcpClientAsync());
-                var ids = new List<ulong>();
-                for (int i = 0; i < 3; i++) ids.Add((await peer.ReadFrameAsync()).Header.RequestId);
-                ids.Sort();
-                await peer.SendAsync(new FrameHeader { Type = FrameType.Response, Flags = FrameFlags.Refused, RequestId = ids[0], Status = StatusCode.Unavailable, StatusMessage = "refused" });
-                await peer.SendAsync(new FrameHeader { Type = FrameType.GoAway, RequestId = ids[1], StatusMessage = "server shutting down" });
-                return ids;
-            });
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            await using var channel = RpcChannel.ForAddress($"127.0.0.1:{port}");
-            await channel.ConnectAsync();
-            // Started one after the other on a connected channel, the calls take ids in this order.
-            var first = channel.UnaryAsync(Who, "a").AsTask();
-            var second = channel.UnaryAsync(Who, "b").AsTask();
-            var third = channel.UnaryAsync(Who, "c").AsTask();
-            await serverSide;
+            var ids = new List<ulong>();
+            for (int i = 0; i < 3; i++) ids.Add((await peer.ReadFrameAsync()).Header.RequestId);
+            ids.Sort();
+            await peer.SendAsync(new FrameHeader { Type = FrameType.Response, Flags = FrameFlags.Refused, RequestId = ids[0], Status = StatusCode.Unavailable, StatusMessage = "refused" });
+            await peer.SendAsync(new FrameHeader { Type = FrameType.GoAway, RequestId = ids[1], StatusMessage = "server shutting down" });
+        });
+        await using var channel = await server.ConnectAsync();
+        // Started one after the other on a connected channel, the calls take ids in this order.
+        var first = channel.UnaryAsync(Who, "a").AsTask();
+        var second = channel.UnaryAsync(Who, "b").AsTask();
+        var third = channel.UnaryAsync(Who, "c").AsTask();
+        await server.Played;
 
-            var refused = await Assert.ThrowsAsync<RpcException>(() => first);
-            Assert.Equal(StatusCode.Unavailable, refused.Status);
-            Assert.True(refused.NotExecuted, "a flagged refusal did not run");
+        var refused = await Assert.ThrowsAsync<RpcException>(() => first);
+        Assert.Equal(StatusCode.Unavailable, refused.Status);
+        Assert.True(refused.NotExecuted, "a flagged refusal did not run");
 
-            var atBound = await Assert.ThrowsAsync<RpcException>(() => second);
-            Assert.Equal(StatusCode.Unavailable, atBound.Status);
-            Assert.False(atBound.NotExecuted, "the go-away's own id may have run");
+        var atBound = await Assert.ThrowsAsync<RpcException>(() => second);
+        Assert.Equal(StatusCode.Unavailable, atBound.Status);
+        Assert.False(atBound.NotExecuted, "the go-away's own id may have run");
 
-            var aboveBound = await Assert.ThrowsAsync<RpcException>(() => third);
-            Assert.Equal(StatusCode.Unavailable, aboveBound.Status);
-            Assert.True(aboveBound.NotExecuted, "a call above the go-away's id did not run");
-            Assert.Contains("did not run", aboveBound.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            listener.Stop();
-        }
+        var aboveBound = await Assert.ThrowsAsync<RpcException>(() => third);
+        Assert.Equal(StatusCode.Unavailable, aboveBound.Status);
+        Assert.True(aboveBound.NotExecuted, "a call above the go-away's id did not run");
+        Assert.Contains("did not run", aboveBound.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task An_idle_go_away_bounds_nothing()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
+        await using var server = new HandPlayedServer(async peer =>
         {
-            var serverSide = Task.Run(async () =>
+            await peer.ReadFrameAsync();
+            await peer.SendAsync(new FrameHeader { Type = FrameType.GoAway, RequestId = ulong.MaxValue, StatusMessage = "idle" });
+        });
+        await using var channel = await server.ConnectAsync();
+        var call = channel.UnaryAsync(Who, "a").AsTask();
+        await server.Played;
+        var lost = await Assert.ThrowsAsync<RpcException>(() => call);
+        Assert.False(lost.NotExecuted);
+    }
+
+    /// <summary>A server on a free loopback port that plays its first connection by hand, then closes it.</summary>
+    private sealed class HandPlayedServer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+
+        public HandPlayedServer(Func<RawPeer, Task> play)
+        {
+            _listener.Start();
+            Played = Task.Run(async () =>
             {
-                using var peer = new RawPeer(await listener.AcceptTcpClientAsync());
-                await peer.ReadFrameAsync();
-                await peer.SendAsync(new FrameHeader { Type = FrameType.GoAway, RequestId = ulong.MaxValue, StatusMessage = "idle" });
+                using var peer = new RawPeer(await _listener.AcceptTcpClientAsync());
+                await play(peer);
             });
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            await using var channel = RpcChannel.ForAddress($"127.0.0.1:{port}");
-            await channel.ConnectAsync();
-            var call = channel.UnaryAsync(Who, "a").AsTask();
-            await serverSide;
-            var lost = await Assert.ThrowsAsync<RpcException>(() => call);
-            Assert.False(lost.NotExecuted);
         }
-        finally
+
+        /// <summary>Ends when the play is over and the connection closed.</summary>
+        public Task Played { get; }
+
+        /// <summary>A channel to this server, already connected.</summary>
+        public async Task<RpcChannel> ConnectAsync()
         {
-            listener.Stop();
+            var channel = RpcChannel.ForAddress($"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
+            await channel.ConnectAsync();
+            return channel;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            return ValueTask.CompletedTask;
         }
     }
 }

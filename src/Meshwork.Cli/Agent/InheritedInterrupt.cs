@@ -10,8 +10,8 @@ namespace Meshwork.Cli.Agent;
 internal static class InheritedInterrupt
 {
     private const int SigInt = 2;
-    private static readonly nint SigIgn = 1;
-    private static readonly nint SigDfl = 0;
+    private const nint SigIgn = 1;
+    private const nint SigDfl = 0;
 
     /// <summary>True when SIGINT was inherited ignored and is now back to its default, so that a handler can be installed.</summary>
     public static bool Restore()
@@ -25,9 +25,9 @@ internal static class InheritedInterrupt
         return SetDisposition(SigInt, SigDfl) != -1;
     }
 
-    [DllImport("libc", EntryPoint = "sigaction", SetLastError = true)]
+    [DllImport("libc", EntryPoint = "sigaction")]
     private static extern int QueryAction(int signal, nint newAction, byte[] oldAction);
 
-    [DllImport("libc", EntryPoint = "signal", SetLastError = true)]
+    [DllImport("libc", EntryPoint = "signal")]
     private static extern nint SetDisposition(int signal, nint handler);
 }

@@ -27,7 +27,6 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
     // connection never ran there. MaxValue until a shutting-down server says otherwise (idle go-aways send MaxValue).
     private ulong _goAwayLastRun = ulong.MaxValue;
     private volatile bool _idleClosed;
-    private bool _abortQueued; // the sweeper's thread only
     private long _lastCallMicros;
     private long _heartbeatSentMicros;
     private string? _peerError;
@@ -406,13 +405,10 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         foreach (var call in orphans)
         {
             ReleaseSlot();
-            call.OnFailed(call.Id > lastRun
-                ? new RpcException(StatusCode.Unavailable,
-                    $"connection to {Peer} was lost before {call.FullName} completed: {why}; the server's go-away named request {lastRun} as the last it ran, so this call (request {call.Id}) did not run there")
-                {
-                    NotExecuted = true,
-                }
-                : new RpcException(StatusCode.Unavailable, $"connection to {Peer} was lost before {call.FullName} completed: {why}"));
+            string lost = $"connection to {Peer} was lost before {call.FullName} completed: {why}";
+            bool notRun = call.Id > lastRun;
+            if (notRun) lost += $"; the server's go-away named request {lastRun} as the last it ran, so this call (request {call.Id}) did not run there";
+            call.OnFailed(new RpcException(StatusCode.Unavailable, lost) { NotExecuted = notRun });
         }
     }
 
@@ -424,7 +420,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         RescueDeferredPump();
         RescueBlockedReadLoop();
         if (IsClosed && ActiveCalls == 0) return false;
-        if (!IsClosed && !_abortQueued && IsWriteStalled(now, Shared.WriteStallMicros))
+        if (!IsClosed && !AbortQueued && IsWriteStalled(now, Shared.WriteStallMicros))
         {
             Shared.Buffers.CountStalledClose();
             long queued = QueuedBytes;
@@ -438,14 +434,11 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         if (Volatile.Read(ref _deadlineCalls) > 0) ExpireDeadlines(now);
 
         long keepAlive = Shared.KeepAliveMicros;
-        if (keepAlive > 0 && !IsClosed)
+        // Once an abort is queued, the connection is closing on the thread pool: no heartbeat to watch any more.
+        if (keepAlive > 0 && !IsClosed && !AbortQueued)
         {
             long sent = Volatile.Read(ref _heartbeatSentMicros);
-            if (_abortQueued)
-            {
-                // Closing on the thread pool: nothing more to watch here.
-            }
-            else if (sent != 0 && now - sent > Shared.KeepAliveTimeoutMicros)
+            if (sent != 0 && now - sent > Shared.KeepAliveTimeoutMicros)
             {
                 RpcLog.HeartbeatTimeout(Logger, Peer, Shared.KeepAliveTimeoutMicros / 1000.0);
                 AbortOffSweeper(new RpcException(StatusCode.Unavailable, $"no heartbeat answer from {Peer} within {Shared.KeepAliveTimeoutMicros / 1000} ms"));
@@ -468,7 +461,7 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
             if (close)
             {
                 RpcLog.IdleClose(Logger, Peer);
-                DeadlineSweeper.Offload(static c => _ = c.CloseAsync(), this);
+                CloseOffSweeper();
             }
         }
         return true;
@@ -500,16 +493,5 @@ internal sealed class ClientConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             foreach (var call in s.Expired) call.OnFailed(call.DeadlineError(s.Now));
         }, (Expired: expired, Now: now));
-    }
-
-    /// <summary>
-    /// Aborts from the sweeper: closing fails every call in flight, so it runs on the thread pool. Once: the sweeps
-    /// that come before the abort has run would otherwise queue it again.
-    /// </summary>
-    private void AbortOffSweeper(RpcException error)
-    {
-        if (_abortQueued) return;
-        _abortQueued = true;
-        DeadlineSweeper.Offload(static s => _ = s.Connection.AbortAsync(s.Error), (Connection: this, Error: error));
     }
 }

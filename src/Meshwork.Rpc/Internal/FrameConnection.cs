@@ -753,6 +753,26 @@ internal abstract class FrameConnection
         _pumpDone.TrySetResult();
     }
 
+    /// <summary>
+    /// Closes from the sweeper's thread: a close fails or cancels every call in flight, which runs callers' and
+    /// handlers' code, so it is queued to the thread pool (see <see cref="DeadlineSweeper"/>).
+    /// </summary>
+    protected void CloseOffSweeper() => DeadlineSweeper.Offload(static c => _ = c.CloseAsync(), this);
+
+    /// <summary>
+    /// Aborts from the sweeper's thread, on the thread pool like <see cref="CloseOffSweeper"/>. Once: the sweeps that
+    /// come before the abort has run would otherwise queue it again.
+    /// </summary>
+    protected void AbortOffSweeper(Exception reason)
+    {
+        if (AbortQueued) return;
+        AbortQueued = true;
+        DeadlineSweeper.Offload(static s => _ = s.Connection.AbortAsync(s.Reason), (Connection: this, Reason: reason));
+    }
+
+    /// <summary>An abort was queued by <see cref="AbortOffSweeper"/>; read and written on the sweeper's thread only.</summary>
+    protected bool AbortQueued { get; private set; }
+
     /// <summary>Stops accepting writes, sends everything queued, then closes the stream.</summary>
     public async Task CloseAsync(Exception? reason = null)
     {

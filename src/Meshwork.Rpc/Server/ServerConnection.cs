@@ -129,7 +129,7 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         // An idle go-away does not refuse requests that crossed it; only a shutting-down server does.
         if (Server.IsStopping)
         {
-            Reject(ref header, StatusCode.Unavailable, $"server {Server.Name} is shutting down (go-away sent); retry on another connection or endpoint");
+            Reject(ref header, StatusCode.Unavailable, ShuttingDown($"{header.Service}/{header.Method}"));
             return;
         }
         ServerMethod? method;
@@ -184,12 +184,21 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         return held >= Limits.MaxQueuedWriteBytes || (held > 0 && Budget.IsExhausted);
     }
 
-    private void Reject(ref FrameHeader header, StatusCode status, string message)
+    private void Reject(ref FrameHeader header, StatusCode status, string message) =>
+        Refuse(header.RequestId, header.Type == FrameType.OneWay, header.Service ?? "?", header.Method ?? "?", status, message);
+
+    /// <summary>
+    /// Logs a call that none of whose code ran and answers it, flagged <see cref="FrameFlags.Refused"/>: the client may
+    /// send it elsewhere even when it is not idempotent. A one-way call gets no answer.
+    /// </summary>
+    private void Refuse(ulong id, bool oneWay, string service, string method, StatusCode status, string message)
     {
-        LogRejectedCall(header.Service ?? "?", header.Method ?? "?", status, message);
-        // Nothing of the call ran: the client may send it elsewhere even when it is not idempotent.
-        if (header.Type != FrameType.OneWay) SendStatus(header.RequestId, status, message, null, FrameFlags.Refused);
+        LogRejectedCall(service, method, status, message);
+        if (!oneWay) SendStatus(id, status, message, null, FrameFlags.Refused);
     }
+
+    private string ShuttingDown(string fullMethod) =>
+        $"server {Server.Name} is shutting down (go-away sent); {fullMethod} did not run; retry on another connection or endpoint";
 
     /// <summary>Logs a rejected call, at most once per interval for this client address and status.</summary>
     public void LogRejectedCall(string service, string method, StatusCode status, string message)
@@ -205,14 +214,33 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
     /// <summary>Registers the call and runs it. The caller already holds a server call slot.</summary>
     public void Launch(ServerCall call)
     {
+        if (!TryRegister(call, out bool refused))
+        {
+            // A call that crossed a shutdown go-away learns here, outside the lock (a status is a write), that it never ran.
+            if (refused) Refuse(call.Id, call.IsOneWay, call.Method.Service, call.Method.Name, StatusCode.Unavailable, ShuttingDown(call.Method.FullName));
+            call.ReleaseRef();
+            return;
+        }
+        if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
+        // Unary and one-way handlers run here while they are quick (see DispatchMode); streaming ones are always queued.
+        if (call is IStreamGrant || !TryRunInline(call)) Server.Handlers.Enqueue(call);
+    }
+
+    /// <summary>
+    /// Adds the call to the tables and charges its request bytes. False, with the call's slot returned, when the
+    /// connection is gone (nobody could answer or cancel it) or refusing after a shutdown go-away (which promised that
+    /// no call above its id would run); <paramref name="refused"/> tells the second case.
+    /// </summary>
+    private bool TryRegister(ServerCall call, out bool refused)
+    {
         lock (_callsLock)
         {
+            refused = _refusing && !_closedForCalls;
             if (_closedForCalls || _refusing)
             {
-                // Gone: nobody could answer or cancel this call. Refusing: the go-away promised that it would not run.
                 _dispatchingBytes = 0;
                 Server.ReleaseCallSlot();
-                goto NotLaunched;
+                return false;
             }
             if (call.IsOneWay)
             {
@@ -233,21 +261,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
             call.ChargedBytes = _dispatchingBytes;
             _dispatchingBytes = 0;
             ChargeInFlight(call.ChargedBytes);
+            return true;
         }
-        if (call is IStreamGrant { InitialGrant: > 0 } grant) SendWindowUpdate(call.Id, grant.InitialGrant);
-        // Unary and one-way handlers run here while they are quick (see DispatchMode); streaming ones are always queued.
-        if (call is IStreamGrant || !TryRunInline(call)) Server.Handlers.Enqueue(call);
-        return;
-
-    NotLaunched:
-        // A call that crossed a shutdown go-away learns here, outside the lock (a status is a write), that it never ran.
-        if (_refusing && !_closedForCalls && !call.IsOneWay)
-        {
-            LogRejectedCall(call.Method.Service, call.Method.Name, StatusCode.Unavailable, "shutting down");
-            SendStatus(call.Id, StatusCode.Unavailable,
-                $"server {Server.Name} is shutting down (go-away sent); {call.Method.FullName} did not run; retry on another connection or endpoint", null, FrameFlags.Refused);
-        }
-        call.ReleaseRef();
     }
 
     /// <summary>Removes a finished call and returns its slot, once; later calls for the same call do nothing.</summary>
@@ -458,10 +473,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         {
             RpcLog.WriteStalled(Logger, Peer, queued, ms, Budget.StalledConnectionsClosed, suppressed);
         }
-        var error = new RpcException(StatusCode.ResourceExhausted,
-            $"client {Peer} read nothing of the {queued} bytes queued for it within {ms:0} ms (WriteStallTimeout)");
-        // Closing cancels the connection's handlers: off the sweeper's thread.
-        DeadlineSweeper.Offload(static s => _ = s.Connection.AbortAsync(s.Error), (Connection: this, Error: error));
+        AbortOffSweeper(new RpcException(StatusCode.ResourceExhausted,
+            $"client {Peer} read nothing of the {queued} bytes queued for it within {ms:0} ms (WriteStallTimeout)"));
     }
 
     protected override void OnClosed(Exception? reason)
@@ -504,8 +517,8 @@ internal sealed class ServerConnection : FrameConnection, DeadlineSweeper.ISweep
         }
         else if (now - _idleGoAwayMicros > IdleCloseGraceMicros)
         {
-            // The client ignored the go-away; close from this side (off the sweeper's thread: see DeadlineSweeper).
-            DeadlineSweeper.Offload(static c => _ = c.CloseAsync(), this);
+            // The client ignored the go-away; close from this side.
+            CloseOffSweeper();
             return false;
         }
         return true;
