@@ -10,7 +10,8 @@ namespace Meshwork.Rpc.Tests;
 
 /// <summary>
 /// A read of many frames does not hold everything it causes to be sent until its end: what the first 16 frames queued
-/// leaves before the 17th is handled, so the peer can start on it meanwhile.
+/// leaves before the 17th is handled, so the peer can start on it meanwhile; but only when the rest of the read is at
+/// least as long as those frames were, so a read of 17 to 31 frames still costs one write.
 /// </summary>
 public class ReadFlushTests
 {
@@ -61,6 +62,50 @@ public class ReadFlushTests
             return;
         }
         Assert.Fail("the server never read the first 16 requests of a batch in one read");
+    }
+
+    [Fact]
+    public async Task A_read_of_20_frames_is_answered_in_one_write_not_two()
+    {
+        const int Requests = 20;
+        var queuedWhenHandled = new long[Requests + 1];
+        RpcServer? server = null;
+        var service = new ServiceDefinition("Flush").AddUnary(Numbered, (n, _) =>
+        {
+            queuedWhenHandled[n] = server!.Connections.Single().QueuedBytes;
+            return new ValueTask<int>(n);
+        });
+        await using var f = await ServerFixture.StartAsync(o => o.HandlerDispatch = DispatchMode.Inline, configure: s =>
+        {
+            server = s;
+            s.AddService(service);
+        });
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync((IPEndPoint)f.Server.BoundEndpoints[0].EndPoint);
+        var reading = new ReplyReader(socket);
+
+        // After the 16th frame only 4 are left of the read, fewer than the 16 just handled: the replies wait for the
+        // end of the read and all 20 leave in one write. A write after the 16th would empty the send queue, and the
+        // handlers of the 17th to 20th would see it so. A batch the server read in parts, or whose read loop was taken
+        // over, shows a write too (at the end of each part), so batches are sent until one the server read whole; a
+        // server that writes after every 16th frame regardless never answers a batch of 20 in one write.
+        string last = "";
+        for (int batch = 0; batch < 20; batch++)
+        {
+            Array.Clear(queuedWhenHandled);
+            var requests = new ArrayBufferWriter<byte>();
+            for (int n = 1; n <= Requests; n++) requests.Write(RawFrames.Request(Numbered, (ulong)(batch * 100 + n), n));
+            int takeovers = f.Server.Connections.SingleOrDefault()?.Takeovers ?? 0;
+            await socket.SendAsync(requests.WrittenMemory, SocketFlags.None);
+            await reading.ReadRepliesAsync(Requests);
+            if (f.Server.Connections.Single().Takeovers != takeovers) continue;
+            // Each handler saw every earlier reply of the batch still queued: nothing was written until the read ended.
+            bool oneWrite = queuedWhenHandled[2] > 0;
+            for (int n = 3; n <= Requests; n++) oneWrite &= queuedWhenHandled[n] > queuedWhenHandled[n - 1];
+            if (oneWrite) return;
+            last = string.Join(", ", queuedWhenHandled.Skip(1));
+        }
+        Assert.Fail($"no batch of {Requests} requests was answered in one write; bytes queued as each request of the last batch was handled: {last}");
     }
 
     /// <summary>Reads response frames from a raw socket, keeping what is left of a frame for the next read.</summary>
