@@ -112,6 +112,50 @@ public class SerializerTests
         Assert.Equal(payload, MessagePackRpcSerializer.Default.Deserialize(Sequences.Split(ours.WrittenMemory, ours.WrittenCount / 2), type));
     }
 
+    private static readonly Method<byte[]?, byte[]?> BytesEcho = new("Ser", "Bytes", CallKind.Unary, MessageTypes.Plain<byte[]?>(), MessageTypes.Plain<byte[]?>());
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(255)]
+    [InlineData(256)]
+    [InlineData(65_535)]
+    [InlineData(65_536)]
+    [InlineData(1_048_579)]
+    public async Task Byte_arrays_on_each_side_of_the_bin_header_boundaries_round_trip_through_a_call(int length)
+    {
+        byte[]? payload = length < 0 ? null : Enumerable.Range(0, length).Select(i => (byte)(i * 7 ^ i >> 8)).ToArray();
+        var service = new ServiceDefinition("Ser").AddUnary(BytesEcho, (p, _) => new ValueTask<byte[]?>(p));
+        await using var f = await ServerFixture.StartAsync(configure: s => s.AddService(service));
+        // The request is written by the client's hand framing and read by the server's, the reply the other way round.
+        Assert.Equal(payload, await f.Channel.UnaryAsync(BytesEcho, payload));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xC4, 0x03 }, 3)]                   // bin 8, as MessagePackWriter writes 3 bytes
+    [InlineData(new byte[] { 0xC5, 0x00, 0x03 }, 3)]             // bin 16 for a length bin 8 would hold
+    [InlineData(new byte[] { 0xC6, 0x00, 0x00, 0x00, 0x03 }, 3)] // bin 32 for the same
+    [InlineData(new byte[] { 0xC6, 0x00, 0x00, 0x01, 0x2C }, 300)]
+    [InlineData(new byte[] { 0xC5, 0x00, 0x00 }, 0)]
+    public void Byte_arrays_from_other_MessagePack_writers_are_read_whatever_bin_header_they_chose(byte[] header, int length)
+    {
+        // The MessagePack spec lets a writer use a wider bin header than it needs; the hand-framed reader takes any.
+        byte[] payload = Enumerable.Range(0, length).Select(i => (byte)(255 - i)).ToArray();
+        byte[] body = [.. header, .. payload];
+        var type = MessageTypes.Plain<byte[]>();
+        Assert.Equal(payload, MessagePackRpcSerializer.Default.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), type));
+        Assert.Equal(payload, MessagePackRpcSerializer.Default.Deserialize(Sequences.Split(body, body.Length / 2), type));
+
+        // And what it writes, MessagePack's own reader reads.
+        var written = new System.Buffers.ArrayBufferWriter<byte>();
+        MessagePackRpcSerializer.Default.Serialize(written, payload, type);
+        var reader = new Nerdbank.MessagePack.MessagePackReader(new System.Buffers.ReadOnlySequence<byte>(written.WrittenMemory));
+        System.Buffers.ReadOnlySequence<byte>? read = reader.ReadBytes();
+        Assert.Equal(payload, System.Buffers.BuffersExtensions.ToArray(read!.Value));
+        Assert.True(reader.End);
+    }
+
     [Fact]
     public void A_truncated_byte_array_is_InvalidArgument()
     {
