@@ -203,6 +203,7 @@ public class ConnectionPoolTests
             to.Dispose();
         }
 
+        /// <summary>Stops accepting and closes every connection, both sides.</summary>
         public async ValueTask DisposeAsync()
         {
             _listener.Stop();
