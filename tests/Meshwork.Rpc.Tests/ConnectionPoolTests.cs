@@ -70,7 +70,7 @@ public class ConnectionPoolTests
     }
 
     [Fact]
-    public async Task While_a_slot_is_being_replaced_calls_from_a_read_loop_go_round_the_slots_again()
+    public async Task A_slot_that_cannot_reconnect_leaves_its_calls_to_the_others_and_is_reopened_by_read_loop_callers()
     {
         await using var server = new RpcServer(new RpcServerOptions { Endpoints = { "127.0.0.1:0" }, DrainTimeout = TimeSpan.FromSeconds(5) });
         server.AddService(PoolService());
@@ -80,9 +80,8 @@ public class ConnectionPoolTests
         {
             ConnectionsPerEndpoint = 2,
             CompletionDispatch = DispatchMode.Inline,
-            // One failed reconnect keeps its slot backing off for the rest of the test: calls that reach it fail fast.
-            ReconnectBackoffInitial = TimeSpan.FromMinutes(10),
-            ReconnectBackoffMax = TimeSpan.FromMinutes(10),
+            ReconnectBackoffInitial = TimeSpan.FromMilliseconds(20),
+            ReconnectBackoffMax = TimeSpan.FromMilliseconds(40),
         });
 
         // Both slots open (two calls started together go one to each slot), then a caller settles on one connection.
@@ -92,40 +91,91 @@ public class ConnectionPoolTests
         Assert.All(settled, s => Assert.Null(s.Error));
         Assert.Single(settled.Skip(1).Select(s => s.Peer).Distinct());
 
-        // One connection is lost, and its slot cannot reconnect: the proxy no longer accepts.
+        // One connection is lost, and its slot cannot reconnect: the proxy refuses connects.
         proxy.StopAccepting();
         proxy.CutFirst();
         await Eventually.TrueAsync(() => channel.CurrentConnections.Count(c => c.IsUsable) == 1, "the client saw one connection lost");
-        // Calls from a thread that is no read loop go round the slots: one of the next two reaches the lost slot, whose
-        // replacement fails and leaves the slot backing off, without a connection.
-        RpcException? failed = null;
-        for (int i = 0; i < 2 && failed is null; i++)
+
+        // Calls from threads that are no read loop go round the slots, and so do callers on the surviving connection's
+        // read loop while a slot is being replaced: half of them reach the lost slot, whose reconnects fail (then back
+        // off). None of them fails: a call whose slot cannot connect goes on the connection the other slot has.
+        var aside = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
         {
             try
             {
-                await Task.Run(() => channel.UnaryAsync(Who, "").AsTask());
+                return ((string?)await channel.UnaryAsync(Who, "").ConfigureAwait(false), (RpcException?)null);
             }
             catch (RpcException ex)
             {
-                failed = ex;
+                return ((string?)null, (RpcException?)ex);
             }
-        }
-        Assert.NotNull(failed);
-        Assert.Equal(StatusCode.Unavailable, failed.Status);
+        })));
+        Assert.All(aside, a => Assert.Null(a.Item2));
+        var chained = await CallOneAfterAnotherAsync(channel, 20).WaitAsync(Eventually.Timeout);
+        Assert.All(chained, s => Assert.Null(s.Error));
+        Assert.Single(aside.Select(a => a.Item1).Concat(chained.Select(s => s.Peer)).Distinct());
 
-        // A caller on the surviving connection's read loop is no longer kept there while the slot is being replaced:
-        // its calls go round the slots and reach the one backing off, which answers at once that it is not connected.
-        // Were the pool still taken as open, every call would have stayed on the surviving connection and succeeded.
-        var after = await CallOneAfterAnotherAsync(channel, 6).WaitAsync(Eventually.Timeout);
-        var refusedOnReadLoop = after.Where(s => s.OnReadLoop && s.Error is not null).Select(s => s.Error!).ToList();
-        Assert.NotEmpty(refusedOnReadLoop);
-        Assert.All(refusedOnReadLoop, e =>
+        // The proxy accepts again. A caller whose every call after the first starts on a read loop reopens the lost
+        // slot: the pool heard of the lost connection and no longer keeps read-loop callers on their connection, so
+        // they go round the slots, and the first to reach the lost one once its backoff is over reconnects it. Were
+        // the pool still taken as open, the caller would stay on the surviving connection and the slot stay empty.
+        proxy.StartAccepting();
+        using var stop = new CancellationTokenSource(Eventually.Timeout);
+        var reopened = await Task.Run(async () =>
         {
-            Assert.Equal(StatusCode.Unavailable, e.Status);
-            Assert.True(e.NotExecuted);
-            Assert.Contains("next attempt in", e.Message, StringComparison.Ordinal);
+            bool offReadLoop = false;
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                if (i > 0 && ClientConnection.CurrentReadLoop is null) offReadLoop = true;
+                await channel.UnaryAsync(Who, "").ConfigureAwait(false);
+                if (channel.CurrentConnections.Count(c => c.IsUsable) == 2) return (true, offReadLoop);
+            }
+            return (false, offReadLoop);
         });
-        Assert.Contains(after, s => s.Error is null);
+        Assert.False(reopened.offReadLoop, "a continuation ran off the read loop");
+        Assert.True(reopened.Item1, "the lost slot was not reopened by a caller on a read loop");
+    }
+
+    [Fact]
+    public async Task A_connection_lost_under_callers_that_stay_on_read_loops_is_replaced()
+    {
+        await using var server = new RpcServer(new RpcServerOptions { Endpoints = { "127.0.0.1:0" }, DrainTimeout = TimeSpan.FromSeconds(5) });
+        server.AddService(PoolService());
+        await server.StartAsync();
+        await using var proxy = new CuttableProxy(server.BoundEndpoints[0]);
+        await using var channel = RpcChannel.ForEndpoint(proxy.Endpoint, new RpcClientOptions
+        {
+            ConnectionsPerEndpoint = 2,
+            CompletionDispatch = DispatchMode.Inline,
+        });
+        var both = await Task.WhenAll(Task.Run(() => channel.UnaryAsync(Who, "").AsTask()), Task.Run(() => channel.UnaryAsync(Who, "").AsTask()));
+        Assert.Equal(2, both.Distinct().Count());
+
+        // One caller, every call after its first started on the read loop of the connection that answered the one
+        // before. The connection it is not on is cut under it: the pool hears of the loss, lets the caller go round
+        // the slots again, and the caller's next call to reach the lost slot reconnects it. Were the pool to learn of
+        // the loss only from a caller off the read loops, this caller would stay on its connection and the slot empty.
+        var onIt = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource(Eventually.Timeout);
+        var caller = Task.Run(async () =>
+        {
+            bool offReadLoop = false;
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                if (i > 0 && ClientConnection.CurrentReadLoop is null) offReadLoop = true;
+                var peer = await channel.UnaryAsync(Who, "").ConfigureAwait(false);
+                if (i == 3) onIt.SetResult(peer);
+                if (cut.Task.IsCompleted && channel.CurrentConnections.Count(c => c.IsUsable) == 2) return (true, offReadLoop);
+            }
+            return (false, offReadLoop);
+        });
+        var callersPeer = await onIt.Task.WaitAsync(Eventually.Timeout);
+        proxy.CutAllBut(callersPeer);
+        cut.SetResult();
+        var (replaced, offReadLoop) = await caller;
+        Assert.False(offReadLoop, "a continuation ran off the read loop");
+        Assert.True(replaced, "the lost connection was not replaced while the caller stayed on read loops");
     }
 
     /// <summary>
@@ -134,18 +184,18 @@ public class ConnectionPoolTests
     /// </summary>
     private sealed class CuttableProxy : IAsyncDisposable
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly EndPoint _target;
+        private readonly List<Task> _acceptLoops = new();
         private readonly ConcurrentQueue<(Socket Client, Socket Server)> _pairs = new();
         private readonly ConcurrentBag<Task> _copies = new();
-        private readonly Task _acceptLoop;
 
         public CuttableProxy(RpcEndpoint target)
         {
             _target = target.EndPoint;
             _listener.Start();
             Endpoint = RpcEndpoint.Tcp((IPEndPoint)_listener.LocalEndpoint);
-            _acceptLoop = AcceptLoopAsync();
+            _acceptLoops.Add(AcceptLoopAsync(_listener));
         }
 
         /// <summary>Where clients connect instead of the target.</summary>
@@ -153,6 +203,34 @@ public class ConnectionPoolTests
 
         /// <summary>Closes the listening socket: connects from now on are refused; accepted connections go on.</summary>
         public void StopAccepting() => _listener.Stop();
+
+        /// <summary>Closes both sides of every connection except the one whose side towards the target is <paramref name="peer"/>
+        /// (the address the target sees).</summary>
+        public void CutAllBut(string peer)
+        {
+            var kept = 0;
+            foreach (var (client, server) in _pairs)
+            {
+                if (server.LocalEndPoint?.ToString() == peer)
+                {
+                    kept++;
+                    continue;
+                }
+                client.Dispose();
+                server.Dispose();
+            }
+            Assert.Equal(1, kept);
+        }
+
+        /// <summary>Listens again on the same port after <see cref="StopAccepting"/>.</summary>
+        public void StartAccepting()
+        {
+            var listener = new TcpListener(IPAddress.Loopback, ((IPEndPoint)Endpoint.EndPoint).Port);
+            listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Start();
+            _listener = listener;
+            _acceptLoops.Add(AcceptLoopAsync(listener));
+        }
 
         /// <summary>Closes both sides of the first connection accepted.</summary>
         public void CutFirst()
@@ -162,14 +240,14 @@ public class ConnectionPoolTests
             server.Dispose();
         }
 
-        private async Task AcceptLoopAsync()
+        private async Task AcceptLoopAsync(TcpListener listener)
         {
             while (true)
             {
                 Socket client;
                 try
                 {
-                    client = await _listener.AcceptSocketAsync();
+                    client = await listener.AcceptSocketAsync();
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException or InvalidOperationException)
                 {
@@ -207,7 +285,7 @@ public class ConnectionPoolTests
         public async ValueTask DisposeAsync()
         {
             _listener.Stop();
-            await _acceptLoop;
+            await Task.WhenAll(_acceptLoops);
             foreach (var (client, server) in _pairs)
             {
                 client.Dispose();

@@ -7,7 +7,8 @@ namespace Meshwork.Rpc.Client;
 /// <summary>
 /// The connections a channel keeps to one endpoint. Calls pick a slot round-robin; a dead or draining slot is
 /// reconnected on demand, one attempt at a time, with exponential backoff and jitter between failed attempts.
-/// While backing off, calls fail fast with <see cref="StatusCode.Unavailable"/> saying when the next attempt is.
+/// A call that picks a slot while it backs off goes to another slot's connection; only when no slot has one does it
+/// fail fast with <see cref="StatusCode.Unavailable"/> saying when the next attempt is.
 /// </summary>
 internal sealed class ConnectionPool : IAsyncDisposable
 {
@@ -79,10 +80,24 @@ internal sealed class ConnectionPool : IAsyncDisposable
     {
         foreach (var slot in _slots)
         {
-            if (Volatile.Read(ref slot.Connection) is null) return false;
+            if (Volatile.Read(ref slot.Connection) is not { IsUsable: true }) return false;
         }
         return true;
     }
+
+    /// <summary>A usable connection of a slot other than <paramref name="down"/>, if one has one.</summary>
+    private ClientConnection? AnotherUsable(Slot down)
+    {
+        foreach (var slot in _slots)
+        {
+            if (!ReferenceEquals(slot, down) && Volatile.Read(ref slot.Connection) is { IsUsable: true } connection) return connection;
+        }
+        return null;
+    }
+
+    /// <summary>Called when one of the pool's connections closes: callers on the read loops of the others go round the
+    /// slots again, so that the next one to reach the lost slot reconnects it.</summary>
+    private void OnConnectionClosed() => _everySlotOpen = false;
 
     private async ValueTask<ClientConnection> ConnectSlotAsync(Slot slot, CancellationToken ct)
     {
@@ -102,6 +117,9 @@ internal sealed class ConnectionPool : IAsyncDisposable
                 long now = Clock.NowMicros;
                 if (now < slot.RetryAtMicros && slot.LastError is { } last)
                 {
+                    // One slot that cannot connect must not fail the calls that the others can carry (a caller on a
+                    // read loop goes round the slots while one is being replaced, and would land here one time in N).
+                    if (AnotherUsable(slot) is { } other) return other;
                     throw new RpcException(StatusCode.Unavailable,
                         $"{last.Message}; next attempt in {(slot.RetryAtMicros - now) / 1000.0:0} ms", last) { NotExecuted = true };
                 }
@@ -109,7 +127,15 @@ internal sealed class ConnectionPool : IAsyncDisposable
             }
             task = slot.Connecting;
         }
-        return await task.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await task.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.NotExecuted && AnotherUsable(slot) is { } other)
+        {
+            // Nothing was sent on the connect that failed: the call goes on another slot's connection instead.
+            return other;
+        }
     }
 
     private async Task<ClientConnection> ConnectAsync(Slot slot)
@@ -137,7 +163,17 @@ internal sealed class ConnectionPool : IAsyncDisposable
                 slot.LastError = null;
                 slot.Draining.RemoveAll(c => c.IsClosed);
             }
-            if (EverySlotHasConnection()) _everySlotOpen = true;
+            if (_slots.Length > 1)
+            {
+                _ = connection.Closed.ContinueWith(static (_, pool) => ((ConnectionPool)pool!).OnConnectionClosed(), this,
+                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                if (EverySlotHasConnection())
+                {
+                    _everySlotOpen = true;
+                    // A connection that closed between the look and the store has already run OnConnectionClosed.
+                    if (!EverySlotHasConnection()) _everySlotOpen = false;
+                }
+            }
             return connection;
         }
         catch (Exception ex) when (ex is not ObjectDisposedException)
