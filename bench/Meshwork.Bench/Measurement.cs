@@ -3,7 +3,7 @@ namespace Meshwork.Bench;
 /// <summary>
 /// What one system did in one cell, summed over the cell's rounds: calls (in the latency histogram), measured seconds,
 /// bytes allocated by the client and by the server process, the server's collections, and both processes' CPU time,
-/// thread-pool work items and context switches (<see cref="ProcessCounters"/>).
+/// thread-pool work items, context switches and collector pauses (<see cref="ProcessCounters"/>).
 /// </summary>
 internal sealed class Measurement
 {
@@ -30,6 +30,11 @@ internal sealed class Measurement
             ServerWorkItemsPerCall = ServerProcess.WorkItems / calls,
             ClientSwitchesPerCall = (ClientProcess.VoluntarySwitches + ClientProcess.InvoluntarySwitches) / calls,
             ServerSwitchesPerCall = (ServerProcess.VoluntarySwitches + ServerProcess.InvoluntarySwitches) / calls,
+            ClientCollections = ClientProcess.Collections,
+            ClientGcPauseShare = ClientProcess.GcPauseMicros / (Seconds * 1e6),
+            ServerGcPauseShare = ServerProcess.GcPauseMicros / (Seconds * 1e6),
+            ClientMeanGcPauseMicros = ClientProcess.GcPauseMicros / Math.Max(1, ClientProcess.Collections),
+            ServerMeanGcPauseMicros = ServerProcess.GcPauseMicros / Math.Max(1, ServerProcess.Collections),
         };
     }
 }

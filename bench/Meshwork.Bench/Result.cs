@@ -27,6 +27,17 @@ internal sealed record Result(
     /// <summary>Context switches (voluntary + involuntary) of the server process per call.</summary>
     public double ServerSwitchesPerCall { get; init; }
 
+    /// <summary>Share of the measured time the client process spent paused by the garbage collector.</summary>
+    public double ClientGcPauseShare { get; init; }
+    /// <summary>Share of the measured time the server process spent paused by the garbage collector.</summary>
+    public double ServerGcPauseShare { get; init; }
+    /// <summary>Collections of the client process in the measured windows.</summary>
+    public long ClientCollections { get; init; }
+    /// <summary>Mean pause of a collection of the client process, µs.</summary>
+    public double ClientMeanGcPauseMicros { get; init; }
+    /// <summary>Mean pause of a collection of the server process, µs.</summary>
+    public double ServerMeanGcPauseMicros { get; init; }
+
     private string Share => ShareOfBare is { } s ? $"{s * 100:N1} %" : "-";
 
     public string ToRow() =>
@@ -34,7 +45,9 @@ internal sealed record Result(
         $"p99.9 {P999Micros,8:N1} µs  client {ClientBytesPerCall,7:N0} B/call  server {ServerBytesPerCall,7:N0} B/call  " +
         $"server GCs {ServerGen0}/{ServerGen1}/{ServerGen2}  load {LoadAverage:N2}\n" +
         $"{"",-12} CPU µs/call client {ClientCpuMicrosPerCall:N2} server {ServerCpuMicrosPerCall:N2}  work items/call client {ClientWorkItemsPerCall:N4} " +
-        $"server {ServerWorkItemsPerCall:N4}  switches/call client {ClientSwitchesPerCall:N2} server {ServerSwitchesPerCall:N2}";
+        $"server {ServerWorkItemsPerCall:N4}  switches/call client {ClientSwitchesPerCall:N2} server {ServerSwitchesPerCall:N2}\n" +
+        $"{"",-12} GC pauses client {ClientCollections} × {ClientMeanGcPauseMicros:N0} µs = {ClientGcPauseShare * 100:N2} % of the time  " +
+        $"server {ServerGen0} × {ServerMeanGcPauseMicros:N0} µs = {ServerGcPauseShare * 100:N2} %";
 
     public const string CostHeader =
         "| system | conns | concurrency | client CPU µs/call | server CPU µs/call | client work items/call | server work items/call | client switches/call | server switches/call |\n" +
