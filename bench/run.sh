@@ -10,12 +10,17 @@
 #       tuning of docs/rpc.md "Tuning the runtime": no idle spinning of thread-pool workers
 #       (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0) and socket continuations on the epoll thread
 #       (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1). Applies to all systems alike; the run's header says which.
+#   bench/run.sh --no-gc-adaptation                       # every process without the server collector's dynamic
+#       adaptation (DOTNET_GCDynamicAdaptationMode=0, see docs/rpc.md "Tuning the runtime"): the servers' collectors
+#       then keep a larger generation 0 and collect less often. Applies to all systems alike; the header says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()
 for a in "$@"; do
   if [[ "$a" == --tuned ]]; then
     export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
+  elif [[ "$a" == --no-gc-adaptation ]]; then
+    export DOTNET_GCDynamicAdaptationMode=0
   else
     args+=("$a")
   fi

@@ -52,9 +52,10 @@ if (selected.Contains("grpc")) systems.Add(("grpc", "grpc-dotnet", Dll("Meshwork
 
 Console.WriteLine($"unary echo, {PayloadSize}-byte payload, per cell and system {rounds} round(s) of {warmup.TotalSeconds}s warm-up + {duration.TotalSeconds}s measured, " +
     $"{Environment.ProcessorCount} cores, load average at start {LoadAverage():N2}");
-// The runtime knobs bench/run.sh --tuned sets; the servers inherit this process's environment.
+// The runtime knobs bench/run.sh --tuned and --no-gc-adaptation set; the servers inherit this process's environment.
 Console.WriteLine($"runtime: thread-pool spin limit {Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") ?? "default (70)"}, " +
     $"inline socket completions {(Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1" ? "on" : "off (default)")}, " +
+    $"server collector's dynamic adaptation {(Environment.GetEnvironmentVariable("DOTNET_GCDynamicAdaptationMode") == "0" ? "off" : "on (default)")}, " +
     $"Meshwork dispatch {dispatch}{(dispatch == DispatchMode.Adaptive ? " (default)" : "")}, reader threads {(readerThreads is { } rtn ? rtn.ToString(System.Globalization.CultureInfo.InvariantCulture) : "16 (default)")}");
 var servers = new Dictionary<string, ServerProcess>();
 var results = new List<Result>();
