@@ -6,8 +6,8 @@ namespace Meshwork.Bench;
 /// Load-independent costs of a process, read at the start and the end of a measured window: CPU time (user + system),
 /// thread-pool work items completed, context switches (voluntary: a thread blocked or went idle; involuntary: it
 /// was preempted), and the garbage collector's collections and the time they paused the process (what the tail
-/// latency of a process that allocates is made of). Divided by the calls of the window they give CPU µs, work items and wake-ups per call, which hold
-/// on a loaded machine better than requests per second do. From getrusage(RUSAGE_SELF), which counts every thread of
+/// latency of a process that allocates is made of). Divided by the calls of the window they give CPU µs, work items
+/// and wake-ups per call, which hold on a loaded machine better than requests per second do. From getrusage(RUSAGE_SELF), which counts every thread of
 /// the process including the ones that exited.
 /// </summary>
 internal readonly record struct ProcessCounters(double CpuMicros, long WorkItems, long VoluntarySwitches, long InvoluntarySwitches,

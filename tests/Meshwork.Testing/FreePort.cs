@@ -6,6 +6,9 @@ namespace Meshwork.Testing;
 /// <summary>Free loopback ports for processes the tests start (which must be told a port before they bind).</summary>
 public static class FreePort
 {
+    // Read once: the kernel's range does not change under a test run.
+    private static readonly (int First, int Last)? s_belowEphemeralRange = BelowEphemeralRange();
+
     /// <summary>
     /// A port free for both TCP and UDP on 127.0.0.1 (gossip binds both). Another process can still take it before
     /// the caller binds it, so starters retry with a new port when binding fails.
@@ -15,7 +18,7 @@ public static class FreePort
     /// </summary>
     public static int TcpAndUdp()
     {
-        if (BelowEphemeralRange() is { } range)
+        if (s_belowEphemeralRange is { } range)
         {
             for (var i = 0; i < 200; i++)
             {

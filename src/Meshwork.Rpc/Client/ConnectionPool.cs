@@ -76,7 +76,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
         return ConnectSlotAsync(slot, ct);
     }
 
-    private bool EverySlotHasConnection()
+    private bool EverySlotUsable()
     {
         foreach (var slot in _slots)
         {
@@ -167,11 +167,11 @@ internal sealed class ConnectionPool : IAsyncDisposable
             {
                 _ = connection.Closed.ContinueWith(static (_, pool) => ((ConnectionPool)pool!).OnConnectionClosed(), this,
                     CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                if (EverySlotHasConnection())
+                if (EverySlotUsable())
                 {
                     _everySlotOpen = true;
                     // A connection that closed between the look and the store has already run OnConnectionClosed.
-                    if (!EverySlotHasConnection()) _everySlotOpen = false;
+                    if (!EverySlotUsable()) _everySlotOpen = false;
                 }
             }
             return connection;
